@@ -1,0 +1,40 @@
+# Set-up and the two entry points: `make demo` and `make test`.
+# Everything installs on first use: a virtualenv in .venv with fraudwall and its
+# test tools, and (for the tests) the Debian packages of the real consumers.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the tests drive: named-checkzone (bind9-utils).
+TEST_DEB_PACKAGES := bind9-utils
+TEST_COMMANDS     := named-checkzone
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install system-packages clean
+
+demo: $(STAMP) ## Crawl the built-in demo site and write blocklists to demo-out/
+	$(BIN)/fraudwall demo --out demo-out
+
+test: $(STAMP) system-packages ## Run the whole test suite
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+system-packages:
+	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $(TEST_DEB_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_DEB_PACKAGES); \
+	fi
+
+clean:
+	rm -rf $(VENV) demo-out *.egg-info

@@ -1,0 +1,46 @@
+"""Default values of every fraudwall setting, documented where they are defined.
+
+Settings are layered: these defaults < a TOML config file < ``FRAUDWALL_*``
+environment variables < command-line options. Names are upper case; the
+environment variable for ``DB_PATH`` is ``FRAUDWALL_DB_PATH``.
+"""
+
+# Where findings, verdicts and observations are stored.
+DB_PATH = "fraudwall.db"
+
+# Plugins: extra plugin files to load (``--plugin``), and the time budget in
+# seconds for one hook call of one plugin; a plugin over budget is interrupted,
+# logged and counted, and the other plugins still run.
+PLUGIN_FILES: list[str] = []
+PLUGIN_TIMEOUT = 5.0
+# Names of plugins not to load, e.g. ["url_heuristics"].
+PLUGINS_DISABLED: list[str] = []
+
+# Scoring: a subject whose combined score reaches these thresholds is
+# malicious (published) or suspicious (stored for review, not published).
+SCORE_MALICIOUS = 0.75
+SCORE_SUSPICIOUS = 0.40
+
+# Crawling.
+CRAWL_DEPTH = 2  # links followed from a seed, within its registered domain
+CRAWL_MAX_PAGES = 500  # per run; 0 means no cap
+CRAWL_TIMEOUT = 20.0  # seconds per request
+CRAWL_MAX_BYTES = 5 * 1024 * 1024  # per response body
+CRAWL_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+)
+CRAWL_CONCURRENCY = 16
+# Networks the crawler may connect to. Empty means "public addresses only":
+# loopback, private, link-local and reserved ranges are refused (SSRF guard).
+# Each CIDR listed here is allowed in addition.
+ALLOW_NETS: list[str] = []
+# Fixed name -> address answers, like curl's --resolve: {"shop.example": "127.0.0.1"}.
+HOST_MAP: dict[str, str] = {}
+# When true, names missing from HOST_MAP fail instead of going to the system resolver.
+HOST_MAP_ONLY = False
+
+# Export.
+EXPORT_TITLE = "fraudwall blocklist"
+RPZ_ZONE = "rpz.fraudwall"
+RPZ_TTL = 300

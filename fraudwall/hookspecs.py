@@ -1,0 +1,74 @@
+"""The plugin contract: every hook fraudwall calls, grouped by stage.
+
+A plugin is a module or an object with a ``name`` and a ``version`` attribute
+and one or more functions marked ``@hookimpl`` whose names match the specs
+below. An implementation declares only the arguments it uses, in any order::
+
+    from fraudwall import hookimpl
+
+    name = "my_detector"
+    version = "1.0"
+
+    @hookimpl
+    def analyze_page(page):
+        if "刷单" in page.text:
+            return [Finding(...)]
+
+Rules every hook shares:
+
+* Hooks are pure analysis: they must not touch the database, the network or
+  the file system, and must not keep state between calls that changes results.
+  Evidence comes in through the arguments; findings go out as the return value.
+* Return a list (or any iterable) of :class:`~fraudwall.models.Finding`, or
+  ``None`` for nothing. Every finding's ``detector`` and ``detector_version``
+  should be the plugin's ``name`` and ``version``: stored findings are keyed by
+  them, so bumping ``version`` lets ``reanalyze`` re-run the plugin over stored
+  observations beside the old results.
+* The host calls implementations one at a time and isolates them: one that
+  raises, returns something that is not findings, or runs past
+  ``PLUGIN_TIMEOUT`` seconds is logged and counted, and the others still run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pluggy
+
+from fraudwall.models import Finding, PageObservation, UrlParts
+from fraudwall.settings import Settings
+
+PROJECT_NAME = "fraudwall"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# -- detection: URLs and domains ---------------------------------------------
+
+
+@hookspec
+def analyze_url(url: UrlParts, settings: Settings) -> Iterable[Finding] | None:
+    """Judge a URL or domain by its shape alone, before or without fetching it.
+
+    Called once for every URL a page observation was fetched from (the final
+    URL after redirects), and for every seed and name analysed on its own.
+    ``url.host`` is already IDNA-normalised to lowercase A-labels (or an IP
+    literal, with ``url.is_ip`` set); ``url.registrable_domain`` is
+    public-suffix aware. Findings should use ``url.host`` as their subject, so
+    they attach to the name that a blocklist would carry.
+    """
+
+
+# -- detection: pages ----------------------------------------------------------
+
+
+@hookspec
+def analyze_page(page: PageObservation, url: UrlParts, settings: Settings) -> Iterable[Finding] | None:
+    """Judge a fetched page: its text, title, links, forms, scripts and headers.
+
+    Called once per :class:`~fraudwall.models.PageObservation`, from a live
+    crawl or from stored evidence during re-analysis. ``url`` is the parsed
+    final URL of the page. Findings should use ``page.final_url`` as their
+    subject. Must not fetch anything the page refers to.
+    """

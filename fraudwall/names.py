@@ -1,0 +1,146 @@
+"""Domain names and URLs: IDNA normalisation, validation, public-suffix splitting.
+
+One place decides what a valid name is, so the crawler, the detectors, the
+guards and every exporter agree. The public suffix list is the snapshot that
+ships inside tldextract, read offline: fraudwall never downloads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+import idna
+import tldextract
+
+from fraudwall.exceptions import InvalidName
+from fraudwall.models import UrlParts
+
+MAX_NAME_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+
+# LDH labels, optionally with underscores (allowed by the caller's policy).
+_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_LDH_UNDERSCORE_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
+@functools.cache
+def suffix_extractor() -> tldextract.TLDExtract:
+    """The offline public-suffix splitter, private suffixes (github.io...) included."""
+    return tldextract.TLDExtract(
+        suffix_list_urls=(),  # never fetch: use the snapshot bundled with tldextract
+        cache_dir=None,
+        include_psl_private_domains=True,
+    )
+
+
+def is_ip_literal(value: str) -> bool:
+    """True for IPv4/IPv6 literals, with or without IPv6 brackets."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def normalize_name(raw: str, *, allow_underscore: bool = False) -> str:
+    """Return ``raw`` as a lowercase A-label name, or raise :class:`InvalidName`.
+
+    Applies UTS-46 mapping (full-width letters, case, dots such as ``。``), then
+    checks label and name lengths and the allowed characters. IP literals,
+    empty labels, wildcards and anything with spaces or control characters
+    are rejected; a single trailing dot is accepted and removed.
+    """
+    if not isinstance(raw, str):
+        raise InvalidName("not-text", repr(raw))
+    name = raw.strip()
+    if not name:
+        raise InvalidName("empty", "empty name")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        raise InvalidName("bad-character", repr(raw))
+    if is_ip_literal(name):
+        raise InvalidName("ip-literal", name)
+    if name.endswith(".") and not name.endswith(".."):
+        name = name[:-1]
+    if name.isascii():
+        name = name.lower()
+        if "xn--" in name:
+            try:  # an A-label must decode, or it is garbage dressed as punycode
+                idna.decode(name)
+            except idna.IDNAError as exc:
+                raise InvalidName("bad-idna", f"{raw!r}: {exc}") from exc
+    else:
+        try:
+            name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise InvalidName("bad-idna", f"{raw!r}: {exc}") from exc
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidName("name-too-long", f"{len(name)} characters")
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise InvalidName("single-label", name)
+    pattern = _LDH_UNDERSCORE_LABEL if allow_underscore else _LDH_LABEL
+    for label in labels:
+        if not label:
+            raise InvalidName("empty-label", name)
+        if len(label) > MAX_LABEL_LENGTH:
+            raise InvalidName("label-too-long", f"{label[:20]}... is {len(label)} characters")
+        if not pattern.match(label):
+            raise InvalidName("bad-character", f"label {label!r} in {name!r}")
+    if labels[-1].isdigit():
+        raise InvalidName("numeric-tld", name)
+    return name
+
+
+def to_unicode(name: str) -> str:
+    """The U-label form of an A-label name, for display and homoglyph checks."""
+    try:
+        return idna.decode(name)
+    except (idna.IDNAError, UnicodeError):
+        return name
+
+
+def registrable_domain(name: str) -> str:
+    """The registered domain of ``name`` (``a.b.example.com.cn`` -> ``example.com.cn``).
+
+    Empty when ``name`` is itself a public suffix or has no known suffix.
+    """
+    parts = suffix_extractor()(name)
+    if not parts.suffix or not parts.domain:
+        return ""
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def is_public_suffix(name: str) -> bool:
+    """True when ``name`` is a public suffix (``com.cn``, ``github.io``...)."""
+    parts = suffix_extractor()(name)
+    return bool(parts.suffix) and not parts.domain and parts.suffix == name
+
+
+def parse_url(url: str) -> UrlParts:
+    """Split ``url`` into :class:`UrlParts`, raising :class:`InvalidName` for a bad host."""
+    try:
+        split = urlsplit(url.strip())
+        port = split.port
+    except ValueError as exc:
+        raise InvalidName("bad-url", f"{url!r}: {exc}") from exc
+    raw_host = split.hostname or ""
+    if not raw_host:
+        raise InvalidName("no-host", url)
+    if is_ip_literal(raw_host):
+        host = str(ipaddress.ip_address(raw_host.strip("[]")))
+        return UrlParts(
+            url=url, scheme=split.scheme, host=host, unicode_host=host, port=port,
+            path=split.path or "/", query=split.query, registrable_domain="",
+            subdomain="", suffix="", is_ip=True,
+        )
+    host = normalize_name(raw_host, allow_underscore=True)
+    parts = suffix_extractor()(host)
+    registrable = f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
+    return UrlParts(
+        url=url, scheme=split.scheme, host=host, unicode_host=to_unicode(host), port=port,
+        path=split.path or "/", query=split.query, registrable_domain=registrable,
+        subdomain=parts.subdomain, suffix=parts.suffix, is_ip=False,
+    )

@@ -1,0 +1,135 @@
+"""Turn fetched HTML into a :class:`PageObservation`.
+
+Used by the crawler for live responses and by ``fraudwall analyze pages`` for
+files on disk, so both see exactly the same observation. Decoding follows the
+browser's order (BOM, HTTP header, ``<meta charset>``, then detection) through
+w3lib, which is how GBK and Big5 pages come out as readable text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from urllib.parse import urljoin
+
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from fraudwall.models import Form, FormField, Link, PageObservation
+
+_SPACE = re.compile(r"\s+")
+
+# Text nodes a user can see: not inside script, style or template elements.
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::template)]"
+)
+
+
+def _clean(value: str) -> str:
+    return _SPACE.sub(" ", value).strip()
+
+
+def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode an HTML body; returns (encoding, text)."""
+    encoding, text = html_to_unicode(content_type, body)
+    return encoding, text
+
+
+def parse_page(
+    url: str,
+    body: bytes,
+    *,
+    final_url: str | None = None,
+    status: int = 200,
+    headers: Sequence[tuple[str, str]] = (),
+    redirect_chain: Iterable[str] = (),
+    fetched_as: str = "default",
+    ip: str | None = None,
+    fetched_at: datetime | None = None,
+    text: str | None = None,
+    encoding: str | None = None,
+) -> PageObservation:
+    """Build a :class:`PageObservation` from a raw body.
+
+    ``text``/``encoding`` may be given when the caller (Scrapy) already decoded
+    the body; otherwise the body is decoded here.
+    """
+    final = final_url or url
+    if text is None:
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+        encoding, text = decode_body(body, content_type)
+    selector = Selector(text=text or "<html></html>", base_url=final)
+    base = selector.xpath("//base/@href").get()
+    base_url = urljoin(final, base) if base else final
+
+    links = []
+    for anchor in selector.xpath("//a[@href] | //area[@href]"):
+        href = (anchor.attrib.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            continue
+        links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(anchor.xpath(".//text()").getall()))))
+
+    forms = []
+    for form in selector.xpath("//form"):
+        fields = []
+        for control in form.xpath(".//input | .//select | .//textarea"):
+            tag = control.root.tag
+            kind = (control.attrib.get("type") or "text").lower() if tag == "input" else tag
+            if kind in {"hidden", "submit", "button", "image", "reset"}:
+                continue
+            control_id = control.attrib.get("id")
+            label = ""
+            if control_id:
+                label = " ".join(form.xpath(".//label[@for=$cid]//text()", cid=control_id).getall())
+            if not label:
+                label = " ".join(control.xpath("ancestor::label[1]//text()").getall())
+            label = " ".join(
+                part for part in (label, control.attrib.get("placeholder", ""), control.attrib.get("aria-label", "")) if part
+            )
+            fields.append(FormField(name=control.attrib.get("name", ""), type=kind, label=_clean(label)))
+        forms.append(
+            Form(
+                action=urljoin(base_url, (form.attrib.get("action") or "").strip()),
+                method=(form.attrib.get("method") or "get").lower(),
+                fields=tuple(fields),
+            )
+        )
+
+    scripts = []
+    for script in selector.xpath("//script"):
+        src = script.attrib.get("src")
+        if src:
+            scripts.append(urljoin(base_url, src.strip()))
+        body_text = "".join(script.xpath("./text()").getall()).strip()
+        if body_text:
+            scripts.append(body_text)
+
+    meta = tuple(
+        (name.lower(), _clean(content))
+        for element in selector.xpath("//meta[@content]")
+        if (name := element.attrib.get("name") or element.attrib.get("property") or element.attrib.get("http-equiv"))
+        for content in [element.attrib.get("content", "")]
+    )
+
+    return PageObservation(
+        url=url,
+        final_url=final,
+        status=status,
+        html=text,
+        text=_clean(" ".join(selector.xpath(_VISIBLE_TEXT).getall())),
+        title=_clean(" ".join(selector.xpath("//title//text()").getall())),
+        headers=tuple((str(k), str(v)) for k, v in headers),
+        redirect_chain=tuple(redirect_chain),
+        links=tuple(links),
+        forms=tuple(forms),
+        scripts=tuple(scripts),
+        meta=meta,
+        image_alts=tuple(_clean(alt) for alt in selector.xpath("//img/@alt").getall() if alt.strip()),
+        encoding=encoding or "utf-8",
+        content_hash=hashlib.sha256(body).hexdigest(),
+        fetched_as=fetched_as,
+        ip=ip,
+        fetched_at=fetched_at or datetime.now(timezone.utc),
+    )

@@ -1,0 +1,210 @@
+"""Load plugins and call them one at a time, each isolated from the others.
+
+Built-in detectors are registered exactly like third-party ones: through the
+``fraudwall.plugins`` entry-point group. An analyst's scratch file is loaded
+with ``--plugin path/to/file.py``. pluggy stops a hook call at the first
+exception; a crawl must not, so :meth:`PluginHost.call` invokes each
+implementation itself, with a time budget, and records what went wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import importlib.util
+import logging
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+
+import pluggy
+
+from fraudwall import hookspecs
+from fraudwall.exceptions import PluginError
+from fraudwall.models import Finding
+from fraudwall.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "fraudwall.plugins"
+
+
+class PluginTimeout(BaseException):
+    """Raised inside a plugin that ran past its budget.
+
+    A ``BaseException`` so that a plugin's own ``except Exception`` cannot swallow it.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """What ``fraudwall plugins`` shows about one registered plugin."""
+
+    name: str
+    version: str
+    hooks: tuple[str, ...]
+    origin: str
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block with :class:`PluginTimeout` after ``seconds``.
+
+    Uses SIGALRM, which only the main thread can receive; elsewhere the block
+    runs unbounded and the caller still measures and reports its duration.
+    """
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def _expire(signum: int, frame: FrameType | None) -> None:
+        raise PluginTimeout()
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class PluginHost:
+    """The registered plugins and the isolated way of calling them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.manager.add_hookspecs(hookspecs)
+        self.origins: dict[str, str] = {}
+        #: (plugin name, outcome) -> count; outcomes: ok, error, timeout, bad-result
+        self.stats: Counter[tuple[str, str]] = Counter()
+        #: entry points that failed to load: (entry point, error)
+        self.load_errors: list[tuple[str, str]] = []
+        self.timeout = settings.getfloat("PLUGIN_TIMEOUT")
+        self._disabled = set(settings.getlist("PLUGINS_DISABLED"))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PluginHost:
+        """The usual host: every installed plugin plus the files in ``PLUGIN_FILES``."""
+        host = cls(settings)
+        host.load_entry_points()
+        for path in settings.getlist("PLUGIN_FILES"):
+            host.load_file(path)
+        return host
+
+    # -- registration ---------------------------------------------------------
+    def register(self, plugin: Any, origin: str) -> str:
+        """Register a module or object that has ``name``, ``version`` and hook implementations."""
+        name = getattr(plugin, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin from {origin} has no 'name' attribute")
+        if not isinstance(getattr(plugin, "version", None), str):
+            raise PluginError(f"plugin {name!r} from {origin} has no 'version' string")
+        if name in self._disabled:
+            log.info("plugin %s disabled by PLUGINS_DISABLED", name)
+            return name
+        if self.manager.has_plugin(name):
+            raise PluginError(f"two plugins are named {name!r}: {self.origins[name]} and {origin}")
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()  # a misspelt hook name must fail here, not be silently ignored
+        except pluggy.PluginValidationError as exc:
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            raise PluginError(f"plugin {name!r} from {origin} does not match the hook specs: {exc}") from exc
+        self.origins[name] = origin
+        return name
+
+    def load_entry_points(self) -> None:
+        """Register every plugin of the ``fraudwall.plugins`` entry-point group.
+
+        A plugin that fails to import is logged and listed in ``load_errors``;
+        the others still load.
+        """
+        for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+            dist = entry_point.dist
+            origin = f"{dist.name} {dist.version}" if dist else entry_point.value
+            try:
+                self.register(entry_point.load(), origin=f"entry point {entry_point.name} ({origin})")
+            except Exception as exc:  # a broken third-party plugin must not stop the run
+                log.error("cannot load plugin entry point %s: %s", entry_point.name, exc)
+                self.load_errors.append((entry_point.name, str(exc)))
+
+    def load_file(self, path: str | Path) -> str:
+        """Import a plugin from a Python file and register it; errors are raised, not hidden."""
+        file = Path(path)
+        if not file.is_file():
+            raise PluginError(f"plugin file not found: {file}")
+        module_name = f"fraudwall_plugin_file_{file.stem}_{abs(hash(str(file.resolve())))}"
+        spec = importlib.util.spec_from_file_location(module_name, file)
+        if spec is None or spec.loader is None:
+            raise PluginError(f"cannot import plugin file {file}")
+        module: ModuleType = importlib.util.module_from_spec(spec)
+        try:
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(module_name, None)
+            raise PluginError(f"plugin file {file} failed to import: {exc}") from exc
+        return self.register(module, origin=f"file {file}")
+
+    def describe(self) -> list[PluginInfo]:
+        """Name, version, hooks and origin of every registered plugin, by name."""
+        infos = []
+        for name, plugin in self.manager.list_name_plugin():
+            hooks = tuple(sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ()))
+            infos.append(PluginInfo(name, getattr(plugin, "version", "?"), hooks, self.origins.get(name, "?")))
+        return sorted(infos, key=lambda info: info.name)
+
+    def versions(self) -> dict[str, str]:
+        """Plugin name -> version, for re-analysis bookkeeping."""
+        return {info.name: info.version for info in self.describe()}
+
+    # -- calling --------------------------------------------------------------
+    def call(self, hook_name: str, only: set[str] | None = None, **kwargs: Any) -> list[Finding]:
+        """Call every implementation of ``hook_name`` in isolation; gather their findings.
+
+        ``only`` restricts the call to the named plugins. Each implementation
+        receives just the arguments it declares.
+        """
+        caller = getattr(self.manager.hook, hook_name)
+        findings: list[Finding] = []
+        for impl in caller.get_hookimpls():
+            name = impl.plugin_name
+            if only is not None and name not in only:
+                continue
+            args = [kwargs[arg] for arg in impl.argnames]
+            started = time.perf_counter()
+            try:
+                with _time_budget(self.timeout):
+                    result = impl.function(*args)
+                produced = list(result) if result is not None else []
+            except PluginTimeout:
+                self.stats[(name, "timeout")] += 1
+                log.error("plugin %s.%s ran past its %.1fs budget and was stopped", name, hook_name, self.timeout)
+                continue
+            except Exception:
+                self.stats[(name, "error")] += 1
+                log.exception("plugin %s.%s raised; its findings for this item are dropped", name, hook_name)
+                continue
+            elapsed = time.perf_counter() - started
+            if self.timeout > 0 and elapsed > self.timeout:  # could not be interrupted (not main thread)
+                self.stats[(name, "timeout")] += 1
+                log.error("plugin %s.%s took %.1fs, over its %.1fs budget", name, hook_name, elapsed, self.timeout)
+                continue
+            if not all(isinstance(item, Finding) for item in produced):
+                self.stats[(name, "bad-result")] += 1
+                log.error("plugin %s.%s returned something other than Finding objects", name, hook_name)
+                continue
+            self.stats[(name, "ok")] += 1
+            findings.extend(produced)
+        return findings

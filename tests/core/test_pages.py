@@ -1,0 +1,41 @@
+"""HTML to PageObservation: the same parse for live crawls and saved files."""
+
+from __future__ import annotations
+
+from fraudwall.pages import parse_page
+
+HTML = """<html><head><title>刷单 返利</title><meta name="description" content="日结 佣金">
+<base href="/sub/"></head><body><p>做任务</p><script>var code = "垫付";</script><script src="app.js"></script>
+<style>.x{}</style><a href="vip.apk">下载</a><a href="javascript:void(0)">x</a><a href="#top">top</a>
+<form action="submit" method="POST"><label for="i">身份证号</label><input id="i" name="idcard">
+<input type="password" placeholder="支付密码"><input type="hidden" name="t"><select name="bank"></select></form>
+<img alt="工商银行"></body></html>"""
+
+
+def test_page_fields_are_extracted() -> None:
+    """Title, meta, visible text, links, forms, scripts and image alts are all captured."""
+    page = parse_page("http://a.top/p/index.html", HTML.encode("utf-8"), headers=[("Content-Type", "text/html; charset=utf-8")])
+    assert page.title == "刷单 返利"
+    assert ("description", "日结 佣金") in page.meta
+    assert "做任务" in page.text and "垫付" not in page.text  # script text is not visible text
+    assert [link.url for link in page.links] == ["http://a.top/sub/vip.apk"]  # <base> honoured
+    form = page.forms[0]
+    assert (form.action, form.method) == ("http://a.top/sub/submit", "post")
+    assert [(f.name, f.type, f.label) for f in form.fields] == [
+        ("idcard", "text", "身份证号"), ("", "password", "支付密码"), ("bank", "select", "")]
+    assert 'var code = "垫付";' in page.scripts and "http://a.top/sub/app.js" in page.scripts
+    assert page.image_alts == ("工商银行",)
+    assert len(page.content_hash) == 64
+
+
+def test_gbk_page_decodes_from_meta_charset() -> None:
+    """A GBK page without an HTTP charset is decoded from its <meta charset>."""
+    body = '<html><head><meta charset="gbk"><title>无抵押贷款</title></head><body>解冻费</body></html>'.encode("gbk")
+    page = parse_page("http://loan.xyz/", body)
+    assert page.title == "无抵押贷款" and page.text == "解冻费"
+
+
+def test_garbage_body_does_not_crash() -> None:
+    """Binary junk still yields an observation (empty or garbled text), never an exception."""
+    page = parse_page("http://x.top/", bytes(range(256)) * 10)
+    assert page.url == "http://x.top/" and page.links == ()
