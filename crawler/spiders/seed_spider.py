@@ -1,0 +1,103 @@
+"""The seed spider: fetch seeds, follow links inside each seed's registered domain.
+
+Yields one :class:`~fraudwall.models.PageObservation` per HTML response; the
+item pipelines configured by the orchestration analyse, score and store them.
+Run from ``fraudwall crawl`` or as ``scrapy crawl fraudwall -a seeds=URL,...``
+(``seeds`` may also name a seed file).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from fraudwall.crawler.seeds import read_seeds
+from fraudwall.exceptions import CrawlError, InputError
+from fraudwall.models import PageObservation, Target
+from fraudwall.names import parse_url
+from fraudwall.pages import parse_page
+
+log = logging.getLogger(__name__)
+
+# Links to these are evidence (a fake-app page links its APK), not pages to fetch here.
+SKIPPED_EXTENSIONS = frozenset(
+    "apk ipa xapk aab mobileconfig exe msi dmg zip rar 7z gz tar pdf doc docx xls xlsx "
+    "jpg jpeg png gif webp svg ico bmp mp3 mp4 avi mov wmv flv css js woff woff2 ttf".split()
+)
+
+
+def _registrable(url: str) -> str | None:
+    try:
+        parts = parse_url(url)
+    except InputError:
+        return None
+    return parts.host if parts.is_ip else (parts.registrable_domain or parts.host)
+
+
+class SeedSpider(scrapy.Spider):
+    """Crawl each seed and the pages it links within the same registered domain."""
+
+    name = "fraudwall"
+
+    def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if targets is None:
+            values = seeds.split(",") if isinstance(seeds, str) else list(seeds or [])
+            seed_list = read_seeds(values)
+            for (value, reason) in seed_list.samples:
+                log.warning("seed rejected (%s): %s", reason, value)
+            targets = seed_list.targets
+        if not targets:
+            raise CrawlError("no valid seeds: give URLs, domains or seed files")
+        self.targets = targets
+
+    async def start(self) -> Any:
+        for target in self.targets:
+            yield self._request(target.url, target.url, depth_source=target.source)
+
+    def _request(self, url: str, seed: str, depth_source: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            meta={"seed": seed, "seed_domain": _registrable(seed), "source": depth_source},
+        )
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | scrapy.Request]:
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            stats.inc_value("fraudwall/rejected/not-html")
+            return
+        redirects = response.request.meta.get("redirect_urls", []) if response.request else []
+        page = parse_page(
+            redirects[0] if redirects else response.url,
+            response.body,
+            final_url=response.url,
+            status=response.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
+            redirect_chain=redirects,
+            ip=str(response.ip_address) if response.ip_address else None,
+            text=response.text,
+            encoding=response.encoding,
+        )
+        stats.inc_value("fraudwall/pages")
+        yield page
+        seed_domain = response.meta.get("seed_domain")
+        for link in page.links:
+            extension = link.url.rsplit("?", 1)[0].rsplit("#", 1)[0].rsplit(".", 1)[-1].lower()
+            if extension in SKIPPED_EXTENSIONS or not link.url.startswith(("http://", "https://")):
+                continue
+            if _registrable(link.url) != seed_domain:
+                continue
+            yield self._request(link.url, response.meta["seed"], "link")
+
+    def on_error(self, failure: Failure) -> None:
+        """A fetch that failed is counted by its error type; the crawl goes on."""
+        reason = failure.type.__name__ if failure.type else "error"
+        self.crawler.stats.inc_value(f"fraudwall/fetch_failed/{reason}")
+        log.warning("fetch failed (%s): %s", reason, getattr(failure.request, "url", "?"))

@@ -1,0 +1,90 @@
+"""The SQLite store: schema migrations, atomic writes, round trips of observations."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fraudwall.blocklists.schema import SCHEMA_VERSION
+from fraudwall.blocklists.scoring import score_findings
+from fraudwall.blocklists.store import Store
+from fraudwall.exceptions import SchemaError
+from fraudwall.models import Finding, Target
+from fraudwall.pages import parse_page
+from fraudwall.settings import Settings
+
+BODY = '<html><head><meta charset="gbk"><title>解冻费</title></head><body>无抵押 秒到账</body></html>'.encode("gbk")
+
+
+def _finding(subject: str, version: str = "1", score: float = 0.9) -> Finding:
+    return Finding(subject, "lexicon", version, "loan", score, "loan script", ("无抵押 秒到账",), (("qq", "123456"),))
+
+
+def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    """Opening creates every table at the current schema version, journaled with WAL."""
+    with Store.open(tmp_path / "db" / "f.db") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert {"targets", "observations", "bodies", "findings", "verdicts"} <= set(store.db.table_names())
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database written by a newer fraudwall is refused rather than damaged."""
+    path = tmp_path / "f.db"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaError, match="understands up to"):
+        Store.open(path)
+
+
+def test_page_round_trip_and_finding_keys(tmp_path: Path) -> None:
+    """A stored page comes back with its text, and findings are keyed by detector version."""
+    page = parse_page("http://loan.xyz/", BODY)
+    with Store.open(tmp_path / "f.db") as store:
+        store.record_targets([Target("http://loan.xyz/")])
+        verdict = score_findings(page.final_url, [_finding(page.final_url)], Settings())
+        observation_id = store.save_page(page, "loan.xyz", [_finding(page.final_url)], verdict)
+        # Same detector, new version: stored beside the old result; same version: replaced.
+        store.save_analysis(observation_id, "loan.xyz", [_finding(page.final_url, "2"), _finding(page.final_url, "1", 0.8)], verdict)
+        rows = list(store.db.query("SELECT detector_version, score FROM findings ORDER BY detector_version"))
+        assert rows == [{"detector_version": "1", "score": 0.8}, {"detector_version": "2", "score": 0.9}]
+        stored = list(store.iter_pages())
+        assert len(stored) == 1
+        assert stored[0].page.title == "解冻费" and "秒到账" in stored[0].page.text
+        assert stored[0].page.content_hash == page.content_hash
+        assert store.verdicts(["malicious"])[0]["host"] == "loan.xyz"
+        # identical bodies are stored once
+        store.save_page(page, "loan.xyz", [], verdict)
+        assert store.counts()["bodies"] == 1 and store.counts()["observations"] == 2
+
+
+def test_killed_writer_leaves_database_consistent(tmp_path: Path) -> None:
+    """A process killed in the middle of writing leaves only whole transactions behind."""
+    path = tmp_path / "f.db"
+    script = f"""
+import os
+from fraudwall.blocklists.store import Store
+from fraudwall.blocklists.scoring import score_findings
+from fraudwall.models import Finding
+from fraudwall.pages import parse_page
+from fraudwall.settings import Settings
+store = Store.open({str(path)!r})
+for i in range(200):
+    page = parse_page(f"http://s{{i}}.top/", f"<p>page {{i}}</p>".encode())
+    f = Finding(page.final_url, "d", "1", "loan", 0.9, "r")
+    store.save_page(page, f"s{{i}}.top", [f], score_findings(page.final_url, [f], Settings()))
+    if i == 120:
+        with store.db.atomic():  # die while a transaction is open
+            store.db.execute("INSERT INTO targets (url) VALUES ('half-written')")
+            os._exit(9)
+"""
+    result = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert result.returncode == 9
+    with Store.open(path) as store:
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = store.counts()
+        assert counts["observations"] == counts["verdicts"] == counts["findings"] == 121
+        assert store.db["targets"].count == 0  # the open transaction was rolled back

@@ -1,0 +1,35 @@
+"""Seeds and list files: what goes in, and what is rejected with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fraudwall.crawler.feeds import read_lists
+from fraudwall.crawler.seeds import read_seeds
+from fraudwall.models import Scope
+
+
+def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
+    """URLs, bare domains and seed files all become targets; bad seeds are counted, not fatal."""
+    seed_file = tmp_path / "seeds.txt"
+    seed_file.write_text("# comment\nshuadan.top\nhttps://usdt-licai.vip/a#frag\n\nftp://x.top/\nbad..name\n")
+    seeds = read_seeds(["http://a.top/", "工行-kefu.top", str(seed_file), "http://a.top/"])
+    assert [t.url for t in seeds.targets] == [
+        "http://a.top/", "http://工行-kefu.top/", "http://shuadan.top/", "https://usdt-licai.vip/a#frag"]
+    assert seeds.targets[2].source == "file:seeds.txt"
+    assert dict(seeds.rejected) == {"unsupported-scheme": 1, "empty-label": 1}
+
+
+def test_list_formats_and_scopes(tmp_path: Path) -> None:
+    """Plain, hosts, ABP and URL lines are read with the scope their syntax states."""
+    listing = tmp_path / "list.txt"
+    listing.write_text(
+        "! abp comment\n# hosts comment\n0.0.0.0 hosts.top\n127.0.0.1 localhost\nplain.xyz\n||abp.vip^\n"
+        "http://url.cyou/path\n@@||allowed.com^\n0.0.0.0 a.top b.top\nserver=/x.com/1.2.3.4\n工商银行.top\n",
+        encoding="utf-8",
+    )
+    read = read_lists([listing])
+    assert [(n.name, n.scope) for n in read.names] == [
+        ("hosts.top", Scope.EXACT), ("plain.xyz", Scope.EXACT), ("abp.vip", Scope.SUBTREE),
+        ("url.cyou", Scope.EXACT), ("xn--czr93rq40bruk.top", Scope.EXACT)]
+    assert dict(read.rejected) == {"single-label": 1, "allow-rule": 1, "several-names-on-line": 1, "bad-character": 1}
