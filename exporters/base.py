@@ -1,0 +1,179 @@
+"""The exporter contract: what every output format is and must do.
+
+A format is one subclass of :class:`Exporter` in its own module plus one line in
+:mod:`fraudwall.exporters.registry`. The base class owns everything the formats
+share, so each module only says how one entry becomes lines:
+
+- validation and de-duplication of the entries (:func:`~fraudwall.exporters.validation.prepare`),
+  with the format's own underscore policy and name-length limit;
+- the comment header (title, UTC time, counts, format, scope notes), sanitised;
+- a last guard over every rendered line: a comment, or a data line that fully
+  matches the format's strict ``data_line`` pattern. Names are already LDH by
+  then, so this should never fire; if a future bug lets something through, the
+  export fails with :class:`ExportError` instead of writing a file that a
+  resolver would refuse to load (or worse, obey).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import ClassVar, Generic, TypeVar
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters.validation import PreparedEntries, prepare
+from fraudwall.models import BlockEntry
+from fraudwall.names import MAX_NAME_LENGTH
+
+OptionsT = TypeVar("OptionsT")
+
+# Long enough for any sensible title; a comment line is not a place for an essay.
+MAX_COMMENT_LENGTH = 200
+
+
+def name_regex(*, allow_underscore: bool) -> str:
+    """A regex for a whole lowercase LDH name (at least two labels), for line guards."""
+    if allow_underscore:
+        label = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+    else:
+        label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    return rf"(?:{label}\.)+{label}"
+
+
+def comment_text(value: str) -> str:
+    """``value`` made safe for a one-line comment.
+
+    Every non-printable character (controls, newlines, U+2028/2029, bidi
+    overrides, odd spaces) becomes a space and runs of spaces collapse, so a
+    title can never end the comment and start a directive on a new line.
+    """
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in str(value))
+    return " ".join(cleaned.split())[:MAX_COMMENT_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportMeta:
+    """What an export is about, beyond its entries.
+
+    ``generated_at`` must be timezone-aware and is stored in UTC. ``options``
+    are the format's own settings (e.g. ``zone``, ``ttl``, ``serial`` for RPZ);
+    each exporter checks them against its ``options_type``.
+    """
+
+    title: str
+    generated_at: datetime
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.generated_at.utcoffset() is None:
+            raise ExportError("generated_at must be timezone-aware (UTC)")
+        object.__setattr__(self, "generated_at", self.generated_at.astimezone(UTC))
+        # Read-only, so a frozen meta cannot be changed through its options either.
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    """The options of a format that takes none."""
+
+
+class Exporter(abc.ABC, Generic[OptionsT]):
+    """One output format.
+
+    Subclasses set the class attributes and implement :meth:`body` and
+    :meth:`notes`. ``subtree_capable`` says whether the target syntax can block
+    a name and everything below it; formats that cannot must narrow subtree
+    entries to their apex and say so in :meth:`notes`, never silently.
+    ``data_line`` must fully match every non-comment line the format writes;
+    its ``owner`` group (when present) is the name a line makes a rule for.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    subtree_capable: ClassVar[bool]
+    allow_underscore: ClassVar[bool] = False
+    comment_prefix: ClassVar[str] = "#"
+    data_line: ClassVar[re.Pattern[str]]
+    options_type: type[OptionsT]
+
+    def options(self, meta: ExportMeta) -> OptionsT:
+        """The format's options from ``meta``, validated by ``options_type``."""
+        known = [f.name for f in dataclasses.fields(self.options_type)]  # type: ignore[arg-type]
+        unknown = sorted(set(meta.options) - set(known))
+        if unknown:
+            raise ExportError(
+                f"format {self.name!r} has no option {', '.join(unknown)}; "
+                f"known options: {', '.join(known) or 'none'}"
+            )
+        return self.options_type(**meta.options)
+
+    def max_name_length(self, options: OptionsT) -> int:
+        """The longest name this format can write (formats that append a suffix lower it)."""
+        return MAX_NAME_LENGTH
+
+    def continue_from(self, previous: Path, meta: ExportMeta) -> ExportMeta:
+        """``meta`` adjusted for the file the output will replace (which may not exist).
+
+        Formats with state across versions (the RPZ serial) override this.
+        """
+        return meta
+
+    def prepare(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> PreparedEntries:
+        """Validate, merge and sort ``entries`` under this format's name policy."""
+        return prepare(
+            entries,
+            allow_underscore=self.allow_underscore,
+            max_length=self.max_name_length(self.options(meta)),
+        )
+
+    def render(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> str:
+        """The whole output file for ``entries``."""
+        return self.render_prepared(self.prepare(entries, meta), meta)
+
+    def render_prepared(self, prepared: PreparedEntries, meta: ExportMeta) -> str:
+        """The whole output file for entries already prepared by :meth:`prepare`."""
+        lines = [*self.header(prepared, meta), *self.body(prepared, meta)]
+        for line in lines:
+            self.parse_line(line)  # the guard: raises before anything is written
+        return "\n".join(lines) + "\n"
+
+    def header(self, prepared: PreparedEntries, meta: ExportMeta) -> list[str]:
+        """The comment block every file starts with."""
+        texts = [
+            f"title: {comment_text(meta.title) or 'fraudwall blocklist'}",
+            f"generated: {meta.generated_at:%Y-%m-%dT%H:%M:%SZ}",
+            f"format: {self.name} - {self.description}",
+            f"entries: {len(prepared.blocked) + len(prepared.allowed)}"
+            f" ({len(prepared.blocked)} block, {len(prepared.allowed)} allow)",
+            f"rejected: {prepared.rejected}",
+            *self.notes(prepared),
+            "generated by fraudwall",
+        ]
+        return [f"{self.comment_prefix} {comment_text(text)}" for text in texts]
+
+    def parse_line(self, line: str) -> str | None:
+        """The owner name a line makes a rule for; ``None`` for comments and directives.
+
+        Raises :class:`ExportError` for any line that is neither a clean
+        comment nor a full match of ``data_line``.
+        """
+        if line.startswith(f"{self.comment_prefix} ") and line.isprintable():
+            return None
+        match = self.data_line.fullmatch(line)
+        if match is None:
+            raise ExportError(f"{self.name}: refusing to write an invalid line: {line[:120]!r}")
+        return match.groupdict().get("owner")
+
+    @abc.abstractmethod
+    def notes(self, prepared: PreparedEntries) -> list[str]:
+        """Header lines on how scope and allow entries were rendered (with counts)."""
+
+    @abc.abstractmethod
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str]:
+        """The lines after the header: directives and one or more lines per entry."""

@@ -1,0 +1,90 @@
+"""One call from entries to a published, verified file: what ``fraudwall export`` runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters.base import ExportMeta, comment_text
+from fraudwall.exporters.publish import publish
+from fraudwall.exporters.registry import get_exporter
+from fraudwall.exporters.verify import VERIFIERS
+from fraudwall.models import BlockEntry
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What :func:`export` published, with the counts the CLI prints."""
+
+    path: Path
+    report_path: Path
+    previous_path: Path | None
+    format: str
+    sha256: str
+    blocked: int
+    allowed: int
+    rejected: int
+    verified: bool
+
+
+def export(
+    entries: Sequence[BlockEntry],
+    format_name: str,
+    path: Path,
+    *,
+    title: str,
+    verify: bool,
+    generated_at: datetime | None = None,
+    refused: Mapping[str, int] | None = None,
+    **options: object,
+) -> ExportResult:
+    """Render ``entries`` as ``format_name``, verify, and publish atomically to ``path``.
+
+    ``options`` are the format's own (e.g. ``zone=``, ``ttl=``, ``serial=`` for
+    rpz). With ``verify`` the format's verifier must accept the file first; a
+    rejected file raises :class:`~fraudwall.exceptions.VerificationError` and
+    the previous file stays in place. ``refused`` counts, by reason, the
+    candidates an earlier step (selection guards, list reading) kept out, so
+    the report beside the file accounts for every input.
+    """
+    exporter = get_exporter(format_name)
+    path = Path(path)
+    meta = ExportMeta(title, generated_at or datetime.now(UTC), options)
+    meta = exporter.continue_from(path, meta)
+    prepared = exporter.prepare(entries, meta)
+    text = exporter.render_prepared(prepared, meta)
+    checker: Callable[[Path], None] | None = None
+    if verify:
+        if exporter.name not in VERIFIERS:
+            raise ExportError(f"format {exporter.name!r} has no verifier; export with verify off")
+        verifier = VERIFIERS[exporter.name]
+
+        def checker(candidate: Path) -> None:
+            verifier(candidate, exporter, meta)
+
+    report = {
+        "format": exporter.name,
+        "title": comment_text(meta.title),
+        "generated_at": meta.generated_at.isoformat(),
+        "options": dataclasses.asdict(exporter.options(meta)),
+        "blocked": len(prepared.blocked),
+        "allowed": len(prepared.allowed),
+        "merged_duplicates": prepared.merged,
+        "rejected": prepared.rejected,
+        "rejections": dict(sorted(prepared.rejections.items())),
+        "samples": [{"input": raw, "reason": reason} for raw, reason in prepared.samples],
+        "refused_before_export": dict(sorted((refused or {}).items())),
+        "notes": exporter.notes(prepared),
+        "verified": verify,
+    }
+    published = publish(text, path, checker, report=report)
+    return ExportResult(
+        path=published.path, report_path=published.report_path,
+        previous_path=published.previous_path, format=exporter.name, sha256=published.sha256,
+        blocked=len(prepared.blocked), allowed=len(prepared.allowed),
+        rejected=prepared.rejected, verified=verify,
+    )

@@ -1,0 +1,152 @@
+"""Validate, merge and order block entries right before they are rendered.
+
+The store validated these names already; exporters validate them again because
+one bad line can stop a resolver from loading the whole list (defence in depth).
+Bad entries are never fatal: each is rejected with a stable reason, counted,
+and a few samples per reason are kept for the report.
+
+Rules:
+
+- Names go through :func:`~fraudwall.names.normalize_name` (IDNA to A-labels,
+  LDH, lengths); IP literals and public suffixes (``com.cn``, ``github.io``) are
+  rejected. The underscore policy is the format's: a name that fails only
+  because of an underscore is rejected as ``underscore`` so the report says why
+  it is in one format and not another.
+- A format may lower the length limit (RPZ appends its zone name); longer names
+  are rejected as ``too-long-for-format``.
+- Entries for the same name and action merge: categories and sources are
+  united, confidence is the highest, first seen the earliest, last seen the
+  latest, expiry the latest (no expiry wins). The scope is SUBTREE only if one
+  of the entries asked for SUBTREE explicitly; nothing here ever widens a scope
+  on its own.
+- BLOCK and ALLOW entries are kept apart: how an exception is expressed (or
+  that it cannot be) is each format's business.
+- Output is sorted by reversed labels (``com.example.www``), so a zone's names
+  sit together and the order never depends on the input order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from fraudwall.exceptions import InvalidName
+from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.names import MAX_NAME_LENGTH, is_public_suffix, normalize_name
+
+# Enough to show what went wrong without letting one flood of bad input bloat the report.
+SAMPLES_PER_REASON = 5
+SAMPLE_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEntries:
+    """Entries ready to render, and what was rejected on the way.
+
+    ``blocked`` and ``allowed`` each hold at most one entry per name, sorted
+    with :func:`name_sort_key`. ``samples`` are ``(input, reason)`` pairs.
+    ``merged`` counts input entries folded into another one with the same name.
+    """
+
+    blocked: tuple[BlockEntry, ...]
+    allowed: tuple[BlockEntry, ...]
+    rejections: Counter[str]
+    samples: tuple[tuple[str, str], ...]
+    merged: int
+
+    @property
+    def rejected(self) -> int:
+        """How many input entries were rejected, whatever the reason."""
+        return sum(self.rejections.values())
+
+    @property
+    def allowed_names(self) -> frozenset[str]:
+        """The names of the allow entries."""
+        return frozenset(entry.name for entry in self.allowed)
+
+
+def name_sort_key(name: str) -> tuple[str, ...]:
+    """Sort key grouping a zone's names: labels from the root down."""
+    return tuple(reversed(name.split(".")))
+
+
+def prepare(
+    entries: Iterable[BlockEntry],
+    *,
+    allow_underscore: bool = False,
+    max_length: int = MAX_NAME_LENGTH,
+) -> PreparedEntries:
+    """Validate, de-duplicate and sort ``entries`` (see the module docstring for the rules)."""
+    groups: dict[tuple[Action, str], list[BlockEntry]] = {}
+    rejections: Counter[str] = Counter()
+    samples: list[tuple[str, str]] = []
+    for entry in entries:
+        try:
+            clean = _validated(entry, allow_underscore=allow_underscore, max_length=max_length)
+        except InvalidName as exc:
+            rejections[exc.reason] += 1
+            if rejections[exc.reason] <= SAMPLES_PER_REASON:
+                raw = entry.name if isinstance(entry.name, str) else repr(entry.name)
+                samples.append((raw[:SAMPLE_LENGTH], exc.reason))
+            continue
+        groups.setdefault((clean.action, clean.name), []).append(clean)
+    by_name = sorted(map(_merge, groups.values()), key=lambda entry: name_sort_key(entry.name))
+    return PreparedEntries(
+        blocked=tuple(entry for entry in by_name if entry.action is Action.BLOCK),
+        allowed=tuple(entry for entry in by_name if entry.action is Action.ALLOW),
+        rejections=rejections,
+        samples=tuple(samples),
+        merged=sum(len(group) - 1 for group in groups.values()),
+    )
+
+
+def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) -> BlockEntry:
+    """``entry`` with a normalised name and real enum members, or :class:`InvalidName`."""
+    try:
+        name = normalize_name(entry.name, allow_underscore=allow_underscore)
+    except InvalidName as exc:
+        if allow_underscore or exc.reason != "bad-character":
+            raise
+        # Raises with the real reason when "_" is not the name's only fault.
+        normalize_name(entry.name, allow_underscore=True)
+        raise InvalidName("underscore", f"{entry.name!r}: this format allows no underscores") from exc
+    if is_public_suffix(name):
+        raise InvalidName("public-suffix", name)
+    if len(name) > max_length:
+        raise InvalidName("too-long-for-format", f"{len(name)} > {max_length} characters")
+    try:
+        scope, action = Scope(entry.scope), Action(entry.action)
+    except ValueError as exc:  # a str that is no member, e.g. from a hand-written feed
+        raise InvalidName("bad-scope-or-action", str(exc)) from exc
+    return replace(entry, name=name, scope=scope, action=action)
+
+
+def _merge(group: list[BlockEntry]) -> BlockEntry:
+    """One entry standing for several with the same name and action."""
+    first = group[0]
+    if len(group) == 1:
+        return first
+    expiries = [entry.expires for entry in group]
+    return BlockEntry(
+        name=first.name,
+        # Widen only because an input entry asked for the subtree explicitly.
+        scope=Scope.SUBTREE if any(e.scope is Scope.SUBTREE for e in group) else Scope.EXACT,
+        action=first.action,
+        categories=tuple(sorted({c for entry in group for c in entry.categories})),
+        confidence=max(entry.confidence for entry in group),
+        first_seen=_pick(min, [entry.first_seen for entry in group]),
+        last_seen=_pick(max, [entry.last_seen for entry in group]),
+        # No expiry means "until removed": it outlives any date.
+        expires=None if None in expiries else _pick(max, expiries),
+        sources=tuple(sorted({s for entry in group for s in entry.sources})),
+    )
+
+
+def _pick(
+    choose: Callable[[list[datetime]], datetime], values: list[datetime | None]
+) -> datetime | None:
+    """``choose`` over the known values; ``None`` when none is known."""
+    known = [value for value in values if value is not None]
+    return choose(known) if known else None
