@@ -283,6 +283,8 @@ def export_command(
         selection = _entries_from_lists(inputs)
     else:
         statuses = ["malicious", "suspicious"] if include_suspicious else ["malicious"]
+        if not Path(settings.get("DB_PATH")).is_file():
+            raise InputError("no-database", f"no database at {settings.get('DB_PATH')}: crawl first, or give --db or --input")
         with Store.open(settings.get("DB_PATH")) as store:
             selection = select_entries(store, statuses)
     result = export(selection.entries, format_name, Path(out), title=settings.get("EXPORT_TITLE"), verify=verify,

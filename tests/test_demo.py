@@ -77,4 +77,4 @@ def test_report_counts_beside_outputs(demo_run: tuple[Path, subprocess.Completed
     """Each published list has a JSON report with its entry count."""
     out, _ = demo_run
     report = json.loads((out / "domains.txt.report.json").read_text(encoding="utf-8"))
-    assert report["count"] == len(_names(out / "domains.txt"))
+    assert report["blocked"] == len(_names(out / "domains.txt"))

@@ -1,0 +1,107 @@
+"""The command line as a user runs it: commands, outputs, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from fraudwall.demo.server import SiteServer, bundled_site
+
+
+def _run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fraudwall.cli", *args], capture_output=True, text=True, timeout=180, cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_plugins_lists_builtins_and_plugin_files(tmp_path: Path) -> None:
+    """`fraudwall plugins` shows each plugin's name, version, hooks and origin, --plugin files included."""
+    scratch = tmp_path / "scratch.py"
+    scratch.write_text("from fraudwall import hookimpl\nname = 'scratch'\nversion = '0.3'\n@hookimpl\ndef analyze_url(url):\n    return None\n")
+    result = _run("--plugin", str(scratch), "plugins")
+    assert result.returncode == 0, result.stderr
+    for text in ("fraud_lexicon", "url_heuristics", "analyze_page", "scratch", "0.3", "entry point"):
+        assert text in result.stdout
+
+
+def test_analyze_pages_json_lines_and_evaluation() -> None:
+    """`analyze pages --json` prints one JSON line per page, then precision and recall over the labels."""
+    manifest = bundled_site() / "manifest.csv"
+    result = _run("analyze", "pages", str(manifest), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    pages, summary = lines[:-1], lines[-1]["summary"]
+    assert len(pages) == sum(1 for _ in manifest.open()) - 1
+    malicious = next(p for p in pages if p["file"] == "spp-anquan.cyou/index.html")
+    assert malicious["verdict"] == "malicious" and "police_impersonation" in malicious["categories"]
+    assert malicious["findings"][0]["evidence"], "a verdict explains itself with evidence"
+    assert {"tp", "fp", "fn", "tn", "precision", "recall"} <= set(summary)
+    assert summary["labelled"] == len(pages)
+
+
+def test_analyze_pages_counts_unreadable_rows(tmp_path: Path) -> None:
+    """A manifest row whose file is missing or whose URL is unusable is rejected and counted; the rest run."""
+    (tmp_path / "ok.html").write_text("<title>hello</title>", encoding="utf-8")
+    (tmp_path / "m.csv").write_text("file,url\nok.html,http://ok.example.com/\nmissing.html,http://x.top/\nok.html,http://bad..host/\n")
+    result = _run("analyze", "pages", str(tmp_path / "m.csv"), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2 and lines[0]["verdict"] == "benign"
+    assert lines[-1]["summary"]["rejected"] == 2
+    assert "cannot read" in result.stderr and "rejected (empty-label)" in result.stderr
+
+
+def test_export_from_hostile_list_keeps_only_valid_names(tmp_path: Path) -> None:
+    """Exporting list files validates and guards every name; nothing hostile reaches the output."""
+    listing = tmp_path / "in.txt"
+    listing.write_text(textwrap.dedent("""\
+        fraud-one.top
+        0.0.0.0 fraud-two.xyz
+        ||fraud-three.vip^
+        github.io
+        icbc.com.cn
+        com.cn
+        evil.top\\n$INCLUDE /etc/passwd
+        local-zone: "x.com" static
+        1.2.3.4
+        nul\x00byte.top
+    """), encoding="utf-8")  # the line above holds a real NUL byte; the $INCLUDE line a literal backslash-n
+    out = tmp_path / "list.rpz"
+    result = _run("export", "--format", "rpz", "--out", str(out), "--input", str(listing), "--verify")
+    assert result.returncode == 0, result.stderr
+    body = [line for line in out.read_text().splitlines() if line and not line.startswith((";", "$TTL", "@"))]
+    assert body == ["fraud-one.top CNAME .", "fraud-three.vip CNAME .", "*.fraud-three.vip CNAME .", "fraud-two.xyz CNAME ."]
+    report = json.loads(Path(f"{out}.report.json").read_text())
+    assert report["refused_before_export"] == {
+        "allowlisted": 1, "bad-character": 1, "ip-literal": 1, "public-suffix": 2, "unrecognised-line": 2}
+
+
+def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:
+    """Exporting from a database that does not exist says so in one line, exit code 1."""
+    result = _run("export", "--format", "hosts", "--out", str(tmp_path / "h"), "--db", str(tmp_path / "none.db"))
+    assert result.returncode == 1
+    assert "no database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_scrapy_crawl_runs_the_same_spider(tmp_path: Path) -> None:
+    """`scrapy crawl fraudwall` from the repository root stores pages like `fraudwall crawl` does."""
+    repo = Path(__file__).resolve().parent.parent
+    db = tmp_path / "f.db"
+    with SiteServer() as server:
+        env = {
+            **os.environ, "FRAUDWALL_DB_PATH": str(db), "FRAUDWALL_ALLOW_NETS": "127.0.0.0/8",
+            "FRAUDWALL_HOST_MAP": json.dumps({"spp-anquan.cyou": "127.0.0.1"}), "FRAUDWALL_HOST_MAP_ONLY": "1",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "fraudwall", "-a", f"seeds={server.url('spp-anquan.cyou')}"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=180,
+        )
+    assert result.returncode == 0, result.stderr
+    export = _run("export", "--format", "domains", "--out", str(tmp_path / "d.txt"), "--db", str(db))
+    assert export.returncode == 0, export.stderr
+    assert "spp-anquan.cyou" in (tmp_path / "d.txt").read_text().split()
