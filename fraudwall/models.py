@@ -28,6 +28,7 @@ class Category(str, enum.Enum):
     IMPERSONATION = "police_impersonation"  # 冒充公检法: "safe account"
     FAKE_APP = "fake_app"  # download pages for fraud apps
     BRAND_IMPERSONATION = "brand_impersonation"  # a protected brand on a foreign domain
+    CREDENTIAL_PHISHING = "credential_phishing"  # asks for card, PIN, ID number on a foreign domain
     SUSPICIOUS_URL = "suspicious_url"  # URL or domain shape alone
 
     def __str__(self) -> str:

@@ -1,0 +1,306 @@
+"""URL detector: what a host name alone says, before or without fetching it.
+
+Signals, all read from the reference data in ``fraudwall/data/``:
+
+* a protected brand's token in a label of a domain the brand does not own
+  (``icbc-kefu.top``), its whole official domain embedded in a foreign name
+  (``www.icbc.com.cn.secure-login.xyz``), its Chinese name in an IDN label
+  (``工商银行客服.com``), or its token spelled with look-alike characters
+  (``pаypal.com`` with a Cyrillic а, ``g00gle.top``);
+* fraud words in pinyin or English (kefu, tuikuan, daikuan, licai, login...);
+* a TLD favoured by throw-away registrations;
+* punycode hosts, and U-labels that mix Latin with a confusable script;
+* IP-literal hosts; a brand on a shared-platform subdomain (``icbc.github.io``).
+
+They are combined by co-occurrence. A brand on a foreign name is strong on its
+own and becomes very strong with fraud words and a cheap TLD; without a brand
+the shape signals add up slowly and are capped below "malicious", so only page
+evidence can push such a name over the line. A brand's official domains, the
+allowlist and shared-platform apexes get no finding at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fraudwall import reference
+from fraudwall.hookspecs import hookimpl
+from fraudwall.models import Category, Finding, UrlParts
+from fraudwall.reference import Brand, DomainWords
+
+name = "url_heuristics"
+version = "1.0"
+
+# -- calibration ---------------------------------------------------------------
+# Combined by noisy-OR with page findings; malicious >= 0.75, suspicious >= 0.40.
+
+#: Brand signals: the strongest one found sets the base.
+BRAND_TOKEN = 0.55  # a brand token in a foreign name: suspicious by itself
+BRAND_EMBEDDED = 0.80  # the whole official domain inside a foreign name
+BRAND_HOMOGLYPH = 0.80  # the token spelled with look-alike characters
+#: Additions to a brand base.
+BRAND_WORD_BONUS = (0.15, 0.10)  # first and second distinct fraud word
+BRAND_TLD_BONUS = 0.18
+BRAND_PLATFORM_BONUS = 0.10  # free hosting gives the brand nothing legitimate
+BRAND_MAX = 0.97
+#: Shape signals without a brand; their sum is capped at SHAPE_MAX.
+SHAPE_TLD = 0.15
+SHAPE_WORDS = (0.12, 0.10, 0.08)  # first, second, third distinct fraud word
+SHAPE_IP = 0.30
+SHAPE_PUNYCODE = 0.10
+SHAPE_MIXED_SCRIPT = 0.45
+SHAPE_MAX = 0.60
+
+#: Hotlines shorter than this (110, 10000...) are too common as digit runs.
+MIN_HOTLINE_DIGITS = 5
+
+_PART_SPLIT = re.compile(r"[-_]+|(?<=\d)(?=[^\d-])|(?<=[^\d-])(?=\d)")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One observation about the name, with its weight and a line of evidence."""
+
+    kind: str
+    weight: float
+    evidence: str
+    brand: str = ""
+
+
+@dataclass(slots=True)
+class Observations:
+    """Everything noticed about one host, before scoring."""
+
+    brand: list[Signal] = field(default_factory=list)
+    words: dict[str, str] = field(default_factory=dict)  # word -> theme
+    shape: list[Signal] = field(default_factory=list)
+    platform: str | None = None
+
+
+# -- the name's parts ----------------------------------------------------------
+
+
+def owned_labels(url: UrlParts) -> list[str]:
+    """The labels the registrant chose: the host minus its public suffix or shared-platform apex."""
+    host = url.host
+    apex = reference.shared_platform_of(host)
+    cut = apex or url.suffix
+    if cut and host.endswith("." + cut):
+        host = host[: -len(cut) - 1]
+    return [label for label in host.split(".") if label]
+
+
+def parts(label: str) -> list[str]:
+    """A label split at hyphens and letter/digit boundaries: ``icbc95588-kefu`` -> icbc, 95588, kefu."""
+    return [part for part in _PART_SPLIT.split(label) if part]
+
+
+def skeleton(label: str, confusables: Mapping[str, str]) -> str:
+    """``label`` with look-alike characters replaced by the ASCII letters they imitate."""
+    return "".join(confusables.get(ch, ch) for ch in label)
+
+
+def scripts_of(label: str) -> set[str]:
+    """Unicode scripts of the letters in ``label`` (LATIN, CYRILLIC, CJK...)."""
+    return {unicodedata.name(ch, "?").split(" ")[0] for ch in label if ch.isalpha()}
+
+
+# -- brands --------------------------------------------------------------------
+
+
+def token_in_label(brand: Brand, label: str) -> str | None:
+    """The brand token or hotline that ``label`` carries, if any."""
+    label_parts = parts(label)
+    for token in brand.tokens:
+        if token in label:
+            return token
+    for token in brand.exact_tokens:
+        if token in label_parts:
+            return token
+    for hotline in brand.hotlines:
+        if len(hotline) >= MIN_HOTLINE_DIGITS and hotline in label_parts:
+            return hotline
+    return None
+
+
+def name_in_label(brand: Brand, label: str) -> str | None:
+    """The brand's Chinese name inside a Unicode label, if any."""
+    return next((n for n in brand.names if _CJK.search(n) and n.lower() in label), None)
+
+
+def embedded_domain(brand: Brand, host: str) -> str | None:
+    """An official domain of the brand written inside a foreign host name."""
+    padded = f".{host}."
+    return next((domain for domain in brand.domains if f".{domain}." in padded), None)
+
+
+def _homoglyph(brand: Brand, label: str) -> Signal:
+    return Signal("homoglyph", BRAND_HOMOGLYPH, f"{brand.id} spelled with look-alike characters in '{label}'", brand.id)
+
+
+def brand_signals(brand: Brand, url: UrlParts, labels: Sequence[str], words: DomainWords) -> list[Signal]:
+    """How ``url`` wears ``brand`` (the caller has checked the brand does not own it)."""
+    found = []
+    domain = embedded_domain(brand, url.host)
+    if domain:
+        evidence = f"official domain {domain} of {brand.id} inside {url.host}"
+        found.append(Signal("embedded", BRAND_EMBEDDED, evidence, brand.id))
+    for label in labels:
+        token = token_in_label(brand, label)
+        if token:
+            found.append(Signal("token", BRAND_TOKEN, f"{brand.id} token '{token}' in label '{label}'", brand.id))
+        elif token_in_label(brand, skeleton(label, words.confusables)):
+            found.append(_homoglyph(brand, label))
+    for label in (label for label in url.unicode_host.split(".") if not label.isascii()):
+        brand_name = name_in_label(brand, label)
+        if brand_name:
+            found.append(Signal("name", BRAND_TOKEN, f"{brand.id} name '{brand_name}' in label '{label}'", brand.id))
+        elif token_in_label(brand, skeleton(label, words.confusables)):
+            found.append(_homoglyph(brand, label))
+    return found
+
+
+# -- words, TLDs and shape ------------------------------------------------------
+
+
+def fraud_words(labels: Sequence[str], words: DomainWords) -> dict[str, str]:
+    """Fraud word -> theme, for every theme word in ``labels``."""
+    found: dict[str, str] = {}
+    for label in labels:
+        label_parts = parts(label)
+        for theme in words.themes:
+            for word in theme.words:
+                if word in label:
+                    found.setdefault(word, theme.id)
+            for word in theme.exact:
+                if word in label_parts:
+                    found.setdefault(word, theme.id)
+    return found
+
+
+def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
+    """Signals from the form of the name: IP literal, TLD, punycode, mixed scripts."""
+    if url.is_ip:
+        return [Signal("ip", SHAPE_IP, f"host is the IP literal {url.host}")]
+    found = []
+    tld = url.host.rsplit(".", 1)[-1]
+    if tld in words.suspicious_tlds:
+        found.append(Signal("tld", SHAPE_TLD, f"TLD .{tld} is favoured by throw-away registrations"))
+    if "xn--" in url.host:
+        found.append(Signal("punycode", SHAPE_PUNYCODE, f"internationalised name {url.unicode_host}"))
+    for label in url.unicode_host.split("."):
+        label_scripts = scripts_of(label)
+        if "LATIN" in label_scripts and label_scripts & words.confusable_scripts:
+            mixed = "+".join(sorted(label_scripts))
+            found.append(Signal("mixed-script", SHAPE_MIXED_SCRIPT, f"label '{label}' mixes scripts ({mixed})"))
+    return found
+
+
+def observe(url: UrlParts, words: DomainWords) -> Observations:
+    """Collect every signal about ``url.host`` (not for official or allowlisted names)."""
+    seen = Observations(shape=shape_signals(url, words))
+    if url.is_ip:
+        return seen
+    labels = owned_labels(url)
+    # IDN labels carry Chinese fraud words (客服, 贷款) that only their U-labels show.
+    unicode_labels = [label for label in url.unicode_host.split(".")[: len(labels)] if not label.isascii()]
+    seen.platform = reference.shared_platform_of(url.host)
+    seen.words = fraud_words([*labels, *unicode_labels], words)
+    for brand in reference.brands():
+        if not brand.owns(url.host):
+            seen.brand += brand_signals(brand, url, labels, words)
+    return seen
+
+
+# -- scoring -------------------------------------------------------------------
+
+
+def brand_score(seen: Observations) -> float:
+    """Base from the strongest brand signal, raised by fraud words, a cheap TLD and free hosting."""
+    score = max(signal.weight for signal in seen.brand)
+    score += sum(BRAND_WORD_BONUS[: len(seen.words)])
+    if any(signal.kind == "tld" for signal in seen.shape):
+        score += BRAND_TLD_BONUS
+    if seen.platform:
+        score += BRAND_PLATFORM_BONUS
+    return min(BRAND_MAX, score)
+
+
+def shape_score(seen: Observations) -> float:
+    """Shape signals and fraud words without a brand: additive, capped below malicious.
+
+    One fraud word and nothing else proves nothing (``tianqi-app.cn``); it only
+    adds to other signals.
+    """
+    if len(seen.words) == 1 and not seen.shape:
+        return 0.0
+    score = sum(signal.weight for signal in seen.shape) + sum(SHAPE_WORDS[: len(seen.words)])
+    return min(SHAPE_MAX, score)
+
+
+def _evidence(seen: Observations) -> tuple[str, ...]:
+    lines = [signal.evidence for signal in seen.brand]
+    lines += [f"fraud word '{word}' ({theme})" for word, theme in seen.words.items()]
+    lines += [signal.evidence for signal in seen.shape]
+    if seen.platform and seen.brand:
+        lines.append(f"tenant of the shared platform {seen.platform}")
+    return tuple(dict.fromkeys(lines))
+
+
+def judge(url: UrlParts, seen: Observations) -> Finding | None:
+    """The finding for ``url``, or ``None`` when nothing was noticed."""
+    if seen.brand:
+        score = brand_score(seen)
+        brands = list(dict.fromkeys(signal.brand for signal in seen.brand))
+        category = Category.BRAND_IMPERSONATION
+        reason = f"Host {url.host} wears the brand {', '.join(brands)} on a name the brand does not own"
+    else:
+        score = shape_score(seen)
+        brands = []
+        category = Category.SUSPICIOUS_URL
+        reason = f"Host {url.host} has the shape of a throw-away fraud name"
+    if score <= 0:
+        return None
+    extras = []
+    if seen.words:
+        extras.append("fraud words " + ", ".join(seen.words))
+    if any(signal.kind == "tld" for signal in seen.shape):
+        extras.append("a suspicious TLD")
+    if seen.platform and seen.brand:
+        extras.append("a shared-platform subdomain")
+    if extras:
+        reason += ", with " + " and ".join(extras)
+    return Finding(
+        subject=url.host, detector=name, detector_version=version, category=str(category),
+        score=round(score, 3), reason=reason + ".", evidence=_evidence(seen),
+        indicators=tuple(("brand", brand) for brand in brands),
+    )
+
+
+def vouched_for(url: UrlParts) -> bool:
+    """Official brand names, allowlisted sites and shared-platform apexes are never flagged."""
+    if url.is_ip:
+        return False
+    return (
+        reference.brand_for_domain(url.host) is not None
+        or reference.is_allowlisted(url.host)
+        or reference.is_shared_platform_apex(url.host)
+    )
+
+
+def analyze(url: UrlParts, words: DomainWords | None = None) -> list[Finding]:
+    """All findings for ``url``; ``words`` defaults to the bundled domain words."""
+    if vouched_for(url):
+        return []
+    finding = judge(url, observe(url, words or reference.domain_words()))
+    return [finding] if finding else []
+
+
+@hookimpl
+def analyze_url(url: UrlParts) -> list[Finding]:
+    """At most one finding: brand impersonation, or else a suspicious name shape."""
+    return analyze(url)

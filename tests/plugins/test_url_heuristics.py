@@ -1,0 +1,163 @@
+"""Unit tests for the url_heuristics detector."""
+
+from __future__ import annotations
+
+import pytest
+from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS
+from fraudwall.plugins import url_heuristics
+
+from fraudwall.models import Category, Finding
+from fraudwall.names import parse_url
+
+
+def findings_for(url: str) -> list[Finding]:
+    return url_heuristics.analyze_url(parse_url(url))
+
+
+def score_of(url: str) -> float:
+    found = findings_for(url)
+    assert len(found) <= 1, "url_heuristics reports at most one finding per host"
+    return found[0].score if found else 0.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.icbc.com.cn/",
+        "http://icbc.com.cn/login",
+        "https://mybank.icbc.com.cn/icbc/perbank/index.jsp",
+        "https://m.jd.com/",
+        "https://www.paypal.com/signin",
+        "https://www.mps.gov.cn/",
+        "https://www.spp.gov.cn/",
+        "https://10086.cn/",
+        "https://www.baidu.com/",
+        "https://github.io/",
+        "https://web.app/",
+    ],
+)
+def test_official_allowlisted_and_platform_apex_names_score_nothing(url: str) -> None:
+    """A brand's own domains, allowlisted sites and shared-platform apexes get no finding at all."""
+    assert findings_for(url) == []
+
+
+def test_suspicious_tld_alone_is_weak() -> None:
+    """A cheap TLD on its own is about 0.15."""
+    assert score_of("http://weather-report.top/") == pytest.approx(0.15)
+
+
+def test_ip_literal_alone_is_weak_to_moderate() -> None:
+    """An IP-literal host is weak-to-moderate evidence, below suspicious."""
+    assert 0.2 <= score_of("http://45.77.12.9/login") < SUSPICIOUS
+
+
+def test_one_fraud_word_alone_is_nothing() -> None:
+    """A single everyday fraud word (app, loan) on an ordinary TLD proves nothing."""
+    assert findings_for("https://tianqi-app.cn/") == []
+
+
+def test_fraud_words_and_tld_stay_below_malicious_without_a_brand() -> None:
+    """Without a brand, shape signals add up but are capped below malicious: pages must decide."""
+    assert SUSPICIOUS > score_of("http://daikuan-kuaisu.xyz/") > 0.15
+    assert score_of("http://kefu-tuikuan-daikuan-licai.top/") < MALICIOUS
+
+
+def test_brand_on_a_foreign_domain_is_strong() -> None:
+    """A brand token on a name the brand does not own is strong on its own."""
+    found = findings_for("http://icbc-online.com/")
+    assert found[0].category == Category.BRAND_IMPERSONATION.value
+    assert SUSPICIOUS <= found[0].score < MALICIOUS
+    assert ("brand", "icbc") in found[0].indicators
+
+
+def test_brand_plus_fraud_word_plus_tld_is_very_strong() -> None:
+    """Brand, fraud word and cheap TLD together are very strong, and each signal adds."""
+    alone = score_of("http://icbc-online.com/")
+    with_word = score_of("http://icbc-kefu.com/")
+    with_all = score_of("http://icbc-kefu.top/")
+    assert alone < with_word < with_all
+    assert with_all >= 0.85
+
+
+def test_official_domain_embedded_in_a_foreign_name() -> None:
+    """www.icbc.com.cn.secure-login.xyz wears the whole official domain: very strong."""
+    found = findings_for("http://www.icbc.com.cn.secure-login.xyz/")
+    assert found[0].score >= 0.9
+    assert any("icbc.com.cn" in line and "inside" in line for line in found[0].evidence)
+
+
+@pytest.mark.parametrize(
+    ("url", "brand"),
+    [
+        ("http://gonghang-tuikuan.top/", "icbc"),
+        ("http://95588-kefu.cc/", "icbc"),
+        ("http://jd-tuikuan.top/", "jd"),
+        ("http://apple-id-verify.xyz/", "apple"),
+        ("http://alipay-secure.icu/", "alipay"),
+    ],
+)
+def test_pinyin_tokens_short_tokens_and_hotlines(url: str, brand: str) -> None:
+    """Pinyin tokens, short exact tokens as whole label parts and hotlines all identify the brand."""
+    found = findings_for(url)
+    assert ("brand", brand) in found[0].indicators
+    assert found[0].score >= MALICIOUS
+
+
+@pytest.mark.parametrize("url", ["https://pineapple-recipes.com/", "https://jdxyz-studio.com/", "https://abcdefg.com/"])
+def test_short_tokens_do_not_match_inside_words(url: str) -> None:
+    """Everyday short tokens (apple, jd, abc) never match inside a longer word."""
+    assert findings_for(url) == []
+
+
+def test_homoglyph_brand_in_punycode() -> None:
+    """A Cyrillic 'а' in pаypal.com is a homoglyph of the brand; the mixed script is reported."""
+    url = "http://xn--pypal-4ve.com/"
+    found = findings_for(url)
+    assert found[0].category == Category.BRAND_IMPERSONATION.value and found[0].score >= 0.8
+    assert any("mixes scripts" in line for line in found[0].evidence)
+    assert any("look-alike" in line for line in found[0].evidence)
+
+
+def test_digit_lookalikes() -> None:
+    """g00gle with zeros reads as google."""
+    assert ("brand", "google") in findings_for("http://g00gle-login.top/")[0].indicators
+
+
+def test_mixed_script_without_brand_is_suspicious() -> None:
+    """A label mixing Latin with Cyrillic is a homoglyph sign even without a known brand."""
+    found = findings_for("http://b\u0430nkofexample.com/")  # Cyrillic а
+    assert found[0].category == Category.SUSPICIOUS_URL.value
+    assert SUSPICIOUS <= found[0].score < MALICIOUS
+
+
+def test_chinese_brand_name_in_idn() -> None:
+    """A Chinese IDN carrying a brand's name and a Chinese fraud word is brand impersonation."""
+    found = findings_for("http://工商银行客服.com/")
+    assert ("brand", "icbc") in found[0].indicators
+    assert any("客服" in line for line in found[0].evidence)
+
+
+def test_brand_on_a_shared_platform_subdomain() -> None:
+    """A brand on a tenant subdomain of a shared platform is impersonation; the platform is named."""
+    found = findings_for("https://icbc-tuikuan.github.io/")
+    assert found[0].category == Category.BRAND_IMPERSONATION.value
+    assert found[0].subject == "icbc-tuikuan.github.io"
+    assert any("github.io" in line for line in found[0].evidence)
+
+
+def test_shared_platform_tenant_without_brand_is_quiet() -> None:
+    """An ordinary tenant of a shared platform gets nothing."""
+    assert findings_for("https://my-portfolio.github.io/") == []
+
+
+def test_finding_fields() -> None:
+    """Subject is the host; detector name and version are the plugin's."""
+    finding = findings_for("http://ICBC-kefu.top/path?q=1")[0]
+    assert finding.subject == "icbc-kefu.top"
+    assert (finding.detector, finding.detector_version) == (url_heuristics.name, url_heuristics.version)
+    assert finding.reason.endswith(".") and finding.evidence
+
+
+def test_parts_split_hyphens_and_digit_runs() -> None:
+    """Labels split into parts at hyphens and letter/digit boundaries."""
+    assert url_heuristics.parts("icbc95588-kefu") == ["icbc", "95588", "kefu"]
