@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from fraudwall.models import Finding, Verdict, VerdictStatus
 from fraudwall.settings import Settings
 
-#: A category is listed on a verdict when one of its findings scores at least this.
-CATEGORY_MIN_SCORE = 0.3
+#: A category is named on a verdict only when one of its findings alone scores at
+#: least this: weaker findings add to the score but do not label the subject.
+CATEGORY_MIN_SCORE = 0.5
 
 
 def combine(scores: Sequence[float]) -> float:

@@ -486,15 +486,30 @@ def _evidence(text: Text, hits: Sequence[Hit]) -> tuple[str, ...]:
     return tuple(f"{hit.group} 「{hit.term}」: {text.snippet(hit.start, hit.end)}" for hit in ordered[:MAX_EVIDENCE])
 
 
+def co_occurrence(script: Script, hits: Sequence[Hit]) -> float:
+    """The script's score from its words alone; 0 unless two groups, one of them core, co-occur."""
+    groups = {hit.group for hit in hits}
+    if len(groups) < 2 or not groups & set(script.core):
+        return 0.0
+    return base_score(len(groups), len({hit.term for hit in hits}))
+
+
 def judge_script(
-    script: Script, hits: Sequence[Hit], signals: PageSignals, text: Text, page: PageObservation
+    script: Script, hits: Sequence[Hit], signals: PageSignals, text: Text, page: PageObservation, lead: float
 ) -> Finding | None:
-    """The finding for one script, or ``None`` when its words do not co-occur."""
-    groups = list(dict.fromkeys(hit.group for hit in hits))
-    if len(groups) < 2 or not set(groups) & set(script.core):
+    """The finding for one script, or ``None`` when its words do not co-occur.
+
+    ``lead`` is the strongest co-occurrence score of any script on the page:
+    a page's calls to action serve its main script, so only the script(s)
+    reaching it get the call-to-action bonus. Otherwise one registration form
+    would turn every script the page brushes against into a confident finding.
+    """
+    base = co_occurrence(script, hits)
+    if base == 0.0:
         return None
+    groups = list(dict.fromkeys(hit.group for hit in hits))
     terms = {hit.term for hit in hits}
-    raw = min(SCORE_MAX, base_score(len(groups), len(terms)) + signals.cta_bonus())
+    raw = min(SCORE_MAX, base + (signals.cta_bonus() if base >= lead else 0.0))
     factor = signals.frame_factor()
     score = round(raw * factor, 3)
     if score < MIN_SCORE:
@@ -534,13 +549,14 @@ def analyze(page: PageObservation, url: UrlParts, lexicon: Lexicon | None = None
         for script, groups in compiled.scripts
         if script.category != "fake_app"
     }
-    findings = []
     for script, groups in compiled.scripts:
         if script.category == "fake_app":
-            hits = _fake_app_hits(text, groups, signals, compiled, found)
-        else:
-            hits = found[script.id]
-        finding = judge_script(script, hits, signals, text, page) if hits else None
+            found[script.id] = _fake_app_hits(text, groups, signals, compiled, found)
+    lead = max((co_occurrence(script, found[script.id]) for script, _ in compiled.scripts), default=0.0)
+    findings = []
+    for script, _ in compiled.scripts:
+        hits = found[script.id]
+        finding = judge_script(script, hits, signals, text, page, lead) if hits else None
         if finding is not None:
             findings.append(finding)
     harvest = judge_credentials(signals, page)

@@ -317,3 +317,17 @@ def test_hook_signature_matches_the_host() -> None:
     """The hook implementation takes only page and url, as the plugin host passes them by name."""
     page = page_of("<p>hello</p>")
     assert fraud_lexicon.analyze_page(page=page, url=parse_url(page.final_url)) == []
+
+
+def test_calls_to_action_boost_only_the_leading_script() -> None:
+    """A registration form serves the page's main script; a script it merely brushes against stays weak."""
+    html = html_doc(
+        "<p>刷单返利 做任务赚佣金 点赞关注日结 垫付越多返利越高 联系导师 充值升级VIP</p>"
+        "<p>导师带你充值</p>"
+        "<form><input name='phone' placeholder='手机号'><input type='password' placeholder='登录密码'>"
+        "<input name='invite' placeholder='邀请码'></form><p>客服QQ：2873316409</p>",
+        title="乐赚联盟 刷单返利",
+    )
+    scores = {f.category: f.score for f in lexicon_findings(html, "http://lezhuan-demo.top/")}
+    assert scores["task_rebate"] >= MALICIOUS
+    assert scores.get("investment", 0.0) < 0.5
