@@ -143,7 +143,8 @@ def crawl_command(
         err_console.print(f"seed rejected ({reason}): {value}", highlight=False, markup=False)
     if not seed_list.targets:
         raise CrawlError("no valid seeds: give URLs, domains or seed files")
-    stats = run_crawl(settings, seed_list.targets)
+    with console.status(f"crawling {len(seed_list.targets)} seeds..."):
+        stats = run_crawl(settings, seed_list.targets)
     with Store.open(settings.get("DB_PATH")) as store:
         _print_summary(store, stats, select_entries(store), exported=[])
 
@@ -315,9 +316,9 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
             ctx, DB_PATH=str(db_path), ALLOW_NETS=["127.0.0.0/8"], HOST_MAP={h: "127.0.0.1" for h in hosts},
             HOST_MAP_ONLY=True,
         )
-        console.print(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling...")
         targets = read_seeds([server.url(host) for host in hosts]).targets
-        stats = run_crawl(settings, targets)
+        with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
+            stats = run_crawl(settings, targets)
     with Store.open(db_path) as store:
         selection = select_entries(store)
         exported = []

@@ -65,3 +65,24 @@ def test_parse_url_splits_host_and_domain() -> None:
     assert ip.is_ip and ip.host == "::1" and ip.registrable_domain == ""
     with pytest.raises(InvalidName):
         parse_url("http:///nohost")
+
+
+def test_suffix_list_never_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tldextract works from its bundled snapshot: no socket is ever opened for the suffix list."""
+    import socket
+
+    from fraudwall.names import suffix_extractor
+
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)  # recorded, because tldextract would swallow the error and fall back
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    suffix_extractor.cache_clear()
+    assert registrable_domain("scam.example.co.uk") == "example.co.uk"
+    assert registrable_domain("fraud.pages.dev") == "fraud.pages.dev"
+    assert attempts == []
