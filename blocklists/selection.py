@@ -13,7 +13,6 @@ is decided here, once, and every exporter renders it faithfully:
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from fraudwall.blocklists.guards import refusal
 from fraudwall.blocklists.store import Store
 from fraudwall.models import BlockEntry, Scope, VerdictStatus
 from fraudwall.names import is_ip_literal, registrable_domain
+from fraudwall.rejections import Rejections
 
 
 @dataclass
@@ -29,8 +29,7 @@ class Selection:
     """Entries to publish, and the candidates refused with their reasons."""
 
     entries: list[BlockEntry] = field(default_factory=list)
-    refused: Counter[str] = field(default_factory=Counter)
-    refused_names: list[tuple[str, str]] = field(default_factory=list)
+    refused: Rejections = field(default_factory=Rejections)
 
 
 def scope_for(name: str) -> Scope:
@@ -47,8 +46,7 @@ def select_entries(store: Store, statuses: Sequence[str] = (VerdictStatus.MALICI
     for host, rows in sorted(by_host.items()):
         reason = "ip-literal" if is_ip_literal(host) else refusal(host)
         if reason:
-            selection.refused[reason] += 1
-            selection.refused_names.append((host, reason))
+            selection.refused.add(host, reason)
             continue
         categories = sorted({c for row in rows for c in json.loads(row["categories"])})
         detectors = sorted({f["detector"] for row in rows for f in json.loads(row["top_findings"])})

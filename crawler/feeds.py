@@ -8,7 +8,6 @@ usable name is rejected with a reason and counted; reading goes on.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from fraudwall.exceptions import InputError
 from fraudwall.models import Scope
 from fraudwall.names import normalize_name, parse_url
+from fraudwall.rejections import Rejections
 
 _HOSTS_ADDRESSES = {"0.0.0.0", "127.0.0.1", "::", "::1", "0", "::0"}
 _ABP = re.compile(r"^\|\|([^\^/$|*]+)\^(\$.*)?$")
@@ -35,13 +35,7 @@ class ListRead:
     """Names read from one or more lists, and the lines rejected by reason."""
 
     names: list[ListedName] = field(default_factory=list)
-    rejected: Counter[str] = field(default_factory=Counter)
-    samples: list[tuple[str, str]] = field(default_factory=list)
-
-    def reject(self, line: str, reason: str) -> None:
-        self.rejected[reason] += 1
-        if len(self.samples) < 50:
-            self.samples.append((line[:200], reason))
+    rejected: Rejections = field(default_factory=Rejections)
 
 
 def parse_line(line: str) -> tuple[str, Scope] | None:
@@ -80,7 +74,7 @@ def read_lists(paths: Iterable[str | Path]) -> ListRead:
                         continue
                     name = normalize_name(parsed[0], allow_underscore=True)
                 except InputError as exc:
-                    result.reject(line, exc.reason)
+                    result.rejected.add(line, exc.reason)
                     continue
                 result.names.append(ListedName(name, parsed[1], f"list:{file.name}"))
     return result

@@ -6,7 +6,6 @@ line is rejected with a reason and counted, and the rest still load.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,22 +13,17 @@ from pathlib import Path
 from fraudwall.exceptions import InputError
 from fraudwall.models import Target
 from fraudwall.names import parse_url
+from fraudwall.rejections import Rejections
 
 SCHEMES = ("http", "https")
 
 
 @dataclass
 class SeedList:
-    """The targets read, and what was rejected (reason -> count, plus samples)."""
+    """The targets read, and the seeds rejected with their reasons."""
 
     targets: list[Target] = field(default_factory=list)
-    rejected: Counter[str] = field(default_factory=Counter)
-    samples: list[tuple[str, str]] = field(default_factory=list)
-
-    def reject(self, value: str, reason: str) -> None:
-        self.rejected[reason] += 1
-        if len(self.samples) < 20:
-            self.samples.append((value[:200], reason))
+    rejected: Rejections = field(default_factory=Rejections)
 
 
 def seed_to_target(value: str, source: str = "seed") -> Target:
@@ -62,7 +56,7 @@ def read_seeds(values: Iterable[str]) -> SeedList:
             try:
                 target = seed_to_target(text, source)
             except InputError as exc:
-                seeds.reject(text, exc.reason)
+                seeds.rejected.add(text, exc.reason)
                 continue
             if target.url not in seen:
                 seen.add(target.url)

@@ -139,7 +139,7 @@ def crawl_command(
         CRAWL_DEPTH=depth, CRAWL_MAX_PAGES=max_pages,
     )
     seed_list = read_seeds(seeds)
-    for value, reason in seed_list.samples:
+    for value, reason in seed_list.rejected.samples:
         err_console.print(f"seed rejected ({reason}): {value}", highlight=False, markup=False)
     if not seed_list.targets:
         raise CrawlError("no valid seeds: give URLs, domains or seed files")
@@ -248,8 +248,7 @@ def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
 def _entries_from_lists(paths: Sequence[str]) -> Selection:
     listed = read_lists(paths)
     selection = Selection()
-    selection.refused.update(listed.rejected)
-    selection.refused_names.extend((line, reason) for line, reason in listed.samples)
+    selection.refused.merge(listed.rejected)
     seen: set[str] = set()
     for item in listed.names:
         if item.name in seen:
@@ -257,8 +256,7 @@ def _entries_from_lists(paths: Sequence[str]) -> Selection:
         seen.add(item.name)
         reason = refusal(item.name)
         if reason:
-            selection.refused[reason] += 1
-            selection.refused_names.append((item.name, reason))
+            selection.refused.add(item.name, reason)
             continue
         selection.entries.append(BlockEntry(name=item.name, scope=item.scope, sources=(item.source,)))
     return selection
@@ -289,10 +287,10 @@ def export_command(
         with Store.open(settings.get("DB_PATH")) as store:
             selection = select_entries(store, statuses)
     result = export(selection.entries, format_name, Path(out), title=settings.get("EXPORT_TITLE"), verify=verify,
-                    refused=selection.refused)
+                    refused=selection.refused.counts)
     console.print(
         f"{format_name}: {result.blocked} blocked, {result.allowed} allowed -> {out} "
-        f"({sum(selection.refused.values()) + result.rejected} refused; reasons in {result.report_path})",
+        f"({selection.refused.total + result.rejected} refused; reasons in {result.report_path})",
         highlight=False,
     )
 
@@ -319,13 +317,14 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         targets = read_seeds([server.url(host) for host in hosts]).targets
         with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
             stats = run_crawl(settings, targets)
+        console.print(f"crawled the demo site: {len(hosts)} hosts served on 127.0.0.1:{server.port}")
     with Store.open(db_path) as store:
         selection = select_entries(store)
         exported = []
         for format_name, file_name in DEMO_EXPORTS:
             result = export(selection.entries, format_name, out / file_name, title="fraudwall demo blocklist",
                             verify=shutil.which("named-checkzone") is not None or format_name != "rpz",
-                            refused=selection.refused)
+                            refused=selection.refused.counts)
             exported.append((format_name, out / file_name, result.blocked))
         _print_summary(store, stats, selection, exported)
 
@@ -343,7 +342,7 @@ def _print_summary(store: Store, stats: dict[str, Any], selection: Selection, ex
     for category, count in store.finding_counts_by_category().items():
         table.add_row(f"findings: {category}", str(count))
     table.add_row("names blocked", str(len(selection.entries)))
-    for reason, count in sorted(selection.refused.items()):
+    for reason, count in sorted(selection.refused.counts.items()):
         table.add_row(f"names refused: {reason}", str(count))
     table.add_row("observations stored", str(counts["observations"]))
     console.print(table)

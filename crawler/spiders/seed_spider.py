@@ -49,7 +49,7 @@ class SeedSpider(scrapy.Spider):
         if targets is None:
             values = seeds.split(",") if isinstance(seeds, str) else list(seeds or [])
             seed_list = read_seeds(values)
-            for (value, reason) in seed_list.samples:
+            for value, reason in seed_list.rejected.samples:
                 log.warning("seed rejected (%s): %s", reason, value)
             targets = seed_list.targets
         if not targets:

@@ -17,7 +17,7 @@ def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
     assert [t.url for t in seeds.targets] == [
         "http://a.top/", "http://工行-kefu.top/", "http://shuadan.top/", "https://usdt-licai.vip/a#frag"]
     assert seeds.targets[2].source == "file:seeds.txt"
-    assert dict(seeds.rejected) == {"unsupported-scheme": 1, "empty-label": 1}
+    assert dict(seeds.rejected.counts) == {"unsupported-scheme": 1, "empty-label": 1}
 
 
 def test_list_formats_and_scopes(tmp_path: Path) -> None:
@@ -32,4 +32,4 @@ def test_list_formats_and_scopes(tmp_path: Path) -> None:
     assert [(n.name, n.scope) for n in read.names] == [
         ("hosts.top", Scope.EXACT), ("plain.xyz", Scope.EXACT), ("abp.vip", Scope.SUBTREE),
         ("url.cyou", Scope.EXACT), ("xn--czr93rq40bruk.top", Scope.EXACT)]
-    assert dict(read.rejected) == {"single-label": 1, "allow-rule": 1, "several-names-on-line": 1, "bad-character": 1}
+    assert dict(read.rejected.counts) == {"single-label": 1, "allow-rule": 1, "several-names-on-line": 1, "bad-character": 1}
