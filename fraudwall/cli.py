@@ -73,20 +73,22 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None, plugin_files: tuple[str, ...], verbose: int) -> None:
     """Find the infrastructure of telecom and online fraud and publish it as blocklists."""
-    level = {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
-    handler = logging.StreamHandler()
-    # The level sits on the handler too: Scrapy sets its own loggers to DEBUG.
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.root.addHandler(handler)
-    logging.root.setLevel(level)
-    cmdline: dict[str, Any] = {"LOG_LEVEL": level}
+    cmdline: dict[str, Any] = {}
+    if verbose:
+        cmdline["LOG_LEVEL"] = "INFO" if verbose == 1 else "DEBUG"
     if plugin_files:
         cmdline["PLUGIN_FILES"] = list(plugin_files)
     try:
         settings = load_settings(config_file, cmdline)
-    except ConfigError as exc:
+        level = str(settings.get("LOG_LEVEL")).upper()
+        handler = logging.StreamHandler()
+        # The level sits on the handler too: Scrapy sets its own loggers to DEBUG.
+        handler.setLevel(level)
+    except (ConfigError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.root.addHandler(handler)
+    logging.root.setLevel(level)
     ctx.obj = _Context(settings)
 
 

@@ -42,7 +42,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_HOST_MAP_ONLY": settings.getbool("HOST_MAP_ONLY"),
         "ITEM_PIPELINES": PIPELINES,
         "FRAUDWALL_SETTINGS": settings,
-        "LOG_LEVEL": settings.get("LOG_LEVEL", "WARNING"),
+        "LOG_LEVEL": settings.get("LOG_LEVEL"),
     }
 
 

@@ -5,6 +5,9 @@ environment variables < command-line options. Names are upper case; the
 environment variable for ``DB_PATH`` is ``FRAUDWALL_DB_PATH``.
 """
 
+# Log level of fraudwall and Scrapy (the CLI's -v/-vv raise it to INFO/DEBUG).
+LOG_LEVEL = "WARNING"
+
 # Where findings, verdicts and observations are stored.
 DB_PATH = "fraudwall.db"
 

@@ -58,14 +58,12 @@ class SeedSpider(scrapy.Spider):
 
     async def start(self) -> Any:
         for target in self.targets:
-            yield self._request(target.url, target.url, depth_source=target.source)
+            yield self._request(target.url, target.url)
 
-    def _request(self, url: str, seed: str, depth_source: str) -> scrapy.Request:
+    def _request(self, url: str, seed: str) -> scrapy.Request:
+        # Links are followed only inside the registered domain of the seed they came from.
         return scrapy.Request(
-            url,
-            callback=self.parse,
-            errback=self.on_error,
-            meta={"seed": seed, "seed_domain": _registrable(seed), "source": depth_source},
+            url, callback=self.parse, errback=self.on_error, meta={"seed": seed, "seed_domain": _registrable(seed)}
         )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | scrapy.Request]:
@@ -94,7 +92,7 @@ class SeedSpider(scrapy.Spider):
                 continue
             if _registrable(link.url) != seed_domain:
                 continue
-            yield self._request(link.url, response.meta["seed"], "link")
+            yield self._request(link.url, response.meta["seed"])
 
     def on_error(self, failure: Failure) -> None:
         """A fetch that failed is counted by its error type; the crawl goes on."""
