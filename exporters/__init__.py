@@ -17,11 +17,9 @@ from fraudwall.exporters.publish import PublishResult, publish
 from fraudwall.exporters.registry import EXPORTERS, get_exporter
 from fraudwall.exporters.run import ExportResult, export
 from fraudwall.exporters.validation import PreparedEntries, prepare
-from fraudwall.exporters.verify import VERIFIERS
 
 __all__ = [
     "EXPORTERS",
-    "VERIFIERS",
     "ExportMeta",
     "ExportResult",
     "Exporter",

@@ -1,8 +1,8 @@
 """Every output format by name, as ``fraudwall export --format NAME`` knows them.
 
 Adding a format is one new module with an :class:`~fraudwall.exporters.base.Exporter`
-subclass, one line here and one verifier in :mod:`fraudwall.exporters.verify`;
-the contract test then runs over it automatically. The registry lives apart
+subclass (overriding ``verify`` to run its consumer's checker, if it has one)
+and one line here; the contract test then runs over it automatically. The registry lives apart
 from ``base`` so that the format modules can import ``base`` without a cycle.
 """
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
 from fraudwall.exporters.validation import PreparedEntries, name_sort_key
+from fraudwall.exporters.verify import verify_rpz
 from fraudwall.models import Scope
 from fraudwall.names import MAX_NAME_LENGTH, normalize_name
 
@@ -164,3 +165,8 @@ class RpzExporter(Exporter[RpzOptions]):
                 yield f"*.{name} CNAME {PASSTHRU}"
             elif block is not None and block.scope is Scope.SUBTREE:
                 yield f"*.{name} CNAME {NXDOMAIN}"
+
+    def verify(self, path: Path, meta: ExportMeta) -> None:
+        """The strict re-read, then BIND's ``named-checkzone`` under the export's zone name."""
+        super().verify(path, meta)
+        verify_rpz(path, self.options(meta).zone)

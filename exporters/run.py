@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import ExportMeta, comment_text
 from fraudwall.exporters.publish import publish
 from fraudwall.exporters.registry import get_exporter
-from fraudwall.exporters.verify import VERIFIERS
 from fraudwall.models import BlockEntry
 
 
@@ -59,12 +57,9 @@ def export(
     text = exporter.render_prepared(prepared, meta)
     checker: Callable[[Path], None] | None = None
     if verify:
-        if exporter.name not in VERIFIERS:
-            raise ExportError(f"format {exporter.name!r} has no verifier; export with verify off")
-        verifier = VERIFIERS[exporter.name]
 
         def checker(candidate: Path) -> None:
-            verifier(candidate, exporter, meta)
+            exporter.verify(candidate, meta)
 
     report = {
         "format": exporter.name,

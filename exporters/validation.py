@@ -21,6 +21,11 @@ Rules:
   on its own.
 - BLOCK and ALLOW entries are kept apart: how an exception is expressed (or
   that it cannot be) is each format's business.
+- URL-level entries (``entry.url`` set) are kept apart too, in ``urls``: only
+  formats that match URLs render them. The URL must be http(s), its host must
+  be the entry's name, and it is normalised (IDNA host, percent-encoded
+  non-ASCII, no fragment); entries for the same URL merge. Exceptions are
+  name-level only, so an ALLOW entry with a URL is rejected.
 - Output is sorted by reversed labels (``com.example.www``), so a zone's names
   sit together and the order never depends on the input order.
 """
@@ -31,14 +36,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from fraudwall.exceptions import InvalidName
 from fraudwall.models import Action, BlockEntry, Scope
-from fraudwall.names import MAX_NAME_LENGTH, is_public_suffix, normalize_name
+from fraudwall.names import MAX_NAME_LENGTH, is_public_suffix, normalize_name, parse_url
 
 # Enough to show what went wrong without letting one flood of bad input bloat the report.
 SAMPLES_PER_REASON = 5
 SAMPLE_LENGTH = 200
+# Longer URLs are not phishing links a gateway should carry a rule for.
+MAX_URL_LENGTH = 2048
+# Characters left as they are when percent-encoding a URL's path and query.
+_URL_SAFE = "/?&=%:@!$'()*+,;~-._"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +56,14 @@ class PreparedEntries:
     """Entries ready to render, and what was rejected on the way.
 
     ``blocked`` and ``allowed`` each hold at most one entry per name, sorted
-    with :func:`name_sort_key`. ``samples`` are ``(input, reason)`` pairs.
+    with :func:`name_sort_key`; ``urls`` holds the URL-level block entries, one
+    per URL, sorted by host the same way and then by URL. ``samples`` are ``(input, reason)`` pairs.
     ``merged`` counts input entries folded into another one with the same name.
     """
 
     blocked: tuple[BlockEntry, ...]
     allowed: tuple[BlockEntry, ...]
+    urls: tuple[BlockEntry, ...]
     rejections: Counter[str]
     samples: tuple[tuple[str, str], ...]
     merged: int
@@ -79,7 +91,7 @@ def prepare(
     max_length: int = MAX_NAME_LENGTH,
 ) -> PreparedEntries:
     """Validate, de-duplicate and sort ``entries`` (see the module docstring for the rules)."""
-    groups: dict[tuple[Action, str], list[BlockEntry]] = {}
+    groups: dict[tuple[Action, str, str], list[BlockEntry]] = {}
     rejections: Counter[str] = Counter()
     samples: list[tuple[str, str]] = []
     for entry in entries:
@@ -91,11 +103,12 @@ def prepare(
                 raw = entry.name if isinstance(entry.name, str) else repr(entry.name)
                 samples.append((raw[:SAMPLE_LENGTH], exc.reason))
             continue
-        groups.setdefault((clean.action, clean.name), []).append(clean)
-    by_name = sorted(map(_merge, groups.values()), key=lambda entry: name_sort_key(entry.name))
+        groups.setdefault((clean.action, clean.name, clean.url), []).append(clean)
+    by_name = sorted(map(_merge, groups.values()), key=lambda entry: (name_sort_key(entry.name), entry.url))
     return PreparedEntries(
-        blocked=tuple(entry for entry in by_name if entry.action is Action.BLOCK),
+        blocked=tuple(entry for entry in by_name if entry.action is Action.BLOCK and not entry.url),
         allowed=tuple(entry for entry in by_name if entry.action is Action.ALLOW),
+        urls=tuple(entry for entry in by_name if entry.url),
         rejections=rejections,
         samples=tuple(samples),
         merged=sum(len(group) - 1 for group in groups.values()),
@@ -120,7 +133,27 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
         scope, action = Scope(entry.scope), Action(entry.action)
     except ValueError as exc:  # a str that is no member, e.g. from a hand-written feed
         raise InvalidName("bad-scope-or-action", str(exc)) from exc
-    return replace(entry, name=name, scope=scope, action=action)
+    url = _validated_url(entry.url, name) if entry.url else ""
+    if url and action is Action.ALLOW:
+        raise InvalidName("url-allow", f"{url}: exceptions are name-level only")
+    return replace(entry, name=name, scope=scope, action=action, url=url)
+
+
+def _validated_url(raw: str, name: str) -> str:
+    """``raw`` normalised (IDNA host, percent-encoded path, no fragment), or :class:`InvalidName`."""
+    if not isinstance(raw, str) or any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
+    parts = parse_url(raw)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidName("bad-url", f"{raw[:SAMPLE_LENGTH]}: not http(s)")
+    if parts.host != name:
+        raise InvalidName("url-host-mismatch", f"{raw[:SAMPLE_LENGTH]} is not on {name}")
+    split = urlsplit(raw)
+    netloc = parts.host if parts.port is None else f"{parts.host}:{parts.port}"
+    url = urlunsplit((parts.scheme.lower(), netloc, quote(split.path or "/", safe=_URL_SAFE), quote(split.query, safe=_URL_SAFE), ""))
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidName("url-too-long", f"{len(url)} > {MAX_URL_LENGTH} characters")
+    return url
 
 
 def _merge(group: list[BlockEntry]) -> BlockEntry:
@@ -141,6 +174,8 @@ def _merge(group: list[BlockEntry]) -> BlockEntry:
         # No expiry means "until removed": it outlives any date.
         expires=None if None in expiries else _pick(max, expiries),
         sources=tuple(sorted({s for entry in group for s in entry.sources})),
+        url=first.url,
+        addresses=tuple(sorted({a for entry in group for a in entry.addresses})),
     )
 
 

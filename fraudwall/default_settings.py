@@ -45,5 +45,3 @@ HOST_MAP_ONLY = False
 
 # Export.
 EXPORT_TITLE = "fraudwall blocklist"
-RPZ_ZONE = "rpz.fraudwall"
-RPZ_TTL = 300

@@ -216,7 +216,15 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class BlockEntry:
-    """One name to publish, with everything a format needs to render it faithfully."""
+    """One name (or URL) to publish, with everything a format needs to render it faithfully.
+
+    A name-level entry blocks ``name`` (and, with ``Scope.SUBTREE``, every name
+    below it). A URL-level entry sets ``url``; ``name`` is then the URL's host,
+    and only formats that match URLs (Squid ``url_regex``, Suricata HTTP rules,
+    the threat-intel formats) publish it: a phishing page on a shared platform
+    must never turn into a block of the platform's host. ``addresses`` are the
+    IPs the name was seen resolving to, for IP-set formats.
+    """
 
     name: str
     scope: Scope = Scope.EXACT
@@ -227,3 +235,5 @@ class BlockEntry:
     last_seen: datetime | None = None
     expires: datetime | None = None
     sources: tuple[str, ...] = field(default=())
+    url: str = ""
+    addresses: tuple[str, ...] = ()

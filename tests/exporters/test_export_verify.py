@@ -8,7 +8,6 @@ import pytest
 
 from fraudwall.exceptions import VerificationError
 from fraudwall.exporters import ExportMeta, get_exporter
-from fraudwall.exporters.verify import verify_lines
 from fraudwall.models import BlockEntry
 
 GOOD = [BlockEntry("a.example.com"), BlockEntry("b.example.com")]
@@ -20,7 +19,7 @@ def test_rendered_files_pass(fmt: str, tmp_path: Path, meta: ExportMeta) -> None
     exporter = get_exporter(fmt)
     path = tmp_path / "out"
     path.write_text(exporter.render(GOOD, meta))
-    verify_lines(path, exporter, meta)
+    exporter.verify_lines(path, meta)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +44,7 @@ def test_tampered_files_are_refused(
     path = tmp_path / "out"
     path.write_bytes(tamper(exporter.render(GOOD, meta)).encode())
     with pytest.raises(VerificationError, match=message):
-        verify_lines(path, exporter, meta)
+        exporter.verify_lines(path, meta)
 
 
 def test_non_utf8_is_refused(tmp_path: Path, meta: ExportMeta) -> None:
@@ -53,4 +52,4 @@ def test_non_utf8_is_refused(tmp_path: Path, meta: ExportMeta) -> None:
     path = tmp_path / "out"
     path.write_bytes(b"# \xff\n")
     with pytest.raises(VerificationError, match="UTF-8"):
-        verify_lines(path, get_exporter("domains"), meta)
+        get_exporter("domains").verify_lines(path, meta)
