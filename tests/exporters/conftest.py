@@ -26,9 +26,13 @@ def meta(generated_at: datetime) -> ExportMeta:
 def sample_entries() -> list[BlockEntry]:
     """One of everything a format must render: scopes, allows, IDN, duplicates, junk."""
     return [
-        BlockEntry("kefu-refund.example.com", categories=("customer_service",)),
+        BlockEntry("kefu-refund.example.com", categories=("customer_service",), addresses=("203.0.113.7",)),
         BlockEntry("KEFU-REFUND.example.com.", sources=("feed",)),  # duplicate after normalising
-        BlockEntry("usdt-invest.example.net", scope=Scope.SUBTREE, categories=("investment",)),
+        BlockEntry("usdt-invest.example.net", scope=Scope.SUBTREE, categories=("investment",),
+                   addresses=("203.0.113.8", "203.0.113.9", "2001:db8::5")),
+        # URL-level: a phishing page on a shared platform; only URL-matching formats publish it.
+        BlockEntry("icbc-verify.github.io", url="https://icbc-verify.github.io/login.html?step=2",
+                   categories=("brand_impersonation",)),
         BlockEntry("help.usdt-invest.example.net", action=Action.ALLOW),  # exception under a subtree
         BlockEntry("loan-unfreeze.example.org", scope=Scope.SUBTREE),
         BlockEntry("loan-unfreeze.example.org", action=Action.ALLOW),  # blocked and allowed: allow wins
