@@ -1,29 +1,74 @@
 """Publishing guards: names that must never reach a blocklist.
 
 A bad entry can block a bank for millions of people, so every candidate passes
-these checks, in order, before selection hands it to an exporter: a valid
-name, not a public suffix, not the apex of a shared platform (fraud on
-``github.io`` is blocked by its own subdomain), not an allowlisted site. The
-reference data behind them is shared with the detectors (:mod:`fraudwall.reference`).
+these checks before selection hands it to an exporter: not a public suffix,
+not the apex of a shared platform (fraud on ``github.io`` is blocked by its own
+subdomain or URL), not an allowlisted site (suffix-aware: ``www.icbc.com.cn``
+is covered by ``icbc.com.cn``). The reference data behind them is shared with
+the detectors (:mod:`fraudwall.reference`); users add their own allowlist
+files with the ``ALLOWLIST_FILES`` setting (``--allowlist FILE``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from fraudwall import reference
-from fraudwall.exceptions import InvalidName
+from fraudwall.exceptions import ConfigError, InvalidName
 from fraudwall.names import is_public_suffix, normalize_name
+from fraudwall.settings import Settings
 
 
-def refusal(name: str) -> str | None:
-    """Why ``name`` must not be blocked, as a countable reason; ``None`` if it may be."""
+class PublishGuard:
+    """Decides, for a normalised name, whether it may be published, and why not."""
+
+    def __init__(self, allowed: frozenset[str], platforms: frozenset[str]) -> None:
+        self.allowed = allowed
+        self.platforms = platforms
+
+    @classmethod
+    def from_files(cls, allowlist_files: Sequence[str | Path] = ()) -> PublishGuard:
+        """The bundled allowlist and shared platforms, plus the user's allowlist files.
+
+        A ``.toml`` file follows the schema of ``fraudwall/data/allowlist.toml``;
+        any other file is a plain list, one name per line, ``#`` comments.
+        """
+        toml = [path for path in allowlist_files if str(path).endswith(".toml")]
+        plain = [Path(path) for path in allowlist_files if not str(path).endswith(".toml")]
+        allowed = set(reference.allowlist(toml))
+        for path in plain:
+            allowed.update(_read_plain_allowlist(path))
+        return cls(frozenset(allowed), reference.shared_platforms())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PublishGuard:
+        return cls.from_files(settings.getlist("ALLOWLIST_FILES"))
+
+    def refusal(self, name: str) -> str | None:
+        """Why ``name`` (lowercase A-labels, already validated) must not be blocked; ``None`` if it may be."""
+        if is_public_suffix(name):
+            return "public-suffix"
+        if name in self.platforms:
+            return "shared-platform-apex"
+        if reference.is_allowlisted(name, self.allowed, self.platforms):
+            return "allowlisted"
+        return None
+
+
+def _read_plain_allowlist(path: Path) -> set[str]:
+    """Names from a plain allowlist file; a bad line is a configuration error, not skipped."""
     try:
-        normalized = normalize_name(name, allow_underscore=True)
-    except InvalidName as exc:
-        return exc.reason
-    if is_public_suffix(normalized):
-        return "public-suffix"
-    if reference.is_shared_platform_apex(normalized):
-        return "shared-platform-apex"
-    if reference.is_allowlisted(normalized):
-        return "allowlisted"
-    return None
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read allowlist {path}: {exc}") from exc
+    names = set()
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            names.add(normalize_name(text, allow_underscore=True))
+        except InvalidName as exc:
+            raise ConfigError(f"{path}:{number}: not a domain name ({exc.reason}): {text[:80]!r}") from exc
+    return names

@@ -1,13 +1,18 @@
-"""Choose what to publish: malicious hosts, guarded, with their scope.
+"""Choose what to publish: fraudulent hosts (or URLs), guarded, with their scope.
 
-Verdicts are per page URL; blocklists carry names. A host is selected when any
-of its pages (or the host itself) has a verdict in the wanted statuses. Scope
-is decided here, once, and every exporter renders it faithfully:
+Verdicts are per page URL; blocklists carry names. A host is selected when one
+of its pages has a verdict that passes the filters (statuses, minimum score,
+categories, since). Scope is decided here, once, and every exporter renders it
+faithfully:
 
 * a host that *is* its registered domain (``task-rebate.top``) is blocked as a
   subtree: throw-away fraud domains put every subdomain to the same use;
 * a host below its registered domain (``shop.example.com``) is blocked exactly,
   because its parent may be someone else's legitimate site.
+
+A host the guards refuse because it is allowlisted or a shared platform's apex
+is not silently dropped: its fraudulent pages are published as URL-level
+entries, which only URL-matching formats (Squid, Suricata, threat intel) carry.
 """
 
 from __future__ import annotations
@@ -15,13 +20,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 
-from fraudwall.blocklists.guards import refusal
+from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.store import Store
 from fraudwall.models import BlockEntry, Scope, VerdictStatus
 from fraudwall.names import is_ip_literal, registrable_domain
 from fraudwall.rejections import Rejections
+
+#: Refusals after which a host's pages are still published by URL.
+URL_FALLBACK_REASONS = frozenset({"allowlisted", "public-suffix", "shared-platform-apex"})
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionFilter:
+    """Which verdicts to publish."""
+
+    statuses: tuple[str, ...] = (VerdictStatus.MALICIOUS.value,)
+    min_score: float = 0.0
+    categories: tuple[str, ...] = ()  # any of these; empty means all
+    since: datetime | None = None  # verdicts updated at or after this time
 
 
 @dataclass
@@ -37,28 +56,48 @@ def scope_for(name: str) -> Scope:
     return Scope.SUBTREE if registrable_domain(name) == name else Scope.EXACT
 
 
-def select_entries(store: Store, statuses: Sequence[str] = (VerdictStatus.MALICIOUS.value,)) -> Selection:
-    """Block entries for every host with a verdict in ``statuses``, after the guards."""
-    by_host: dict[str, list[dict]] = {}
-    for row in store.verdicts(statuses):
+def _rows(store: Store, wanted: SelectionFilter) -> list[dict[str, Any]]:
+    rows = []
+    for row in store.verdicts(wanted.statuses):
+        if row["score"] < wanted.min_score:
+            continue
+        if wanted.since and datetime.fromisoformat(row["updated_at"]) < wanted.since.astimezone(timezone.utc):
+            continue
+        categories = json.loads(row["categories"])
+        if wanted.categories and not set(categories) & set(wanted.categories):
+            continue
+        rows.append({**row, "categories": categories, "top_findings": json.loads(row["top_findings"])})
+    return rows
+
+
+def _entry(name: str, rows: list[dict[str, Any]], addresses: tuple[str, ...], url: str = "") -> BlockEntry:
+    return BlockEntry(
+        name=name,
+        scope=Scope.EXACT if url else scope_for(name),
+        categories=tuple(sorted({c for row in rows for c in row["categories"]})),
+        confidence=max(row["score"] for row in rows),
+        first_seen=min(datetime.fromisoformat(row["first_seen"]) for row in rows),
+        last_seen=max(datetime.fromisoformat(row["updated_at"]) for row in rows),
+        sources=tuple(sorted({f"detector:{f['detector']}" for row in rows for f in row["top_findings"]})),
+        url=url,
+        addresses=addresses,
+    )
+
+
+def select_entries(store: Store, guard: PublishGuard, wanted: SelectionFilter = SelectionFilter()) -> Selection:
+    """Block entries for every host with a verdict that passes ``wanted``, after the guards."""
+    by_host: dict[str, list[dict[str, Any]]] = {}
+    for row in _rows(store, wanted):
         by_host.setdefault(row["host"], []).append(row)
+    addresses = store.addresses_by_host()
     selection = Selection()
     for host, rows in sorted(by_host.items()):
-        reason = "ip-literal" if is_ip_literal(host) else refusal(host)
-        if reason:
-            selection.refused.add(host, reason)
+        reason = "ip-literal" if is_ip_literal(host) else guard.refusal(host)
+        if reason is None:
+            selection.entries.append(_entry(host, rows, addresses.get(host, ())))
             continue
-        categories = sorted({c for row in rows for c in json.loads(row["categories"])})
-        detectors = sorted({f["detector"] for row in rows for f in json.loads(row["top_findings"])})
-        selection.entries.append(
-            BlockEntry(
-                name=host,
-                scope=scope_for(host),
-                categories=tuple(categories),
-                confidence=max(row["score"] for row in rows),
-                first_seen=min(datetime.fromisoformat(row["first_seen"]) for row in rows),
-                last_seen=max(datetime.fromisoformat(row["updated_at"]) for row in rows),
-                sources=tuple(f"detector:{name}" for name in detectors),
-            )
-        )
+        selection.refused.add(host, reason)
+        if reason in URL_FALLBACK_REASONS:
+            for row in rows:
+                selection.entries.append(_entry(host, [row], (), url=row["subject"]))
     return selection

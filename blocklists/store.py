@@ -191,6 +191,13 @@ class Store:
             return list(self.db.query(f"SELECT * FROM verdicts WHERE status IN ({marks}) ORDER BY subject", list(statuses)))
         return list(self.db.query("SELECT * FROM verdicts ORDER BY subject"))
 
+    def addresses_by_host(self) -> dict[str, tuple[str, ...]]:
+        """Every address each host was fetched from, sorted."""
+        found: dict[str, set[str]] = {}
+        for row in self.db.query("SELECT DISTINCT host, ip FROM observations WHERE ip IS NOT NULL AND ip != ''"):
+            found.setdefault(row["host"], set()).add(row["ip"])
+        return {host: tuple(sorted(ips)) for host, ips in found.items()}
+
     def counts(self) -> dict[str, int]:
         """Row counts per table, for summaries."""
         return {name: self.db[name].count for name in ("targets", "observations", "bodies", "findings", "verdicts")}

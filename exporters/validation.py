@@ -136,6 +136,8 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
     url = _validated_url(entry.url, name) if entry.url else ""
     if url and action is Action.ALLOW:
         raise InvalidName("url-allow", f"{url}: exceptions are name-level only")
+    if name == entry.name and scope is entry.scope and action is entry.action and url == entry.url:
+        return entry  # the common case: already clean, and copying millions of entries costs seconds
     return replace(entry, name=name, scope=scope, action=action, url=url)
 
 

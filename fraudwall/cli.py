@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,24 @@ from rich.table import Table
 
 from fraudwall import __version__
 from fraudwall.analysis import analyze_page
-from fraudwall.blocklists.guards import refusal
+from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.scoring import score_findings
-from fraudwall.blocklists.selection import Selection, select_entries
+from fraudwall.blocklists.selection import Selection, SelectionFilter, select_entries
 from fraudwall.blocklists.store import Store
 from fraudwall.crawl import run_crawl
 from fraudwall.crawler.feeds import read_lists
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.demo.server import SiteServer, site_hosts
 from fraudwall.exceptions import ConfigError, CrawlError, FraudwallError, InputError
-from fraudwall.exporters import EXPORTERS, export
+from fraudwall.exporters import EXPORTERS, ExportMeta, export, get_exporter
+from fraudwall.exporters.bundle import export_bundle
 from fraudwall.models import BlockEntry, VerdictStatus
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DEMO_EXPORTS = (("hosts", "blocklist.hosts"), ("domains", "domains.txt"), ("rpz", "fraud.rpz"))
 
@@ -148,7 +150,7 @@ def crawl_command(
     with console.status(f"crawling {len(seed_list.targets)} seeds..."):
         stats = run_crawl(settings, seed_list.targets)
     with Store.open(settings.get("DB_PATH")) as store:
-        _print_summary(store, stats, select_entries(store), exported=[])
+        _print_summary(store, stats, select_entries(store, PublishGuard.from_settings(settings)), exported=[])
 
 
 # -- analyze ----------------------------------------------------------------------
@@ -247,7 +249,7 @@ def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
 # -- export ----------------------------------------------------------------------
 
 
-def _entries_from_lists(paths: Sequence[str]) -> Selection:
+def _entries_from_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
     listed = read_lists(paths)
     selection = Selection()
     selection.refused.merge(listed.rejected)
@@ -256,7 +258,7 @@ def _entries_from_lists(paths: Sequence[str]) -> Selection:
         if item.name in seen:
             continue
         seen.add(item.name)
-        reason = refusal(item.name)
+        reason = guard.refusal(item.name)
         if reason:
             selection.refused.add(item.name, reason)
             continue
@@ -264,37 +266,112 @@ def _entries_from_lists(paths: Sequence[str]) -> Selection:
     return selection
 
 
+def _parse_since(value: str | None) -> datetime | None:
+    """An ISO date/time, or a span back from now such as ``7d``, ``12h``, ``30m``."""
+    if not value:
+        return None
+    units = {"d": 86400, "h": 3600, "m": 60}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(timezone.utc) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected an ISO date or 7d/12h/30m, got {value!r}", param_hint="--since") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_options(values: Sequence[str]) -> dict[str, dict[str, object]]:
+    """``--option [FORMAT.]KEY=VALUE`` into per-format options; integers become ints."""
+    options: dict[str, dict[str, object]] = {}
+    for value in values:
+        key, sep, raw = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected [FORMAT.]KEY=VALUE, got {value!r}", param_hint="--option")
+        format_name, _, option = key.rpartition(".")
+        converted: object = int(raw) if raw.lstrip("-").isdigit() else raw
+        options.setdefault(format_name or "*", {})[option] = converted
+    return options
+
+
+def _format_names(values: Sequence[str]) -> list[str]:
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if "all" in names:
+        return sorted(EXPORTERS)
+    unknown = [name for name in names if name not in EXPORTERS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)}; known: {', '.join(sorted(EXPORTERS))}, all",
+                                 param_hint="--format")
+    return names
+
+
 @main.command("export")
-@click.option("--format", "format_name", required=True, type=click.Choice(sorted(EXPORTERS)), help="Output format.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="File to publish (atomically).")
+@click.option("--format", "formats", required=True, multiple=True, metavar="NAME[,NAME...]",
+              help=f"Output format(s), or 'all': {', '.join(sorted(EXPORTERS))}.")
+@click.option("--out", "out", type=click.Path(), help="File (or folder, for folder formats) to publish, for one format.")
+@click.option("--out-dir", "out_dir", type=click.Path(file_okay=False), help="Export folder for several formats, with manifest.json and deltas.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Export from this database (default: DB_PATH setting).")
-@click.option("--input", "inputs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Export from list files instead of the database (repeatable).")
-@click.option("--include-suspicious", is_flag=True, help="Also publish suspicious verdicts, not only malicious ones.")
-@click.option("--verify/--no-verify", default=False, help="Run the consumer's checker before publishing.")
+@click.option("--input", "inputs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Export from list or feed files instead of the database (repeatable).")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["malicious", "suspicious"]), help="Verdicts to publish (default: malicious; repeatable).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Only verdicts scoring at least this.")
+@click.option("--category", "categories", multiple=True, help="Only verdicts with one of these categories (repeatable).")
+@click.option("--since", help="Only verdicts updated since: ISO date, or 7d / 12h / 30m.")
+@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Your allowlist: plain names or .toml (repeatable).")
+@click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
+@click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
 @click.pass_context
 def export_command(
-    ctx: click.Context, format_name: str, out: str, db_path: str | None, inputs: tuple[str, ...],
-    include_suspicious: bool, verify: bool,
+    ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,
+    inputs: tuple[str, ...], statuses: tuple[str, ...], min_score: float, categories: tuple[str, ...],
+    since: str | None, allowlists: tuple[str, ...], option_values: tuple[str, ...], verify: bool,
 ) -> None:
-    """Publish a blocklist in one format, from the database or from list files."""
+    """Publish blocklists from the database or from list and feed files (a standalone list compiler)."""
+    names = _format_names(formats)
     if inputs and db_path:
         raise click.UsageError("give either --db or --input, not both")
-    settings = _settings(ctx, DB_PATH=db_path)
+    if (out is None) == (out_dir is None):
+        raise click.UsageError("give --out PATH for one format, or --out-dir DIR")
+    if out is not None and len(names) != 1:
+        raise click.UsageError("--out takes one format; use --out-dir for several")
+    settings = _settings(ctx, DB_PATH=db_path, ALLOWLIST_FILES=list(allowlists) or None)
+    guard = PublishGuard.from_settings(settings)
+    options = _parse_options(option_values)
     if inputs:
-        selection = _entries_from_lists(inputs)
+        selection = _entries_from_lists(inputs, guard)
     else:
-        statuses = ["malicious", "suspicious"] if include_suspicious else ["malicious"]
         if not Path(settings.get("DB_PATH")).is_file():
             raise InputError("no-database", f"no database at {settings.get('DB_PATH')}: crawl first, or give --db or --input")
+        wanted = SelectionFilter(tuple(statuses) or ("malicious",), min_score, tuple(categories), _parse_since(since))
         with Store.open(settings.get("DB_PATH")) as store:
-            selection = select_entries(store, statuses)
-    result = export(selection.entries, format_name, Path(out), title=settings.get("EXPORT_TITLE"), verify=verify,
-                    refused=selection.refused.counts)
-    console.print(
-        f"{format_name}: {result.blocked} blocked, {result.allowed} allowed -> {out} "
-        f"({selection.refused.total + result.rejected} refused; reasons in {result.report_path})",
-        highlight=False,
-    )
+            selection = select_entries(store, guard, wanted)
+    title = settings.get("EXPORT_TITLE")
+    per_format = {name: {**options.get("*", {}), **options.get(name, {})} for name in names}
+    if out is not None:
+        results = [export(selection.entries, names[0], Path(out), title=title, verify=verify,
+                          refused=selection.refused.counts, **per_format[names[0]])]
+    else:
+        bundle = export_bundle(selection.entries, names, Path(out_dir or "."), title=title, verify=verify,
+                               refused=selection.refused.counts, options=per_format)
+        results = list(bundle.results)
+        console.print(f"generation {bundle.generation}: +{bundle.added} -{bundle.removed} since the previous one; "
+                      f"manifest {Path(out_dir or '.') / 'manifest.json'}", highlight=False)
+    for result in results:
+        console.print(
+            f"{result.format}: {result.blocked} blocked, {result.allowed} allowed -> {result.path} "
+            f"({selection.refused.total + result.rejected} refused; reasons in {result.report_path.name})",
+            highlight=False,
+        )
+
+
+@main.command("verify")
+@click.option("--format", "format_name", required=True, type=click.Choice(sorted(EXPORTERS)), help="The file's format.")
+@click.option("--option", "option_values", multiple=True, metavar="KEY=VALUE", help="Format option the file was made with, e.g. zone=rpz.example.net.")
+@click.argument("path", type=click.Path(exists=True))
+def verify_command(format_name: str, option_values: tuple[str, ...], path: str) -> None:
+    """Check PATH as its consumer would load it (named-checkzone, unbound-checkconf, dnsmasq --test, squid -k parse...)."""
+    options = _parse_options(option_values)
+    meta = ExportMeta("verify", datetime.now(timezone.utc), {**options.get("*", {}), **options.get(format_name, {})})
+    get_exporter(format_name).verify(Path(path), meta)
+    console.print(f"{path}: accepted as {format_name}", highlight=False)
 
 
 # -- demo ----------------------------------------------------------------------
@@ -321,7 +398,7 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
             stats = run_crawl(settings, targets)
         console.print(f"crawled the demo site: {len(hosts)} hosts served on 127.0.0.1:{server.port}")
     with Store.open(db_path) as store:
-        selection = select_entries(store)
+        selection = select_entries(store, PublishGuard.from_settings(settings))
         exported = []
         for format_name, file_name in DEMO_EXPORTS:
             result = export(selection.entries, format_name, out / file_name, title="fraudwall demo blocklist",

@@ -19,6 +19,14 @@ PLUGIN_TIMEOUT = 5.0
 # Names of plugins not to load, e.g. ["url_heuristics"].
 PLUGINS_DISABLED: list[str] = []
 
+# Rules as data. RULES_DIRS (``--rules DIR``): directories of YAML rule files
+# (*.yaml, *.yml, searched recursively), loaded after the bundled rules; a rule
+# with a bundled rule's id replaces it. YARA_DIRS (``--yara DIR``): directories
+# of YARA files (*.yar, *.yara) scanned over page bodies. A file that fails to
+# load is logged with its name and reason, and the others are still used.
+RULES_DIRS: list[str] = []
+YARA_DIRS: list[str] = []
+
 # Scoring: a subject whose combined score reaches these thresholds is
 # malicious (published) or suspicious (stored for review, not published).
 SCORE_MALICIOUS = 0.75
@@ -45,3 +53,8 @@ HOST_MAP_ONLY = False
 
 # Export.
 EXPORT_TITLE = "fraudwall blocklist"
+# Your allowlists, on top of the bundled one (fraudwall/data/allowlist.toml and
+# every protected brand's official domains): .toml files in the bundled schema,
+# or plain lists of names. Allowlisted names and everything below them are never
+# published; a fraud page on an allowlisted host is published by URL only.
+ALLOWLIST_FILES: list[str] = []

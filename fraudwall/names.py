@@ -24,6 +24,13 @@ MAX_LABEL_LENGTH = 63
 # LDH labels, optionally with underscores (allowed by the caller's policy).
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LDH_UNDERSCORE_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+# A whole valid lowercase name in one match: the fast path for the millions of
+# plain ASCII names in national lists. Anything it does not match takes the
+# full path, which also finds the precise reason for a rejection.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ULABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_FAST_NAME = re.compile(rf"(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?")
+_FAST_UNDERSCORE_NAME = re.compile(rf"(?:{_ULABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?")
 
 
 @functools.cache
@@ -55,6 +62,14 @@ def normalize_name(raw: str, *, allow_underscore: bool = False) -> str:
     """
     if not isinstance(raw, str):
         raise InvalidName("not-text", repr(raw))
+    if raw.isascii():
+        fast = raw.lower()
+        if fast.endswith("."):
+            fast = fast[:-1]
+        pattern = _FAST_UNDERSCORE_NAME if allow_underscore else _FAST_NAME
+        # The TLD starts with a letter, so no IP literal or numeric TLD gets through here.
+        if len(fast) <= MAX_NAME_LENGTH and "xn--" not in fast and pattern.fullmatch(fast):
+            return fast
     name = raw.strip()
     if not name:
         raise InvalidName("empty", "empty name")
@@ -113,10 +128,32 @@ def registrable_domain(name: str) -> str:
     return f"{parts.domain}.{parts.suffix}"
 
 
+@functools.cache
+def _public_suffix_rules() -> frozenset[str]:
+    """The bundled public suffix list's rules (private ones included), in A-label and U-label forms."""
+    rules: set[str] = set()
+    for rule in suffix_extractor()._get_tld_extractor().tlds_incl_private:
+        rules.add(rule)
+        prefix = "!" if rule.startswith("!") else "*." if rule.startswith("*.") else ""
+        try:
+            rules.add(prefix + idna.encode(rule[len(prefix):], uts46=True).decode("ascii"))
+        except (idna.IDNAError, UnicodeError):
+            pass  # a rule idna cannot encode cannot match an A-label name either
+    return frozenset(rules)
+
+
 def is_public_suffix(name: str) -> bool:
-    """True when ``name`` is a public suffix (``com.cn``, ``github.io``...)."""
-    parts = suffix_extractor()(name)
-    return bool(parts.suffix) and not parts.domain and parts.suffix == name
+    """True when ``name`` is a public suffix (``com.cn``, ``github.io``, ``*.ck`` matches...).
+
+    A set lookup over the PSL rules, because exports check millions of names:
+    ``name`` is a suffix when it is a rule itself, or matches a wildcard rule
+    without an exception rule for it.
+    """
+    rules = _public_suffix_rules()
+    if name in rules:
+        return True
+    parent = name.partition(".")[2]
+    return bool(parent) and f"*.{parent}" in rules and f"!{name}" not in rules
 
 
 def parse_url(url: str) -> UrlParts:

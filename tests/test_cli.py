@@ -105,3 +105,48 @@ def test_scrapy_crawl_runs_the_same_spider(tmp_path: Path) -> None:
     export = _run("export", "--format", "domains", "--out", str(tmp_path / "d.txt"), "--db", str(db))
     assert export.returncode == 0, export.stderr
     assert "spp-anquan.cyou" in (tmp_path / "d.txt").read_text().split()
+
+
+def test_export_folder_manifest_and_deltas(tmp_path: Path) -> None:
+    """--out-dir publishes several formats with manifest.json, and each generation records its delta."""
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("alpha-scam.top\nbeta-scam.top\n")
+    second.write_text("beta-scam.top\ngamma-scam.top\n")
+    out = tmp_path / "export"
+    for listing in (first, second):
+        result = _run("export", "--format", "hosts,rpz", "--out-dir", str(out), "--input", str(listing), "--verify")
+        assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["generation"] == 2 and manifest["entries"] == 2
+    files = {entry["format"]: entry for entry in manifest["files"]}
+    assert files["rpz"]["serial"] > 0 and files["hosts"]["verified"] is True
+    import hashlib
+    assert files["hosts"]["sha256"] == hashlib.sha256((out / files["hosts"]["file"]).read_bytes()).hexdigest()
+    delta = json.loads((out / manifest["delta"]["file"]).read_text())
+    assert delta["added"] == ["block gamma-scam.top exact"] and delta["removed"] == ["block alpha-scam.top exact"]
+
+
+def test_verify_command_runs_the_consumer_checker(tmp_path: Path) -> None:
+    """`fraudwall verify` accepts a good file and refuses a broken one with the checker's reason."""
+    listing = tmp_path / "in.txt"
+    listing.write_text("alpha-scam.top\n")
+    zone = tmp_path / "z.rpz"
+    assert _run("export", "--format", "rpz", "--out", str(zone), "--input", str(listing)).returncode == 0
+    assert _run("verify", "--format", "rpz", str(zone)).returncode == 0
+    zone.write_text(zone.read_text().replace("@ IN NS localhost.", "@ IN NS"))
+    result = _run("verify", "--format", "rpz", str(zone))
+    assert result.returncode == 1 and "error:" in result.stderr
+
+
+def test_export_options_and_unknown_format(tmp_path: Path) -> None:
+    """Format options reach the format (rpz zone and TTL); an unknown format is a usage error."""
+    listing = tmp_path / "in.txt"
+    listing.write_text("alpha-scam.top\n")
+    zone = tmp_path / "z.rpz"
+    result = _run("export", "--format", "rpz", "--out", str(zone), "--input", str(listing),
+                  "--option", "rpz.ttl=60", "--option", "zone=rpz.example.net", "--verify")
+    assert result.returncode == 0, result.stderr
+    assert "$TTL 60" in zone.read_text()
+    assert _run("verify", "--format", "rpz", "--option", "zone=rpz.example.net", str(zone)).returncode == 0
+    bad = _run("export", "--format", "nope", "--out", str(zone), "--input", str(listing))
+    assert bad.returncode == 2 and "unknown format" in bad.stderr

@@ -1,0 +1,174 @@
+"""An export folder: several formats published together, with a manifest and deltas.
+
+``fraudwall export --format hosts,rpz,... --out-dir DIR`` publishes each format
+atomically into ``DIR`` (verified first when asked), then writes:
+
+* ``entries.txt`` — the generation's entries, one ``block|allow name scope`` or
+  ``url URL`` key per line, sorted: what the next generation diffs against;
+* ``delta-N.json`` — what was added and removed since generation ``N - 1``
+  (the last :data:`DELTAS_KEPT` are kept);
+* ``manifest.json`` — written last, so a reader that sees generation ``N`` in it
+  finds every file of generation ``N`` in place: files with sha256, size,
+  counts, verification, and the RPZ serial where there is one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters.run import ExportResult, export
+from fraudwall.exporters.validation import prepare
+from fraudwall.models import BlockEntry
+
+MANIFEST = "manifest.json"
+SNAPSHOT = "entries.txt"
+DELTAS_KEPT = 30
+
+#: The file each format is published as inside an export folder.
+FILE_NAMES: dict[str, str] = {
+    "hosts": "hosts",
+    "domains": "domains.txt",
+    "rpz": "fraudwall.rpz",
+    "unbound-rpz": "fraudwall.unbound.rpz",
+    "dnsmasq": "dnsmasq.conf",
+    "unbound": "unbound.conf",
+    "adblock": "adblock.txt",
+    "squid": "squid-dstdomain.txt",
+    "squid-url": "squid-url-regex.txt",
+    "suricata": "fraudwall.rules",
+    "ipset": "ipset.restore",
+    "nftables": "fraudwall.nft",
+    "csv": "fraudwall.csv",
+    "json": "fraudwall.json",
+    "stix": "fraudwall.stix.json",
+    "misp": "misp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BundleResult:
+    """What one export folder run published."""
+
+    directory: Path
+    generation: int
+    results: tuple[ExportResult, ...]
+    added: int
+    removed: int
+
+
+def entry_keys(entries: Sequence[BlockEntry]) -> list[str]:
+    """The sorted, validated identity of each entry, for deltas."""
+    prepared = prepare(entries, allow_underscore=True)
+    keys = {f"{entry.action} {entry.name} {entry.scope}" for entry in (*prepared.blocked, *prepared.allowed)}
+    keys.update(f"url {entry.url}" for entry in prepared.urls)
+    return sorted(keys)
+
+
+def export_bundle(
+    entries: Sequence[BlockEntry],
+    formats: Sequence[str],
+    directory: Path,
+    *,
+    title: str,
+    verify: bool,
+    refused: Mapping[str, int] | None = None,
+    options: Mapping[str, Mapping[str, object]] | None = None,
+    generated_at: datetime | None = None,
+) -> BundleResult:
+    """Publish every format in ``formats`` into ``directory``, then the delta and the manifest.
+
+    ``options`` maps a format name to its format options. A format that fails
+    (verification included) raises before the manifest moves on: the folder's
+    manifest keeps naming the previous, complete generation.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    when = generated_at or datetime.now(UTC)
+    previous = _read_manifest(directory)
+    generation = int(previous.get("generation", 0)) + 1
+    results = []
+    for name in formats:
+        target = directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt")
+        results.append(
+            export(entries, name, target, title=title, verify=verify, generated_at=when, refused=refused,
+                   **dict((options or {}).get(name, {})))
+        )
+    keys = entry_keys(entries)
+    old_keys = _read_snapshot(directory / SNAPSHOT)
+    added = sorted(set(keys) - old_keys)
+    removed = sorted(old_keys - set(keys))
+    delta_name = f"delta-{generation}.json"
+    _write_atomic(directory / delta_name, _json({
+        "generation": generation, "previous_generation": generation - 1, "generated_at": when.isoformat(),
+        "added": added, "removed": removed,
+    }))
+    _write_atomic(directory / SNAPSHOT, "".join(f"{key}\n" for key in keys))
+    for stale in directory.glob("delta-*.json"):
+        number = stale.stem.removeprefix("delta-")
+        if number.isdigit() and int(number) <= generation - DELTAS_KEPT:
+            stale.unlink()
+    _write_atomic(directory / MANIFEST, _json({
+        "generation": generation,
+        "generated_at": when.isoformat(),
+        "title": title,
+        "entries": len(keys),
+        "delta": {"file": delta_name, "added": len(added), "removed": len(removed)},
+        "files": [_describe(result) for result in results],
+    }))
+    return BundleResult(directory, generation, tuple(results), len(added), len(removed))
+
+
+def _describe(result: ExportResult) -> dict[str, object]:
+    report = json.loads(result.report_path.read_text(encoding="utf-8"))
+    described: dict[str, object] = {
+        "format": result.format, "file": result.path.name, "sha256": result.sha256,
+        "blocked": result.blocked, "allowed": result.allowed, "rejected": result.rejected,
+        "verified": result.verified, "report": result.report_path.name,
+    }
+    serial = report.get("options", {}).get("serial")
+    if serial is not None:
+        described["serial"] = serial
+    return described
+
+
+def _read_manifest(directory: Path) -> dict[str, object]:
+    path = directory / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ExportError(f"{path} is unreadable; move it away to start a new series: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _read_snapshot(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    return set(path.read_text(encoding="utf-8").splitlines())
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside, fsync, rename: readers see the old file or the new one."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, path)
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
