@@ -1,0 +1,159 @@
+"""Export benchmark: fraudwall against @adguard/hostlist-compiler, side by side, same input.
+
+Inputs: a deterministic synthetic list of 2.1 million names (national blocking
+is millions a year; see ``synthetic.py``) and, when ``../shared/data`` is
+present, the JPCERT phishing-URL feed reduced to its host names. For each
+input the peer compiles the list once (RemoveComments, Compress, Validate,
+Deduplicate), then fraudwall exports it in every format, each as its own
+process, and once more in all formats together (``--out-dir``). Wall time and
+peak RSS come from ``wait4`` of each child process, so both tools are measured
+the same way. Nothing here touches the network except npm installing the peer
+from the registry on first use.
+
+    python benchmarks/export.py                    # everything, results in benchmarks/.cache/
+    python benchmarks/export.py --size 200000 --formats hosts,rpz
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import write_synthetic  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+SHARED_FEEDS = HERE.parent.parent / "shared" / "data" / "feeds" / "jpcert-phishurl"
+PEER_TRANSFORMATIONS = ["RemoveComments", "Compress", "Validate", "Deduplicate"]
+
+
+@dataclass
+class Run:
+    """One measured process."""
+
+    tool: str
+    input: str
+    format: str
+    seconds: float
+    peak_mb: float
+    exit_code: int
+
+
+def measure(command: list[str], tool: str, input_name: str, format_name: str) -> Run:
+    """Run ``command`` to completion; wall time and the child's own peak RSS."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode != 0:
+        print(f"  ! {tool} {format_name} exited {process.returncode}: {stderr.strip()[-400:]}", file=sys.stderr)
+    return Run(tool, input_name, format_name, round(elapsed, 2), round(usage.ru_maxrss / 1024, 1), process.returncode)
+
+
+def peer_binary() -> Path:
+    """Install the peer from the npm registry into the cache on first use."""
+    home = CACHE / "peer"
+    binary = home / "node_modules" / ".bin" / "hostlist-compiler"
+    if not binary.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HERE / "peer" / "package.json", home / "package.json")
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=home, check=True)
+    return binary
+
+
+def run_peer(source: Path, input_name: str) -> Run:
+    config = CACHE / f"peer-{input_name}.json"
+    config.write_text(json.dumps({
+        "name": f"bench {input_name}",
+        "sources": [{"source": str(source), "type": "hosts", "transformations": PEER_TRANSFORMATIONS}],
+    }))
+    return measure([str(peer_binary()), "-c", str(config), "-o", str(CACHE / f"peer-{input_name}.out")],
+                   "hostlist-compiler", input_name, "adblock")
+
+
+def run_fraudwall(source: Path, input_name: str, formats: list[str]) -> list[Run]:
+    out = CACHE / f"out-{input_name}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    base = [sys.executable, "-m", "fraudwall.cli", "export", "--input", str(source)]
+    runs = [measure([*base, "--format", name, "--out", str(out / name)], "fraudwall", input_name, name)
+            for name in formats]
+    runs.append(measure([*base, "--format", ",".join(formats), "--out-dir", str(out / "all")],
+                        "fraudwall", input_name, "all formats together"))
+    return runs
+
+
+def jpcert_hosts() -> Path | None:
+    """The JPCERT feed's URLs reduced to host names, one per line (the peer reads host lists)."""
+    if not SHARED_FEEDS.is_dir():
+        return None
+    target = CACHE / "jpcert-hosts.txt"
+    if not target.exists():
+        hosts = []
+        for path in sorted(SHARED_FEEDS.rglob("*.csv")):
+            with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    host = urlsplit((row.get("URL") or "").strip()).hostname
+                    if host:
+                        hosts.append(host)
+        target.write_text("\n".join(hosts) + "\n", encoding="utf-8")
+    return target
+
+
+def table(runs: list[Run]) -> str:
+    """A Markdown table: each fraudwall run beside the peer's run on the same input."""
+    peers = {run.input: run for run in runs if run.tool != "fraudwall"}
+    lines = ["| input | format | fraudwall s | fraudwall MB | peer s | peer MB | faster | memory |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        peer = peers.get(run.input)
+        if run.tool != "fraudwall" or peer is None:
+            continue
+        lines.append(
+            f"| {run.input} | {run.format} | {run.seconds:.2f} | {run.peak_mb:.0f} | {peer.seconds:.2f} | "
+            f"{peer.peak_mb:.0f} | {peer.seconds / max(run.seconds, 0.01):.1f}x | "
+            f"{run.peak_mb / max(peer.peak_mb, 1):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=2_100_000, help="synthetic names (default 2,100,000)")
+    parser.add_argument("--formats", default="all", help="comma-separated formats, or all")
+    parser.add_argument("--no-jpcert", action="store_true", help="skip the JPCERT feed input")
+    args = parser.parse_args()
+    from fraudwall.exporters import EXPORTERS
+
+    formats = sorted(EXPORTERS) if args.formats == "all" else args.formats.split(",")
+    CACHE.mkdir(exist_ok=True)
+    inputs = {f"synthetic-{args.size}": write_synthetic(CACHE / f"synthetic-{args.size}.txt", args.size)}
+    jpcert = None if args.no_jpcert else jpcert_hosts()
+    if jpcert:
+        inputs["jpcert"] = jpcert
+    runs: list[Run] = []
+    for name, source in inputs.items():
+        print(f"{name}: peer...", file=sys.stderr)
+        runs.append(run_peer(source, name))
+        print(f"{name}: fraudwall, {len(formats)} formats...", file=sys.stderr)
+        runs.extend(run_fraudwall(source, name, formats))
+    report = table(runs)
+    print(report)
+    (CACHE / "export-results.json").write_text(json.dumps([asdict(run) for run in runs], indent=2))
+    (CACHE / "export-results.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
