@@ -117,15 +117,19 @@ def prepare(
 
 def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) -> BlockEntry:
     """``entry`` with a normalised name and real enum members, or :class:`InvalidName`."""
+    # A URL-level entry's name is only the host of its URL: a URL on a shared
+    # platform (s3.amazonaws.com) or with an underscore in its host is exactly
+    # what URL-level blocking is for, so the name rules for blocking hosts do not apply.
+    url_level = bool(entry.url)
     try:
-        name = normalize_name(entry.name, allow_underscore=allow_underscore)
+        name = normalize_name(entry.name, allow_underscore=allow_underscore or url_level)
     except InvalidName as exc:
         if allow_underscore or exc.reason != "bad-character":
             raise
         # Raises with the real reason when "_" is not the name's only fault.
         normalize_name(entry.name, allow_underscore=True)
         raise InvalidName("underscore", f"{entry.name!r}: this format allows no underscores") from exc
-    if is_public_suffix(name):
+    if not url_level and is_public_suffix(name):
         raise InvalidName("public-suffix", name)
     if len(name) > max_length:
         raise InvalidName("too-long-for-format", f"{len(name)} > {max_length} characters")

@@ -78,7 +78,8 @@ def test_export_from_hostile_list_keeps_only_valid_names(tmp_path: Path) -> None
     assert body == ["fraud-one.top CNAME .", "fraud-three.vip CNAME .", "*.fraud-three.vip CNAME .", "fraud-two.xyz CNAME ."]
     report = json.loads(Path(f"{out}.report.json").read_text())
     assert report["refused_before_export"] == {
-        "allowlisted": 1, "bad-character": 1, "ip-literal": 1, "public-suffix": 2, "unrecognised-line": 2}
+        "allowlisted": 1, "ip-literal": 1, "nul-byte": 1, "public-suffix": 2, "unbound-directive": 1,
+        "unrecognised-line": 1}
 
 
 def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:

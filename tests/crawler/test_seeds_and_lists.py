@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fraudwall.crawler.feeds import read_lists
 from fraudwall.crawler.seeds import read_seeds
-from fraudwall.models import Scope
+from fraudwall.models import Action, Scope
 
 
 def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
 
 
 def test_list_formats_and_scopes(tmp_path: Path) -> None:
-    """Plain, hosts, ABP and URL lines are read with the scope their syntax states."""
+    """Plain, hosts, ABP and URL lines are read with the scope, action and URL their syntax states."""
     listing = tmp_path / "list.txt"
     listing.write_text(
         "! abp comment\n# hosts comment\n0.0.0.0 hosts.top\n127.0.0.1 localhost\nplain.xyz\n||abp.vip^\n"
@@ -29,7 +29,9 @@ def test_list_formats_and_scopes(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     read = read_lists([listing])
-    assert [(n.name, n.scope) for n in read.names] == [
-        ("hosts.top", Scope.EXACT), ("plain.xyz", Scope.EXACT), ("abp.vip", Scope.SUBTREE),
-        ("url.cyou", Scope.EXACT), ("xn--czr93rq40bruk.top", Scope.EXACT)]
-    assert dict(read.rejected.counts) == {"single-label": 1, "allow-rule": 1, "several-names-on-line": 1, "bad-character": 1}
+    assert [(n.name, n.scope, n.action, n.url) for n in read.names] == [
+        ("hosts.top", Scope.EXACT, Action.BLOCK, ""), ("plain.xyz", Scope.EXACT, Action.BLOCK, ""),
+        ("abp.vip", Scope.SUBTREE, Action.BLOCK, ""), ("url.cyou", Scope.EXACT, Action.BLOCK, "http://url.cyou/path"),
+        ("allowed.com", Scope.SUBTREE, Action.ALLOW, ""), ("a.top", Scope.EXACT, Action.BLOCK, ""),
+        ("b.top", Scope.EXACT, Action.BLOCK, ""), ("xn--czr93rq40bruk.top", Scope.EXACT, Action.BLOCK, "")]
+    assert dict(read.rejected.counts) == {"local-name": 1, "dnsmasq-directive": 1}

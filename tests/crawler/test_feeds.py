@@ -1,0 +1,446 @@
+"""Feed and list reading: every format recognised by content, bad lines counted, real feeds read whole."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from fraudwall.crawler.feeds import MAX_LINE_CHARS, ListRead, iter_lists, read_lists
+from fraudwall.exceptions import InputError, InvalidName
+from fraudwall.models import Action, Scope
+from fraudwall.names import normalize_name
+from tests.conftest import SHARED_DATA
+
+UTC = timezone.utc
+JST = timezone(timedelta(hours=9))
+FEEDS = SHARED_DATA / "feeds"
+
+# The layout of the URLhaus CSV dumps (csv_recent, csv_online): a banner of comments,
+# the header as the last comment, every field quoted.
+URLHAUS_CSV = """\
+################################################################
+# abuse.ch URLhaus Database Dump (CSV - recent URLs only)      #
+# Last updated: 2025-11-20 06:06:09 (UTC)                      #
+#                                                              #
+# Terms Of Use: https://urlhaus.abuse.ch/api/                  #
+################################################################
+#
+# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter
+"3821497","2025-11-20 06:02:21","http://shuadan-fanli.top/bin.sh","online","2025-11-20 06:02:21","malware_download","32-bit,elf,mips,Mozi","https://urlhaus.abuse.ch/url/3821497/","geenensp"
+"3821496","2025-11-20 06:02:19","https://app-xiazai-vip.top/apk/kefu.apk","online","2025-11-20 06:02:19","malware_download","apk","https://urlhaus.abuse.ch/url/3821496/","anonymous"
+"3821495","2025-11-20 06:00:19","","online","","malware_download","","https://urlhaus.abuse.ch/url/3821495/","geenensp"
+"3821494","2025-11-20 05:59:01","http://61.54.253.89:37352/i","online","2025-11-20 05:59:01","malware_download","elf","https://urlhaus.abuse.ch/url/3821494/","geenensp"
+"""
+
+PHISHTANK_RECORD = {
+    "phish_id": 8512345,
+    "url": "https://usdt-licai.vip/login.php?id=1",
+    "phish_detail_url": "http://www.phishtank.com/phish_detail.php?phish_id=8512345",
+    "submission_time": "2025-11-19T22:14:03+00:00",
+    "verified": "yes",
+    "verification_time": "2025-11-19T22:30:11+00:00",
+    "online": "yes",
+    "details": [{"ip_address": "203.0.113.7", "cidr_block": "203.0.113.0/24", "country": "CN"}],
+    "target": "Industrial and Commercial Bank of China",
+}
+
+JPCERT_CSV = """\
+date,URL,description
+2025/03/03 10:47:00,https://suill.cn/aeondsjkJKFD9834jkhKJ/,イオンカード
+2019/10/03 11:55:00,"http://arrow.razor.jp/special/,v/crypt/crypt/index.php",OneDrive
+ ,https://www.etc-noreply.aibnwfgcdu.com/,ETC利用照会サービス
+2025/04/01 07:47:00,https://47.238.159.31/,マネックス証券
+2021/12/16 09:22:00,ttps://www.jaccss.co.jp-service.gotobed.cn/,Amazon
+date,URL,description
+2019/07/03 14:42:00,http://marikitpark.com/chameleon page/hotmail/,Microsoft
+"""
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _one(path: Path) -> ListRead:
+    """Read a single file, checking the summary agrees with what was returned."""
+    read = read_lists([path])
+    (summary,) = read.files
+    assert summary.accepted == len(read.names)
+    assert summary.rejected == read.rejected.total
+    return read
+
+
+# -- the feed formats ----------------------------------------------------------
+
+
+def test_urlhaus_csv(tmp_path: Path) -> None:
+    """URLhaus's CSV dump: the commented header is found, rows become URL-level items with date, threat and tags."""
+    read = _one(_write(tmp_path / "urlhaus.csv", URLHAUS_CSV))
+    assert read.files[0].format == "urlhaus-csv"
+    first, second = read.names
+    assert (first.name, first.url, first.scope, first.action) == (
+        "shuadan-fanli.top", "http://shuadan-fanli.top/bin.sh", Scope.EXACT, Action.BLOCK)
+    assert first.first_seen == datetime(2025, 11, 20, 6, 2, 21, tzinfo=UTC)
+    assert first.categories == ("malware_download",)
+    assert first.tags == ("32-bit", "elf", "mips", "Mozi")
+    assert first.source == "list:urlhaus.csv"
+    assert second.url == "https://app-xiazai-vip.top/apk/kefu.apk"
+    assert dict(read.rejected.counts) == {"no-url": 1, "ip-literal": 1}
+    assert read.rejected.samples[0][0].startswith("urlhaus.csv:11: ")
+
+
+def test_phishtank_json_read_record_by_record(tmp_path: Path) -> None:
+    """PhishTank's JSON array, pretty-printed and larger than the read buffer: every record, with its metadata."""
+    records = [dict(PHISHTANK_RECORD, phish_id=n, url=f"https://kefu-{n}.jd-tuikuan.top/refund?n={n}") for n in range(3000)]
+    records[0] = PHISHTANK_RECORD
+    records[1] = dict(PHISHTANK_RECORD, verified="no")
+    records[2] = dict(PHISHTANK_RECORD, url="mailto:kefu@jd-tuikuan.top")
+    path = tmp_path / "online-valid.json"
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    assert path.stat().st_size > 3 * 64 * 1024  # the records straddle several reads
+    read = _one(path)
+    assert read.files[0].format == "phishtank-json"
+    assert read.files[0].lines == 3000
+    item = read.names[0]
+    assert (item.name, item.url) == ("usdt-licai.vip", "https://usdt-licai.vip/login.php?id=1")
+    assert item.first_seen == datetime(2025, 11, 19, 22, 14, 3, tzinfo=UTC)
+    assert item.target == "Industrial and Commercial Bank of China"
+    assert [n.name for n in read.names[-2:]] == ["kefu-2998.jd-tuikuan.top", "kefu-2999.jd-tuikuan.top"]
+    assert dict(read.rejected.counts) == {"unverified": 1, "unsupported-scheme": 1}
+
+
+def test_phishtank_csv_and_json_lines(tmp_path: Path) -> None:
+    """PhishTank's CSV variant (header row, quoted URL with a comma) and JSON Lines read like the JSON array."""
+    csv_path = _write(tmp_path / "online-valid.csv", (
+        "phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n"
+        '1,"https://evil.test/a,b/login",http://x,2025-01-01T00:00:00+00:00,yes,2025-01-01T00:10:00+00:00,yes,Other\n'
+        "2,https://gone.test/old,http://x,2025-01-01T00:00:00+00:00,no,2025-01-01T00:10:00+00:00,no,Other\n"))
+    read = _one(csv_path)
+    assert read.files[0].format == "phishtank-csv"
+    assert [(n.name, n.url, n.target) for n in read.names] == [("evil.test", "https://evil.test/a,b/login", "Other")]
+    assert dict(read.rejected.counts) == {"unverified": 1}
+    lines_path = _write(tmp_path / "records.ndjson", "\n".join(json.dumps(r) for r in (PHISHTANK_RECORD, {"url": 7}, [1])))
+    read = _one(lines_path)
+    assert read.files[0].format == "phishtank-json"
+    assert [n.name for n in read.names] == ["usdt-licai.vip"]
+    assert dict(read.rejected.counts) == {"no-url": 1, "not-a-record": 1}
+
+
+def test_openphish_url_list(tmp_path: Path) -> None:
+    """One URL a line (OpenPhish): URL-level items named by their host; other schemes are rejected."""
+    read = _one(_write(tmp_path / "feed.txt", (
+        "https://api.msuto.com/\nhttp://send-usdt-9999.netlify.app/\n"
+        "https://dau-ug-chi.vercel.app/?naps\nhttps://工商银行-kefu.top/登录\nftp://files.evil.test/x\n")))
+    assert read.files[0].format == "urls"
+    assert [(n.name, n.url) for n in read.names] == [
+        ("api.msuto.com", "https://api.msuto.com/"),
+        ("send-usdt-9999.netlify.app", "http://send-usdt-9999.netlify.app/"),
+        ("dau-ug-chi.vercel.app", "https://dau-ug-chi.vercel.app/?naps"),
+        ("xn---kefu-mk0i282cg63fw2xa.top", "https://工商银行-kefu.top/登录"),
+    ]
+    assert dict(read.rejected.counts) == {"unsupported-scheme": 1}
+
+
+def test_jpcert_csv(tmp_path: Path) -> None:
+    """JPCERT/CC's date,URL,description: Japan time, spoofed brand as target, quoted URLs, repeated headers."""
+    read = _one(_write(tmp_path / "202503.csv", JPCERT_CSV))
+    assert read.files[0].format == "jpcert-csv"
+    assert read.files[0].lines == 8
+    assert [(n.name, n.target) for n in read.names] == [
+        ("suill.cn", "イオンカード"), ("arrow.razor.jp", "OneDrive"),
+        ("www.etc-noreply.aibnwfgcdu.com", "ETC利用照会サービス"), ("marikitpark.com", "Microsoft")]
+    assert read.names[0].first_seen == datetime(2025, 3, 3, 10, 47, tzinfo=JST)
+    assert read.names[1].url == "http://arrow.razor.jp/special/,v/crypt/crypt/index.php"
+    assert read.names[2].first_seen is None  # an empty date leaves it unknown; the URL still counts
+    assert read.names[3].url == "http://marikitpark.com/chameleon%20page/hotmail/"
+    assert dict(read.rejected.counts) == {"ip-literal": 1, "unsupported-scheme": 1}
+
+
+def test_abp_rules_with_allow_rules_and_options(tmp_path: Path) -> None:
+    """ABP/AdGuard: || is the subtree, | one name, @@ an allow entry; narrowing options and non-network rules are rejected."""
+    read = _one(_write(tmp_path / "filters.txt", (
+        "[Adblock Plus 2.0]\n! Title: fraud domains\n||shuadan.top^\n|exact.usdt-licai.vip^\n"
+        "||important.top^$important\n@@||kefu.jd.com^\n@@|www.icbc.com.cn^$important\n||pipe.top^|\n"
+        "||third.top^$third-party\n||wild.top^$dnstype=AAAA\n||*^\n||*.star.top^\n||path.top/login^\n"
+        "||nocaret.top\nad.top^\nad.top##.banner\n/banner[0-9]+/\n||例え.jp^\n")))
+    assert read.files[0].format == "abp"
+    assert [(n.name, n.scope, n.action) for n in read.names] == [
+        ("shuadan.top", Scope.SUBTREE, Action.BLOCK),
+        ("exact.usdt-licai.vip", Scope.EXACT, Action.BLOCK),
+        ("important.top", Scope.SUBTREE, Action.BLOCK),
+        ("kefu.jd.com", Scope.SUBTREE, Action.ALLOW),
+        ("www.icbc.com.cn", Scope.EXACT, Action.ALLOW),
+        ("pipe.top", Scope.SUBTREE, Action.BLOCK),
+        ("xn--r8jz45g.jp", Scope.SUBTREE, Action.BLOCK),
+    ]
+    assert dict(read.rejected.counts) == {
+        "abp-option": 2, "wildcard": 2, "abp-path": 1, "abp-no-separator": 1, "abp-unanchored": 1,
+        "abp-cosmetic": 1, "abp-regex": 1}
+
+
+def test_hosts_file_with_comments_and_several_names(tmp_path: Path) -> None:
+    """Hosts lines: every name on the line, inline comments cut, boilerplate and redirects rejected."""
+    read = _one(_write(tmp_path / "hosts", (
+        "# StevenBlack-style header\n127.0.0.1 localhost\n127.0.0.1 localhost.localdomain\n::1 localhost ip6-localhost\n"
+        "0.0.0.0 0.0.0.0\n\n# fraud\n0.0.0.0 a.shuadan.top\n0.0.0.0\tb.shuadan.top  c.shuadan.top # three names\n"
+        "127.0.0.1 d.shuadan.top bad..name\n:: v6.shuadan.top\n10.1.2.3 redirected.top\n")))
+    assert read.files[0].format == "hosts"
+    assert [(n.name, n.scope) for n in read.names] == [
+        ("a.shuadan.top", Scope.EXACT), ("b.shuadan.top", Scope.EXACT), ("c.shuadan.top", Scope.EXACT),
+        ("d.shuadan.top", Scope.EXACT), ("v6.shuadan.top", Scope.EXACT)]
+    assert dict(read.rejected.counts) == {"local-name": 4, "ip-literal": 1, "empty-label": 1, "hosts-redirect": 1}
+
+
+def test_mixed_line_formats_in_one_file(tmp_path: Path) -> None:
+    """A file mixing plain names, hosts lines, ABP rules and URLs is read line by line."""
+    read = _one(_write(tmp_path / "mixed.txt", (
+        "plain.top\n0.0.0.0 hosts.top\n||abp.top^\nhttps://url.top/x\n.squid-style.top\nplain2.top # note\n")))
+    assert [(n.name, n.scope, n.url) for n in read.names] == [
+        ("plain.top", Scope.EXACT, ""), ("hosts.top", Scope.EXACT, ""), ("abp.top", Scope.SUBTREE, ""),
+        ("url.top", Scope.EXACT, "https://url.top/x"), ("squid-style.top", Scope.SUBTREE, ""),
+        ("plain2.top", Scope.EXACT, "")]
+    assert read.files[0].format == "plain+abp+hosts+urls"  # most frequent first, then by name
+    assert not read.rejected
+
+
+# -- detection, compression, encodings ------------------------------------------
+
+
+def test_detection_by_content_not_by_name(tmp_path: Path) -> None:
+    """Misleading names change nothing: the content decides the format."""
+    files = [
+        _write(tmp_path / "phishtank.json", "0.0.0.0 hosts-in-json.top\n"),
+        _write(tmp_path / "hosts.txt", json.dumps([PHISHTANK_RECORD])),
+        _write(tmp_path / "feed.csv", "||abp-in-csv.top^\n"),
+        _write(tmp_path / "list.abp", JPCERT_CSV),
+        _write(tmp_path / "jpcert.csv", URLHAUS_CSV),
+        _write(tmp_path / "urlhaus.txt", "https://url-in-urlhaus.top/\n"),
+    ]
+    read = read_lists(files)
+    assert [f.format for f in read.files] == ["hosts", "phishtank-json", "abp", "jpcert-csv", "urlhaus-csv", "urls"]
+    assert {"hosts-in-json.top", "usdt-licai.vip", "abp-in-csv.top", "suill.cn", "shuadan-fanli.top",
+            "url-in-urlhaus.top"} <= {n.name for n in read.names}
+
+
+def test_generic_csv_and_json_strings(tmp_path: Path) -> None:
+    """An unknown CSV with a url or domain column, and a JSON array of strings, are read too."""
+    read = read_lists([
+        _write(tmp_path / "a.csv", "first_seen,domain,note\n2025-01-01,csv-domain.top,x\n"),
+        _write(tmp_path / "b.csv", "URL,Brand\nhttps://csv-url.top/a,ICBC\n"),
+        _write(tmp_path / "c.json", '["json-name.top", "https://json-url.top/p", "# not a comment in JSON", 5]'),
+    ])
+    assert [f.format for f in read.files] == ["csv", "csv", "json"]
+    assert [(n.name, n.url) for n in read.names] == [
+        ("csv-domain.top", ""), ("csv-url.top", "https://csv-url.top/a"), ("json-name.top", ""),
+        ("json-url.top", "https://json-url.top/p")]
+    assert dict(read.rejected.counts) == {"not-a-record": 1}
+
+
+def test_compressed_inputs(tmp_path: Path) -> None:
+    """gzip, bzip2 and xz are recognised by their magic bytes, whatever the file is called."""
+    payload = URLHAUS_CSV.encode()
+    (tmp_path / "plain.txt").write_bytes(gzip.compress(payload))
+    (tmp_path / "b.csv").write_bytes(bz2.compress(payload))
+    (tmp_path / "c.json").write_bytes(lzma.compress(payload))
+    read = read_lists(sorted(tmp_path.iterdir()))
+    assert [f.format for f in read.files] == ["urlhaus-csv"] * 3
+    assert len(read.names) == 6
+
+
+def test_corrupt_compressed_file_keeps_what_was_read(tmp_path: Path) -> None:
+    """A truncated gzip file is a rejection, not a crash; the lines before the damage count."""
+    payload = "".join(f"name-{n}.shuadan.top\n" for n in range(20000)).encode()
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(payload)[:-200])
+    read = _one(tmp_path / "cut.gz")
+    assert read.rejected.counts["corrupt-file"] == 1
+    assert len(read.names) > 15000
+
+
+def test_bom_crlf_and_utf16(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark and CRLF line ends are invisible; a UTF-16 hosts file (with its BOM) reads too."""
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbfbom.top\r\n||crlf.top^\r\n")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + JPCERT_CSV.replace("\n", "\r\n").encode())
+    (tmp_path / "utf16.txt").write_text("0.0.0.0 utf16.top\r\n0.0.0.0 工商银行.top\r\n", encoding="utf-16")
+    read = read_lists([tmp_path / "bom.txt", tmp_path / "bom.csv", tmp_path / "utf16.txt"])
+    assert [f.format for f in read.files] == ["abp+plain", "jpcert-csv", "hosts"]
+    names = [n.name for n in read.names]
+    assert names[:2] == ["bom.top", "crlf.top"]
+    assert names[-2:] == ["utf16.top", "xn--czr93rq40bruk.top"]
+    assert read.names[2].url == "https://suill.cn/aeondsjkJKFD9834jkhKJ/"
+
+
+# -- hostile input --------------------------------------------------------------
+
+
+def test_hostile_lines_are_counted_by_reason(tmp_path: Path) -> None:
+    """NUL, zone and resolver directives, wildcards, a 10 MB line and invalid UTF-8 are each rejected with a reason."""
+    path = tmp_path / "hostile.txt"
+    with path.open("wb") as out:
+        out.write(b"good-1.top\n")
+        out.write(b"nul\x00byte.top\n")
+        out.write(b"$INCLUDE /etc/passwd\n$ORIGIN evil.\n")
+        out.write(b"server=/x.com/1.2.3.4\naddress=/y.com/0.0.0.0\n")
+        out.write(b'local-zone: "z.com." always_nxdomain\n')
+        out.write(b"||*^\n*.wild.top\n")
+        out.write(b"a" * (10 * 1024 * 1024) + b"\n")
+        out.write(b"bad-\xff\xfe-utf8.top\n")
+        out.write(b"\xe5\xb7\xa5\xe5\x95\x86.top\n")  # valid UTF-8 (工商) next to the invalid line
+        out.write(b"x.top CNAME .\n")
+        out.write(b"good-2.top")  # no final newline
+    read = _one(path)
+    assert [n.name for n in read.names] == ["good-1.top", "xn--czr93r.top", "good-2.top"]
+    assert dict(read.rejected.counts) == {
+        "nul-byte": 1, "zone-directive": 2, "dnsmasq-directive": 2, "unbound-directive": 1, "wildcard": 2,
+        "line-too-long": 1, "invalid-utf8": 1, "unrecognised-line": 1}
+    assert read.files[0].lines == 14
+    long_sample = next(value for value, reason in read.rejected.samples if reason == "line-too-long")
+    assert long_sample.startswith("hostile.txt:10: aaaa")
+
+
+def test_line_just_under_the_limit_is_read(tmp_path: Path) -> None:
+    """The line limit rejects only what is over it: a long URL under the limit is an item."""
+    url = "https://long.top/" + "p" * (MAX_LINE_CHARS - 40)
+    read = _one(_write(tmp_path / "long.txt", url + "\n" + "q" * MAX_LINE_CHARS + "\n"))
+    assert [n.url for n in read.names] == [url]
+    assert dict(read.rejected.counts) == {"line-too-long": 1}
+
+
+def test_binary_file_is_one_rejection(tmp_path: Path) -> None:
+    """Random bytes or an image are recognised as binary and rejected whole, not line by line."""
+    rng = random.Random(7)
+    (tmp_path / "list.txt").write_bytes(bytes(rng.randrange(256) for _ in range(200_000)))
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64) + b"\n||x.top^\n")
+    read = read_lists([tmp_path / "list.txt", tmp_path / "logo.png"])
+    assert read.names == []
+    assert dict(read.rejected.counts) == {"binary-file": 2}
+    assert [f.format for f in read.files] == ["binary", "binary"]
+
+
+def test_broken_json_stops_that_file_only(tmp_path: Path) -> None:
+    """JSON cut off mid-record or broken mid-file is rejected; records before it and other files still count."""
+    whole = json.dumps([PHISHTANK_RECORD, dict(PHISHTANK_RECORD, url="https://second.top/")])
+    cut = _write(tmp_path / "cut.json", whole[:-40])
+    broken = _write(tmp_path / "broken.json", whole.replace('"target"', "target", 1) + "\n")
+    after = _write(tmp_path / "after.txt", "after.top\n")
+    read = read_lists([cut, broken, after])
+    assert [n.name for n in read.names] == ["usdt-licai.vip", "after.top"]
+    assert dict(read.rejected.counts) == {"bad-json": 2}
+
+
+def test_huge_json_record_is_rejected(tmp_path: Path) -> None:
+    """A JSON value larger than the record limit is rejected without reading the document whole."""
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps([dict(PHISHTANK_RECORD, padding="x" * 2_000_000)]), encoding="utf-8")
+    read = _one(path)
+    assert read.names == []
+    assert dict(read.rejected.counts) == {"record-too-long": 1}
+
+
+def test_unreadable_file_raises(tmp_path: Path) -> None:
+    """A file that cannot be opened is an input error for the caller, not a silent empty list."""
+    with pytest.raises(InputError) as caught:
+        read_lists([tmp_path / "missing.txt"])
+    assert caught.value.reason == "unreadable-file"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    """An empty file reads as nothing, without rejections."""
+    read = _one(_write(tmp_path / "empty.txt", ""))
+    assert (read.files[0].format, read.files[0].lines, read.names) == ("empty", 0, [])
+
+
+# -- API --------------------------------------------------------------------------
+
+
+def test_iter_lists_streams_and_records_summaries(tmp_path: Path) -> None:
+    """iter_lists yields items as it reads and leaves the rejections and per-file summaries in the ListRead given."""
+    first = _write(tmp_path / "one.txt", "a.top\nbad..top\n")
+    second = _write(tmp_path / "two.txt", "b.top\n")
+    into = ListRead()
+    items = iter_lists([first, second], into)
+    assert next(items).name == "a.top"
+    assert into.files == []  # nothing is summarised before the file is done
+    assert [item.name for item in items] == ["b.top"]
+    assert [(f.path, f.accepted, f.rejected) for f in into.files] == [(str(first), 1, 1), (str(second), 1, 0)]
+    assert into.names == []
+
+
+def test_names_match_normalize_name(tmp_path: Path) -> None:
+    """Whatever path a name takes through the reader, it comes out exactly as normalize_name gives it, or is rejected."""
+    raw = [
+        "Example.COM", "a_b.example.com", "-lead.top", "trail-.top", "x" * 63 + ".top", "x" * 64 + ".top",
+        ".".join(["a" * 61] * 4) + ".top", ".".join(["a" * 61] * 4) + ".ab", "trailing.dot.top.", "double..dot.top",
+        "xn--r8jz45g.jp", "xn--zz.top", "ＦＵＬＬ.top", "工商银行.top", "1.2.3.4", "1.2.3.top", "a.123", "a.b1",
+        "under_.top", "_dmarc.example.com", "A.B",
+    ]
+    read = _one(_write(tmp_path / "names.txt", "\n".join(raw) + "\n"))
+    expected = []
+    for name in raw:
+        try:
+            expected.append(normalize_name(name, allow_underscore=True))
+        except InvalidName:
+            continue
+    assert [n.name for n in read.names] == expected
+    assert len(read.names) + read.rejected.total == len(raw)
+
+
+# -- the real feeds in ../shared/data ------------------------------------------------
+
+needs_feeds = pytest.mark.skipif(not FEEDS.is_dir(), reason=f"real feeds not found at {FEEDS}")
+# Rejections a real feed line may earn: its URL, not the file's structure, is at fault.
+CONTENT_REASONS = {"ip-literal", "unsupported-scheme", "bad-url", "no-host", "bad-character", "numeric-tld",
+                   "empty-label", "bad-idna", "label-too-long", "name-too-long", "single-label"}
+
+
+def _report(title: str, read: ListRead, seconds: float) -> None:
+    lines = sum(f.lines for f in read.files)
+    accepted = sum(f.accepted for f in read.files)
+    print(f"\n{title}: {len(read.files)} files, {lines} lines, {accepted} accepted, "
+          f"{read.rejected.total} rejected in {seconds:.2f}s")
+    for reason, count in read.rejected.counts.most_common():
+        print(f"  {reason}: {count}")
+
+
+@pytest.mark.corpus
+@needs_feeds
+def test_corpus_jpcert_every_file() -> None:
+    """Every JPCERT/CC monthly CSV reads as jpcert-csv, every row accounted for, over 99% accepted overall."""
+    files = sorted((FEEDS / "jpcert-phishurl").glob("*/*.csv"))
+    assert len(files) >= 80
+    started = time.perf_counter()
+    read = read_lists(files)
+    _report("JPCERT/CC phishing URLs", read, time.perf_counter() - started)
+    for path, summary in zip(files, read.files):
+        rows = path.read_bytes().count(b"\n")
+        assert summary.format == "jpcert-csv", path
+        assert summary.lines == rows, path
+        assert summary.accepted + summary.rejected == rows - 1, path  # all but the header row
+    accepted = len(read.names)
+    assert accepted / (accepted + read.rejected.total) > 0.99
+    assert set(read.rejected.counts) <= CONTENT_REASONS, read.rejected.counts
+    assert all(item.url for item in read.names)
+    assert all(item.first_seen is None or item.first_seen.utcoffset() == timedelta(hours=9) for item in read.names)
+
+
+@pytest.mark.corpus
+@needs_feeds
+def test_corpus_openphish_snapshot() -> None:
+    """The OpenPhish snapshot reads as a URL list, every line a URL-level item or a counted rejection."""
+    path = FEEDS / "openphish" / "feed.txt"
+    started = time.perf_counter()
+    read = read_lists([path])
+    _report("OpenPhish snapshot", read, time.perf_counter() - started)
+    (summary,) = read.files
+    assert summary.format == "urls"
+    assert summary.accepted + summary.rejected == summary.lines
+    assert summary.accepted / summary.lines > 0.99
+    assert all(item.url.startswith(("http://", "https://")) for item in read.names)
+    assert set(read.rejected.counts) <= CONTENT_REASONS, read.rejected.counts
