@@ -28,13 +28,13 @@ from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.selection import Selection, SelectionFilter, select_entries
 from fraudwall.blocklists.store import Store
 from fraudwall.crawl import run_crawl
-from fraudwall.crawler.feeds import ListRead, iter_lists
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.demo.server import SiteServer, site_hosts
 from fraudwall.exceptions import ConfigError, CrawlError, FraudwallError, InputError
 from fraudwall.exporters import EXPORTERS, ExportMeta, export, get_exporter
 from fraudwall.exporters.bundle import export_bundle
-from fraudwall.models import Action, BlockEntry, VerdictStatus
+from fraudwall.list_compiler import compile_lists
+from fraudwall.models import VerdictStatus
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
@@ -249,41 +249,6 @@ def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
 # -- export ----------------------------------------------------------------------
 
 
-def _entries_from_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
-    """Block entries from list and feed files, guarded.
-
-    A feed URL yields a URL-level entry (for URL-matching formats) and a block of
-    its host, unless the guards refuse the host: fraud on a shared platform or
-    an allowlisted site is then published by URL only.
-    """
-    listed = ListRead()
-    selection = Selection()
-    seen: set[tuple[str, str, Action]] = set()
-    refused: dict[str, str | None] = {}
-    for item in iter_lists(paths, listed):
-        key = (item.name, item.url, item.action)
-        if key in seen:
-            continue
-        seen.add(key)
-        details = {"categories": item.categories, "first_seen": item.first_seen, "sources": (item.source,)}
-        if item.url:
-            selection.entries.append(BlockEntry(name=item.name, url=item.url, **details))
-            if (item.name, "", item.action) in seen:
-                continue
-            seen.add((item.name, "", item.action))
-        if item.action is Action.ALLOW:
-            selection.entries.append(BlockEntry(name=item.name, scope=item.scope, action=Action.ALLOW, **details))
-            continue
-        if item.name not in refused:
-            refused[item.name] = guard.refusal(item.name)
-            if refused[item.name]:
-                selection.refused.add(item.name, refused[item.name] or "")
-        if not refused[item.name]:
-            selection.entries.append(BlockEntry(name=item.name, scope=item.scope, **details))
-    selection.refused.merge(listed.rejected)
-    return selection
-
-
 def _parse_since(value: str | None) -> datetime | None:
     """An ISO date/time, or a span back from now such as ``7d``, ``12h``, ``30m``."""
     if not value:
@@ -354,7 +319,7 @@ def export_command(
     guard = PublishGuard.from_settings(settings)
     options = _parse_options(option_values)
     if inputs:
-        selection = _entries_from_lists(inputs, guard)
+        selection = compile_lists(inputs, guard)
     else:
         if not Path(settings.get("DB_PATH")).is_file():
             raise InputError("no-database", f"no database at {settings.get('DB_PATH')}: crawl first, or give --db or --input")
