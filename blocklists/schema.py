@@ -55,7 +55,15 @@ def _v1_initial(db: Database) -> None:
     db["verdicts"].create_index(["status"])
 
 
+def _v2_analysis_runs(db: Database) -> None:
+    """Which plugin version analysed each observation, findings or not: the basis of re-analysis."""
+    db["analysis_runs"].create(
+        {"observation_id": int, "detector": str, "detector_version": str, "ran_at": str},
+        pk=("observation_id", "detector"),
+    )
+
+
 #: Migration ``i`` brings the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_analysis_runs]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -104,19 +104,65 @@ class Store:
                     [target.url, target.source, target.parent, target.depth, now, now],
                 )
 
-    def save_page(self, page: PageObservation, host: str, findings: Sequence[Finding], verdict: Verdict) -> int:
-        """Store one analysed page, its findings and its verdict in one transaction."""
+    def save_page(
+        self, page: PageObservation, host: str, findings: Sequence[Finding], verdict: Verdict,
+        plugins: Sequence[tuple[str, str]] = (),
+    ) -> int:
+        """Store one analysed page, its findings, its verdict and which plugins ran, in one transaction."""
         with self.db.atomic():
             observation_id = self._insert_observation(page, host)
+            self._record_runs(observation_id, plugins)
             self._upsert_findings(findings, observation_id)
             self._upsert_verdict(verdict, host)
         return observation_id
 
-    def save_analysis(self, observation_id: int, host: str, findings: Sequence[Finding], verdict: Verdict) -> None:
+    def save_analysis(
+        self, observation_id: int, host: str, findings: Sequence[Finding], verdict: Verdict,
+        plugins: Sequence[tuple[str, str]] = (),
+    ) -> None:
         """Store the findings and verdict of a re-analysed stored observation."""
         with self.db.atomic():
+            self._record_runs(observation_id, plugins)
             self._upsert_findings(findings, observation_id)
             self._upsert_verdict(verdict, host)
+
+    def _record_runs(self, observation_id: int, plugins: Sequence[tuple[str, str]]) -> None:
+        now = _now()
+        for name, version in plugins:
+            self.db.execute(
+                "INSERT INTO analysis_runs (observation_id, detector, detector_version, ran_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(observation_id, detector) DO UPDATE SET detector_version = excluded.detector_version, "
+                "ran_at = excluded.ran_at",
+                [observation_id, name, version, now],
+            )
+
+    def analysis_runs(self) -> dict[int, dict[str, str]]:
+        """Observation id -> {plugin name: version that last analysed it}."""
+        runs: dict[int, dict[str, str]] = {}
+        for row in self.db.query("SELECT observation_id, detector, detector_version FROM analysis_runs"):
+            runs.setdefault(row["observation_id"], {})[row["detector"]] = row["detector_version"]
+        return runs
+
+    def current_findings(self, subjects: Sequence[str], exclude_detectors: Iterable[str] = ()) -> list[Finding]:
+        """The latest stored finding per (subject, detector, category), leaving out ``exclude_detectors``.
+
+        When a detector has findings under several versions, the most recently
+        seen one stands: older versions are kept for comparison, not counted.
+        """
+        marks = ", ".join("?" for _ in subjects)
+        rows = self.db.query(
+            f"SELECT * FROM findings WHERE subject IN ({marks}) ORDER BY last_seen, detector_version", list(subjects)
+        )
+        excluded = set(exclude_detectors)
+        latest: dict[tuple[str, str, str], Finding] = {}
+        for row in rows:
+            if row["detector"] in excluded:
+                continue
+            latest[(row["subject"], row["detector"], row["category"])] = Finding(
+                row["subject"], row["detector"], row["detector_version"], row["category"], row["score"], row["reason"],
+                tuple(json.loads(row["evidence"])), tuple(tuple(pair) for pair in json.loads(row["indicators"])),
+            )
+        return list(latest.values())
 
     def _insert_observation(self, page: PageObservation, host: str) -> int:
         encoded = page.html.encode("utf-8", errors="replace")

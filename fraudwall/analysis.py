@@ -21,6 +21,9 @@ class PageAnalysis:
     page: PageObservation
     url: UrlParts
     findings: tuple[Finding, ...]
+    #: (plugin name, version) of every plugin that ran, found something or not:
+    #: what tells re-analysis later which plugins are new or changed.
+    plugins: tuple[tuple[str, str], ...] = ()
 
 
 def analyze_page(host: PluginHost, page: PageObservation, only: set[str] | None = None) -> PageAnalysis:
@@ -28,4 +31,5 @@ def analyze_page(host: PluginHost, page: PageObservation, only: set[str] | None 
     url = parse_url(page.final_url)
     findings = host.call("analyze_url", only=only, url=url, settings=host.settings)
     findings += host.call("analyze_page", only=only, page=page, url=url, settings=host.settings)
-    return PageAnalysis(page=page, url=url, findings=tuple(findings))
+    plugins = tuple((name, version) for name, version in sorted(host.versions().items()) if only is None or name in only)
+    return PageAnalysis(page=page, url=url, findings=tuple(findings), plugins=plugins)

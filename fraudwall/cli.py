@@ -71,11 +71,20 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="fraudwall")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file.")
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a plugin from a Python file (repeatable).")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A folder of YAML rule files (repeatable).")
+@click.option("--yara", "yara_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A folder of YARA rule files (repeatable).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None, plugin_files: tuple[str, ...], verbose: int) -> None:
+def main(
+    ctx: click.Context, config_file: str | None, plugin_files: tuple[str, ...], rules_dirs: tuple[str, ...],
+    yara_dirs: tuple[str, ...], verbose: int,
+) -> None:
     """Find the infrastructure of telecom and online fraud and publish it as blocklists."""
     cmdline: dict[str, Any] = {}
+    if rules_dirs:
+        cmdline["RULES_DIRS"] = list(rules_dirs)
+    if yara_dirs:
+        cmdline["YARA_DIRS"] = list(yara_dirs)
     if verbose:
         cmdline["LOG_LEVEL"] = "INFO" if verbose == 1 else "DEBUG"
     if plugin_files:
@@ -244,6 +253,54 @@ def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
             recall=round(tp / (tp + fn), 4) if tp + fn else 1.0,
         )
     return summary
+
+
+@main.command("reanalyze")
+@click.option("--plugin", "plugin_names", multiple=True, metavar="NAME", help="Re-run this plugin even if its version did not change (repeatable).")
+@click.option("--since", help="Only observations fetched since: ISO date, or 7d / 12h / 30m.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="The database (default: DB_PATH setting).")
+@click.pass_context
+def reanalyze_command(ctx: click.Context, plugin_names: tuple[str, ...], since: str | None, db_path: str | None) -> None:
+    """Re-run new or changed plugins over stored pages, without recrawling.
+
+    Without --plugin, each stored page is re-analysed by the plugins whose
+    installed version has not analysed it yet. New findings are stored beside
+    the old versions' and every touched verdict is recomputed from the latest
+    version of each detector.
+    """
+    settings = _settings(ctx, DB_PATH=db_path)
+    if not Path(settings.get("DB_PATH")).is_file():
+        raise InputError("no-database", f"no database at {settings.get('DB_PATH')}")
+    host = PluginHost.from_settings(settings)
+    versions = host.versions()
+    unknown = sorted(set(plugin_names) - set(versions))
+    if unknown:
+        raise click.BadParameter(f"no plugin named {', '.join(unknown)}; see 'fraudwall plugins'", param_hint="--plugin")
+    changes: Counter[str] = Counter()
+    with Store.open(settings.get("DB_PATH")) as store:
+        runs = store.analysis_runs()
+        for stored in store.iter_pages(_parse_since(since)):
+            done = runs.get(stored.observation_id, {})
+            todo = set(plugin_names) or {name for name, version in versions.items() if done.get(name) != version}
+            if not todo:
+                changes["up to date"] += 1
+                continue
+            try:
+                analysis = analyze_page(host, stored.page, only=todo)
+            except InputError as exc:
+                changes[f"rejected ({exc.reason})"] += 1
+                continue
+            subjects = [stored.page.final_url, analysis.url.host]
+            kept = store.current_findings(subjects, exclude_detectors=todo)
+            verdict = score_findings(stored.page.final_url, [*analysis.findings, *kept], settings)
+            before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?", [verdict.subject]).fetchone()
+            store.save_analysis(stored.observation_id, analysis.url.host, analysis.findings, verdict, analysis.plugins)
+            changes["re-analysed"] += 1
+            changes["new findings"] += len(analysis.findings)
+            if before is None or before[0] != str(verdict.status):
+                changes[f"verdict now {verdict.status}"] += 1
+    for what, count in sorted(changes.items()):
+        console.print(f"{what}: {count}", highlight=False)
 
 
 # -- export ----------------------------------------------------------------------

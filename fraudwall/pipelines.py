@@ -109,6 +109,7 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ScoredPage) or self.store is None:
             return item
-        self.store.save_page(item.analysis.page, item.analysis.url.host, item.analysis.findings, item.verdict)
+        analysis = item.analysis
+        self.store.save_page(analysis.page, analysis.url.host, analysis.findings, item.verdict, analysis.plugins)
         self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
         return item

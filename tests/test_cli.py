@@ -151,3 +151,51 @@ def test_export_options_and_unknown_format(tmp_path: Path) -> None:
     assert _run("verify", "--format", "rpz", "--option", "zone=rpz.example.net", str(zone)).returncode == 0
     bad = _run("export", "--format", "nope", "--out", str(zone), "--input", str(listing))
     assert bad.returncode == 2 and "unknown format" in bad.stderr
+
+
+PLUGIN_SOURCE = """
+from fraudwall import Finding, hookimpl
+name = "hello_detector"
+version = "{version}"
+
+@hookimpl
+def analyze_page(page):
+    if {finds} and "hello" in page.text:
+        return [Finding(page.final_url, name, version, "loan", 0.9, "says hello")]
+"""
+
+
+def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> None:
+    """A plugin's new version re-runs over stored pages; old findings stay beside, verdicts follow the new one."""
+    from fraudwall.analysis import analyze_page
+    from fraudwall.blocklists.scoring import score_findings
+    from fraudwall.blocklists.store import Store
+    from fraudwall.pages import parse_page
+    from fraudwall.plugin_host import PluginHost
+    from fraudwall.settings import Settings
+
+    v1, v2 = tmp_path / "v1.py", tmp_path / "v2.py"
+    v1.write_text(PLUGIN_SOURCE.format(version="1", finds=True))
+    v2.write_text(PLUGIN_SOURCE.format(version="2", finds=False))
+    db = tmp_path / "f.db"
+    settings = Settings({"PLUGIN_FILES": [str(v1)]})
+    host = PluginHost.from_settings(settings)
+    with Store.open(db) as store:
+        page = parse_page("http://hello-loan.top/", b"<p>hello</p>")
+        analysis = analyze_page(host, page)
+        verdict = score_findings(page.final_url, analysis.findings, settings)
+        store.save_page(page, analysis.url.host, analysis.findings, verdict, analysis.plugins)
+        assert verdict.status == "malicious"
+
+    result = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "re-analysed: 1" in result.stdout and "verdict now benign: 1" in result.stdout
+    with Store.open(db) as store:
+        versions = [row["detector_version"] for row in store.db.query(
+            "SELECT detector_version FROM findings WHERE detector = 'hello_detector'")]
+        assert versions == ["1"]  # v1's finding is kept for comparison; v2 found nothing
+        assert store.verdicts()[0]["status"] == "benign"
+    again = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
+    assert "up to date: 1" in again.stdout and "re-analysed" not in again.stdout
+    forced = _run("--plugin", str(v2), "reanalyze", "--db", str(db), "--plugin", "hello_detector")
+    assert "re-analysed: 1" in forced.stdout

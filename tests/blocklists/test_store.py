@@ -88,3 +88,21 @@ for i in range(200):
         counts = store.counts()
         assert counts["observations"] == counts["verdicts"] == counts["findings"] == 121
         assert store.db["targets"].count == 0  # the open transaction was rolled back
+
+
+def test_older_database_is_migrated_in_place(tmp_path: Path) -> None:
+    """A database at schema 1 gains the analysis_runs table and keeps its rows when opened."""
+    from sqlite_utils import Database
+
+    from fraudwall.blocklists.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = Database(str(path))
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db["targets"].insert({"url": "http://kept.top/", "source": "seed"})
+    db.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        assert "analysis_runs" in store.db.table_names()
+        assert store.db["targets"].count == 1
