@@ -1,0 +1,419 @@
+"""Rules as data: YAML rule files, their schema, loading and matching.
+
+A rule file is a YAML mapping with one key, ``rules``, holding a list of rules::
+
+    rules:
+      - id: zh-police-safe-account          # unique; letters, digits, - _ . :
+        category: police_impersonation      # a fraudwall.models.Category value, or your own
+        score: 0.6                          # 0..1: how strongly a match alone says "fraud"
+        description: Asks to move savings into a "safe account" for a fund check
+        language: zh                        # zh | en | any (default any)
+        match:
+          all:                              # every condition must hold
+            - {field: text, contains: [安全账户, 安全帳戶]}
+            - {field: form_fields, regex: "银行卡|卡号|密码"}
+          any:                              # at least one must hold (if given)
+            - {field: text, regex: "资金(清查|核查)"}
+          none:                             # none may hold
+            - {field: text, regex: "谨防|骗子|所谓"}
+
+A condition is ``{field: F, contains|regex|equals: VALUE, nocase: BOOL}`` with
+exactly one of ``contains`` (substring; a string or a list of strings, any of
+which may match), ``regex`` (a Python regular expression, searched) or
+``equals`` (the whole value; a string or a list). ``nocase`` makes it
+case-insensitive. A field may hold several values (every link, every form
+field); a condition holds when any one of them matches. The fields:
+
+=============== ================================================================
+``url``         the page's final URL
+``host``        its host name, as A-labels and, if different, as U-labels
+``title``       the ``<title>``
+``text``        the visible text (no scripts or styles), whitespace collapsed
+``links``       each link's absolute URL, and each link's text
+``scripts``     each inline script body, and each external script's URL
+``form_fields`` each form field's label (with placeholder), name and type
+``meta``        each ``<meta>`` tag as ``name: content`` (``refresh: 0;url=...``)
+=============== ================================================================
+
+Values are NFKC-normalised and stripped of invisible format characters before
+matching (full-width ``ＵＳＤＴ`` reads ``USDT``; a zero-width space inside a
+word is gone), and so are ``contains``/``equals`` strings; write regexes against
+that form. A rule needs ``all`` or ``any``: ``none`` alone would match every page.
+A ``zh`` rule is tried only on pages whose title or text has Chinese characters,
+an ``en`` rule only where they have Latin letters.
+
+Loading never stops at a bad file: a file that cannot be read, is not YAML or
+breaks the schema is rejected whole (partial rule sets are confusing), logged
+with its name and the reason, and counted in :attr:`RuleSet.errors`; the other
+files still load. Rule ids are unique: a rule whose id was already loaded from
+an earlier file replaces it, so a user directory can override a bundled rule.
+Patterns are compiled once, when the file is loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fraudwall.exceptions import ConfigError
+from fraudwall.models import PageObservation, UrlParts
+
+log = logging.getLogger(__name__)
+
+#: Where the bundled rule files live (installed as package data).
+BUNDLED_RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+FIELDS = ("url", "host", "title", "text", "links", "scripts", "form_fields", "meta")
+LANGUAGES = ("zh", "en", "any")
+OPERATORS = ("contains", "regex", "equals")
+SECTIONS = ("all", "any", "none")
+
+_RULE_KEYS = {"id", "category", "score", "description", "language", "match"}
+_REQUIRED_KEYS = ("id", "category", "score", "description", "match")
+_CONDITION_KEYS = {"field", "nocase", *OPERATORS}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile("[A-Za-z]")
+
+#: Characters of context on each side of a match in an evidence snippet.
+EVIDENCE_CONTEXT = 20
+#: A matched part longer than this is cut in evidence (a regex may match a whole script).
+EVIDENCE_MATCH_MAX = 80
+
+
+class RuleSchemaError(ConfigError):
+    """A rule file is not readable YAML or does not follow the rule schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFileError:
+    """A rule file (or directory) that was rejected, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One compiled condition: a field and a pattern searched (or fully matched) in its values."""
+
+    field: str
+    pattern: re.Pattern[str]
+    whole: bool  # ``equals``: the pattern must match the whole value
+
+    def first_match(self, values: Sequence[str]) -> tuple[str, re.Match[str]] | None:
+        """The first value of the field that matches, with its match."""
+        for value in values:
+            found = self.pattern.fullmatch(value) if self.whole else self.pattern.search(value)
+            if found:
+                return value, found
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A validated rule with its conditions compiled."""
+
+    id: str
+    category: str
+    score: float
+    description: str
+    language: str
+    all: tuple[Condition, ...]
+    any: tuple[Condition, ...]
+    none: tuple[Condition, ...]
+    origin: str  # the file it came from
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A rule that matched a page, with a snippet for every positive condition that held."""
+
+    rule: Rule
+    evidence: tuple[str, ...]
+
+
+# -- normalisation and page fields ---------------------------------------------------
+
+
+@functools.cache
+def _invisible() -> dict[int, None]:
+    """A ``str.translate`` table deleting every format character (category Cf).
+
+    Format characters live in planes 0, 1 and 14 only; scanning those once is
+    cheap, and ``translate`` is far faster than testing every character of
+    every page.
+    """
+    planes = (range(0x20000), range(0xE0000, 0xF0000))
+    return {code: None for plane in planes for code in plane if unicodedata.category(chr(code)) == "Cf"}
+
+
+def normalize(value: str) -> str:
+    """NFKC, with invisible format characters (zero-width spaces, joiners, soft hyphens) removed."""
+    return unicodedata.normalize("NFKC", value).translate(_invisible())
+
+
+class PageFields:
+    """The values of every rule field for one page, normalised on first use."""
+
+    def __init__(self, page: PageObservation, url: UrlParts) -> None:
+        self._page = page
+        self._url = url
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._languages: dict[str, bool] = {}
+
+    def values(self, field: str) -> tuple[str, ...]:
+        """The normalised, non-empty values of ``field``."""
+        cached = self._cache.get(field)
+        if cached is None:
+            cached = tuple(normalized for value in self._raw(field) if value and (normalized := normalize(value)))
+            self._cache[field] = cached
+        return cached
+
+    def _raw(self, field: str) -> Iterable[str]:
+        page, url = self._page, self._url
+        if field == "url":
+            return (page.final_url,)
+        if field == "host":
+            return dict.fromkeys((url.host, url.unicode_host))
+        if field == "title":
+            return (page.title,)
+        if field == "text":
+            return (page.text,)
+        if field == "links":
+            return [part for link in page.links for part in (link.url, link.text)]
+        if field == "scripts":
+            return page.scripts
+        if field == "form_fields":
+            return [part for form in page.forms for item in form.fields for part in (item.label, item.name, item.type)]
+        if field == "meta":
+            return [f"{name}: {content}" for name, content in page.meta]
+        raise KeyError(field)  # unreachable: conditions are validated against FIELDS
+
+    def language_ok(self, language: str) -> bool:
+        """Whether a rule written in ``language`` is worth trying on this page."""
+        if language == "any":
+            return True
+        if language not in self._languages:
+            pattern = _CJK if language == "zh" else _LATIN
+            values = (*self.values("title"), *self.values("text"))
+            self._languages[language] = any(pattern.search(value) for value in values)
+        return self._languages[language]
+
+
+def _snippet(field: str, value: str, found: re.Match[str]) -> str:
+    start, end = found.span()
+    matched = value[start:end]
+    if len(matched) > EVIDENCE_MATCH_MAX:
+        matched = matched[:EVIDENCE_MATCH_MAX] + "…"
+    left = max(0, start - EVIDENCE_CONTEXT)
+    right = min(len(value), end + EVIDENCE_CONTEXT)
+    before = ("…" if left else "") + value[left:start]
+    after = value[end:right] + ("…" if right < len(value) else "")
+    return f"{field}: {before}「{matched}」{after}"
+
+
+def match_rule(rule: Rule, fields: PageFields) -> RuleMatch | None:
+    """The match of ``rule`` on a page, or ``None``."""
+    if not fields.language_ok(rule.language):
+        return None
+    evidence = []
+    for condition in rule.all:
+        hit = condition.first_match(fields.values(condition.field))
+        if hit is None:
+            return None
+        evidence.append(_snippet(condition.field, *hit))
+    if rule.any:
+        for condition in rule.any:
+            hit = condition.first_match(fields.values(condition.field))
+            if hit is not None:
+                evidence.append(_snippet(condition.field, *hit))
+                break
+        else:
+            return None
+    if any(condition.first_match(fields.values(condition.field)) for condition in rule.none):
+        return None
+    return RuleMatch(rule, tuple(evidence))
+
+
+# -- the schema ------------------------------------------------------------------
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise RuleSchemaError(f"{where} must be a non-empty string or a list of non-empty strings, got {value!r}")
+    return items
+
+
+def parse_condition(data: Any, where: str) -> Condition:
+    """Validate and compile one condition; ``where`` names it in error messages."""
+    if not isinstance(data, Mapping):
+        raise RuleSchemaError(f"{where} must be a mapping like {{field: text, contains: ...}}, got {data!r}")
+    unknown = set(data) - _CONDITION_KEYS
+    if unknown:
+        allowed = sorted(_CONDITION_KEYS)
+        raise RuleSchemaError(f"{where} has unknown keys {sorted(map(str, unknown))} (allowed: {allowed})")
+    field = data.get("field")
+    if field not in FIELDS:
+        raise RuleSchemaError(f"{where}.field must be one of {', '.join(FIELDS)}, got {field!r}")
+    operators = [op for op in OPERATORS if op in data]
+    if len(operators) != 1:
+        raise RuleSchemaError(f"{where} needs exactly one of {', '.join(OPERATORS)}, got {operators or 'none'}")
+    operator = operators[0]
+    nocase = data.get("nocase", False)
+    if not isinstance(nocase, bool):
+        raise RuleSchemaError(f"{where}.nocase must be true or false, got {nocase!r}")
+    flags = re.IGNORECASE if nocase else 0
+    if operator == "regex":
+        source = data["regex"]
+        if not isinstance(source, str) or not source:
+            raise RuleSchemaError(f"{where}.regex must be a non-empty string, got {source!r}")
+    else:
+        source = "|".join(re.escape(normalize(item)) for item in _strings(data[operator], f"{where}.{operator}"))
+    try:
+        pattern = re.compile(source, flags)
+    except re.error as exc:
+        raise RuleSchemaError(f"{where}.regex is not a valid regular expression: {exc}") from exc
+    return Condition(field=field, pattern=pattern, whole=operator == "equals")
+
+
+def _conditions(match: Mapping[str, Any], section: str, where: str) -> tuple[Condition, ...]:
+    items = match.get(section, [])
+    if not isinstance(items, list) or (section in match and not items):
+        raise RuleSchemaError(f"{where}.{section} must be a non-empty list of conditions, got {items!r}")
+    return tuple(parse_condition(item, f"{where}.{section}[{index}]") for index, item in enumerate(items))
+
+
+def parse_rule(data: Any, where: str, origin: str = "") -> Rule:
+    """Validate and compile one rule; ``where`` names it in error messages."""
+    if not isinstance(data, Mapping):
+        raise RuleSchemaError(f"{where} must be a mapping, got {data!r}")
+    if isinstance(data.get("id"), str):
+        where = f"{where} ({data['id']})"
+    unknown = set(data) - _RULE_KEYS
+    if unknown:
+        raise RuleSchemaError(f"{where} has unknown keys {sorted(map(str, unknown))} (allowed: {sorted(_RULE_KEYS)})")
+    missing = [key for key in _REQUIRED_KEYS if key not in data]
+    if missing:
+        raise RuleSchemaError(f"{where} lacks {', '.join(missing)}")
+    rule_id, category, description = data["id"], data["category"], data["description"]
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise RuleSchemaError(f"{where}.id must be letters, digits and - _ . : (at most 100), got {rule_id!r}")
+    for key, value in (("category", category), ("description", description)):
+        if not isinstance(value, str) or not value.strip():
+            raise RuleSchemaError(f"{where}.{key} must be a non-empty string, got {value!r}")
+    score = data["score"]
+    # YAML reads `true` as a bool, which Python counts as an int.
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0.0 <= score <= 1.0:
+        raise RuleSchemaError(f"{where}.score must be a number from 0 to 1, got {score!r}")
+    language = data.get("language", "any")
+    if language not in LANGUAGES:
+        raise RuleSchemaError(f"{where}.language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    match = data["match"]
+    if not isinstance(match, Mapping) or set(match) - set(SECTIONS):
+        raise RuleSchemaError(f"{where}.match must be a mapping of {', '.join(SECTIONS)}, got {match!r}")
+    sections = {section: _conditions(match, section, f"{where}.match") for section in SECTIONS}
+    if not sections["all"] and not sections["any"]:
+        raise RuleSchemaError(f"{where}.match needs 'all' or 'any': 'none' alone would match every page")
+    return Rule(
+        id=rule_id, category=category.strip(), score=float(score), description=description.strip(),
+        language=language, all=sections["all"], any=sections["any"], none=sections["none"], origin=origin,
+    )
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else " ".join(problem.split())
+
+
+def parse_rules(text: str, origin: str) -> list[Rule]:
+    """The rules of one file's text; raises :class:`RuleSchemaError` naming ``origin``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleSchemaError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from exc
+    if not isinstance(data, Mapping) or set(data) != {"rules"}:
+        raise RuleSchemaError(f"{origin}: a rule file is a mapping with one key, 'rules' (a list of rules)")
+    if not isinstance(data["rules"], list):
+        raise RuleSchemaError(f"{origin}: 'rules' must be a list of rules")
+    rules = [parse_rule(item, f"{origin}: rule {index}", origin) for index, item in enumerate(data["rules"])]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleSchemaError(f"{origin}: rule id {rule.id!r} appears twice")
+        seen.add(rule.id)
+    return rules
+
+
+def load_rule_file(path: str | Path) -> list[Rule]:
+    """The rules of one file; raises :class:`RuleSchemaError` naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleSchemaError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleSchemaError(f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    return parse_rules(text, str(path))
+
+
+# -- rule sets ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules loaded from some directories, and the files that were rejected."""
+
+    rules: tuple[Rule, ...]
+    files: tuple[str, ...]
+    errors: tuple[RuleFileError, ...]
+
+    def match(self, page: PageObservation, url: UrlParts) -> list[RuleMatch]:
+        """Every rule that matches ``page``, in load order."""
+        fields = PageFields(page, url)
+        return [found for rule in self.rules if (found := match_rule(rule, fields))]
+
+
+def rule_files(directory: Path) -> Iterator[Path]:
+    """The rule files under ``directory`` (recursively), in a stable order."""
+    for path in sorted(directory.rglob("*")):
+        if path.suffix.lower() in RULE_FILE_SUFFIXES and path.is_file():
+            yield path
+
+
+def load_rules(directories: Iterable[str | Path]) -> RuleSet:
+    """Load every rule file under ``directories``, in order; never raises for a bad file."""
+    rules: dict[str, Rule] = {}
+    files: list[str] = []
+    errors: list[RuleFileError] = []
+    for directory in map(Path, directories):
+        if not directory.is_dir():
+            errors.append(RuleFileError(str(directory), "not a directory"))
+            log.error("rules directory %s rejected: not a directory", directory)
+            continue
+        for path in rule_files(directory):
+            try:
+                loaded = load_rule_file(path)
+            except RuleSchemaError as exc:
+                reason = str(exc).removeprefix(f"{path}: ")
+                errors.append(RuleFileError(str(path), reason))
+                log.error("rule file %s rejected: %s", path, reason)
+                continue
+            files.append(str(path))
+            for rule in loaded:
+                if rule.id in rules:
+                    log.info("rule %s from %s replaces the one from %s", rule.id, path, rules[rule.id].origin)
+                    del rules[rule.id]  # the override takes the later position too
+                rules[rule.id] = rule
+    log.info("loaded %d YAML rules from %d files; %d rejected", len(rules), len(files), len(errors))
+    return RuleSet(rules=tuple(rules.values()), files=tuple(files), errors=tuple(errors))

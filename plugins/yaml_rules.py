@@ -1,0 +1,67 @@
+"""Page detector: YAML rules, the bundled ones and an analyst's own.
+
+Rules are data (schema in :mod:`fraudwall.plugins.rules_engine`): the bundled
+files in ``plugins/rules/`` load first, then every ``*.yaml``/``*.yml`` file
+under the directories of the ``RULES_DIRS`` setting (``--rules DIR``). A bad
+file is logged with its name and reason and the others still load; see
+:func:`ruleset` for what was loaded and rejected.
+
+Rule sets are loaded once per process and per ``RULES_DIRS`` value: editing a
+rule file takes effect on the next run, and ``fraudwall reanalyze --plugin
+yaml_rules`` applies the change to stored pages.
+
+Several rules of one category matching one page make a single finding (stored
+findings are keyed by subject, detector, version and category), scored by its
+strongest rule: rules are independent judgements, so two rules that overlap do
+not add up to more confidence than either; partial evidence that should only
+count together belongs in one rule's ``all``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from fraudwall.hookspecs import hookimpl
+from fraudwall.models import Finding, PageObservation, UrlParts
+from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
+from fraudwall.settings import Settings
+
+name = "yaml_rules"
+version = "1.0"
+
+#: Evidence snippets per finding, across its rules.
+MAX_EVIDENCE = 8
+
+
+@functools.cache
+def _load(directories: tuple[str, ...]) -> RuleSet:
+    return load_rules((BUNDLED_RULES_DIR, *directories))
+
+
+def ruleset(settings: Settings) -> RuleSet:
+    """The bundled rules plus those under ``RULES_DIRS``, loaded once per process."""
+    return _load(tuple(str(directory) for directory in settings.getlist("RULES_DIRS")))
+
+
+def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:
+    """One finding per category of the matched rules, scored by the strongest of them."""
+    by_category: dict[str, list[RuleMatch]] = {}
+    for match in matches:
+        by_category.setdefault(match.rule.category, []).append(match)
+    result = []
+    for category, group in by_category.items():
+        group.sort(key=lambda match: -match.rule.score)
+        reason = "; ".join(f"rule {match.rule.id}: {match.rule.description}" for match in group)
+        evidence = tuple(f"{match.rule.id} {snippet}" for match in group for snippet in match.evidence)
+        result.append(Finding(
+            subject=subject, detector=name, detector_version=version, category=category,
+            score=group[0].rule.score, reason=reason + ".", evidence=evidence[:MAX_EVIDENCE],
+        ))
+    return result
+
+
+@hookimpl
+def analyze_page(page: PageObservation, url: UrlParts, settings: Settings) -> list[Finding]:
+    """One finding per category of the rules that match the page."""
+    return findings(page.final_url, ruleset(settings).match(page, url))

@@ -1,0 +1,334 @@
+"""YAML rules: the schema and its errors, loading user directories, matching every field kind."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fraudwall.plugins import yaml_rules
+from fraudwall.plugins.rules_engine import (
+    BUNDLED_RULES_DIR,
+    FIELDS,
+    RuleSchemaError,
+    RuleSet,
+    load_rules,
+    parse_rules,
+)
+from fraudwall.settings import Settings
+from fraudwall.testing import assert_finding, assert_no_finding, make_page, make_url, run_plugin
+from tests.conftest import REPO
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>资金清查中心</title>
+<meta name="description" content="最高检 在线核查">
+<meta http-equiv="refresh" content="5;url=http://dl.example-test.top/app.apk">
+<script src="http://cdn.example-test.top/track.js"></script>
+<script>var install = "itms-services://?action=download-manifest";</script></head>
+<body><p>您的账户涉嫌洗钱，请将资金转入安全账户配合资金清查。</p>
+<a href="http://meet.example-test.top/room/123">进入会议室</a>
+<form action="/submit"><label for="c">银行卡号</label><input id="c" name="card_no">
+<input name="pwd" type="password" placeholder="取款密码"></form></body></html>"""
+
+
+def _rule(match: str | dict[str, list[str]], rule_id: str = "t1", **extra: str) -> str:
+    """A one-rule file: ``match`` maps sections to condition lines (or is a raw YAML match block)."""
+    if isinstance(match, dict):
+        match = "".join(f"{section}:\n" + "".join(f"  - {c}\n" for c in lines) for section, lines in match.items())
+    head = "".join(f"    {key}: {value}\n" for key, value in extra.items())
+    return (
+        f"rules:\n  - id: {rule_id}\n    category: police_impersonation\n    score: 0.6\n"
+        "    description: test rule\n" + head + "    match:\n" + textwrap.indent(match, "      ")
+    )
+
+
+SAFE = "{field: text, contains: 安全账户}"
+LAUNDERING = "{field: text, contains: 洗钱}"
+WANTED = "{field: text, contains: 通缉}"
+LIAR = "{field: text, contains: 骗子}"
+X = "{field: text, contains: x}"
+BASIC = _rule({"all": [X]})
+
+
+def _matches(rule_text: str, html: str = PAGE, url: str = "http://sh-gongan.example-test.top/check") -> list[str]:
+    page = make_page(html, url)
+    ruleset = RuleSet(tuple(parse_rules(rule_text, "t.yaml")), ("t.yaml",), ())
+    return [match.rule.id for match in ruleset.match(page, make_url(page.final_url))]
+
+
+# -- matching every field kind ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "matches"),
+    [
+        ("{field: url, contains: /check}", True),
+        ("{field: host, equals: sh-gongan.example-test.top}", True),
+        ("{field: host, equals: example-test.top}", False),
+        ("{field: title, equals: 资金清查中心}", True),
+        ("{field: text, contains: 安全账户}", True),
+        ("{field: links, regex: '^http://meet\\.'}", True),
+        ("{field: links, contains: 进入会议室}", True),
+        ("{field: scripts, contains: 'itms-services://'}", True),
+        ("{field: scripts, contains: cdn.example-test.top/track.js}", True),
+        ("{field: form_fields, contains: 银行卡号}", True),
+        ("{field: form_fields, equals: card_no}", True),
+        ("{field: form_fields, equals: password}", True),
+        ("{field: form_fields, contains: 取款密码}", True),
+        ("{field: meta, regex: '^refresh: .*\\.apk$'}", True),
+        ("{field: meta, contains: 'description: 最高检'}", True),
+        ("{field: text, contains: 通缉令}", False),
+    ],
+)
+def test_each_field_kind_matches(condition: str, matches: bool) -> None:
+    """Every field a rule can name reads the part of the page it documents."""
+    assert _matches(_rule({"all": [condition]})) == (["t1"] if matches else [])
+
+
+def test_all_fields_are_covered_by_the_field_test() -> None:
+    """The parametrised field test above exercises every field of the schema."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    assert all(f"{{field: {field}," in source for field in FIELDS)
+
+
+def test_all_any_none_semantics() -> None:
+    """all: every condition; any: at least one; none: not one."""
+    assert _matches(_rule({"all": [SAFE, LAUNDERING]})) == ["t1"]
+    assert _matches(_rule({"all": [SAFE, WANTED]})) == []
+    assert _matches(_rule({"any": [WANTED, LAUNDERING]})) == ["t1"]
+    assert _matches(_rule({"any": [WANTED, "{field: text, contains: 拘留}"]})) == []
+    assert _matches(_rule({"all": [SAFE], "none": [LAUNDERING]})) == []
+    assert _matches(_rule({"all": [SAFE], "none": [LIAR]})) == ["t1"]
+
+
+def test_nocase_and_regex() -> None:
+    """Matching is case-sensitive unless nocase; regexes are searched, equals must cover the whole value."""
+    html = "<title>Safe Account Notice</title><p>Move funds to a SAFE ACCOUNT now.</p>"
+    assert _matches(_rule({"all": ["{field: text, contains: safe account}"]}), html) == []
+    assert _matches(_rule({"all": ["{field: text, contains: safe account, nocase: true}"]}), html) == ["t1"]
+    regex = "{field: text, regex: 'funds? to an? (safe|secure) account', nocase: true}"
+    assert _matches(_rule({"all": [regex]}), html) == ["t1"]
+    assert _matches(_rule({"all": ["{field: title, equals: safe account notice, nocase: true}"]}), html) == ["t1"]
+    assert _matches(_rule({"all": ["{field: title, equals: Safe Account}"]}), html) == []
+
+
+def test_contains_takes_a_list_of_alternatives() -> None:
+    """contains: [a, b] matches when any one of them is present (simplified or traditional spellings)."""
+    html = "<p>請轉入安全帳戶</p>"
+    assert _matches(_rule({"all": ["{field: text, contains: [安全账户, 安全帳戶]}"]}), html) == ["t1"]
+
+
+def test_values_are_nfkc_normalised() -> None:
+    """Full-width letters and zero-width characters do not hide a phrase from a rule."""
+    html = "<p>充值 ＵＳＤＴ，安全\u200b账户</p>"
+    assert _matches(_rule({"all": ["{field: text, contains: USDT}", SAFE]}), html) == ["t1"]
+
+
+def test_language_gate() -> None:
+    """A zh rule is not tried on a page without Chinese text; an en rule not on one without Latin letters."""
+    english = "<p>move money to a safe account</p>"
+    chinese = "<p>安全账户</p>"
+    rule = {"all": ["{field: url, contains: example}"]}
+    assert _matches(_rule(rule, language="zh"), english) == []
+    assert _matches(_rule(rule, language="zh"), chinese) == ["t1"]
+    assert _matches(_rule(rule, language="en"), chinese) == []
+    assert _matches(_rule(rule, language="any"), chinese) == ["t1"]
+
+
+def test_evidence_is_the_matched_snippet() -> None:
+    """Each positive condition contributes its field and the matched words, marked, with some context."""
+    page = make_page(PAGE)
+    rules = RuleSet(tuple(parse_rules(_rule({"all": [SAFE, "{field: form_fields, regex: 银行卡}"]}), "t.yaml")), (), ())
+    (match,) = rules.match(page, make_url(page.final_url))
+    assert match.evidence[0].startswith("text: ") and "「安全账户」" in match.evidence[0]
+    assert "资金转入" in match.evidence[0]  # context around the match
+    assert match.evidence[1] == "form_fields: 「银行卡」号"
+
+
+# -- the schema ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules: [", "not valid YAML"),
+        ("- id: x", "one key, 'rules'"),
+        ("rules: {id: x}", "'rules' must be a list"),
+        (BASIC.replace("    score: 0.6\n", ""), "lacks score"),
+        (BASIC.replace("score: 0.6", "score: 1.5"), "score must be a number from 0 to 1"),
+        (BASIC.replace("score: 0.6", "score: true"), "score must be a number"),
+        (_rule({"all": [X]}, rule_id="'bad id'"), "id must be"),
+        (_rule({"all": [X]}, language="fr"), "language must be one of zh, en, any"),
+        (_rule({"all": [X]}, severity="high"), "unknown keys ['severity']"),
+        (_rule({"all": ["{field: body, contains: x}"]}), "field must be one of url, host"),
+        (_rule({"all": ["{field: text}"]}), "needs exactly one of contains, regex, equals"),
+        (_rule({"all": ["{field: text, contains: x, regex: y}"]}), "needs exactly one of"),
+        (_rule({"all": ["{field: text, regex: '(unclosed'}"]}), "not a valid regular expression"),
+        (_rule({"all": ["{field: text, contains: []}"]}), "non-empty string or a list"),
+        (_rule({"all": ["{field: text, contains: x, nocase: 'yes'}"]}), "nocase must be true or false"),
+        (_rule({"all": ["{field: text, contians: x}"]}), "unknown keys ['contians']"),
+        (_rule({"none": [X]}), "needs 'all' or 'any'"),
+        (_rule({"every": [X]}), "match must be a mapping of all, any, none"),
+        (_rule("all: []\n"), "all must be a non-empty list"),
+        (BASIC + BASIC.removeprefix("rules:\n"), "rule id 't1' appears twice"),
+    ],
+)
+def test_schema_violations_are_clear_errors(text: str, message: str) -> None:
+    """Each way of breaking the schema raises a RuleSchemaError that names the file, the rule and the problem."""
+    with pytest.raises(RuleSchemaError) as raised:
+        parse_rules(text, "mine.yaml")
+    assert str(raised.value).startswith("mine.yaml")
+    assert message in str(raised.value)
+
+
+def test_schema_error_locates_the_condition() -> None:
+    """The error names the rule by index and id, and the condition by its path in the rule."""
+    text = _rule({"all": [X], "any": ["{field: text, contains: y}", "{field: txt, contains: z}"]})
+    with pytest.raises(RuleSchemaError) as raised:
+        parse_rules(text, "mine.yaml")
+    assert "mine.yaml: rule 0 (t1).match.any[1].field" in str(raised.value)
+
+
+# -- loading directories -----------------------------------------------------------------
+
+
+def test_bundled_rules_load_without_errors() -> None:
+    """Every bundled rule file follows the schema."""
+    ruleset = load_rules([BUNDLED_RULES_DIR])
+    assert ruleset.errors == ()
+    assert len(ruleset.rules) >= 10
+    assert {rule.category for rule in ruleset.rules} >= {
+        "police_impersonation", "fake_app", "investment", "loan", "customer_service", "task_rebate",
+    }
+
+
+def test_bad_file_is_reported_and_the_others_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A broken file is rejected whole, logged and counted by name with its reason; good files still load."""
+    (tmp_path / "good.yaml").write_text(_rule({"all": [SAFE]}), encoding="utf-8")
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "also_good.yml").write_text(
+        _rule({"all": [LAUNDERING]}, rule_id="t2"), encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text(_rule({"all": ["{field: text, regex: '['}"]}, rule_id="t3"), encoding="utf-8")
+    (tmp_path / "latin1.yaml").write_bytes("rules: [] # caf\xe9".encode("latin-1"))
+    (tmp_path / "notes.txt").write_text("not a rule file")
+    with caplog.at_level(logging.ERROR, logger="fraudwall.plugins.rules_engine"):
+        ruleset = load_rules([tmp_path, tmp_path / "missing"])
+    assert [rule.id for rule in ruleset.rules] == ["t1", "t2"]
+    rejected = {Path(error.path).name: error.reason for error in ruleset.errors}
+    assert set(rejected) == {"broken.yaml", "latin1.yaml", "missing"}
+    assert "not a valid regular expression" in rejected["broken.yaml"]
+    assert "not UTF-8" in rejected["latin1.yaml"]
+    assert rejected["missing"] == "not a directory"
+    assert "broken.yaml" in caplog.text and "not a valid regular expression" in caplog.text
+
+
+def test_user_rule_overrides_bundled_rule_by_id(tmp_path: Path) -> None:
+    """A user rule with a bundled rule's id replaces it, so a noisy bundled rule can be retuned."""
+    bundled = load_rules([BUNDLED_RULES_DIR])
+    target = bundled.rules[0]
+    (tmp_path / "override.yaml").write_text(
+        _rule({"all": ["{field: text, contains: never-present-phrase}"]}, rule_id=target.id),
+        encoding="utf-8",
+    )
+    merged = load_rules([BUNDLED_RULES_DIR, tmp_path])
+    assert len(merged.rules) == len(bundled.rules)
+    replaced = next(rule for rule in merged.rules if rule.id == target.id)
+    assert replaced.origin.endswith("override.yaml") and replaced.score == 0.6
+
+
+def test_plugin_reads_rules_dirs_setting(tmp_path: Path) -> None:
+    """The yaml_rules plugin loads RULES_DIRS next to the bundled rules and reports a match as a finding."""
+    (tmp_path / "mine.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: my-tianqi-lure
+            category: fake_app
+            score: 0.45
+            description: A weather app page that asks for a bank card
+            language: zh
+            match:
+              all:
+                - {field: title, contains: 天气}
+                - {field: form_fields, regex: 银行卡|卡号}
+    """), encoding="utf-8")
+    html = "<title>天气预报下载</title><form><label>银行卡号<input name=c></label></form>"
+    findings = run_plugin(yaml_rules, page=html, settings={"RULES_DIRS": [str(tmp_path)]})
+    finding = assert_finding(
+        findings, category="fake_app", detector="yaml_rules", min_score=0.45, evidence_contains="银行卡"
+    )
+    assert "my-tianqi-lure" in finding.reason
+    assert_no_finding(run_plugin(yaml_rules, page=html), detector="yaml_rules")
+
+
+def test_rules_of_one_category_make_one_finding() -> None:
+    """Findings are stored by category: two matching rules of one category make one finding, the stronger score."""
+    text = _rule({"all": [SAFE]}) + textwrap.indent(textwrap.dedent("""\
+        - id: t2
+          category: police_impersonation
+          score: 0.3
+          description: second
+          match:
+            all:
+              - {field: text, contains: 洗钱}
+        """), "  ")
+    page = make_page(PAGE)
+    matches = RuleSet(tuple(parse_rules(text, "t.yaml")), (), ()).match(page, make_url(page.final_url))
+    (finding,) = yaml_rules.findings(page.final_url, matches)
+    assert finding.score == 0.6
+    assert "rule t1" in finding.reason and "rule t2" in finding.reason
+    assert any(item.startswith("t2 text:") for item in finding.evidence)
+
+
+def test_plugin_is_registered_through_its_entry_point() -> None:
+    """yaml_rules is installed like any third-party plugin, through the fraudwall.plugins group."""
+    from fraudwall.plugin_host import PluginHost
+
+    infos = {info.name: info for info in PluginHost.from_settings(Settings()).describe()}
+    assert "entry point yaml_rules" in infos["yaml_rules"].origin
+
+
+# -- the bundled rules on the labelled pages -----------------------------------------------
+
+
+def _labelled_pages() -> list[tuple[str, str, str]]:
+    rows = []
+    for manifest in (REPO / "tests/data/pages/manifest.csv", REPO / "fraudwall/demo/site/manifest.csv"):
+        with manifest.open(encoding="utf-8", newline="") as handle:
+            rows += [(str(manifest.parent / row["file"]), row["url"], row["label"]) for row in csv.DictReader(handle)]
+    return rows
+
+
+def test_bundled_rules_spare_every_benign_page() -> None:
+    """No bundled rule fires on a benign page of the corpora: banks, notices and news that quote the scripts."""
+    ruleset = load_rules([BUNDLED_RULES_DIR])
+    fired = {}
+    for file, url, label in _labelled_pages():
+        if label != "benign":
+            continue
+        page = make_page(Path(file).read_bytes(), url)
+        ids = [match.rule.id for match in ruleset.match(page, make_url(page.final_url))]
+        if ids:
+            fired[file] = ids
+    assert fired == {}
+
+
+def test_bundled_rules_cover_every_script() -> None:
+    """Each fraud category of the bundled rules fires on at least one fraud page of the corpora."""
+    ruleset = load_rules([BUNDLED_RULES_DIR])
+    seen: set[str] = set()
+    for file, url, label in _labelled_pages():
+        if label == "fraud":
+            page = make_page(Path(file).read_bytes(), url)
+            seen |= {match.rule.category for match in ruleset.match(page, make_url(page.final_url))}
+    assert seen == {rule.category for rule in ruleset.rules}
+
+
+def test_warning_frame_keeps_quoting_pages_benign() -> None:
+    """The 'none' section spares an anti-fraud notice that quotes a script word for word."""
+    notice = ("<p>警方提醒：骗子冒充公检法，称您涉嫌洗钱，要求将资金转入所谓的安全账户配合资金清查。</p>"
+              "<form><label>举报人身份证号<input name=id></label><label>涉案银行卡号<input name=card></label></form>")
+    scam = notice.replace("警方提醒：骗子冒充公检法，称", "").replace("所谓的", "")
+    notice_findings = run_plugin(yaml_rules, page=notice, url="http://notice.example-test.cn/")
+    assert_no_finding(notice_findings, category="police_impersonation")
+    assert_finding(run_plugin(yaml_rules, page=scam), category="police_impersonation", evidence_contains="安全账户")
