@@ -29,6 +29,9 @@ class Category(str, enum.Enum):
     FAKE_APP = "fake_app"  # download pages for fraud apps
     BRAND_IMPERSONATION = "brand_impersonation"  # a protected brand on a foreign domain
     CREDENTIAL_PHISHING = "credential_phishing"  # asks for card, PIN, ID number on a foreign domain
+    FAKE_SUBSIDY = "fake_subsidy"  # fake subsidies and tax refunds
+    DIVERSION = "diversion"  # chat IDs and wallet addresses that move victims off the page
+    CLOAKING = "cloaking"  # redirect-only pages, decoded payloads, obfuscation
     SUSPICIOUS_URL = "suspicious_url"  # URL or domain shape alone
 
     def __str__(self) -> str:

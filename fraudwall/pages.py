@@ -3,7 +3,10 @@
 Used by the crawler for live responses and by ``fraudwall analyze pages`` for
 files on disk, so both see exactly the same observation. Decoding follows the
 browser's order (BOM, HTTP header, ``<meta charset>``, then detection) through
-w3lib, which is how GBK and Big5 pages come out as readable text.
+w3lib, which is how GBK and Big5 pages come out as readable text. Detection is
+what keeps the many Chinese pages that declare no charset at all readable: UTF-8
+when the body is valid UTF-8, otherwise charset-normalizer's best guess among
+the legacy encodings of the web (GB18030 covers GBK and GB2312, Big5, ...).
 """
 
 from __future__ import annotations
@@ -14,12 +17,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
+from charset_normalizer import from_bytes
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from fraudwall.models import Form, FormField, Link, PageObservation
 
 _SPACE = re.compile(r"\s+")
+
+#: Legacy encodings an undeclared, non-UTF-8 body is detected among. Restricting
+#: the detector keeps it fast and stops it from reading short GBK text as a
+#: Cyrillic code page.
+DETECTION_CANDIDATES = ("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp1252")
+#: Encodings Scrapy settles on when a body declares none (its last-resort guesses):
+#: a body handed over decoded with one of these is decoded again here, with detection.
+_FALLBACK_GUESSES = frozenset({"ascii", "cp1252", "windows-1252", "latin-1", "latin1", "iso-8859-1"})
 
 # Text nodes a user can see: not inside script, style or template elements.
 _VISIBLE_TEXT = (
@@ -31,9 +43,19 @@ def _clean(value: str) -> str:
     return _SPACE.sub(" ", value).strip()
 
 
+def detect_encoding(body: bytes) -> str | None:
+    """The encoding of a body that declares none: UTF-8 if it decodes as such, else the best legacy guess."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(body, cp_isolation=list(DETECTION_CANDIDATES)).best()
+        return best.encoding if best else None
+    return "utf-8"
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode an HTML body; returns (encoding, text)."""
-    encoding, text = html_to_unicode(content_type, body)
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=detect_encoding)
     return encoding, text
 
 
@@ -54,10 +76,11 @@ def parse_page(
     """Build a :class:`PageObservation` from a raw body.
 
     ``text``/``encoding`` may be given when the caller (Scrapy) already decoded
-    the body; otherwise the body is decoded here.
+    the body; otherwise, or when that decoding was only a last-resort guess
+    (Scrapy reads an undeclared Big5 page as cp1252), the body is decoded here.
     """
     final = final_url or url
-    if text is None:
+    if text is None or (encoding or "").lower() in _FALLBACK_GUESSES:
         content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
         encoding, text = decode_body(body, content_type)
     selector = Selector(text=text or "<html></html>", base_url=final)

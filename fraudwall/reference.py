@@ -1,5 +1,9 @@
 """Reference data shared by every stage: brands, fraud words, shared platforms, the allowlist.
 
+Beside them, the vocabularies the detectors read pages with: the traditional ->
+simplified fold table (``t2s.toml``) and the words of the structural page
+detectors (``page_signals.toml``).
+
 The data lives once, as documented TOML files in ``fraudwall/data/``, so the
 permutation engine, the detectors and the publishing guards always agree on
 what ICBC owns or which apex must never be blocked. Each file opens with a
@@ -33,6 +37,8 @@ LEXICON_FILE = "fraud_lexicon.toml"
 DOMAIN_WORDS_FILE = "domain_words.toml"
 SHARED_PLATFORMS_FILE = "shared_platforms.toml"
 ALLOWLIST_FILE = "allowlist.toml"
+T2S_FILE = "t2s.toml"
+PAGE_SIGNALS_FILE = "page_signals.toml"
 
 
 # -- types ---------------------------------------------------------------------
@@ -48,6 +54,7 @@ class Brand:
     tokens: tuple[str, ...] = ()
     exact_tokens: tuple[str, ...] = ()
     hotlines: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
 
     def owns(self, name: str) -> bool:
@@ -112,6 +119,22 @@ class DomainWords:
     suspicious_tlds: frozenset[str]
     confusable_scripts: frozenset[str]
     confusables: Mapping[str, str]
+    sequences: Mapping[str, str]
+    not_typos: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PageVocabulary:
+    """Words the structural page detectors read around what they find (``page_signals.toml``)."""
+
+    claim_words: tuple[str, ...]
+    list_cues: tuple[str, ...]
+    mention_cues: tuple[str, ...]
+    channel_words: Mapping[str, tuple[str, ...]]
+    crypto_context: tuple[str, ...]
+    download_words: tuple[str, ...]
+    qr_words: tuple[str, ...]
+    app_distribution_hosts: frozenset[str]
 
 
 # -- reading and merging -------------------------------------------------------
@@ -211,6 +234,7 @@ def load_brands(extra: Sequence[PathLike] = ()) -> tuple[Brand, ...]:
                 tokens=_strings(entry, "tokens", where, lower=True),
                 exact_tokens=_strings(entry, "exact_tokens", where, lower=True),
                 hotlines=_strings(entry, "hotlines", where),
+                apps=_strings(entry, "apps", where),
                 domains=tuple(_clean_name(d) for d in _strings(entry, "domains", where)),
             )
         )
@@ -264,11 +288,44 @@ def load_domain_words(extra: Sequence[PathLike] = ()) -> DomainWords:
     confusables = idn.get("confusables", {})
     if not all(isinstance(k, str) and isinstance(v, str) and len(k) == 1 for k, v in confusables.items()):
         raise ConfigError("idn.confusables must map single characters to strings")
+    sequences = idn.get("sequences", {})
+    if not all(isinstance(k, str) and isinstance(v, str) and len(k) > 1 for k, v in sequences.items()):
+        raise ConfigError("idn.sequences must map strings of two or more characters to strings")
     return DomainWords(
         themes=themes,
         suspicious_tlds=frozenset(tld.lstrip(".") for tld in _strings(data, "suspicious_tlds", "top", lower=True)),
         confusable_scripts=frozenset(s.upper() for s in _strings(idn, "confusable_scripts", "idn")),
         confusables=MappingProxyType(dict(confusables)),
+        sequences=MappingProxyType(dict(sequences)),
+        not_typos=frozenset(_strings(idn, "not_typos", "idn", lower=True)),
+    )
+
+
+def load_t2s(extra: Sequence[PathLike] = ()) -> Mapping[str, str]:
+    """Traditional -> simplified characters from ``t2s.toml`` and ``extra`` (one character each side)."""
+    table = _read(T2S_FILE, extra).get("characters", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) and len(k) == 1 == len(v) for k, v in table.items()):
+        raise ConfigError(f"{T2S_FILE}: [characters] must map one character to one character")
+    return MappingProxyType(dict(table))
+
+
+def load_page_signals(extra: Sequence[PathLike] = ()) -> PageVocabulary:
+    """Claim words, channel words and app vocabulary from ``page_signals.toml`` and ``extra``."""
+    data = _read(PAGE_SIGNALS_FILE, extra)
+    claims = data.get("brand_claims", {})
+    apps = data.get("apps", {})
+    channels = _tables(data, "channels", PAGE_SIGNALS_FILE)
+    return PageVocabulary(
+        claim_words=_strings(claims, "words", "brand_claims", lower=True),
+        list_cues=_strings(claims, "list_cues", "brand_claims", lower=True),
+        mention_cues=_strings(claims, "mention_cues", "brand_claims", lower=True),
+        channel_words=MappingProxyType(
+            {kind: _strings(table, "words", f"channels.{kind}", lower=True) for kind, table in channels.items()}
+        ),
+        crypto_context=_strings(data.get("crypto", {}), "context", "crypto", lower=True),
+        download_words=_strings(apps, "download_words", "apps", lower=True),
+        qr_words=_strings(apps, "qr_words", "apps", lower=True),
+        app_distribution_hosts=frozenset(_clean_name(h) for h in _strings(apps, "distribution_hosts", "apps")),
     )
 
 
@@ -314,6 +371,16 @@ def _domain_words(extra: tuple[Path, ...]) -> DomainWords:
 
 
 @functools.cache
+def _t2s(extra: tuple[Path, ...]) -> Mapping[str, str]:
+    return load_t2s(extra)
+
+
+@functools.cache
+def _page_signals(extra: tuple[Path, ...]) -> PageVocabulary:
+    return load_page_signals(extra)
+
+
+@functools.cache
 def _shared_platforms(extra: tuple[Path, ...]) -> frozenset[str]:
     return load_shared_platforms(extra)
 
@@ -336,6 +403,16 @@ def lexicon(extra: Sequence[PathLike] = ()) -> Lexicon:
 def domain_words(extra: Sequence[PathLike] = ()) -> DomainWords:
     """:func:`load_domain_words`, cached."""
     return _domain_words(_paths(extra))
+
+
+def t2s(extra: Sequence[PathLike] = ()) -> Mapping[str, str]:
+    """:func:`load_t2s`, cached."""
+    return _t2s(_paths(extra))
+
+
+def page_signals(extra: Sequence[PathLike] = ()) -> PageVocabulary:
+    """:func:`load_page_signals`, cached."""
+    return _page_signals(_paths(extra))
 
 
 def shared_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:

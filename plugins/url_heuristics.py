@@ -2,15 +2,17 @@
 
 Signals, all read from the reference data in ``fraudwall/data/``:
 
-* a protected brand's token in a label of a domain the brand does not own
-  (``icbc-kefu.top``), its whole official domain embedded in a foreign name
-  (``www.icbc.com.cn.secure-login.xyz``), its Chinese name in an IDN label
-  (``工商银行客服.com``), or its token spelled with look-alike characters
-  (``pаypal.com`` with a Cyrillic а, ``g00gle.top``);
+* a protected brand's token or hotline in a label of a domain the brand does
+  not own (``icbc-kefu.top``, ``95588-kefu.cc``), its whole official domain
+  embedded in a foreign name (``www.icbc.com.cn.secure-login.xyz``), or its
+  Chinese name in an IDN label (``工商银行客服.com``); brands spelt *almost*
+  right (homoglyphs, typos) are the ``lookalike`` detector's;
 * fraud words in pinyin or English (kefu, tuikuan, daikuan, licai, login...);
 * a TLD favoured by throw-away registrations;
 * punycode hosts, and U-labels that mix Latin with a confusable script;
-* IP-literal hosts; a brand on a shared-platform subdomain (``icbc.github.io``).
+* random-looking labels (letters and digits interleaved);
+* IP-literal hosts; a brand or fraud words on a shared-platform subdomain
+  (``icbc.github.io``, ``daikuan-vip.web.app``).
 
 They are combined by co-occurrence. A brand on a foreign name is strong on its
 own and becomes very strong with fraud words and a cheap TLD; without a brand
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fraudwall import reference
@@ -32,7 +34,7 @@ from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.reference import Brand, DomainWords
 
 name = "url_heuristics"
-version = "1.0"
+version = "2.0"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with page findings; malicious >= 0.75, suspicious >= 0.40.
@@ -40,7 +42,6 @@ version = "1.0"
 #: Brand signals: the strongest one found sets the base.
 BRAND_TOKEN = 0.55  # a brand token in a foreign name: suspicious by itself
 BRAND_EMBEDDED = 0.80  # the whole official domain inside a foreign name
-BRAND_HOMOGLYPH = 0.80  # the token spelled with look-alike characters
 #: Additions to a brand base.
 BRAND_WORD_BONUS = (0.15, 0.10)  # first and second distinct fraud word
 BRAND_TLD_BONUS = 0.18
@@ -52,13 +53,22 @@ SHAPE_WORDS = (0.12, 0.10, 0.08)  # first, second, third distinct fraud word
 SHAPE_IP = 0.30
 SHAPE_PUNYCODE = 0.10
 SHAPE_MIXED_SCRIPT = 0.45
+SHAPE_RANDOM = 0.15
+SHAPE_PLATFORM = 0.10  # fraud words on free hosting: only counted beside those words
 SHAPE_MAX = 0.60
+
+#: A random-looking label: at least this long (letters and digits), switching this
+#: many times between letters and digits. Consonant runs are no sign here: Chinese
+#: names abbreviate pinyin to initials (jxnxs, bjgjj) all the time.
+RANDOM_MIN_LENGTH = 6
+RANDOM_SWITCHES = 4
 
 #: Hotlines shorter than this (110, 10000...) are too common as digit runs.
 MIN_HOTLINE_DIGITS = 5
 
 _PART_SPLIT = re.compile(r"[-_]+|(?<=\d)(?=[^\d-])|(?<=[^\d-])(?=\d)")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER_DIGIT_SWITCH = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +109,6 @@ def parts(label: str) -> list[str]:
     return [part for part in _PART_SPLIT.split(label) if part]
 
 
-def skeleton(label: str, confusables: Mapping[str, str]) -> str:
-    """``label`` with look-alike characters replaced by the ASCII letters they imitate."""
-    return "".join(confusables.get(ch, ch) for ch in label)
-
-
 def scripts_of(label: str) -> set[str]:
     """Unicode scripts of the letters in ``label`` (LATIN, CYRILLIC, CJK...)."""
     return {unicodedata.name(ch, "?").split(" ")[0] for ch in label if ch.isalpha()}
@@ -138,11 +143,7 @@ def embedded_domain(brand: Brand, host: str) -> str | None:
     return next((domain for domain in brand.domains if f".{domain}." in padded), None)
 
 
-def _homoglyph(brand: Brand, label: str) -> Signal:
-    return Signal("homoglyph", BRAND_HOMOGLYPH, f"{brand.id} spelled with look-alike characters in '{label}'", brand.id)
-
-
-def brand_signals(brand: Brand, url: UrlParts, labels: Sequence[str], words: DomainWords) -> list[Signal]:
+def brand_signals(brand: Brand, url: UrlParts, labels: Sequence[str]) -> list[Signal]:
     """How ``url`` wears ``brand`` (the caller has checked the brand does not own it)."""
     found = []
     domain = embedded_domain(brand, url.host)
@@ -153,14 +154,10 @@ def brand_signals(brand: Brand, url: UrlParts, labels: Sequence[str], words: Dom
         token = token_in_label(brand, label)
         if token:
             found.append(Signal("token", BRAND_TOKEN, f"{brand.id} token '{token}' in label '{label}'", brand.id))
-        elif token_in_label(brand, skeleton(label, words.confusables)):
-            found.append(_homoglyph(brand, label))
     for label in (label for label in url.unicode_host.split(".") if not label.isascii()):
         brand_name = name_in_label(brand, label)
         if brand_name:
             found.append(Signal("name", BRAND_TOKEN, f"{brand.id} name '{brand_name}' in label '{label}'", brand.id))
-        elif token_in_label(brand, skeleton(label, words.confusables)):
-            found.append(_homoglyph(brand, label))
     return found
 
 
@@ -182,8 +179,20 @@ def fraud_words(labels: Sequence[str], words: DomainWords) -> dict[str, str]:
     return found
 
 
+def random_looking(label: str) -> str | None:
+    """Why ``label`` looks machine-made (letters and digits interleaved: kq8v2x), or ``None``.
+
+    Short labels are never judged: brands and abbreviations (jd, cmbc, 163) are short.
+    """
+    plain = label.replace("-", "")
+    if len(plain) < RANDOM_MIN_LENGTH or not plain.isascii() or plain.startswith("xn"):
+        return None
+    switches = len(_LETTER_DIGIT_SWITCH.findall(plain))
+    return f"letters and digits switch {switches} times" if switches >= RANDOM_SWITCHES else None
+
+
 def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
-    """Signals from the form of the name: IP literal, TLD, punycode, mixed scripts."""
+    """Signals from the form of the name: IP literal, TLD, punycode, mixed scripts, random labels."""
     if url.is_ip:
         return [Signal("ip", SHAPE_IP, f"host is the IP literal {url.host}")]
     found = []
@@ -197,6 +206,11 @@ def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
         if "LATIN" in label_scripts and label_scripts & words.confusable_scripts:
             mixed = "+".join(sorted(label_scripts))
             found.append(Signal("mixed-script", SHAPE_MIXED_SCRIPT, f"label '{label}' mixes scripts ({mixed})"))
+    for label in owned_labels(url):
+        why = random_looking(label)
+        if why:
+            found.append(Signal("random", SHAPE_RANDOM, f"label '{label}' looks machine-made: {why}"))
+            break
     return found
 
 
@@ -212,7 +226,7 @@ def observe(url: UrlParts, words: DomainWords) -> Observations:
     seen.words = fraud_words([*labels, *unicode_labels], words)
     for brand in reference.brands():
         if not brand.owns(url.host):
-            seen.brand += brand_signals(brand, url, labels, words)
+            seen.brand += brand_signals(brand, url, labels)
     return seen
 
 
@@ -236,9 +250,11 @@ def shape_score(seen: Observations) -> float:
     One fraud word and nothing else proves nothing (``tianqi-app.cn``); it only
     adds to other signals.
     """
-    if len(seen.words) == 1 and not seen.shape:
+    if len(seen.words) == 1 and not seen.shape and not seen.platform:
         return 0.0
     score = sum(signal.weight for signal in seen.shape) + sum(SHAPE_WORDS[: len(seen.words)])
+    if seen.platform and seen.words:
+        score += SHAPE_PLATFORM
     return min(SHAPE_MAX, score)
 
 
@@ -246,7 +262,7 @@ def _evidence(seen: Observations) -> tuple[str, ...]:
     lines = [signal.evidence for signal in seen.brand]
     lines += [f"fraud word '{word}' ({theme})" for word, theme in seen.words.items()]
     lines += [signal.evidence for signal in seen.shape]
-    if seen.platform and seen.brand:
+    if seen.platform and (seen.brand or seen.words):
         lines.append(f"tenant of the shared platform {seen.platform}")
     return tuple(dict.fromkeys(lines))
 
@@ -270,7 +286,7 @@ def judge(url: UrlParts, seen: Observations) -> Finding | None:
         extras.append("fraud words " + ", ".join(seen.words))
     if any(signal.kind == "tld" for signal in seen.shape):
         extras.append("a suspicious TLD")
-    if seen.platform and seen.brand:
+    if seen.platform and (seen.brand or seen.words):
         extras.append("a shared-platform subdomain")
     if extras:
         reason += ", with " + " and ".join(extras)

@@ -12,8 +12,12 @@ from fraudwall.exceptions import ConfigError
 from fraudwall.models import Category
 from fraudwall.names import registrable_domain
 
-DATA_FILES = ("brands.toml", "fraud_lexicon.toml", "domain_words.toml", "shared_platforms.toml", "allowlist.toml")
-KNOWN_CATEGORIES = {str(category) for category in Category}
+DATA_FILES = (
+    "brands.toml", "fraud_lexicon.toml", "domain_words.toml", "shared_platforms.toml", "allowlist.toml", "t2s.toml",
+    "page_signals.toml",
+)
+# Categories of fraudwall.models plus the one the lexicon adds for its fake-subsidy script.
+KNOWN_CATEGORIES = {str(category) for category in Category} | {"fake_subsidy"}
 
 
 # -- the bundled files -----------------------------------------------------------
@@ -67,7 +71,7 @@ def test_lexicon_has_every_script_with_valid_categories() -> None:
     """The five fraud scripts and the fake-app script exist, each with known category and core groups."""
     lexicon = reference.lexicon()
     ids = {script.id for script in lexicon.scripts}
-    assert {"task_rebate", "investment", "loan", "customer_service", "impersonation", "fake_app"} <= ids
+    assert {"task_rebate", "investment", "loan", "customer_service", "impersonation", "subsidy", "fake_app"} <= ids
     for script in lexicon.scripts:
         assert script.category in KNOWN_CATEGORIES
         group_names = {group.name for group in script.groups}
@@ -76,10 +80,10 @@ def test_lexicon_has_every_script_with_valid_categories() -> None:
 
 
 def test_lexicon_is_bilingual_and_has_the_warning_frame() -> None:
-    """Scripts carry simplified, traditional and English terms; the warning frame has the narrative words."""
+    """Scripts carry Chinese and English terms; the warning frame has the narrative words."""
     lexicon = reference.lexicon()
     terms = {term for script in lexicon.scripts for group in script.groups for term in group.terms}
-    assert {"刷单", "刷單", "like and follow", "解冻费", "解凍費", "unfreeze fee", "安全账户", "safe account"} <= terms
+    assert {"刷单", "like and follow", "解冻费", "unfreeze fee", "安全账户", "safe account"} <= terms
     assert {"谨防", "警惕", "切勿", "反诈", "警方提示", "beware"} <= set(lexicon.warning)
     assert {"骗子", "诈骗分子", "所谓", "scammer", "so-called"} <= set(lexicon.narrative)
     assert {kind.name for kind in lexicon.credential_fields} >= {"id_number", "bank_card", "card_pin", "password", "sms_code"}
@@ -227,3 +231,54 @@ def test_bad_extra_files_raise_config_error(tmp_path: Path) -> None:
         reference.load_brands([_write(tmp_path, "nokind.toml", '[[brand]]\nid = "newbank"\n')])
     with pytest.raises(ConfigError, match="core"):
         reference.load_lexicon([_write(tmp_path, "nocore.toml", '[scripts.x]\ncategory = "x"\nlabel = "x"\ncore = ["nope"]\n[scripts.x.groups]\na = ["b"]\n')])
+
+
+# -- character folding, page vocabulary, brand apps ---------------------------------
+
+
+def test_t2s_maps_single_characters_and_covers_the_scripts_vocabulary() -> None:
+    """The fold table maps one character to one, and folds the traditional spellings of script words."""
+    table = reference.t2s()
+    assert len(table) > 4000 and all(len(k) == 1 == len(v) for k, v in table.items())
+    fold = str.maketrans({k: v for k, v in table.items()})
+    assert "刷單 解凍費 穩賺不賠 帳戶".translate(fold) == "刷单 解冻费 稳赚不赔 账户"
+
+
+def test_lexicon_terms_are_written_simplified() -> None:
+    """Lexicon terms are already folded: a traditional term would be a second, unreachable spelling."""
+    fold = str.maketrans(dict(reference.t2s()))
+    lexicon = reference.lexicon()
+    words = [term for script in lexicon.scripts for group in script.groups for term in group.terms]
+    words += [*lexicon.warning, *lexicon.narrative, *lexicon.negation_cues, *lexicon.cta_phrases]
+    assert [word for word in words if word.translate(fold) != word] == []
+
+
+def test_extra_t2s_entries_win(tmp_path: Path) -> None:
+    """An extra fold file adds entries and overrides bundled ones; a multi-character value is refused."""
+    extra = _write(tmp_path, "t2s.toml", '[characters]\n"𠮷" = "吉"\n')
+    assert reference.load_t2s([extra])["𠮷"] == "吉"
+    bad = _write(tmp_path, "bad.toml", '[characters]\n"萬" = "一万"\n')
+    with pytest.raises(ConfigError):
+        reference.load_t2s([bad])
+
+
+def test_page_signals_vocabulary() -> None:
+    """Claim words, mention cues, channel words and app vocabulary are present and normalised."""
+    signals = reference.page_signals()
+    assert {"官方", "网上银行", "sign in"} <= set(signals.claim_words)
+    assert {"支持", "冒充"} <= set(signals.mention_cues) and "支付方式" in signals.list_cues
+    assert {"qq", "wechat", "telegram", "whatsapp"} <= signals.channel_words.keys()
+    assert "testflight.apple.com" in signals.app_distribution_hosts and "充值地址" in signals.crypto_context
+
+
+def test_brands_carry_their_official_apps() -> None:
+    """Official app names are part of a brand, for fake-app claims."""
+    apps = {brand.id: brand.apps for brand in reference.brands()}
+    assert "工银融e联" in apps["icbc"] and "云闪付App" in apps["unionpay"]
+
+
+def test_domain_words_lookalike_tables() -> None:
+    """Confusables, letter-pair sequences and everyday words exempt from typo matching load from domain_words.toml."""
+    words = reference.domain_words()
+    assert words.confusables["а"] == "a" and words.sequences["rn"] == "m"
+    assert {"cloud", "finance"} <= words.not_typos

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from fraudwall.blocklists.scoring import combine
+from fraudwall.analysis import analyze_page
+from fraudwall.blocklists.scoring import combine, score_findings
 from fraudwall.default_settings import SCORE_MALICIOUS, SCORE_SUSPICIOUS
-from fraudwall.models import Finding, PageObservation
+from fraudwall.models import Finding, PageObservation, Verdict
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
-from fraudwall.plugins import fraud_lexicon, url_heuristics
+from fraudwall.plugin_host import PluginHost
+from fraudwall.plugins import fraud_lexicon
+from fraudwall.settings import Settings
 
 MALICIOUS = SCORE_MALICIOUS
 SUSPICIOUS = SCORE_SUSPICIOUS
@@ -29,17 +34,33 @@ def page_of(html: str | bytes, url: str = "http://example-test.top/") -> PageObs
     return parse_page(url, body)
 
 
+def page_findings(plugin: ModuleType, html: str | bytes, url: str = "http://example-test.top/") -> list[Finding]:
+    """The findings of one page plugin module for ``html`` served from ``url``."""
+    page = page_of(html, url)
+    return list(plugin.analyze_page(page=page, url=parse_url(page.final_url)))
+
+
 def lexicon_findings(html: str | bytes, url: str = "http://example-test.top/") -> list[Finding]:
     """The fraud_lexicon findings for ``html`` served from ``url``."""
-    page = page_of(html, url)
-    return fraud_lexicon.analyze_page(page, parse_url(page.final_url))
+    return page_findings(fraud_lexicon, html, url)
+
+
+@functools.cache
+def plugin_host() -> PluginHost:
+    """Every installed plugin, loaded once, as ``fraudwall analyze pages`` loads them."""
+    return PluginHost.from_settings(Settings())
 
 
 def all_findings(html: str | bytes, url: str) -> list[Finding]:
-    """Page findings plus the URL findings of the page's host."""
+    """Every plugin's findings for the page and its host, through the host as a crawl runs them."""
+    return list(analyze_page(plugin_host(), page_of(html, url)).findings)
+
+
+def verdict(html: str | bytes, url: str) -> Verdict:
+    """The verdict the scoring stage gives the page: every plugin's findings, combined and thresholded."""
     page = page_of(html, url)
-    parsed = parse_url(page.final_url)
-    return [*fraud_lexicon.analyze_page(page, parsed), *url_heuristics.analyze_url(parsed)]
+    analysis = analyze_page(plugin_host(), page)
+    return score_findings(page.final_url, analysis.findings, plugin_host().settings)
 
 
 @dataclass(frozen=True)
@@ -49,12 +70,16 @@ class LabelledPage:
     file: Path
     url: str
     label: str
+    notes: str = ""
 
 
 def read_manifest(manifest: Path) -> list[LabelledPage]:
-    """Rows of a ``file,url,label`` manifest (extra columns are ignored)."""
+    """Rows of a ``file,url,label[,notes]`` manifest (other columns are ignored)."""
     with manifest.open(encoding="utf-8", newline="") as handle:
-        return [LabelledPage(manifest.parent / row["file"], row["url"], row["label"]) for row in csv.DictReader(handle)]
+        return [
+            LabelledPage(manifest.parent / row["file"], row["url"], row["label"], row.get("notes") or "")
+            for row in csv.DictReader(handle)
+        ]
 
 
 def html_doc(body: str, title: str = "") -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from tests.plugins.detector_helpers import (
     MALICIOUS,
@@ -10,9 +12,9 @@ from tests.plugins.detector_helpers import (
     lexicon_findings,
     noisy_or,
     page_of,
+    verdict,
 )
 from fraudwall.plugins import fraud_lexicon
-from fraudwall.plugins.fraud_lexicon import Term, normalize
 
 from fraudwall.models import Category, Finding
 from fraudwall.names import parse_url
@@ -20,47 +22,6 @@ from fraudwall.names import parse_url
 
 def by_category(findings: list[Finding]) -> dict[str, Finding]:
     return {finding.category: finding for finding in findings}
-
-
-# -- normalisation -----------------------------------------------------------------
-
-
-def test_normalize_folds_full_width_and_case() -> None:
-    """NFKC turns full-width letters and digits into ASCII; everything is lowercased."""
-    assert normalize("ＵＳＤＴ ＱＱ：１２３４５").flat == "usdt qq:12345"
-
-
-def test_normalize_joins_spaced_and_punctuated_chinese() -> None:
-    """Spaces, dots and symbols between Chinese characters disappear; zero-width characters too."""
-    assert normalize("刷 单·返\u200b利").flat == "刷单返利"
-    assert normalize("日 赚 ５００ 元").flat == "日赚500元"
-    assert normalize("下载 APP").flat == "下载app"
-
-
-def test_normalize_keeps_latin_word_spacing() -> None:
-    """Spaces between Latin words stay, so English terms keep their word boundaries."""
-    assert normalize("Like  and\nFollow").flat == "like and follow"
-
-
-def test_snippet_maps_back_to_readable_text() -> None:
-    """Evidence snippets come from the readable text, with the spacing the page used."""
-    text = normalize("欢迎来到本站 刷 单 返 利 立即加入")
-    start = text.flat.index("刷单")
-    assert "刷 单" in text.snippet(start, start + 2)
-
-
-def test_latin_terms_match_whole_words_with_plurals() -> None:
-    """'task' matches 'tasks' but not 'multitask'; Chinese terms match anywhere."""
-    term = Term.compile("task")
-    assert list(term.spans(normalize("daily tasks here")))
-    assert not list(term.spans(normalize("multitasking")))
-    assert list(Term.compile("刷单").spans(normalize("在家刷单赚钱")))
-
-
-def test_script_strings_decode_escapes() -> None:
-    """Inline script string literals are searched, with \\u escapes decoded and tags dropped."""
-    strings = fraud_lexicon.script_strings(['var a = "\\u5237\\u5355"; el.innerHTML = \'<b>返利</b>\';', "https://cdn.example/app.js"])
-    assert "刷单" in strings and " 返利 " in strings
 
 
 # -- co-occurrence ---------------------------------------------------------------
@@ -223,7 +184,9 @@ def test_warning_frame_does_not_shield_a_page_that_acts() -> None:
         "<form><label for=a>银行卡号</label><input id=a name=card>"
         "<label for=b>取款密码</label><input id=b name=pin type=password></form>"
     )
-    assert noisy_or(lexicon_findings(html_doc(WARNING + form))) >= MALICIOUS
+    finding = by_category(lexicon_findings(html_doc(WARNING + form)))["task_rebate"]
+    assert "framed as a warning" not in finding.reason and finding.score >= SUSPICIOUS
+    assert verdict(html_doc(WARNING + form), "http://example-test.top/").score >= MALICIOUS
 
 
 def test_links_into_the_scheme_count_as_acting() -> None:
@@ -238,30 +201,6 @@ def test_links_into_the_scheme_count_as_acting() -> None:
 # -- calls to action and indicators ---------------------------------------------------
 
 
-def test_contact_ids_become_indicators() -> None:
-    """QQ, WeChat, Telegram and WhatsApp IDs in text and chat links are extracted as indicators."""
-    html = html_doc(
-        "<p>QQ：12345678 微信：kefu-vip888 飞机 @tasks_boss WhatsApp: +44 7700 900812</p>"
-        '<a href="https://t.me/Boost_Group">群</a> <a href="tencent://message/?uin=99887766">QQ</a>'
-    )
-    page = page_of(html)
-    contacts = set(fraud_lexicon.contact_ids(fraud_lexicon.page_text(page), page))
-    assert {("qq", "12345678"), ("wechat", "kefu-vip888"), ("telegram", "@tasks_boss"), ("whatsapp", "+447700900812")} <= contacts
-    assert {("telegram", "@boost_group"), ("qq", "99887766")} <= contacts
-
-
-def test_app_links_are_found_in_links_and_scripts() -> None:
-    """.apk downloads and itms-services installs are found in links and in script code."""
-    html = html_doc(
-        '<a href="/dl/app_v2.apk">安卓下载</a><a href="itms-services://?action=download-manifest&amp;url=https://x.top/m.plist">iOS</a>'
-        "<script>function go(){location.href='https://cdn.x.top/pkg/fin.apk?v=3';}</script>"
-    )
-    links = set(fraud_lexicon.app_links(page_of(html, "http://x.top/")))
-    assert ("apk", "http://x.top/dl/app_v2.apk") in links
-    assert ("apk", "https://cdn.x.top/pkg/fin.apk") in links
-    assert any(kind == "itms" for kind, _ in links)
-
-
 def test_finding_fields() -> None:
     """Findings carry subject, detector name/version, category, a reason and snippets with the terms."""
     url = "http://dianzan-jianzhi.top/index.html"
@@ -274,43 +213,7 @@ def test_finding_fields() -> None:
     assert ("wechat", "xt-task888") in finding.indicators
 
 
-# -- fake apps and credential forms ----------------------------------------------------
-
-FAKE_APP = (
-    "<h1>鼎盛财富APP</h1><p>日收益5%，稳赚不赔。</p><a href='/d/ds.apk'>安卓下载</a>"
-    "<p>如遇报毒请忽略，选择继续安装。</p>"
-)
-
-
-def test_fake_app_page_is_found() -> None:
-    """An APK push with lure words and warning-bypass instructions is a fake-app page."""
-    finding = by_category(lexicon_findings(html_doc(FAKE_APP), "http://dingsheng-app.top/"))[Category.FAKE_APP.value]
-    assert finding.score >= MALICIOUS
-    assert ("apk", "http://dingsheng-app.top/d/ds.apk") in finding.indicators
-
-
-def test_official_app_page_is_not_a_fake_app() -> None:
-    """A brand's own download page on its official domain is never a fake-app page."""
-    html = html_doc("<h1>工行手机银行</h1><p>理财产品、贷款。</p><a href='https://www.icbc.com.cn/m/icbc.apk'>安卓下载</a>"
-                     "<a href='https://apps.apple.com/cn/app/id423514795'>App Store 下载</a>")
-    assert Category.FAKE_APP.value not in by_category(lexicon_findings(html, "https://www.icbc.com.cn/mobile/"))
-
-
-def test_app_store_page_without_lures_is_benign() -> None:
-    """A weather app offering an APK and store links, with no fraud words, gets no finding."""
-    html = html_doc("<h1>天气预报APP</h1><a href='/weather.apk'>安卓下载</a><a href='https://apps.apple.com/app/id1'>App Store</a>")
-    assert lexicon_findings(html, "https://weather-example.cn/") == []
-
-
-def test_card_and_pin_form_is_phishing_on_a_foreign_site() -> None:
-    """A form asking for a bank card and its PIN is credential phishing, except on the bank's own site."""
-    html = html_doc(
-        "<form><label for=a>银行卡号</label><input id=a name=cardno><label for=b>取款密码</label>"
-        "<input id=b name=atmpwd type=password><label for=c>短信验证码</label><input id=c name=sms></form>"
-    )
-    phishing = by_category(lexicon_findings(html, "http://icbc-verify.xyz/"))["credential_phishing"]
-    assert phishing.score >= 0.7 and any("取款密码" in line for line in phishing.evidence)
-    assert "credential_phishing" not in by_category(lexicon_findings(html, "https://www.icbc.com.cn/verify"))
+# -- scope ------------------------------------------------------------------------
 
 
 def test_hook_signature_matches_the_host() -> None:
@@ -331,3 +234,56 @@ def test_calls_to_action_boost_only_the_leading_script() -> None:
     scores = {f.category: f.score for f in lexicon_findings(html, "http://lezhuan-demo.top/")}
     assert scores["task_rebate"] >= MALICIOUS
     assert scores.get("investment", 0.0) < 0.5
+
+
+def test_allowlisted_and_official_names_are_not_judged() -> None:
+    """A brand's own site and allowlisted sites explain fees and quote scripts: they get no finding."""
+    html = html_doc(SCRIPT_PAGES[("loan", "zh")])
+    assert lexicon_findings(html, "https://www.icbc.com.cn/loan/notice.html") == []
+    assert lexicon_findings(html, "https://news.sina.com.cn/s/2024/loan.shtml") == []
+    assert lexicon_findings(html, "http://loan-notice.top/")
+
+
+def test_fake_app_scripts_are_left_to_app_lures() -> None:
+    """The fake_app script is judged by app_lures, which sees install paths; fraud_lexicon never reports it."""
+    html = html_doc("<h1>鼎盛财富APP</h1><p>日收益5%，稳赚不赔。</p><a href='/d/ds.apk'>安卓下载</a><p>如遇报毒请忽略，选择继续安装。</p>")
+    assert Category.FAKE_APP.value not in by_category(lexicon_findings(html, "http://dingsheng-app.top/"))
+
+
+# -- more scripts and evasion ------------------------------------------------------------
+
+SUBSIDY_PAGES = {
+    "zh": (
+        "<h2>关于发放2024年度个人劳动补贴的通知</h2><p>根据人社局通知，请于24小时内扫码领取补贴，填写收款银行卡，"
+        "逾期视为自动放弃。</p><form><input name=card placeholder='银行卡号'><input name=sms placeholder='验证码'></form>"
+    ),
+    "en": (
+        "<h1>You are eligible for a tax refund</h1><p>HMRC has calculated your refund. Claim your refund before Friday:"
+        " unclaimed funds will be returned. Enter your card number and verification code.</p>"
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(SUBSIDY_PAGES))
+def test_fake_subsidy_script_is_recognised(language: str) -> None:
+    """Fake subsidy and tax-refund notices are a script of their own, in Chinese and English."""
+    finding = by_category(lexicon_findings(html_doc(SUBSIDY_PAGES[language])))["fake_subsidy"]
+    assert finding.score >= SUSPICIOUS
+
+
+def test_hong_kong_and_taiwan_wording_is_recognised() -> None:
+    """Regional vocabulary (戶口, 批核, 解除分期) is in the lexicon beside the mainland words, folded to simplified."""
+    loan = html_doc("<p>無需抵押，信貸不良也可申請，即日批核。閣下銀行戶口號碼錯誤，請先繳付解凍費，審核專員核實後放款。</p>")
+    assert by_category(lexicon_findings(loan))["loan"].score >= SUSPICIOUS
+    refund = html_doc("<p>訂單設定錯誤，被誤設為分期付款，每月自動扣款。請依指示解除分期，並開啟螢幕共享，以免影響信用紀錄。</p>")
+    assert by_category(lexicon_findings(refund))["customer_service"].score >= SUSPICIOUS
+
+
+def test_text_hidden_as_base64_and_entities_is_searched() -> None:
+    """A script that writes a base64 payload, and words written as numeric entities, are read like visible text."""
+    payload = "<p>理赔专员为您办理三倍赔偿退款，请下载腾讯会议开启屏幕共享，否则影响征信。</p>"
+    encoded = base64.b64encode(payload.encode()).decode()
+    html = html_doc(f'<script>document.write(decodeURIComponent(escape(atob("{encoded}"))));</script>')
+    assert by_category(lexicon_findings(html))["customer_service"].score >= SUSPICIOUS
+    entities = "".join(f"&#{ord(ch)};" for ch in "您的银行卡涉嫌洗钱，须配合调查，将名下资金转入安全账户，严格保密")
+    assert "police_impersonation" in by_category(lexicon_findings(html_doc(f"<script>el.innerHTML='{entities}';</script>")))
