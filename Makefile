@@ -7,8 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the tests drive: named-checkzone (bind9-utils).
-TEST_DEB_PACKAGES := bind9-utils
-TEST_COMMANDS     := named-checkzone
+TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base
+TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-packages clean

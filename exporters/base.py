@@ -12,6 +12,11 @@ share, so each module only says how one entry becomes lines:
   then, so this should never fire; if a future bug lets something through, the
   export fails with :class:`ExportError` instead of writing a file that a
   resolver would refuse to load (or worse, obey).
+
+Threat-intel formats (CSV, JSON, STIX, MISP) are structured documents without
+comment syntax: they subclass :class:`DocumentExporter`, whose guard parses the
+whole document instead of matching lines, and a format published as a folder
+(a MISP feed) subclasses :class:`FolderExporter`.
 """
 
 from __future__ import annotations
@@ -225,3 +230,60 @@ class Exporter(abc.ABC, Generic[OptionsT]):
     @abc.abstractmethod
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str]:
         """The lines after the header: directives and one or more lines per entry."""
+
+
+class DocumentExporter(Exporter[OptionsT]):
+    """A format that is one structured document (CSV, JSON, STIX) rather than comment-headed lines.
+
+    Such documents have no comment syntax, so there is no header: what it would
+    say goes in the document's own fields where the format has them, and always
+    in the JSON report that :func:`~fraudwall.exporters.publish.publish` writes
+    beside the output. :meth:`body` yields the document's records, one line each
+    where the format allows, so a diff between two exports shows the entries
+    that changed. The guard is :meth:`check`: it parses the whole document the
+    way a consumer would and refuses anything outside the format's schema, at
+    render time and again on the written file in :meth:`verify`.
+    """
+
+    def render_prepared(self, prepared: PreparedEntries, meta: ExportMeta) -> str:
+        """The document for entries already prepared, after :meth:`check` accepted it."""
+        text = "".join(f"{record}\n" for record in self.body(prepared, meta))
+        try:
+            self.check(text, meta)
+        except ExportError as exc:
+            raise ExportError(f"{self.name}: refusing to write an invalid document: {exc}") from exc
+        return text
+
+    def verify(self, path: Path, meta: ExportMeta) -> None:
+        """Re-read ``path`` and :meth:`check` it; formats with a library validator run it too."""
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VerificationError(f"{path}: cannot read as UTF-8: {exc}") from exc
+        try:
+            self.check(text, meta)
+        except ExportError as exc:
+            raise VerificationError(f"{path}: {exc}") from exc
+
+    @abc.abstractmethod
+    def check(self, text: str, meta: ExportMeta) -> None:
+        """Parse ``text`` as this format's consumer would; :class:`ExportError` if it is not a valid document."""
+
+
+class FolderExporter(DocumentExporter[OptionsT]):
+    """A format published as a folder of files (a MISP feed) rather than one file.
+
+    :meth:`render_prepared` is still the main document, the one that carries
+    every indicator; :meth:`render_files` is the whole folder, which
+    :func:`~fraudwall.exporters.run.export` publishes with
+    :func:`~fraudwall.exporters.publish.publish_directory`, and :meth:`verify`
+    checks the folder.
+    """
+
+    @abc.abstractmethod
+    def render_files(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, str]:
+        """Every file of the folder by name, checked before anything is written."""
+
+    @abc.abstractmethod
+    def verify(self, path: Path, meta: ExportMeta) -> None:
+        """Re-read the folder at ``path`` and check its files, alone and against each other."""

@@ -12,10 +12,16 @@ The temporary files start with a dot and end in ``.tmp``; they are removed on
 any failure. A new file gets the old file's permissions, or 0666 less the umask
 for a first export (created with ``mkstemp``'s 0600, a resolver running as its
 own user could not read it). One writer per path at a time is assumed.
+
+:func:`publish_directory` does the same for a format that is a folder of files
+(a MISP feed): the new folder is built and fsynced beside the old one, verified
+whole, then swapped in, the old folder kept as ``PATH.prev``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
@@ -82,6 +88,74 @@ def publish(
     return PublishResult(path, report_path, previous, digest, len(data))
 
 
+def publish_directory(
+    files: Mapping[str, str],
+    path: Path,
+    verify: Callable[[Path], None] | None = None,
+    *,
+    report: Mapping[str, object] | None = None,
+) -> PublishResult:
+    """Publish ``files`` (``{file name: text}``) as the folder ``path``, after ``verify`` accepted it.
+
+    The new folder is built beside ``path`` under a hidden temporary name, every
+    file and then the folder fsynced, and ``verify`` gets it complete. Only
+    then does it replace ``path``: where the system can swap two names
+    atomically (Linux ``renameat2(RENAME_EXCHANGE)``), a reader always finds
+    either the old folder or the new one; elsewhere ``path`` is missing between
+    two renames. The old folder becomes ``PATH.prev`` (replacing an older one),
+    and ``PATH.report.json`` goes beside it with each file's sha256 and the
+    folder's: the sha256 of its ``sha256sum`` listing (``cd PATH && sha256sum *
+    | sha256sum`` in the C locale). Whatever fails, ``verify`` included, leaves
+    ``path``, its ``.prev`` and its report exactly as they were.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
+    if path.exists() and not path.is_dir():
+        raise ExportError(f"cannot publish the folder {path}: a file of that name is in the way")
+    for name in files:
+        # Plain names only: nothing may land outside the folder or hide in it.
+        if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
+            raise ExportError(f"cannot publish {path}: bad file name {name!r}")
+    data = {name: files[name].encode("utf-8") for name in sorted(files)}
+    digests = {name: hashlib.sha256(content).hexdigest() for name, content in data.items()}
+    listing = "".join(f"{digests[name]}  {name}\n" for name in data)
+    digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()
+    size = sum(len(content) for content in data.values())
+    report_path = path.with_name(f"{path.name}.report.json")
+    summary = {
+        **(report or {}), "folder": path.name, "sha256": digest, "bytes": size,
+        "files": {name: {"sha256": digests[name], "bytes": len(content)} for name, content in data.items()},
+    }
+    report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
+    staged = _temp_name(path)
+    temporary: list[Path] = []
+    swapped = False
+    try:
+        os.mkdir(staged, 0o777)  # through the umask, like any folder the user creates
+        folder_mode = _mode_of(path)
+        if folder_mode is not None:
+            os.chmod(staged, folder_mode)
+        for name, content in data.items():  # no list of them to clean: the staged folder goes whole
+            _write_new(staged / name, content, _mode_of(path / name), [])
+        _fsync_directory(staged)
+        if verify is not None:
+            verify(staged)
+        new_report = _write_temp(report_path, report_data, _mode_of(report_path), temporary)
+        previous = _swap_in(staged, path)
+        swapped = True
+        os.replace(new_report, report_path)
+        _fsync_directory(path.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot publish {path}: {exc}") from exc
+    finally:
+        for leftover in temporary:  # already renamed away on success
+            leftover.unlink(missing_ok=True)
+        if not swapped:
+            shutil.rmtree(staged, ignore_errors=True)
+    return PublishResult(path, report_path, previous, digest, size)
+
+
 def _mode_of(path: Path) -> int | None:
     """The permission bits of the file being replaced, if there is one."""
     try:
@@ -98,16 +172,21 @@ def _temp_name(path: Path) -> Path:
 def _write_temp(path: Path, data: bytes, mode: int | None, temporary: list[Path]) -> Path:
     """Write ``data`` to a new temporary file beside ``path`` and fsync it."""
     target = _temp_name(path)
+    _write_new(target, data, mode, temporary)
+    return target
+
+
+def _write_new(target: Path, data: bytes, mode: int | None, created: list[Path]) -> None:
+    """Create ``target`` (never an existing file), write ``data``, set ``mode`` and fsync; note it in ``created``."""
     # 0o666 goes through the umask, like any file the user creates; O_EXCL never reuses a file.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    temporary.append(target)
+    created.append(target)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
         if mode is not None:
             os.fchmod(handle.fileno(), mode)
         os.fsync(handle.fileno())
-    return target
 
 
 def _keep_previous(path: Path, temporary: list[Path]) -> Path | None:
@@ -140,3 +219,61 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _swap_in(staged: Path, path: Path) -> Path | None:
+    """Put the folder ``staged`` in place of ``path``, keeping the old one as ``PATH.prev``.
+
+    The older ``.prev`` is moved aside first (a rename, so it can be put back if
+    the swap fails) and deleted only once the new folder is in place.
+    """
+    if not path.exists():
+        os.rename(staged, path)
+        return None
+    previous = path.with_name(f"{path.name}.prev")
+    discarded = None
+    if previous.exists() or previous.is_symlink():
+        discarded = _temp_name(previous)
+        os.rename(previous, discarded)
+    try:
+        if _exchange(staged, path):
+            try:
+                os.rename(staged, previous)  # staged now holds the old folder
+            except OSError:
+                _exchange(staged, path)  # swap back: the old folder is published again
+                raise
+        else:
+            os.rename(path, previous)
+            os.rename(staged, path)
+    except OSError:
+        if not path.exists() and previous.is_dir():
+            os.rename(previous, path)  # the fallback failed half-way: the old folder goes back
+        if discarded is not None and not previous.exists():
+            os.rename(discarded, previous)
+        raise
+    if discarded is not None and discarded.is_dir() and not discarded.is_symlink():
+        shutil.rmtree(discarded, ignore_errors=True)
+    elif discarded is not None:
+        discarded.unlink(missing_ok=True)
+    return previous
+
+
+# renameat2(2): swap two names atomically (Linux 3.15+, glibc 2.28+).
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap ``first`` and ``second`` in one atomic step; ``False`` where the system or file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))

@@ -11,15 +11,39 @@ from __future__ import annotations
 from typing import Any
 
 from fraudwall.exceptions import ExportError
+from fraudwall.exporters.adblock import AdblockExporter
 from fraudwall.exporters.base import Exporter
+from fraudwall.exporters.csv_format import CsvExporter
+from fraudwall.exporters.dnsmasq import DnsmasqExporter
 from fraudwall.exporters.domains import DomainsExporter
 from fraudwall.exporters.hosts import HostsExporter
+from fraudwall.exporters.ipset import IpsetExporter
+from fraudwall.exporters.json_format import JsonExporter
+from fraudwall.exporters.misp import MispExporter
+from fraudwall.exporters.nftables import NftablesExporter
 from fraudwall.exporters.rpz import RpzExporter
+from fraudwall.exporters.unbound import UnboundExporter, UnboundRpzExporter
+from fraudwall.exporters.squid import SquidExporter, SquidUrlExporter
+from fraudwall.exporters.stix import StixExporter
+from fraudwall.exporters.suricata import SuricataExporter
 
 EXPORTERS: dict[str, type[Exporter[Any]]] = {
     HostsExporter.name: HostsExporter,
     DomainsExporter.name: DomainsExporter,
     RpzExporter.name: RpzExporter,
+    DnsmasqExporter.name: DnsmasqExporter,
+    UnboundExporter.name: UnboundExporter,
+    UnboundRpzExporter.name: UnboundRpzExporter,
+    AdblockExporter.name: AdblockExporter,
+    SquidExporter.name: SquidExporter,
+    SquidUrlExporter.name: SquidUrlExporter,
+    SuricataExporter.name: SuricataExporter,
+    IpsetExporter.name: IpsetExporter,
+    NftablesExporter.name: NftablesExporter,
+    CsvExporter.name: CsvExporter,
+    JsonExporter.name: JsonExporter,
+    StixExporter.name: StixExporter,
+    MispExporter.name: MispExporter,
 }
 
 

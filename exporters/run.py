@@ -1,4 +1,4 @@
-"""One call from entries to a published, verified file: what ``fraudwall export`` runs."""
+"""One call from entries to a published, verified file (or folder): what ``fraudwall export`` runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fraudwall.exporters.base import ExportMeta, comment_text
-from fraudwall.exporters.publish import publish
+from fraudwall.exporters.base import ExportMeta, FolderExporter, comment_text
+from fraudwall.exporters.publish import publish, publish_directory
 from fraudwall.exporters.registry import get_exporter
 from fraudwall.models import BlockEntry
 
@@ -42,6 +42,8 @@ def export(
 ) -> ExportResult:
     """Render ``entries`` as ``format_name``, verify, and publish atomically to ``path``.
 
+    ``path`` is a file, or a folder for formats that write several files (misp).
+
     ``options`` are the format's own (e.g. ``zone=``, ``ttl=``, ``serial=`` for
     rpz). With ``verify`` the format's verifier must accept the file first; a
     rejected file raises :class:`~fraudwall.exceptions.VerificationError` and
@@ -54,7 +56,9 @@ def export(
     meta = ExportMeta(title, generated_at or datetime.now(UTC), options)
     meta = exporter.continue_from(path, meta)
     prepared = exporter.prepare(entries, meta)
-    text = exporter.render_prepared(prepared, meta)
+    # Rendered before anything is written: a render guard that refuses stops the export here.
+    output = (exporter.render_files(prepared, meta) if isinstance(exporter, FolderExporter)
+              else exporter.render_prepared(prepared, meta))
     checker: Callable[[Path], None] | None = None
     if verify:
 
@@ -76,7 +80,10 @@ def export(
         "notes": exporter.notes(prepared),
         "verified": verify,
     }
-    published = publish(text, path, checker, report=report)
+    if isinstance(output, str):
+        published = publish(output, path, checker, report=report)
+    else:  # a folder format (MISP feed): all its files swap in together
+        published = publish_directory(output, path, checker, report=report)
     return ExportResult(
         path=published.path, report_path=published.report_path,
         previous_path=published.previous_path, format=exporter.name, sha256=published.sha256,

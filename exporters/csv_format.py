@@ -1,0 +1,193 @@
+"""CSV threat-intel export: one row per entry, for spreadsheets and scripts.
+
+A header row, then one row per entry, name-level and URL-level, with the same
+fields (columns) as the JSON export: ``type, value, name, scope, action,
+categories, confidence, first_seen, last_seen, expires, sources, addresses,
+evidence`` (see :mod:`~fraudwall.exporters.json_format` for what they mean and
+how allow rows act as exceptions). The file is pure CSV (RFC 4180 quoting, LF
+line ends, UTF-8 without BOM): no comment lines, which CSV does not have. The
+title, the generation time and the counts are in the JSON report that
+:func:`~fraudwall.exporters.publish.publish` writes beside the file.
+
+Lists (categories, sources, addresses, evidence) are joined with ``;``; inside
+an item, ``\\`` and ``;`` are escaped with a backslash, so every item comes back
+whole. :func:`read_records` reads a file back into the JSON export's records.
+
+Spreadsheet formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell
+that starts with ``=``, ``+``, ``-`` or ``@`` (and tab or carriage return, which
+some strip first) as a formula. Names and URLs never start so, but sources and
+categories are free text. So, following OWASP and ASVS 1.2.10:
+
+- every cell is quoted, so a ``,`` or ``;`` in a value cannot start a new cell,
+  even in a spreadsheet whose locale splits on ``;``;
+- a cell, and every list item, that starts with ``= + - @``, tab, CR, LF or NUL
+  gets a leading ``'``, which spreadsheets take as "text" and do not show. A
+  value that starts with ``'`` itself gets one too, so the guard is reversible:
+  a reader drops one leading ``'`` from any cell or item that has one.
+
+The guard runs over every value; :meth:`CsvExporter.check`, run before a file is
+written and again on the written file, refuses any cell or item that starts
+with a formula character.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions
+from fraudwall.exporters.json_format import (
+    FIELDS,
+    LIST_FIELDS,
+    TIME_FIELDS,
+    check_record,
+    check_unique,
+    ordered_entries,
+    record,
+)
+from fraudwall.exporters.validation import PreparedEntries
+
+#: First characters that make a spreadsheet evaluate a cell (OWASP, ASVS 1.2.10).
+FORMULA_STARTS = frozenset("=+-@\t\r\n\0")
+# The guard itself; values starting with it are guarded too, so reading back is unambiguous.
+GUARD = "'"
+SEPARATOR = ";"
+ESCAPE = "\\"
+
+
+def guard(value: str) -> str:
+    """``value`` with a leading ``'`` if a spreadsheet could take it for a formula (or it starts with ``'``)."""
+    return GUARD + value if value[:1] in FORMULA_STARTS or value.startswith(GUARD) else value
+
+
+def unguard(value: str) -> str:
+    """The value :func:`guard` was given."""
+    return value.removeprefix(GUARD)
+
+
+def join_items(items: Sequence[str]) -> str:
+    """A list as one cell: each item guarded, ``\\`` and ``;`` escaped, joined with ``;``."""
+    return SEPARATOR.join(
+        guard(item).replace(ESCAPE, ESCAPE * 2).replace(SEPARATOR, ESCAPE + SEPARATOR) for item in items
+    )
+
+
+def split_items(cell: str) -> list[str]:
+    """The raw (still guarded) items of a list cell written by :func:`join_items`."""
+    if not cell:
+        return []
+    if ESCAPE not in cell:  # the common case, and a fast one
+        return cell.split(SEPARATOR)
+    items, current, chars = [], [], iter(cell)
+    for char in chars:
+        if char == ESCAPE:
+            current.append(next(chars, ""))
+        elif char == SEPARATOR:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def cells(item: dict[str, Any]) -> list[str]:
+    """A record as the row's cells, in :data:`~fraudwall.exporters.json_format.FIELDS` order."""
+    row = []
+    for key in FIELDS:
+        value = item[key]
+        if key in LIST_FIELDS:
+            row.append(join_items(value))
+        elif value is None:
+            row.append("")
+        else:
+            row.append(guard(str(value)))
+    return row
+
+
+class RowWriter:
+    """Formats rows as CSV records, every cell quoted, without the line end (a quoted cell may hold newlines)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+
+    def line(self, row: Sequence[str]) -> str:
+        """One record."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(row)
+        return self._buffer.getvalue()[:-1]
+
+
+def parse_row(row: Sequence[str]) -> dict[str, Any]:
+    """A data row back as the record it was written from; :class:`ExportError` if a cell could run as a formula."""
+    if len(row) != len(FIELDS):
+        raise ExportError(f"row has {len(row)} cells, expected {len(FIELDS)}: {list(row)[:3]!r}")
+    parsed: dict[str, Any] = {}
+    for key, cell in zip(FIELDS, row, strict=True):
+        raw = split_items(cell) if key in LIST_FIELDS else [cell]
+        if any(part[:1] in FORMULA_STARTS for part in raw):
+            raise ExportError(f"{key} cell {cell[:40]!r} starts with a formula character")
+        if key in LIST_FIELDS:
+            parsed[key] = [unguard(part) for part in raw]
+        elif key in TIME_FIELDS:
+            parsed[key] = cell or None
+        elif key == "confidence":
+            try:
+                parsed[key] = float(cell)
+            except ValueError as exc:
+                raise ExportError(f"confidence {cell!r} is not a number") from exc
+        else:
+            parsed[key] = unguard(cell)
+    return parsed
+
+
+def read_records(text: str) -> list[dict[str, Any]]:
+    """The records of a CSV export (the JSON export's entries), after checking the header row."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise ExportError(f"not CSV: {exc}") from exc
+    if not rows or rows[0] != list(FIELDS):
+        raise ExportError(f"the header row must be {','.join(FIELDS)}")
+    return [parse_row(row) for row in rows[1:]]
+
+
+class CsvExporter(DocumentExporter[NoOptions]):
+    """Every entry as one CSV row, formula-safe."""
+
+    name = "csv"
+    description = "CSV, one row per entry (names and URLs), formula-injection safe; metadata in the report"
+    subtree_capable = True  # the scope is a column: the consumer applies it
+    url_capable = True
+    allow_underscore = True  # data, as in the JSON export
+    options_type = NoOptions
+
+    def notes(self, prepared: PreparedEntries) -> list[str]:
+        """How scope and allow entries are expressed, and where the metadata went."""
+        return [
+            "scope: kept as data, column scope (exact or subtree)",
+            f"allow: rows with action allow, exceptions to blocks; allow entries: {len(prepared.allowed)}",
+            f"urls: URL-level entries, type url: {len(prepared.urls)}",
+            "metadata: CSV has no comments; title, time and counts are in this report",
+        ]
+
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+        """The header row, then one row per entry."""
+        writer = RowWriter()
+        yield writer.line(FIELDS)
+        for entry in ordered_entries(prepared):
+            yield writer.line(cells(record(entry)))
+
+    def check(self, text: str, meta: ExportMeta) -> None:
+        """Parse the file as CSV: the header, no formula cells, and every row a valid, unique record."""
+        if not text.endswith("\n"):
+            raise ExportError("the file must end with a line end")
+        records = read_records(text)
+        for item in records:
+            check_record(item, allow_underscore=self.allow_underscore)
+        check_unique(records)

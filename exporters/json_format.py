@@ -1,0 +1,262 @@
+"""JSON threat-intel export: every entry, name-level and URL-level, with all it carries.
+
+One UTF-8 document::
+
+    {"title": ..., "generated_at": "2024-11-25T08:00:00Z", "count": 2, "entries": [
+    {"type": "domain", "value": "kefu-refund.example.com", "name": ..., "scope": "exact", ...},
+    {"type": "url", "value": "https://icbc-verify.github.io/login.html?step=2", ...}
+    ]}
+
+One entry per line, keys in a fixed order, entries in the order of
+:func:`~fraudwall.exporters.validation.prepare` (reversed labels, then URL, then
+action), so two exports differ exactly where their entries do. The fields, the
+same as the CSV export's columns (:func:`record` builds both):
+
+- ``type``: ``domain`` or ``url``; ``value``: the name or the URL, the indicator;
+- ``name``: the name (a URL's host); ``scope``: ``exact`` or ``subtree``;
+- ``action``: ``block`` or ``allow``. An allow entry is an exception: for its name
+  (and, with ``subtree``, the names below it) it wins over a block entry, the
+  most specific name deciding, as in RPZ. Both are listed when a name has both;
+- ``categories``, ``sources``, ``addresses``: lists of strings; empty strings
+  carry nothing and are left out;
+- ``confidence``: a number in [0, 1] (out-of-range input is clamped);
+- ``first_seen``, ``last_seen``, ``expires``: ISO 8601 UTC (``...Z``) or ``null``;
+  naive times are taken as UTC, as the store writes them;
+- ``evidence``: references to the evidence behind the entry in the fraudwall
+  store that produced it (see :func:`evidence_refs`).
+
+The helpers the four intel formats share (:func:`record`, :func:`evidence_refs`,
+:func:`stable_uuid`, :func:`dumps`, the time formats) live here too.
+
+Names are A-labels, URLs normalised (see :mod:`~fraudwall.exporters.validation`),
+the title is cleaned like a comment line. Characters that are not printable
+(controls, line and paragraph separators, bidi overrides) are written as
+``\\uXXXX`` escapes, so a hostile source string can neither break the one entry
+per line layout nor hide text from a reader; everything else is written as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fraudwall.exceptions import ExportError, InvalidName
+from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions, comment_text
+from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries, name_sort_key
+from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.names import normalize_name
+
+#: The fields of one record, in the order they are written (JSON keys, CSV columns).
+FIELDS = (
+    "type", "value", "name", "scope", "action", "categories", "confidence",
+    "first_seen", "last_seen", "expires", "sources", "addresses", "evidence",
+)
+LIST_FIELDS = frozenset({"categories", "sources", "addresses", "evidence"})
+TIME_FIELDS = ("first_seen", "last_seen", "expires")
+TOP_FIELDS = ("title", "generated_at", "count", "entries")
+SCOPES = frozenset(str(scope) for scope in Scope)
+ACTIONS = frozenset(str(action) for action in Action)
+
+#: fraudwall's namespace for name-based (uuid5) ids in STIX and MISP: the same
+#: indicator gets the same id in every export. Never change it: every id would change.
+ID_NAMESPACE = uuid.UUID("71319330-dc54-4213-8b7f-af9469793d10")
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+# Candidates for escaping: everything but printable ASCII (json.dumps has escaped the C0 controls;
+# _escape_unprintable keeps the printable ones, CJK included, as they are).
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive time is taken as UTC already."""
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """ISO 8601 UTC to the second (``2024-11-25T08:00:00Z``), or ``None``."""
+    return None if value is None else f"{utc(value):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def dumps(value: object) -> str:
+    """Compact, deterministic JSON on one line: UTF-8 text, unprintable characters escaped."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    return _UNPRINTABLE.sub(_escape_unprintable, text)
+
+
+def _escape_unprintable(match: re.Match[str]) -> str:
+    """A ``\\uXXXX`` escape (a surrogate pair above the BMP) for an unprintable character."""
+    char = match.group()
+    if char.isprintable():
+        return char
+    return json.dumps(char)[1:-1]  # ensure_ascii (the default) writes exactly that escape
+
+
+def stable_uuid(kind: str, value: str) -> str:
+    """The uuid5 of ``kind:value`` in :data:`ID_NAMESPACE`, e.g. ``stable_uuid("domain", name)``."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{value}"))
+
+
+def evidence_refs(entry: BlockEntry) -> list[str]:
+    """Where the evidence behind ``entry`` is, in the fraudwall store that exported it.
+
+    Entries from detectors (a ``detector:NAME`` source) have verdicts in the
+    store, with their findings and evidence snippets: a name-level entry under
+    ``fraudwall:verdicts?host=NAME`` (every page verdict of that host), a
+    URL-level one under ``fraudwall:verdicts?subject=URL`` (the page's own
+    verdict; the URL percent-encoded). Entries read from lists have none: their
+    sources name the list.
+    """
+    if not any(str(source).startswith("detector:") for source in entry.sources):
+        return []
+    if entry.url:
+        return [f"fraudwall:verdicts?subject={quote(entry.url, safe='')}"]
+    return [f"fraudwall:verdicts?host={entry.name}"]
+
+
+def confidence(value: float) -> float:
+    """``value`` as a float in [0, 1]; NaN (no information) becomes 0."""
+    number = float(value)
+    return 0.0 if math.isnan(number) else min(max(number, 0.0), 1.0)
+
+
+def record(entry: BlockEntry) -> dict[str, Any]:
+    """One prepared entry as the intel formats' record, fields in :data:`FIELDS` order."""
+    return {
+        "type": "url" if entry.url else "domain",
+        "value": entry.url or entry.name,
+        "name": entry.name,
+        "scope": str(entry.scope),
+        "action": str(entry.action),
+        "categories": [str(item) for item in entry.categories if item],
+        "confidence": confidence(entry.confidence),
+        "first_seen": iso_time(entry.first_seen),
+        "last_seen": iso_time(entry.last_seen),
+        "expires": iso_time(entry.expires),
+        "sources": [str(item) for item in entry.sources if item],
+        "addresses": [str(item) for item in entry.addresses if item],
+        "evidence": evidence_refs(entry),
+    }
+
+
+def ordered_entries(prepared: PreparedEntries) -> list[BlockEntry]:
+    """Every prepared entry (blocks, allows, URLs) in one deterministic order."""
+    entries = (*prepared.blocked, *prepared.allowed, *prepared.urls)
+    return sorted(entries, key=lambda entry: (name_sort_key(entry.name), entry.url, str(entry.action)))
+
+
+def reject_entries(prepared: PreparedEntries, rejected: Collection[BlockEntry], reason: str) -> PreparedEntries:
+    """``prepared`` without the block and URL entries in ``rejected``, counted and sampled under ``reason``.
+
+    For a format's own limits beyond the shared validation, so the report
+    accounts for every entry the format could not publish.
+    """
+    if not rejected:
+        return prepared
+    samples = sorted(entry.url or entry.name for entry in rejected)
+    return replace(
+        prepared,
+        blocked=tuple(entry for entry in prepared.blocked if entry not in rejected),
+        urls=tuple(entry for entry in prepared.urls if entry not in rejected),
+        rejections=prepared.rejections + Counter({reason: len(rejected)}),
+        samples=prepared.samples + tuple((value, reason) for value in samples[:SAMPLES_PER_REASON]),
+    )
+
+
+def check_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
+    """Raise :class:`ExportError` unless ``item`` is a well-formed record."""
+    if list(item) != list(FIELDS):
+        raise ExportError(f"record fields are {list(item)}, expected {list(FIELDS)}")
+    kind, value, name = item["type"], item["value"], item["name"]
+    if kind not in ("domain", "url") or item["scope"] not in SCOPES or item["action"] not in ACTIONS:
+        raise ExportError(f"bad type, scope or action in the record for {value!r}")
+    try:
+        valid_name = isinstance(name, str) and normalize_name(name, allow_underscore=allow_underscore) == name
+    except InvalidName:
+        valid_name = False
+    if not valid_name:
+        raise ExportError(f"invalid name {name!r}")
+    if kind == "domain" and value != name:
+        raise ExportError(f"domain record value {value!r} differs from its name {name!r}")
+    if kind == "url" and not (isinstance(value, str) and value.startswith(("http://", "https://"))
+                              and value.isprintable() and " " not in value):
+        raise ExportError(f"invalid URL {value!r}")
+    number = item["confidence"]
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 1:
+        raise ExportError(f"confidence {number!r} of {value!r} is not a number in [0, 1]")
+    for key in TIME_FIELDS:
+        if item[key] is not None and not (isinstance(item[key], str) and _TIME.fullmatch(item[key])):
+            raise ExportError(f"{key} {item[key]!r} of {value!r} is not an ISO 8601 UTC time")
+    for key in LIST_FIELDS:
+        if not isinstance(item[key], list) or not all(isinstance(x, str) and x for x in item[key]):
+            raise ExportError(f"{key} of {value!r} is not a list of non-empty strings")
+
+
+def check_unique(items: Sequence[Mapping[str, Any]]) -> None:
+    """Raise :class:`ExportError` if two records share type, value and action."""
+    seen: set[tuple[str, str, str]] = set()
+    for item in items:
+        key = (item["type"], item["value"], item["action"])
+        if key in seen:
+            raise ExportError(f"duplicate {item['action']} record for {item['value']!r}")
+        seen.add(key)
+
+
+class JsonExporter(DocumentExporter[NoOptions]):
+    """The whole export as one JSON document, one entry per line."""
+
+    name = "json"
+    description = "JSON document: every entry (names and URLs) with scope, action, dates, sources, evidence"
+    subtree_capable = True  # the scope is data: the consumer applies it
+    url_capable = True
+    # Data, not a resolver's syntax: carry underscore names (valid in DNS) and let the consumer decide.
+    allow_underscore = True
+    options_type = NoOptions
+
+    def notes(self, prepared: PreparedEntries) -> list[str]:
+        """How scope and allow entries are expressed."""
+        return [
+            "scope: kept as data, field scope (exact or subtree)",
+            f"allow: entries with action allow, exceptions to blocks; allow entries: {len(prepared.allowed)}",
+            f"urls: URL-level entries, type url: {len(prepared.urls)}",
+        ]
+
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+        """The opening line with title, time and count, one line per entry, the closing line."""
+        entries = ordered_entries(prepared)
+        head = {
+            "title": comment_text(meta.title) or "fraudwall blocklist",
+            "generated_at": iso_time(meta.generated_at),
+            "count": len(entries),
+        }
+        # The head object without its closing brace: the entries follow it, one per line.
+        yield dumps(head)[:-1] + ', "entries": ['
+        for number, entry in enumerate(entries, start=1):
+            yield dumps(record(entry)) + ("," if number < len(entries) else "")
+        yield "]}"
+
+    def check(self, text: str, meta: ExportMeta) -> None:
+        """Parse the document and check its shape, every record, and the count."""
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExportError(f"not JSON: {exc}") from exc
+        if not isinstance(document, dict) or list(document) != list(TOP_FIELDS):
+            raise ExportError(f"the document's keys must be {list(TOP_FIELDS)}")
+        entries = document["entries"]
+        if not isinstance(entries, list) or document["count"] != len(entries):
+            raise ExportError("count does not match the number of entries")
+        if not isinstance(document["title"], str) or not _TIME.fullmatch(str(document["generated_at"])):
+            raise ExportError("title must be a string and generated_at an ISO 8601 UTC time")
+        for item in entries:
+            if not isinstance(item, dict):
+                raise ExportError(f"entry {item!r} is not an object")
+            check_record(item, allow_underscore=self.allow_underscore)
+        check_unique(entries)

@@ -1,0 +1,225 @@
+"""Unbound specifics: the real ``unbound-checkconf``, and a real Unbound answering on loopback.
+
+Two unbound processes run on free 127.0.0.1 ports. The "upstream" one answers
+every A query with 192.0.2.1 from a ``redirect`` local zone for ``.`` and
+recurses nowhere; the one under test loads the exported file (``include:`` or
+an ``rpz:`` clause) and forwards only to it, sending from 127.0.0.1 with IPv6
+off, so nothing leaves the machine. A name the list leaves alone comes back as
+192.0.2.1, a blocked one as NXDOMAIN (or 0.0.0.0 where the format says so).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dns.exception
+import dns.rcode
+import pytest
+
+from fraudwall.exceptions import ExportError, VerificationError
+from fraudwall.exporters import ExportMeta, export, get_exporter
+from fraudwall.exporters.rpz import verify_rpz
+from fraudwall.exporters.unbound import BLOCKING_TYPES, verify_unbound
+from fraudwall.models import Action, BlockEntry, Scope
+from tests.exporters.test_export_contract import CONSUMERS
+from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _free_port, _query
+
+STARTUP_TIMEOUT = 20.0
+
+# Where Unbound's RPZ lookup parts from BIND's: a trigger below a blocked subtree
+# used to open a hole for its siblings and children.
+DEEP_ENTRIES = [
+    BlockEntry("deep.example.com", scope=Scope.SUBTREE),
+    BlockEntry("a.b.deep.example.com", action=Action.ALLOW),
+]
+DEEP_INTENDED = {
+    "deep.example.com": True,
+    "b.deep.example.com": True,
+    "c.b.deep.example.com": True,
+    "a.b.deep.example.com": False,
+    "x.a.b.deep.example.com": True,
+}
+# The local-zone format's documented limits: an exact exception's transparent
+# zone covers its subtree, and exact blocks are answered 0.0.0.0 / ::.
+LOCAL_ZONE_WIDENED_ALLOWS = {
+    "x.ok.tree.example.com": False, "x.both.example.com": False, "x.a.b.deep.example.com": False,
+}
+NULL_ANSWERED = {"exact.example.com", "_task.example.com", "bad.free.tree.example.com"}
+
+BASE_CONFIG = """server:
+    interface: 127.0.0.1
+    port: {port}
+    do-ip6: no
+    do-daemonize: no
+    chroot: ""
+    username: ""
+    directory: "{directory}"
+    pidfile: "{directory}/unbound-{port}.pid"
+    use-syslog: no
+    logfile: ""
+    num-threads: 1
+    outgoing-interface: 127.0.0.1
+"""
+
+
+@pytest.fixture
+def unbound(tmp_path: Path) -> Iterator[Callable[[str], int]]:
+    """Starts unbound on loopback with BASE_CONFIG plus ``extra`` (``start(extra)`` returns the port)."""
+    binary = shutil.which("unbound")
+    assert binary, "unbound missing: `make test` installs it (Debian package unbound)"
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(extra: str) -> int:
+        port = _free_port()
+        config = tmp_path / f"unbound-{port}.conf"
+        config.write_text(BASE_CONFIG.format(port=port, directory=tmp_path) + extra)
+        log = tmp_path / f"unbound-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen([binary, "-d", "-c", str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        processes.append(process)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"unbound exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                _query(port, "probe.invalid", timeout=0.2)
+                return port
+            except (dns.exception.Timeout, OSError):
+                time.sleep(0.1)
+        pytest.fail(f"unbound did not answer within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def resolver(unbound: Callable[[str], int]) -> Callable[[str, str], int]:
+    """Starts the upstream, then returns a starter for an Unbound with that module-config and clauses."""
+    upstream = unbound(
+        '    module-config: "iterator"\n'
+        '    local-zone: "." redirect\n'
+        f'    local-data: ". 60 IN A {UPSTREAM_ANSWER}"\n'
+    )
+
+    def start(modules: str, clauses: str) -> int:
+        return unbound(
+            f'    module-config: "{modules}"\n'
+            "    do-not-query-localhost: no\n"
+            f'forward-zone:\n    name: "."\n    forward-addr: 127.0.0.1@{upstream}\n'
+            + clauses
+        )
+
+    return start
+
+
+def _outcome(port: int, name: str) -> tuple[str, list[str]]:
+    """The rcode and A addresses Unbound on ``port`` answers for ``name``."""
+    response = _query(port, name)
+    return dns.rcode.to_text(response.rcode()), _addresses(response)
+
+
+@pytest.mark.parametrize("command", ["unbound", "unbound-checkconf"])
+def test_unbound_is_installed(command: str) -> None:
+    """The real server and checker must be there: ``make test`` installs them, so a miss is a failure."""
+    assert shutil.which(command), f"{command} missing: `make test` installs it (Debian package unbound)"
+
+
+@pytest.mark.parametrize("exact", ["precise", "skip", "widen"])
+@pytest.mark.parametrize("zone_type", BLOCKING_TYPES)
+def test_checkconf_accepts_every_type_and_exact_mode(
+    zone_type: str, exact: str, tmp_path: Path, meta: ExportMeta, sample_entries: list[BlockEntry]
+) -> None:
+    """``unbound-checkconf`` accepts the include for each allowed zone type and exact mode."""
+    path = tmp_path / "fraud.conf"
+    result = export(sample_entries + ENTRIES, "unbound", path, title="t", verify=True,
+                    generated_at=meta.generated_at, type=zone_type, exact=exact)
+    assert result.verified
+
+
+@pytest.mark.parametrize("zone", ["fraudwall.rpz", "rpz.isp.example.net"])
+def test_checkconf_and_bind_accept_the_rpz(
+    zone: str, tmp_path: Path, meta: ExportMeta, sample_entries: list[BlockEntry]
+) -> None:
+    """``unbound-checkconf`` loads the zone through an ``rpz:`` clause; BIND loads it too."""
+    path = tmp_path / "fraud.rpz"
+    result = export(sample_entries + ENTRIES + DEEP_ENTRIES, "unbound-rpz", path, title="t", verify=True,
+                    generated_at=meta.generated_at, zone=zone)
+    assert result.verified
+    verify_rpz(path, zone)
+
+
+def test_checkconf_failure_carries_its_output(tmp_path: Path) -> None:
+    """A file Unbound refuses raises VerificationError with unbound-checkconf's reason."""
+    path = tmp_path / "broken.conf"
+    path.write_text('server:\nlocal-zone: "x.example.com." blocked\n')
+    with pytest.raises(VerificationError, match="local-zone type"):
+        verify_unbound(path, lambda included: f'include: "{included}"\n')
+
+
+def test_checkconf_warning_is_a_failure(tmp_path: Path) -> None:
+    """unbound-checkconf only warns about a duplicate local-zone and exits 0; the check still fails."""
+    path = tmp_path / "duplicate.conf"
+    path.write_text('server:\nlocal-zone: "x.example.com." always_nxdomain\nlocal-zone: "x.example.com." transparent\n')
+    with pytest.raises(VerificationError, match="duplicate local-zone"):
+        verify_unbound(path, lambda included: f'include: "{included}"\n')
+
+
+def test_bad_options_are_export_errors(meta: ExportMeta) -> None:
+    """Zone types that would not block (transparent, redirect ...) and unknown exact modes are refused."""
+    for options in ({"type": "transparent"}, {"type": "redirect"}, {"type": "inform"}, {"exact": "null"}):
+        with pytest.raises(ExportError, match="unbound"):
+            get_exporter("unbound").render([], ExportMeta("t", meta.generated_at, options))
+
+
+def test_unbound_rpz_means_the_same_to_bind(meta: ExportMeta) -> None:
+    """The extra records change nothing for BIND: the standard RPZ model reads the intended policy too."""
+    text = get_exporter("unbound-rpz").render(ENTRIES + DEEP_ENTRIES, meta)
+    unbound_model, bind_model = CONSUMERS["unbound-rpz"](text), CONSUMERS["rpz"](text)
+    for name, blocked in {**INTENDED, **DEEP_INTENDED}.items():
+        assert unbound_model(name) is blocked and bind_model(name) is blocked, name
+
+
+@pytest.mark.parametrize("zone_type", ["always_nxdomain", "always_null"])
+def test_real_unbound_loads_the_include(
+    zone_type: str, resolver: Callable[[str, str], int], tmp_path: Path, meta: ExportMeta
+) -> None:
+    """Included after another clause, the file blocks, passes and nulls each probe as its header says,
+    and the contract test's model of Unbound local zones agrees with the running server."""
+    path = tmp_path / "fraud.conf"
+    export(ENTRIES + DEEP_ENTRIES, "unbound", path, title="t", verify=True, generated_at=meta.generated_at,
+           type=zone_type)
+    port = resolver("iterator", f'include: "{path}"\n')
+    model = CONSUMERS["unbound"](path.read_text())
+    expected = {**INTENDED, **DEEP_INTENDED, **LOCAL_ZONE_WIDENED_ALLOWS}
+    for name, blocked in expected.items():
+        outcome = _outcome(port, name)
+        if not blocked:
+            assert outcome == ("NOERROR", [UPSTREAM_ANSWER]), name
+        elif name in NULL_ANSWERED or zone_type == "always_null":
+            assert outcome == ("NOERROR", ["0.0.0.0"]), name
+        else:
+            assert outcome == ("NXDOMAIN", []), name
+        assert model(name) is blocked, name
+
+
+def test_real_unbound_loads_the_rpz(resolver: Callable[[str, str], int], tmp_path: Path, meta: ExportMeta) -> None:
+    """Through an ``rpz:`` clause every probe gets exactly the intended policy (NXDOMAIN or the upstream's
+    answer), including the cases Unbound's own lookup used to get wrong, and the model agrees."""
+    path = tmp_path / "fraud.rpz"
+    export(ENTRIES + DEEP_ENTRIES, "unbound-rpz", path, title="t", verify=True, generated_at=meta.generated_at)
+    port = resolver("respip iterator", f'rpz:\n    name: "fraudwall.rpz."\n    zonefile: "{path}"\n')
+    model = CONSUMERS["unbound-rpz"](path.read_text())
+    for name, blocked in {**INTENDED, **DEEP_INTENDED}.items():
+        assert _outcome(port, name) == (("NXDOMAIN", []) if blocked else ("NOERROR", [UPSTREAM_ANSWER])), name
+        assert model(name) is blocked, name
