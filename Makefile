@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the tests drive: named-checkzone (bind9-utils).
+# Debian packages whose real programs the tests drive: BIND's named-checkzone, Squid,
+# nft and ipset, Unbound (server and unbound-checkconf), dnsmasq.
 TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base
 TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
