@@ -91,8 +91,10 @@ def _is_int(value: object) -> bool:
 class SuricataOptions:
     """Suricata options: the sid range, the rules' revision and the action of block rules."""
 
+    # Three rules per name: a national list of millions needs room, so the
+    # default range spans ten million sids from the local-use 9,100,000.
     sid_start: int = 9_100_000
-    sid_end: int = 9_999_999
+    sid_end: int = 19_099_999
     rev: int = 1
     action: str = "alert"
 

@@ -252,7 +252,7 @@ def test_urls_no_line_can_hold_are_left_out_and_counted(tmp_path: Path, meta: Ex
     assert [line for line in text.splitlines() if not line.startswith("#")] == [
         r"^https?://x\.example\.com(:(80|443))?/ok(\?.*)?$",
     ]
-    assert "# urls: left out, decoding to control characters or non-UTF-8 bytes: 2" in text
+    assert "# urls: left out (control characters, non-UTF-8, pattern over 1000 characters): 2" in text
 
 
 def test_url_format_writes_no_name_rules_and_dedupes(meta: ExportMeta) -> None:
@@ -292,3 +292,24 @@ def test_real_squid_decides_like_the_consumer_models(
         assert _status(port, probe) == expected, probe
     # Squid lowercases the host before matching: the patterns need no -i for it.
     assert _status(port, "http://ICBC-Verify.GitHub.io/login.html?step=2") == BY_URL
+
+
+def test_overlong_url_patterns_are_left_out_and_counted(tmp_path: Path) -> None:
+    """A URL whose pattern Squid would cut or refuse to optimise is left out, said in the header; Squid accepts the rest."""
+    from datetime import UTC, datetime
+
+    from fraudwall.exporters import ExportMeta, get_exporter
+    from fraudwall.exporters.squid import MAX_PATTERN_LENGTH
+    from fraudwall.models import BlockEntry
+
+    long_url = "http://phish.example.com/r?q=" + "%20" * 200  # each space is [[:blank:]] in the pattern
+    entries = [BlockEntry("phish.example.com", url=long_url), BlockEntry("phish.example.com", url="http://phish.example.com/ok")]
+    exporter = get_exporter("squid-url")
+    meta = ExportMeta("t", datetime(2024, 1, 1, tzinfo=UTC))
+    text = exporter.render(entries, meta)
+    patterns = [line for line in text.splitlines() if not line.startswith("#")]
+    assert len(patterns) == 1 and "ok" in patterns[0]
+    assert f"pattern over {MAX_PATTERN_LENGTH} characters): 1" in text
+    path = tmp_path / "urls.txt"
+    path.write_text(text)
+    exporter.verify(path, meta)
