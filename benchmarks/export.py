@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 SHARED_FEEDS = HERE.parent.parent / "shared" / "data" / "feeds" / "jpcert-phishurl"
 PEER_TRANSFORMATIONS = ["RemoveComments", "Compress", "Validate", "Deduplicate"]
+SURICATA_SID_END = 2**32 - 1
 
 
 @dataclass
@@ -87,7 +88,10 @@ def run_fraudwall(source: Path, input_name: str, formats: list[str]) -> list[Run
     out = CACHE / f"out-{input_name}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    base = [sys.executable, "-m", "fraudwall.cli", "export", "--input", str(source)]
+    # Three Suricata rules per name: millions of names need more sids than the default
+    # range holds (fraudwall refuses to wrap into someone else's), so widen it.
+    base = [sys.executable, "-m", "fraudwall.cli", "export", "--input", str(source),
+            "--option", f"suricata.sid_end={SURICATA_SID_END}"]
     runs = [measure([*base, "--format", name, "--out", str(out / name)], "fraudwall", input_name, name)
             for name in formats]
     runs.append(measure([*base, "--format", ",".join(formats), "--out-dir", str(out / "all")],

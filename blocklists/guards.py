@@ -11,12 +11,13 @@ files with the ``ALLOWLIST_FILES`` setting (``--allowlist FILE``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fraudwall import reference
 from fraudwall.exceptions import ConfigError, InvalidName
-from fraudwall.names import is_public_suffix, normalize_name
+from fraudwall.entries import find, subtree
+from fraudwall.names import is_public_suffix, normalize_name, public_suffix_indexes
 from fraudwall.settings import Settings
 
 
@@ -54,6 +55,23 @@ class PublishGuard:
         if reference.is_allowlisted(name, self.allowed, self.platforms):
             return "allowlisted"
         return None
+
+    def refusals(self, names: Sequence[str]) -> Iterator[tuple[int, str]]:
+        """``(index, reason)`` for each name :meth:`refusal` refuses among ``names``, which are in export order.
+
+        For lists of millions: only a name that is a public suffix, a shared
+        platform, or at or below an allowlisted name can be refused, and binary
+        searches (:mod:`fraudwall.entries`) find those few; :meth:`refusal`
+        then decides each, so the answers are exactly its own.
+        """
+        candidates = public_suffix_indexes(names)
+        candidates.update(index for name in self.platforms if (index := find(names, name)) is not None)
+        for name in self.allowed:
+            candidates.update(subtree(names, name))
+        for index in sorted(candidates):
+            reason = self.refusal(names[index])
+            if reason is not None:
+                yield index, reason
 
 
 def _read_plain_allowlist(path: Path) -> set[str]:

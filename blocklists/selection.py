@@ -47,7 +47,9 @@ class SelectionFilter:
 class Selection:
     """Entries to publish, and the candidates refused with their reasons."""
 
-    entries: list[BlockEntry] = field(default_factory=list)
+    # A list when selected from the store; the list compiler hands in a compact
+    # column-backed sequence, which exporters read the same way.
+    entries: Sequence[BlockEntry] = field(default_factory=list)
     refused: Rejections = field(default_factory=Rejections)
 
 
@@ -90,14 +92,14 @@ def select_entries(store: Store, guard: PublishGuard, wanted: SelectionFilter = 
     for row in _rows(store, wanted):
         by_host.setdefault(row["host"], []).append(row)
     addresses = store.addresses_by_host()
-    selection = Selection()
+    entries: list[BlockEntry] = []
+    refused = Rejections()
     for host, rows in sorted(by_host.items()):
         reason = "ip-literal" if is_ip_literal(host) else guard.refusal(host)
         if reason is None:
-            selection.entries.append(_entry(host, rows, addresses.get(host, ())))
+            entries.append(_entry(host, rows, addresses.get(host, ())))
             continue
-        selection.refused.add(host, reason)
+        refused.add(host, reason)
         if reason in URL_FALLBACK_REASONS:
-            for row in rows:
-                selection.entries.append(_entry(host, [row], (), url=row["subject"]))
-    return selection
+            entries.extend(_entry(host, [row], (), url=row["subject"]) for row in rows)
+    return Selection(entries, refused)

@@ -127,7 +127,7 @@ class AdblockExporter(Exporter[NoOptions]):
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """How scopes and exceptions were written, with counts."""
-        rules, unrankable = _rules(prepared)
+        rules, unrankable = _rules(prepared) if prepared.allowed else ([], 0)
         important = sum(rule.level >= IMPORTANT_BLOCK for rule in rules)
         return [
             "scope: '||name^' for subtree entries, '|name^' for exact ones",
@@ -138,9 +138,14 @@ class AdblockExporter(Exporter[NoOptions]):
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """One rule per line, in name order."""
+        if not prepared.allowed:
+            # Without exceptions every rule is a plain block: no ranks to work out, and a
+            # national list is millions of names, so the lines come from the name column.
+            anchors = map(("|", "||").__getitem__, prepared.blocked.scopes)
+            return map("{}{}^".format, anchors, prepared.blocked.names)
         return (rule.line for rule in _rules(prepared)[0])
 
-    def parse_line(self, line: str) -> str | None:
+    def owner_of(self, match: re.Match[str]) -> str | None:
         """As the base, but a subtree rule's owner is ``*.name`` (as in RPZ).
 
         A name may carry one exact and one subtree rule (an exact exception
@@ -148,5 +153,5 @@ class AdblockExporter(Exporter[NoOptions]):
         :meth:`~fraudwall.exporters.base.Exporter.verify_lines` compares rules
         of the same kind only.
         """
-        owner = super().parse_line(line)
-        return f"*.{owner}" if owner is not None and "||" in line else owner
+        owner = super().owner_of(match)
+        return f"*.{owner}" if owner is not None and "||" in match.string else owner

@@ -12,6 +12,8 @@ share, so each module only says how one entry becomes lines:
   then, so this should never fire; if a future bug lets something through, the
   export fails with :class:`ExportError` instead of writing a file that a
   resolver would refuse to load (or worse, obey).
+- rendering in pieces (:meth:`Exporter.render_chunks`): a list of millions of
+  names is written as it is rendered, never held whole as one string.
 
 Threat-intel formats (CSV, JSON, STIX, MISP) are structured documents without
 comment syntax: they subclass :class:`DocumentExporter`, whose guard parses the
@@ -23,8 +25,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,20 +37,25 @@ from typing import ClassVar, Generic, TypeVar
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.validation import PreparedEntries, prepare
 from fraudwall.models import BlockEntry
-from fraudwall.names import MAX_NAME_LENGTH, normalize_name
+from fraudwall.names import MAX_NAME_LENGTH, label_regex, normalize_name
 
 OptionsT = TypeVar("OptionsT")
 
 # Long enough for any sensible title; a comment line is not a place for an essay.
 MAX_COMMENT_LENGTH = 200
+# Lines rendered, guarded and written at a time: a few megabytes, however long the list.
+LINES_PER_CHUNK = 65536
 
 
 def name_regex(*, allow_underscore: bool) -> str:
-    """A regex for a whole lowercase LDH name (at least two labels), for line guards."""
-    if allow_underscore:
-        label = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-    else:
-        label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    """A regex for a whole lowercase LDH name (at least two labels), for line guards.
+
+    Built from :func:`~fraudwall.names.label_regex`, which never backtracks
+    inside a label: guards run over millions of lines. What follows the name
+    in a line must not be a label character (it never is: a dot, space,
+    quote, slash or the line end).
+    """
+    label = label_regex("a-z0-9_" if allow_underscore else "a-z0-9")
     return rf"(?:{label}\.)+{label}"
 
 
@@ -109,6 +117,7 @@ class Exporter(abc.ABC, Generic[OptionsT]):
     comment_prefix: ClassVar[str] = "#"
     data_line: ClassVar[re.Pattern[str]]
     options_type: type[OptionsT]
+    _noted: tuple[PreparedEntries, list[str]] | None = None  # see notes_once()
 
     def options(self, meta: ExportMeta) -> OptionsT:
         """The format's options from ``meta``, validated by ``options_type``."""
@@ -146,10 +155,35 @@ class Exporter(abc.ABC, Generic[OptionsT]):
 
     def render_prepared(self, prepared: PreparedEntries, meta: ExportMeta) -> str:
         """The whole output file for entries already prepared by :meth:`prepare`."""
-        lines = [*self.header(prepared, meta), *self.body(prepared, meta)]
+        return "".join(self.render_chunks(prepared, meta))
+
+    def render_chunks(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+        """The output file in pieces of whole lines, for writing as they come.
+
+        Every line passes the guard (:meth:`check_lines`) before its piece is
+        yielded: a refused line raises before anything of its piece is written.
+        """
+        header = self.header(prepared, meta)
+        self.check_lines(header)
+        body = iter(self.body(prepared, meta))
+        lines = header + list(itertools.islice(body, LINES_PER_CHUNK))
+        while lines:
+            self.check_lines(lines[len(header):])
+            yield "\n".join(lines) + "\n"
+            header = []
+            lines = list(itertools.islice(body, LINES_PER_CHUNK))
+
+    def check_lines(self, lines: Sequence[str]) -> None:
+        """The guard over many lines: each must pass :meth:`parse_line`, or :class:`ExportError` is raised.
+
+        Lines that all fully match ``data_line`` pass at C speed; otherwise (a
+        comment, a bad line) each line goes through :meth:`parse_line`. A format
+        that overrides ``parse_line`` gets its own checks, line by line.
+        """
+        if type(self).parse_line is Exporter.parse_line and all(map(self.data_line.fullmatch, lines)):
+            return
         for line in lines:
-            self.parse_line(line)  # the guard: raises before anything is written
-        return "\n".join(lines) + "\n"
+            self.parse_line(line)
 
     def header(self, prepared: PreparedEntries, meta: ExportMeta) -> list[str]:
         """The comment block every file starts with."""
@@ -160,7 +194,7 @@ class Exporter(abc.ABC, Generic[OptionsT]):
             f"entries: {len(prepared.blocked) + len(prepared.allowed)}"
             f" ({len(prepared.blocked)} block, {len(prepared.allowed)} allow)",
             f"rejected: {prepared.rejected}",
-            *self.notes(prepared),
+            *self.notes_once(prepared),
             *([] if self.url_capable or not prepared.urls else
               [f"urls: URL-level entries not expressible in this format, left out: {len(prepared.urls)}"]),
             "generated by fraudwall",
@@ -178,6 +212,10 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         match = self.data_line.fullmatch(line)
         if match is None:
             raise ExportError(f"{self.name}: refusing to write an invalid line: {line[:120]!r}")
+        return self.owner_of(match)
+
+    def owner_of(self, match: re.Match[str]) -> str | None:
+        """The owner name of a data line ``data_line`` matched: its ``owner`` group, if any."""
         return match.groupdict().get("owner")
 
     def verify_lines(self, path: Path, meta: ExportMeta) -> None:
@@ -227,6 +265,16 @@ class Exporter(abc.ABC, Generic[OptionsT]):
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Header lines on how scope and allow entries were rendered (with counts)."""
 
+    def notes_once(self, prepared: PreparedEntries) -> list[str]:
+        """:meth:`notes` for ``prepared``, worked out once: the header and the report both show them.
+
+        Some formats count by walking every entry, which for millions of names
+        is seconds each time.
+        """
+        if self._noted is None or self._noted[0] is not prepared:
+            self._noted = (prepared, self.notes(prepared))
+        return list(self._noted[1])
+
     @abc.abstractmethod
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str]:
         """The lines after the header: directives and one or more lines per entry."""
@@ -253,6 +301,10 @@ class DocumentExporter(Exporter[OptionsT]):
         except ExportError as exc:
             raise ExportError(f"{self.name}: refusing to write an invalid document: {exc}") from exc
         return text
+
+    def render_chunks(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+        """The document as one piece: :meth:`check` needs all of it before anything is written."""
+        yield self.render_prepared(prepared, meta)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """Re-read ``path`` and :meth:`check` it; formats with a library validator run it too."""

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.run import ExportResult, export
-from fraudwall.exporters.validation import prepare
+from fraudwall.entries import SCOPES
+from fraudwall.exporters.validation import SharedEntries, prepare
 from fraudwall.models import BlockEntry
 
 MANIFEST = "manifest.json"
@@ -66,9 +67,12 @@ class BundleResult:
 def entry_keys(entries: Sequence[BlockEntry]) -> list[str]:
     """The sorted, validated identity of each entry, for deltas."""
     prepared = prepare(entries, allow_underscore=True)
-    keys = {f"{entry.action} {entry.name} {entry.scope}" for entry in (*prepared.blocked, *prepared.allowed)}
-    keys.update(f"url {entry.url}" for entry in prepared.urls)
-    return sorted(keys)
+    keys = [f"url {entry.url}" for entry in prepared.urls]
+    words = [f" {scope}" for scope in SCOPES]
+    for table in (prepared.blocked, prepared.allowed):  # by column: millions of names
+        keys += [f"{table.action} {name}{words[scope]}" for name, scope in zip(table.names, table.scopes)]
+    keys.sort()  # unique already: one row per name and action, one entry per URL
+    return keys
 
 
 def export_bundle(
@@ -89,6 +93,7 @@ def export_bundle(
     manifest keeps naming the previous, complete generation.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    entries = SharedEntries(entries)  # each name policy prepared once, not once per format
     when = generated_at or datetime.now(UTC)
     previous = _read_manifest(directory)
     generation = int(previous.get("generation", 0)) + 1

@@ -47,14 +47,15 @@ valid, and it does not read a servers-file.
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
-from fraudwall.exporters.validation import PreparedEntries, name_sort_key
+from fraudwall.exporters.validation import PreparedEntries, name_sort_key, uniform_scope
 from fraudwall.exporters.verify import run_checker
 from fraudwall.models import BlockEntry, Scope
 
@@ -134,7 +135,7 @@ class DnsmasqOptions:
 class _Plan:
     """The lines to write, as (pattern, blocks) pairs, and what the exact mode changed."""
 
-    rules: tuple[tuple[str, bool], ...]
+    rules: Iterable[tuple[str, bool]]  # made as they are read for a uniform list: iterate once
     kept_exact: int  # entries that needed a "*." line to stay exact
     skipped: int  # exact blocks left out (exact=skip)
     widened: int  # exact blocks written as subtree blocks (exact=widen)
@@ -143,6 +144,9 @@ class _Plan:
 
 def _plan(prepared: PreparedEntries, exact: str) -> _Plan:
     """Turn the policy nodes into dnsmasq patterns under the ``exact`` mode."""
+    scope = uniform_scope(prepared)
+    if scope is not None:
+        return _uniform_plan(prepared.blocked.names, scope, exact)
     rules: list[tuple[str, bool]] = []
     kept_exact = skipped = widened = widened_allows = 0
     for node in policy_nodes(prepared):
@@ -161,6 +165,25 @@ def _plan(prepared: PreparedEntries, exact: str) -> _Plan:
         else:
             skipped += 1
     return _Plan(tuple(rules), kept_exact, skipped, widened, widened_allows)
+
+
+def _uniform_plan(names: list[str], scope: Scope, exact: str) -> _Plan:
+    """:func:`_plan` for blocks of one scope and no exceptions: every name gets the same lines.
+
+    A subtree block's line covers its subtree. An exact block has no subtree
+    block above it (there is none), so the names below it resolve as usual.
+    The rules are made from the name column as they are read: a national
+    list is millions of names.
+    """
+    blocks = itertools.repeat(True)
+    if scope is Scope.SUBTREE:
+        return _Plan(zip(names, blocks), 0, 0, 0, 0)
+    if exact == "precise":
+        below = zip(map("*.".__add__, names), itertools.repeat(False))
+        return _Plan(itertools.chain.from_iterable(zip(zip(names, blocks), below)), len(names), 0, 0, 0)
+    if exact == "widen":
+        return _Plan(zip(names, blocks), 0, 0, len(names), 0)
+    return _Plan((), 0, len(names), 0, 0)
 
 
 class DnsmasqExporter(Exporter[DnsmasqOptions]):

@@ -18,7 +18,4 @@ class DomainsExporter(NameListExporter):
     name = "domains"
     description = "plain list, one name per line; blocks exact names only"
     data_line = re.compile(rf"(?P<owner>{name_regex(allow_underscore=False)})")
-
-    def line_for(self, name: str) -> str:
-        """The name itself."""
-        return name
+    line_prefix = ""

@@ -18,7 +18,4 @@ class HostsExporter(NameListExporter):
     name = "hosts"
     description = "hosts file, '0.0.0.0 name' lines; blocks exact names only"
     data_line = re.compile(rf"0\.0\.0\.0 (?P<owner>{name_regex(allow_underscore=False)})")
-
-    def line_for(self, name: str) -> str:
-        """``0.0.0.0 name``."""
-        return f"0.0.0.0 {name}"
+    line_prefix = "0.0.0.0 "

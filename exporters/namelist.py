@@ -15,44 +15,43 @@ names are still published in formats that allow them (RPZ).
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Iterator
+from typing import ClassVar
 
+from fraudwall.entries import find
 from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions
 from fraudwall.exporters.validation import PreparedEntries
-from fraudwall.models import BlockEntry, Scope
 
 
 class NameListExporter(Exporter[NoOptions]):
-    """Base of the exact-name, one-line-per-name formats."""
+    """Base of the exact-name, one-line-per-name formats: each line is ``line_prefix`` and the name."""
 
     subtree_capable = False
     allow_underscore = False
     comment_prefix = "#"
     options_type = NoOptions
+    line_prefix: ClassVar[str]
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Say how many subtree entries were narrowed and how many names were omitted."""
-        rendered = self._rendered(prepared)
-        narrowed = sum(entry.scope is Scope.SUBTREE for entry in rendered)
-        omitted = len(prepared.blocked) - len(rendered)
+        omitted = self._omitted(prepared)
+        scopes = prepared.blocked.scopes
+        narrowed = prepared.blocked.subtree_count() - sum(scopes[index] for index in omitted)
         return [
             f"scope: exact names only; subtree entries narrowed to their apex name: {narrowed}",
             f"allow: not expressible; allow entries: {len(prepared.allowed)},"
-            f" blocked names equal to one and omitted: {omitted}",
+            f" blocked names equal to one and omitted: {len(omitted)}",
         ]
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
-        """One line per blocked name that is not also allowed."""
-        for entry in self._rendered(prepared):
-            yield self.line_for(entry.name)
+        """One line per blocked name that is not also allowed, straight from the name column."""
+        names = prepared.blocked.names
+        omitted = self._omitted(prepared)
+        kept = (name for index, name in enumerate(names) if index not in omitted) if omitted else iter(names)
+        return map(self.line_prefix.__add__, kept) if self.line_prefix else kept
 
     @staticmethod
-    def _rendered(prepared: PreparedEntries) -> list[BlockEntry]:
-        """The blocked entries that make it into the file."""
-        allowed = prepared.allowed_names
-        return [entry for entry in prepared.blocked if entry.name not in allowed]
-
-    @abc.abstractmethod
-    def line_for(self, name: str) -> str:
-        """The line that blocks ``name``."""
+    def _omitted(prepared: PreparedEntries) -> set[int]:
+        """The rows of the blocked names that are also allowed (the exception wins), found by binary search."""
+        names = prepared.blocked.names
+        return {index for name in prepared.allowed.names if (index := find(names, name)) is not None}

@@ -28,7 +28,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +47,7 @@ class PublishResult:
 
 
 def publish(
-    text: str,
+    text: str | Iterable[str],
     path: Path,
     verify: Callable[[Path], None] | None = None,
     *,
@@ -55,8 +55,11 @@ def publish(
 ) -> PublishResult:
     """Write ``text`` to ``path`` atomically, after ``verify`` accepted it.
 
-    ``verify`` gets the path of the new, complete, synced file before it is
-    published; whatever it raises (typically
+    ``text`` is the whole output, or its pieces in order: a list of millions of
+    names is written as it is rendered (the sha256 is taken on the way), and a
+    piece that fails to render (a guard refusing a line) raises with nothing
+    published. ``verify`` gets the path of the new, complete, synced file
+    before it is published; whatever it raises (typically
     :class:`~fraudwall.exceptions.VerificationError`) propagates, and ``path``,
     its ``.prev`` and its report are left exactly as they were. ``report`` adds
     fields to the JSON report (format, counts, rejections...).
@@ -64,17 +67,17 @@ def publish(
     path = Path(path)
     if not path.parent.is_dir():
         raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
-    data = text.encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()
+    pieces = (text,) if isinstance(text, str) else text
     report_path = path.with_name(f"{path.name}.report.json")
-    summary = {**(report or {}), "file": path.name, "sha256": digest, "bytes": len(data)}
-    report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
     mode = _mode_of(path)
     temporary: list[Path] = []
     try:
-        new = _write_temp(path, data, mode, temporary)
+        new = _temp_name(path)
+        digest, size = _write_new(new, (piece.encode("utf-8") for piece in pieces), mode, temporary)
         if verify is not None:
             verify(new)
+        summary = {**(report or {}), "file": path.name, "sha256": digest, "bytes": size}
+        report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
         new_report = _write_temp(report_path, report_data, mode, temporary)
         previous = _keep_previous(path, temporary)
         os.replace(new, path)
@@ -85,7 +88,7 @@ def publish(
     finally:
         for leftover in temporary:  # already renamed away on success
             leftover.unlink(missing_ok=True)
-    return PublishResult(path, report_path, previous, digest, len(data))
+    return PublishResult(path, report_path, previous, digest, size)
 
 
 def publish_directory(
@@ -137,7 +140,7 @@ def publish_directory(
         if folder_mode is not None:
             os.chmod(staged, folder_mode)
         for name, content in data.items():  # no list of them to clean: the staged folder goes whole
-            _write_new(staged / name, content, _mode_of(path / name), [])
+            _write_new(staged / name, (content,), _mode_of(path / name), [])
         _fsync_directory(staged)
         if verify is not None:
             verify(staged)
@@ -172,21 +175,30 @@ def _temp_name(path: Path) -> Path:
 def _write_temp(path: Path, data: bytes, mode: int | None, temporary: list[Path]) -> Path:
     """Write ``data`` to a new temporary file beside ``path`` and fsync it."""
     target = _temp_name(path)
-    _write_new(target, data, mode, temporary)
+    _write_new(target, (data,), mode, temporary)
     return target
 
 
-def _write_new(target: Path, data: bytes, mode: int | None, created: list[Path]) -> None:
-    """Create ``target`` (never an existing file), write ``data``, set ``mode`` and fsync; note it in ``created``."""
+def _write_new(target: Path, pieces: Iterable[bytes], mode: int | None, created: list[Path]) -> tuple[str, int]:
+    """Create ``target`` (never an existing file), write ``pieces``, set ``mode`` and fsync; note it in ``created``.
+
+    Returns the sha256 and the size of what was written.
+    """
     # 0o666 goes through the umask, like any file the user creates; O_EXCL never reuses a file.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     created.append(target)
+    digest = hashlib.sha256()
+    size = 0
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+            handle.write(piece)
         handle.flush()
         if mode is not None:
             os.fchmod(handle.fileno(), mode)
         os.fsync(handle.fileno())
+    return digest.hexdigest(), size
 
 
 def _keep_previous(path: Path, temporary: list[Path]) -> Path | None:

@@ -35,11 +35,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from fraudwall.entries import SUBTREE, union
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
-from fraudwall.exporters.validation import PreparedEntries, name_sort_key
+from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import verify_rpz
-from fraudwall.models import Scope
 from fraudwall.names import MAX_NAME_LENGTH, normalize_name
 
 SERIAL_MODULUS = 2**32
@@ -142,8 +142,7 @@ class RpzExporter(Exporter[RpzOptions]):
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the wildcard and passthru rules."""
-        entries = (*prepared.blocked, *prepared.allowed)
-        subtree = sum(entry.scope is Scope.SUBTREE for entry in entries)
+        subtree = prepared.blocked.subtree_count() + prepared.allowed.subtree_count()
         return [
             f"scope: subtree entries written as name and *.name: {subtree}",
             f"allow: rpz-passthru (exact owners beat wildcards); allow entries: {len(prepared.allowed)}",
@@ -156,14 +155,13 @@ class RpzExporter(Exporter[RpzOptions]):
         yield f"$TTL {options.ttl}"
         yield f"@ IN SOA localhost. hostmaster.localhost. {serial} {REFRESH} {RETRY} {EXPIRE} {options.ttl}"
         yield "@ IN NS localhost."
-        blocked = {entry.name: entry for entry in prepared.blocked}
-        allowed = {entry.name: entry for entry in prepared.allowed}
-        for name in sorted(blocked.keys() | allowed.keys(), key=name_sort_key):
-            allow, block = allowed.get(name), blocked.get(name)
-            yield f"{name} CNAME {PASSTHRU if allow is not None else NXDOMAIN}"
-            if allow is not None and allow.scope is Scope.SUBTREE:
+        # From the name columns: a national list is millions of names.
+        block_scopes, allow_scopes = prepared.blocked.scopes, prepared.allowed.scopes
+        for name, block, allow in union(prepared.blocked, prepared.allowed):
+            yield f"{name} CNAME {PASSTHRU if allow >= 0 else NXDOMAIN}"
+            if allow >= 0 and allow_scopes[allow] == SUBTREE:
                 yield f"*.{name} CNAME {PASSTHRU}"
-            elif block is not None and block.scope is Scope.SUBTREE:
+            elif block >= 0 and block_scopes[block] == SUBTREE:
                 yield f"*.{name} CNAME {NXDOMAIN}"
 
     def verify(self, path: Path, meta: ExportMeta) -> None:

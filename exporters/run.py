@@ -56,9 +56,10 @@ def export(
     meta = ExportMeta(title, generated_at or datetime.now(UTC), options)
     meta = exporter.continue_from(path, meta)
     prepared = exporter.prepare(entries, meta)
-    # Rendered before anything is written: a render guard that refuses stops the export here.
+    # Rendered piece by piece as it is written: a render guard that refuses stops
+    # the export there, and publish() leaves the published file as it was.
     output = (exporter.render_files(prepared, meta) if isinstance(exporter, FolderExporter)
-              else exporter.render_prepared(prepared, meta))
+              else exporter.render_chunks(prepared, meta))
     checker: Callable[[Path], None] | None = None
     if verify:
 
@@ -77,13 +78,13 @@ def export(
         "rejections": dict(sorted(prepared.rejections.items())),
         "samples": [{"input": raw, "reason": reason} for raw, reason in prepared.samples],
         "refused_before_export": dict(sorted((refused or {}).items())),
-        "notes": exporter.notes(prepared),
+        "notes": exporter.notes_once(prepared),
         "verified": verify,
     }
-    if isinstance(output, str):
-        published = publish(output, path, checker, report=report)
-    else:  # a folder format (MISP feed): all its files swap in together
+    if isinstance(output, dict):  # a folder format (MISP feed): all its files swap in together
         published = publish_directory(output, path, checker, report=report)
+    else:
+        published = publish(output, path, checker, report=report)
     return ExportResult(
         path=published.path, report_path=published.report_path,
         previous_path=published.previous_path, format=exporter.name, sha256=published.sha256,

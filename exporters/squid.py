@@ -59,6 +59,7 @@ ERROR or FATAL line fails the check, not just the exit code.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import tempfile
@@ -69,7 +70,7 @@ from urllib.parse import urlsplit
 
 from fraudwall.exceptions import ExportError, VerificationError
 from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, name_regex
-from fraudwall.exporters.validation import PreparedEntries
+from fraudwall.exporters.validation import PreparedEntries, uniform_scope
 from fraudwall.exporters.verify import run_checker
 from fraudwall.models import Scope
 
@@ -109,7 +110,8 @@ def _ancestors(name: str) -> Iterator[str]:
 class _DomainPlan:
     """What the dstdomain file holds, and how many entries each rule changed."""
 
-    lines: tuple[tuple[str, Scope], ...]
+    lines: Iterable[tuple[str, Scope]]  # made as they are read for a list of exact names: iterate once
+    subtree: int  # '.name' lines
     allowed_omitted: int
     narrowed: int
     covered: int
@@ -117,6 +119,9 @@ class _DomainPlan:
 
 def _plan_domains(prepared: PreparedEntries) -> _DomainPlan:
     """The (name, scope) pairs to write: exceptions subtracted, overlaps removed."""
+    if uniform_scope(prepared) is Scope.EXACT:
+        # Exact names and nothing else: no exception, no '.parent' to overlap; straight from the name column.
+        return _DomainPlan(zip(prepared.blocked.names, itertools.repeat(Scope.EXACT)), 0, 0, 0, 0)
     allowed = prepared.allowed_names
     # A subtree with an allowed name at or below it cannot be written as '.name'.
     shadowed = {name for allow in allowed for name in (allow, *_ancestors(allow))}
@@ -133,6 +138,7 @@ def _plan_domains(prepared: PreparedEntries) -> _DomainPlan:
     lines = tuple((name, scope) for name, scope in kept if subtrees.isdisjoint(_ancestors(name)))
     return _DomainPlan(
         lines=lines,
+        subtree=sum(scope is Scope.SUBTREE for _, scope in lines),
         allowed_omitted=len(prepared.blocked) - len(kept),
         narrowed=narrowed,
         covered=len(kept) - len(lines),
@@ -188,9 +194,8 @@ class SquidExporter(Exporter[NoOptions]):
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count subtrees, covered names and what the exceptions took out."""
         plan = _plan_domains(prepared)
-        subtree = sum(scope is Scope.SUBTREE for _, scope in plan.lines)
         return [
-            f"scope: '.name' lines match the name and every name below it: {subtree}",
+            f"scope: '.name' lines match the name and every name below it: {plan.subtree}",
             f"covered: names left out because a listed '.parent' already matches them: {plan.covered}",
             f"allow: dstdomain has no exceptions; allow entries: {len(prepared.allowed)},"
             f" blocked names equal to one and left out: {plan.allowed_omitted},"

@@ -59,9 +59,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from fraudwall.entries import EXACT, SCOPES, SUBTREE, find, union
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
-from fraudwall.exporters.validation import PreparedEntries, name_sort_key
+from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry, Scope
 from fraudwall.names import normalize_name
 
@@ -70,6 +71,7 @@ MAX_SID = 2**32 - 1  # sid and rev are unsigned 32-bit in Suricata
 # (protocol, sticky buffer, nocase?) of the three rules per name; http.host is lowercase already.
 _NAME_BUFFERS = (("dns", "dns.query", True), ("tls", "tls.sni", True), ("http", "http.host", False))
 _CONTENT_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+_CONTENT_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._-]*")
 _PCRE_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 # The option names (in order) of each kind of rule, as idstools must split them.
@@ -111,6 +113,8 @@ class SuricataOptions:
 
 def content_text(data: str) -> str:
     """``data`` for a ``content:"..."``: letters, digits and ``.-_`` as they are, any other byte as ``|HH|``."""
+    if _CONTENT_PLAIN_TEXT.fullmatch(data):  # every name: nothing to escape
+        return data
     out: list[str] = []
     pending: list[str] = []
     for byte in data.encode("utf-8"):
@@ -153,48 +157,61 @@ def url_pcre(url: str) -> str:
 
 def _name_match(name: str, scope: Scope, nocase: bool) -> str:
     """The content match for ``name`` in a host buffer, exact or with its subtree."""
+    subtree = scope is Scope.SUBTREE
+    return _content_match(content_text("." + name if subtree else name), subtree, nocase)
+
+
+def _content_match(content: str, subtree: bool, nocase: bool) -> str:
+    """The content match of :func:`_name_match`, for its content already escaped."""
     flag = " nocase;" if nocase else ""
-    if scope is Scope.SUBTREE:
-        return f'dotprefix; content:"{content_text("." + name)}";{flag} endswith;'
-    return f'content:"{content_text(name)}";{flag} startswith; endswith;'
+    if subtree:
+        return f'dotprefix; content:"{content}";{flag} endswith;'
+    return f'content:"{content}";{flag} startswith; endswith;'
 
 
 @dataclass(frozen=True, slots=True)
 class _RulePlan:
-    """The rules to write without their sids, and what the exceptions took out."""
+    """The rules to write without their sids (made as they are read: iterate once), and their counts."""
 
-    rules: tuple[str, ...]
+    rules: Iterator[str]
+    count: int
     omitted: int
 
 
 def _plan(prepared: PreparedEntries, action: str) -> _RulePlan:
-    """Every rule in file order, each ending just before ``sid``."""
-    blocked = {entry.name: entry for entry in prepared.blocked}
-    allowed = {entry.name: entry for entry in prepared.allowed}
-    rules: list[str] = []
-    omitted = 0
-    for name in sorted(blocked.keys() | allowed.keys(), key=name_sort_key):
-        allow, block = allowed.get(name), blocked.get(name)
-        if allow is not None:
-            rules.extend(_name_rules("pass", "allow", allow))
-        if block is None:
-            continue
-        if allow is not None and (allow.scope is Scope.SUBTREE or block.scope is Scope.EXACT):
-            omitted += 1  # the pass rules already cover everything this block would
-            continue
-        rules.extend(_name_rules(action, "block", block))
-    rules.extend(_url_rule(action, entry) for entry in prepared.urls)
-    return _RulePlan(rules=tuple(rules), omitted=omitted)
+    """Every rule in file order, each ending just before ``sid``.
+
+    The counts come first, by looking up each allowed name among the blocked
+    ones, so a list too long for the sid range is refused before any rule is made.
+    """
+    blocked, allowed = prepared.blocked, prepared.allowed
+    covered = {row for allow, name in enumerate(allowed.names) if (row := find(blocked.names, name)) is not None
+               and (allowed.scopes[allow] == SUBTREE or blocked.scopes[row] == EXACT)}
+    count = len(_NAME_BUFFERS) * (len(allowed) + len(blocked) - len(covered)) + len(prepared.urls)
+    return _RulePlan(_rules(prepared, action, covered), count, len(covered))
 
 
-def _name_rules(action: str, verb: str, entry: BlockEntry) -> Iterator[str]:
+def _rules(prepared: PreparedEntries, action: str, covered: set[int]) -> Iterator[str]:
+    """The rules of :func:`_plan`: per name its pass rules, then its block rules unless ``covered``; then the URLs."""
+    blocked, allowed = prepared.blocked, prepared.allowed
+    for name, block, allow in union(blocked, allowed):
+        if allow >= 0:
+            yield from _name_rules("pass", "allow", name, SCOPES[allowed.scopes[allow]])
+        if block >= 0 and block not in covered:  # covered: the pass rules already cover all it would
+            yield from _name_rules(action, "block", name, SCOPES[blocked.scopes[block]])
+    yield from (_url_rule(action, entry) for entry in prepared.urls)
+
+
+def _name_rules(action: str, verb: str, name: str, scope: Scope) -> list[str]:
     """The dns.query, tls.sni and http.host rules for one name."""
-    below = " and below" if entry.scope is Scope.SUBTREE else ""
-    for proto, buffer, nocase in _NAME_BUFFERS:
-        yield (
-            f'{action} {proto} any any -> any any (msg:"fraudwall {verb} {buffer} {entry.name}{below}";'
-            f" {buffer}; {_name_match(entry.name, entry.scope, nocase)}"
-        )
+    subtree = scope is Scope.SUBTREE
+    below = " and below" if subtree else ""
+    content = content_text("." + name if subtree else name)  # once for the three rules
+    return [
+        f'{action} {proto} any any -> any any (msg:"fraudwall {verb} {buffer} {name}{below}";'
+        f" {buffer}; {_content_match(content, subtree, nocase)}"
+        for proto, buffer, nocase in _NAME_BUFFERS
+    ]
 
 
 def _url_rule(action: str, entry: BlockEntry) -> str:
@@ -209,7 +226,8 @@ def _url_rule(action: str, entry: BlockEntry) -> str:
 def _rule_regex() -> re.Pattern[str]:
     """The strict grammar of every rule this format writes."""
     name = name_regex(allow_underscore=True)
-    content = r'(?:[A-Za-z0-9._-]|\|[0-9A-F]{2}(?: [0-9A-F]{2})*\|)+'
+    # Possessive: a content is always followed by its closing quote, and guards run over millions of rules.
+    content = r'(?:[A-Za-z0-9._-]++|\|[0-9A-F]{2}(?: [0-9A-F]{2})*+\|)++'
     pcre_piece = r"(?:[A-Za-z0-9%]|\\x[0-9A-F]{2}|\[[a-f][A-F]\])"
     head = r"(?P<action>alert|drop|reject|pass) (?P<proto>dns|tls|http) any any -> any any \("
     name_rule = (
@@ -239,7 +257,7 @@ class SuricataExporter(Exporter[SuricataOptions]):
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count rules, exceptions and the sid range used."""
         plan = _plan(prepared, "alert")
-        subtree = sum(entry.scope is Scope.SUBTREE for entry in (*prepared.blocked, *prepared.allowed))
+        subtree = prepared.blocked.subtree_count() + prepared.allowed.subtree_count()
         return [
             "scope: per name one rule each for dns.query, tls.sni and http.host;"
             f" subtree entries (dotprefix, name and below): {subtree}",
@@ -247,20 +265,20 @@ class SuricataExporter(Exporter[SuricataOptions]):
             f" {len(prepared.allowed)}, blocked names an allow covers entirely and left out: {plan.omitted}",
             f"urls: http.host plus a pcre on http.uri.raw (exact path, exact query if given, else any;"
             f" port not checked); URL entries: {len(prepared.urls)}",
-            f"rules: {len(plan.rules)}",
+            f"rules: {plan.count}",
         ]
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """The rules in file order, numbered from ``sid_start``."""
         options = self.options(meta)
-        rules = _plan(prepared, options.action).rules
-        last = options.sid_start + len(rules) - 1
+        plan = _plan(prepared, options.action)
+        last = options.sid_start + plan.count - 1
         if last > options.sid_end:
             raise ExportError(
-                f"suricata: {len(rules)} rules need sids {options.sid_start}..{last}, past sid_end"
+                f"suricata: {plan.count} rules need sids {options.sid_start}..{last}, past sid_end"
                 f" {options.sid_end}; raise sid_end or move sid_start"
             )
-        for sid, rule in enumerate(rules, start=options.sid_start):
+        for sid, rule in enumerate(plan.rules, start=options.sid_start):
             yield f"{rule} sid:{sid}; rev:{options.rev};)"
 
     def verify(self, path: Path, meta: ExportMeta) -> None:

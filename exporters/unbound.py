@@ -49,9 +49,10 @@ Underscores are allowed in both: Unbound takes any DNS name.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -59,7 +60,7 @@ from fraudwall.exceptions import ExportError, VerificationError
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
 from fraudwall.exporters.dnsmasq import PolicyNode, policy_nodes
 from fraudwall.exporters.rpz import NXDOMAIN, PASSTHRU, RpzExporter
-from fraudwall.exporters.validation import PreparedEntries
+from fraudwall.exporters.validation import PreparedEntries, uniform_scope
 from fraudwall.exporters.verify import run_checker
 from fraudwall.models import Scope
 
@@ -99,15 +100,20 @@ class UnboundOptions:
 class _Plan:
     """Zones to write as (name, blocks, null_data) and what the exact mode changed."""
 
-    zones: tuple[tuple[str, bool, bool], ...]
+    zones: Iterable[tuple[str, bool, bool]]
     null_exact: int  # exact blocks answered with null addresses (exact=precise)
     skipped: int  # exact blocks left out (exact=skip)
     widened: int  # exact blocks written as subtree blocks (exact=widen)
     widened_allows: int  # exact allows whose transparent zone also unblocks their subtree
+    # For a uniform list: (blocks, null_data) of every zone, one per blocked name, instead of zones.
+    alike: tuple[bool, bool] | None = None
 
 
 def _plan(prepared: PreparedEntries, exact: str) -> _Plan:
     """One zone per listed name under the ``exact`` mode."""
+    scope = uniform_scope(prepared)
+    if scope is not None:
+        return _uniform_plan(prepared.blocked.names, scope, exact)
     zones: list[tuple[str, bool, bool]] = []
     null_exact = skipped = widened = widened_allows = 0
     for node in policy_nodes(prepared):
@@ -126,6 +132,31 @@ def _plan(prepared: PreparedEntries, exact: str) -> _Plan:
         else:
             skipped += 1
     return _Plan(tuple(zones), null_exact, skipped, widened, widened_allows)
+
+
+def _uniform_plan(names: list[str], scope: Scope, exact: str) -> _Plan:
+    """:func:`_plan` for blocks of one scope and no exceptions: every name gets the same zone.
+
+    A subtree block is a blocking zone. An exact block has no subtree block
+    above it (there is none), so its subdomains must resolve.
+    """
+    if scope is Scope.SUBTREE:
+        return _Plan((), 0, 0, 0, 0, alike=(True, False))
+    if exact == "precise":
+        return _Plan((), len(names), 0, 0, 0, alike=(False, True))
+    if exact == "widen":
+        return _Plan((), 0, 0, len(names), 0, alike=(True, False))
+    return _Plan((), 0, len(names), 0, 0)
+
+
+def _line_makers(zone_type: str) -> dict[tuple[bool, bool], list[Callable[[str], str]]]:
+    """For each kind of zone (blocks, null_data): what makes its lines from its name."""
+    makers = {}
+    for blocks in (True, False):
+        zone = f'local-zone: "{{}}." {zone_type if blocks else "transparent"}'.format
+        makers[blocks, False] = [zone]
+        makers[blocks, True] = [zone, *(f'local-data: "{{}}. {record}"'.format for record in NULL_DATA)]
+    return makers
 
 
 class UnboundExporter(Exporter[UnboundOptions]):
@@ -170,11 +201,15 @@ class UnboundExporter(Exporter[UnboundOptions]):
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """``server:``, then each zone in name order (its local-data right after it)."""
         options = self.options(meta)
+        plan = _plan(prepared, options.exact)
+        makers = _line_makers(options.type)
         yield "server:"
-        for name, blocks, null_data in _plan(prepared, options.exact).zones:
-            yield f'local-zone: "{name}." {options.type if blocks else "transparent"}'
-            if null_data:
-                yield from (f'local-data: "{name}. {record}"' for record in NULL_DATA)
+        if plan.alike is not None:  # from the name column, without a Python step per name
+            columns = (map(make, prepared.blocked.names) for make in makers[plan.alike])
+            yield from itertools.chain.from_iterable(zip(*columns))
+        for name, blocks, null_data in plan.zones:
+            for make in makers[blocks, null_data]:
+                yield make(name)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, then ``unbound-checkconf`` on a minimal config that includes the file."""
@@ -184,6 +219,10 @@ class UnboundExporter(Exporter[UnboundOptions]):
 
 def _rpz_records(prepared: PreparedEntries) -> Iterator[tuple[str, str]]:
     """(owner, target) pairs in name order, with the subtrees spelt out for Unbound (module docstring)."""
+    if uniform_scope(prepared) is Scope.EXACT:
+        # Exact blocks and nothing else: no subtree to spell out, one record per name, from the name column.
+        yield from zip(prepared.blocked.names, itertools.repeat(NXDOMAIN))
+        return
     spelt: set[str] = set()  # unlisted names whose "*." record is already written
     blocks_below: dict[str, bool] = {}
     for node in policy_nodes(prepared):
@@ -215,8 +254,7 @@ class UnboundRpzExporter(RpzExporter):
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the records beyond one per listed name."""
-        records = list(_rpz_records(prepared))
-        wildcards = sum(owner.startswith("*.") for owner, _ in records)
+        wildcards = sum(owner.startswith("*.") for owner, _ in _rpz_records(prepared))
         return [
             f"scope: '*.name' records written for every blocked or inherited subtree: {wildcards}",
             f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",

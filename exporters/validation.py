@@ -26,21 +26,35 @@ Rules:
   be the entry's name, and it is normalised (IDNA host, percent-encoded
   non-ASCII, no fragment); entries for the same URL merge. Exceptions are
   name-level only, so an ALLOW entry with a URL is rejected.
-- Output is sorted by reversed labels (``com.example.www``), so a zone's names
-  sit together and the order never depends on the input order.
+- Output is sorted by reversed labels (``com example www``, compared label by
+  label: :func:`fraudwall.entries.sort_key`), so a zone's names sit together,
+  a parent comes right before its children, and the order never depends on
+  the input order.
+- A compiled list's name-level blocks (an :class:`~fraudwall.entries.EntryTable`)
+  are checked by column: the same rules, a chunk of names per regex.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import overload
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from fraudwall.entries import CompiledEntries, EntryTable, sort_key
 from fraudwall.exceptions import InvalidName
 from fraudwall.models import Action, BlockEntry, Scope
-from fraudwall.names import MAX_NAME_LENGTH, is_public_suffix, normalize_name, parse_url
+from fraudwall.names import (
+    MAX_NAME_LENGTH,
+    is_public_suffix,
+    normalize_name,
+    parse_url,
+    plain_name_lines,
+    public_suffix_indexes,
+)
 
 # Enough to show what went wrong without letting one flood of bad input bloat the report.
 SAMPLES_PER_REASON = 5
@@ -49,24 +63,38 @@ SAMPLE_LENGTH = 200
 MAX_URL_LENGTH = 2048
 # Characters left as they are when percent-encoding a URL's path and query.
 _URL_SAFE = "/?&=%:@!$'()*+,;~-._"
+# Names checked by one regex at a time: large enough to make the per-chunk cost vanish;
+# a failing chunk is halved down to this many names before they are checked one by one.
+_CHUNK = 65536
+_SMALLEST_RANGE = 16
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedEntries:
     """Entries ready to render, and what was rejected on the way.
 
-    ``blocked`` and ``allowed`` each hold at most one entry per name, sorted
-    with :func:`name_sort_key`; ``urls`` holds the URL-level block entries, one
-    per URL, sorted by host the same way and then by URL. ``samples`` are ``(input, reason)`` pairs.
-    ``merged`` counts input entries folded into another one with the same name.
+    ``blocked`` and ``allowed`` are :class:`~fraudwall.entries.EntryTable`
+    columns (any sequence of entries given here is turned into one): at most one
+    entry per name, in export order (:func:`name_sort_key`). Formats that only
+    need the names read ``blocked.names``; others iterate entries. ``urls``
+    holds the URL-level block entries, one per URL, sorted by host the same way
+    and then by URL. ``samples`` are ``(input, reason)`` pairs. ``merged``
+    counts input entries folded into another one with the same name.
     """
 
-    blocked: tuple[BlockEntry, ...]
-    allowed: tuple[BlockEntry, ...]
+    blocked: EntryTable
+    allowed: EntryTable
     urls: tuple[BlockEntry, ...]
     rejections: Counter[str]
     samples: tuple[tuple[str, str], ...]
     merged: int
+
+    def __post_init__(self) -> None:
+        for name, action in (("blocked", Action.BLOCK), ("allowed", Action.ALLOW)):
+            column = getattr(self, name)
+            if not isinstance(column, EntryTable):
+                object.__setattr__(self, name, EntryTable.from_entries(column, action))
+        object.__setattr__(self, "urls", tuple(self.urls))
 
     @property
     def rejected(self) -> int:
@@ -76,12 +104,12 @@ class PreparedEntries:
     @property
     def allowed_names(self) -> frozenset[str]:
         """The names of the allow entries."""
-        return frozenset(entry.name for entry in self.allowed)
+        return frozenset(self.allowed.names)
 
 
-def name_sort_key(name: str) -> tuple[str, ...]:
-    """Sort key grouping a zone's names: labels from the root down."""
-    return tuple(reversed(name.split(".")))
+def name_sort_key(name: str) -> str:
+    """Sort key grouping a zone's names: labels from the root down (see :func:`fraudwall.entries.sort_key`)."""
+    return sort_key(name)
 
 
 def prepare(
@@ -92,44 +120,189 @@ def prepare(
 ) -> PreparedEntries:
     """Validate, de-duplicate and sort ``entries`` (see the module docstring for the rules).
 
-    Written for lists of millions: one pass, the first entry per key kept as
-    is, and only keys that really repeat collect a group to merge.
+    Written for lists of millions. A compiled list
+    (:class:`~fraudwall.entries.CompiledEntries`) brings its name-level blocks
+    as a table already in order and unique: the table is checked by column
+    (:func:`_checked_table`) and keeps its order. Every other entry takes one
+    pass, the first entry per key kept as is, and only keys that really repeat
+    collect a group to merge.
     """
-    first: dict[tuple[Action, str, str], BlockEntry] = {}
-    repeats: dict[tuple[Action, str, str], list[BlockEntry]] = {}
-    rejections: Counter[str] = Counter()
-    samples: list[tuple[str, str]] = []
-    for entry in entries:
-        try:
-            clean = _validated(entry, allow_underscore=allow_underscore, max_length=max_length)
-        except InvalidName as exc:
-            rejections[exc.reason] += 1
-            if rejections[exc.reason] <= SAMPLES_PER_REASON:
-                raw = entry.name if isinstance(entry.name, str) else repr(entry.name)
-                samples.append((raw[:SAMPLE_LENGTH], exc.reason))
-            continue
-        key = (clean.action, clean.name, clean.url)
-        if key in first:
-            repeats.setdefault(key, [first[key]]).append(clean)
-        else:
-            first[key] = clean
-    for key, group in repeats.items():
-        first[key] = _merge(group)
-    ordered = sorted(first.values(), key=_sort_key)
-    del first  # the dictionary of millions is not needed past this point
+    if isinstance(entries, SharedEntries):
+        return entries.prepared(allow_underscore=allow_underscore, max_length=max_length)
+    collector = _Collector(allow_underscore=allow_underscore, max_length=max_length)
+    table = None
+    if isinstance(entries, CompiledEntries):
+        table = _checked_table(entries.blocks, collector)
+        rest: Iterable[BlockEntry] = entries.others
+        if table is None:  # a name the full check changed: its place in the order changes too
+            rest = itertools.chain(entries.others, entries.blocks)
+    else:
+        rest = entries
+    for entry in rest:
+        collector.add(entry)
+    if table is not None and collector.has_name_blocks():  # blocks on both sides: merge them entry by entry
+        for entry in table:
+            collector.add(entry)
+        table = None
+    ordered = collector.ordered()
+    blocked = [entry for entry in ordered if entry.action is Action.BLOCK and not entry.url]
     return PreparedEntries(
-        blocked=tuple(entry for entry in ordered if entry.action is Action.BLOCK and not entry.url),
-        allowed=tuple(entry for entry in ordered if entry.action is Action.ALLOW),
+        blocked=table if table is not None else EntryTable.from_entries(blocked, Action.BLOCK),
+        allowed=EntryTable.from_entries((entry for entry in ordered if entry.action is Action.ALLOW), Action.ALLOW),
         urls=tuple(entry for entry in ordered if entry.url),
-        rejections=rejections,
-        samples=tuple(samples),
-        merged=sum(len(group) - 1 for group in repeats.values()),
+        rejections=collector.rejections,
+        samples=tuple(collector.samples),
+        merged=collector.merged,
     )
+
+
+def uniform_scope(prepared: PreparedEntries) -> Scope | None:
+    """The scope of every entry, when all blocks share one and nothing is allowed (a plain or ABP list).
+
+    Then every name gets the same policy whatever names are above it, and
+    formats render the lines straight from the name column instead of working
+    out each name's policy; ``None`` otherwise.
+    """
+    if prepared.allowed:
+        return None
+    subtrees = prepared.blocked.subtree_count()
+    if subtrees == 0:
+        return Scope.EXACT
+    return Scope.SUBTREE if subtrees == len(prepared.blocked) else None
+
+
+class SharedEntries(Sequence[BlockEntry]):
+    """Entries exported in several formats at once (an export folder): prepared once per name policy.
+
+    :func:`prepare` given this wrapper returns the result for the format's
+    policy (underscores, length limit), computing it on first use; formats
+    share it read-only, so most of a folder's formats pay for one preparation.
+    """
+
+    def __init__(self, entries: Sequence[BlockEntry]) -> None:
+        self.entries = entries
+        self._prepared: dict[tuple[bool, int], PreparedEntries] = {}
+
+    def prepared(self, *, allow_underscore: bool, max_length: int) -> PreparedEntries:
+        """:func:`prepare` of the entries under this policy."""
+        policy = (allow_underscore, max_length)
+        if policy not in self._prepared:
+            self._prepared[policy] = prepare(self.entries, allow_underscore=allow_underscore, max_length=max_length)
+        return self._prepared[policy]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @overload
+    def __getitem__(self, index: int) -> BlockEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[BlockEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> BlockEntry | Sequence[BlockEntry]:
+        return self.entries[index]
+
+    def __iter__(self) -> Iterator[BlockEntry]:
+        return iter(self.entries)
+
+
+class _Collector:
+    """Validated entries by key (action, name, URL), the repeats to merge, and the rejections."""
+
+    def __init__(self, *, allow_underscore: bool, max_length: int) -> None:
+        self.allow_underscore = allow_underscore
+        self.max_length = max_length
+        self.first: dict[tuple[Action, str, str], BlockEntry] = {}
+        self.repeats: dict[tuple[Action, str, str], list[BlockEntry]] = {}
+        self.rejections: Counter[str] = Counter()
+        self.samples: list[tuple[str, str]] = []
+        self.merged = 0
+
+    def reject(self, raw: object, reason: str) -> None:
+        """Count a rejected input under ``reason``, keeping the first few as samples."""
+        self.rejections[reason] += 1
+        if self.rejections[reason] <= SAMPLES_PER_REASON:
+            text = raw if isinstance(raw, str) else repr(raw)
+            self.samples.append((text[:SAMPLE_LENGTH], reason))
+
+    def add(self, entry: BlockEntry) -> None:
+        """Validate ``entry`` and keep it, or count its rejection."""
+        try:
+            clean = _validated(entry, allow_underscore=self.allow_underscore, max_length=self.max_length)
+        except InvalidName as exc:
+            self.reject(entry.name, exc.reason)
+            return
+        key = (clean.action, clean.name, clean.url)
+        if key in self.first:
+            self.repeats.setdefault(key, [self.first[key]]).append(clean)
+        else:
+            self.first[key] = clean
+
+    def has_name_blocks(self) -> bool:
+        """Whether a name-level block entry was kept."""
+        return any(action is Action.BLOCK and not url for action, _, url in self.first)
+
+    def ordered(self) -> list[BlockEntry]:
+        """Every kept entry, repeats merged, in export order (then by URL); call once: the collector is emptied."""
+        for key, group in self.repeats.items():
+            self.first[key] = _merge(group)
+        self.merged = sum(len(group) - 1 for group in self.repeats.values())
+        self.repeats.clear()
+        ordered = sorted(self.first.values(), key=_sort_key)
+        self.first.clear()  # the dictionary of millions is not needed past this point
+        return ordered
+
+
+def _checked_table(table: EntryTable, collector: _Collector) -> EntryTable | None:
+    """``table`` without the rows that fail validation, counted in ``collector``.
+
+    The same rules as for single entries, checked a chunk of names at a time
+    (:func:`~fraudwall.names.plain_name_lines`, one regex per chunk); the names
+    of a chunk that does not pass whole are found (:func:`_unplain_rows`) and
+    checked one by one, and public suffixes are found by binary search. ``None``, with nothing counted, when the full check
+    changes a name (say, case): it then belongs elsewhere in the order, and the
+    caller takes the rows one by one.
+    """
+    names = table.names
+    rejected: dict[int, str] = {}
+    for start in range(0, len(names), _CHUNK):
+        for index in _unplain_rows(names, start, min(start + _CHUNK, len(names)), collector):
+            try:
+                clean = _validated(table[index], allow_underscore=collector.allow_underscore,
+                                   max_length=collector.max_length)
+            except InvalidName as exc:
+                rejected[index] = exc.reason
+                continue
+            if clean.name != names[index]:
+                return None
+    for index in sorted(public_suffix_indexes(names) - rejected.keys()):
+        rejected[index] = "public-suffix"
+    for index, reason in rejected.items():
+        collector.reject(names[index], reason)
+    return table.without(rejected)
+
+
+def _unplain_rows(names: list[str], start: int, end: int, collector: _Collector) -> Iterator[int]:
+    """The rows in ``[start, end)`` that the bulk check cannot pass, for the full check.
+
+    A range that fails is halved until the few names that need the full path
+    (an IDN, an underscore, a bad name) are found: one of them must not send
+    tens of thousands of good names down the slow path.
+    """
+    part = names[start:end]
+    if max(map(len, part)) <= collector.max_length and plain_name_lines(part, allow_underscore=collector.allow_underscore):
+        return
+    if end - start <= _SMALLEST_RANGE:
+        yield from range(start, end)
+        return
+    middle = (start + end) // 2
+    yield from _unplain_rows(names, start, middle, collector)
+    yield from _unplain_rows(names, middle, end, collector)
 
 
 def _sort_key(entry: BlockEntry) -> tuple[str, str]:
     """Labels from the root down, as one string (cheaper to compare than a tuple), then the URL."""
-    return ".".join(entry.name.split(".")[::-1]), entry.url
+    return sort_key(entry.name), entry.url
 
 
 def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) -> BlockEntry:

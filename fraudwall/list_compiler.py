@@ -4,16 +4,23 @@ Orchestration, like the CLI and the pipelines: it wires the feed readers
 (:mod:`fraudwall.crawler.feeds`) to the publishing guards
 (:mod:`fraudwall.blocklists.guards`), so that ``fraudwall export --input``
 works without a database.
+
+Built for national lists of millions of names: the name-level blocks go into
+one :class:`~fraudwall.entries.EntryTable` (a name list sorted once, not an
+object per name) and the guards look up the few names they concern by binary
+search; exceptions and URL-level entries, usually few, stay entries of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.selection import Selection
-from fraudwall.crawler.feeds import ListRead, iter_lists
-from fraudwall.models import Action, BlockEntry
+from fraudwall.crawler.feeds import ListedName, ListRead, PlainNames, iter_list_items
+from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
+from fraudwall.models import Action, BlockEntry, Scope
 
 
 def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
@@ -21,31 +28,104 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
 
     A feed URL yields a URL-level entry (for URL-matching formats) and a block of
     its host, unless the guards refuse the host: fraud on a shared platform or
-    an allowlisted site is then published by URL only.
+    an allowlisted site is then published by URL only. The first item for a
+    name (or URL) and action wins; later ones are dropped.
     """
     listed = ListRead()
-    selection = Selection()
+    blocks = _NameBlocks()
+    others: list[BlockEntry] = []  # exceptions and URL-level entries
     seen: set[tuple[str, str, Action]] = set()
-    refused: dict[str, str | None] = {}
-    for item in iter_lists(paths, listed):
-        key = (item.name, item.url, item.action)
-        if key in seen:
+    for item in iter_list_items(paths, listed):
+        if isinstance(item, PlainNames):
+            blocks.add_plain(item.names, item.source)
             continue
-        seen.add(key)
-        details = {"categories": item.categories, "first_seen": item.first_seen, "sources": (item.source,)}
+        details = Details(categories=item.categories, first_seen=item.first_seen, sources=(item.source,))
         if item.url:
-            selection.entries.append(BlockEntry(name=item.name, url=item.url, **details))
-            if (item.name, "", item.action) in seen:
+            key = (item.name, item.url, item.action)
+            if key in seen:
                 continue
-            seen.add((item.name, "", item.action))
+            seen.add(key)
+            others.append(BlockEntry(item.name, Scope.EXACT, Action.BLOCK, *details._replace(url=item.url)))
         if item.action is Action.ALLOW:
-            selection.entries.append(BlockEntry(name=item.name, scope=item.scope, action=Action.ALLOW, **details))
-            continue
-        if item.name not in refused:
-            refused[item.name] = guard.refusal(item.name)
-            if refused[item.name]:
-                selection.refused.add(item.name, refused[item.name] or "")
-        if not refused[item.name]:
-            selection.entries.append(BlockEntry(name=item.name, scope=item.scope, **details))
+            key = (item.name, "", item.action)
+            if key not in seen:
+                seen.add(key)
+                others.append(BlockEntry(item.name, item.scope, Action.ALLOW, *details))
+        else:
+            blocks.add(item, details)
+    table = blocks.table()
+    refused = dict(guard.refusals(table.names))
+    # Selection.entries is declared a list; every consumer only needs a sequence of entries.
+    selection = Selection(entries=CompiledEntries(table.without(refused), others))
+    for index, reason in refused.items():
+        selection.refused.add(table.names[index], reason)
     selection.refused.merge(listed.rejected)
     return selection
+
+
+@dataclass
+class _NameBlocks:
+    """The name-level blocks read so far, in reading order, before ordering and de-duplication.
+
+    Runs of plain names (exact, only a source) are kept as name lists, one
+    per run of the same source; any other block (a subtree, feed metadata, a
+    URL's host) is a ``variant``, with ``position``: how many plain names were
+    read before it, which decides which comes first when both name one host.
+    """
+
+    runs: list[tuple[Details, list[str]]] = field(default_factory=list)
+    variants: dict[str, tuple[int, int, Details]] = field(default_factory=dict)  # name -> (position, scope, details)
+    plain_count: int = 0
+
+    def add_plain(self, names: list[str], source: str) -> None:
+        """A run of plain names from ``source``."""
+        if self.runs and self.runs[-1][0].sources == (source,):
+            self.runs[-1][1].extend(names)
+        else:
+            self.runs.append((Details(sources=(source,)), list(names)))
+        self.plain_count += len(names)
+
+    def add(self, item: ListedName, details: Details) -> None:
+        """One block item; a plain one joins the runs."""
+        if item.scope is Scope.EXACT and details == Details(sources=(item.source,)):
+            self.add_plain([item.name], item.source)
+        elif item.name not in self.variants:
+            scope = SUBTREE if item.scope is Scope.SUBTREE else EXACT
+            self.variants[item.name] = (self.plain_count, scope, details)
+
+    def table(self) -> EntryTable:
+        """Every block once, the first read for each name, in export order."""
+        if len(self.runs) == 1 and not self.variants:
+            details, names = self.runs.pop()
+            return ordered_table(names, bytearray(len(names)), [details] * len(names), Action.BLOCK)
+        names: list[str] = []
+        details_column: list[Details] = []
+        for details, run in self.runs:
+            names.extend(run)
+            details_column.extend([details] * len(run))
+        self.runs.clear()
+        scopes = bytearray(len(names))
+        first_plain = self._first_plain(names)
+        # A name both plain and a variant: whichever was read first wins.
+        dropped = {name for name, (position, _, _) in self.variants.items()
+                   if name in first_plain and first_plain[name] >= position}
+        if dropped:
+            keep = [index for index, name in enumerate(names) if name not in dropped]
+            names = [names[i] for i in keep]
+            details_column = [details_column[i] for i in keep]
+            scopes = bytearray(len(names))
+        for name, (position, scope, details) in self.variants.items():
+            if name in dropped or name not in first_plain:
+                names.append(name)
+                scopes.append(scope)
+                details_column.append(details)
+        return ordered_table(names, scopes, details_column, Action.BLOCK)
+
+    def _first_plain(self, names: list[str]) -> dict[str, int]:
+        """Where each variant's name first appears among the plain ``names``, if it does."""
+        first: dict[str, int] = {}
+        if self.variants:
+            for index, name in enumerate(names):
+                if name in self.variants and name not in first:
+                    first[name] = index
+        return first

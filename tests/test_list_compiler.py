@@ -1,0 +1,83 @@
+"""The list compiler: the same entries and refusals as compiling item by item, at the speed of a name list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fraudwall.blocklists.guards import PublishGuard
+from fraudwall.crawler.feeds import ListRead, iter_lists
+from fraudwall.entries import CompiledEntries, sort_key
+from fraudwall.list_compiler import compile_lists
+from fraudwall.models import Action, BlockEntry
+from fraudwall.rejections import Rejections
+
+
+def _one_by_one(paths: list[str], guard: PublishGuard) -> tuple[list[BlockEntry], Rejections]:
+    """The compiler's rules applied item by item: the reference the column-wise compiler must match."""
+    listed = ListRead()
+    entries: list[BlockEntry] = []
+    refused = Rejections()
+    seen: set[tuple[str, str, Action]] = set()
+    verdicts: dict[str, str | None] = {}
+    for item in iter_lists(paths, listed):
+        key = (item.name, item.url, item.action)
+        if key in seen:
+            continue
+        seen.add(key)
+        details = {"categories": item.categories, "first_seen": item.first_seen, "sources": (item.source,)}
+        if item.url:
+            entries.append(BlockEntry(name=item.name, url=item.url, **details))
+            if (item.name, "", item.action) in seen:
+                continue
+            seen.add((item.name, "", item.action))
+        if item.action is Action.ALLOW:
+            entries.append(BlockEntry(name=item.name, scope=item.scope, action=Action.ALLOW, **details))
+            continue
+        if item.name not in verdicts:
+            verdicts[item.name] = guard.refusal(item.name)
+            if verdicts[item.name]:
+                refused.add(item.name, verdicts[item.name] or "")
+        if not verdicts[item.name]:
+            entries.append(BlockEntry(name=item.name, scope=item.scope, **details))
+    refused.merge(listed.rejected)
+    return entries, refused
+
+
+def _write(path: Path, lines: list[str]) -> str:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_same_entries_as_item_by_item(tmp_path: Path) -> None:
+    """Plain runs, subtrees, exceptions, URLs, hosts lines, repeats across files, refusals: all as before."""
+    first = _write(tmp_path / "first.txt", [
+        "kefu-refund.top", "KEFU-REFUND.top", "||loan-unfreeze.xyz^", "loan-unfreeze.xyz", "shared.example.net",
+        "0.0.0.0 hosts-line.top", "https://icbc-verify.github.io/login.html", "https://phish-host.top/a",
+        "@@||help.loan-unfreeze.xyz^", "工商银行-kefu.top", "github.io", "com.cn", "www.icbc.com.cn",
+        "# a comment", "", "a.b.c.deep-name.top", ".subtree-by-dot.top", "bad..name.top", "localhost",
+    ])
+    second = _write(tmp_path / "second.txt", [
+        "shared.example.net", "||shared.example.net^", "phish-host.top", "||kefu-refund.top^", "only-second.top",
+        "loan-unfreeze.xyz", "new-name.top", "help.loan-unfreeze.xyz",
+    ])
+    # A file with the same name in another folder: the same source, read later.
+    (tmp_path / "again").mkdir()
+    third = _write(tmp_path / "again" / "first.txt", ["||new-name.top^", "third-only.top", "kefu-refund.top"])
+    paths = [first, second, third]
+    guard = PublishGuard.from_files(())
+    selection = compile_lists(paths, guard)
+    expected, refused = _one_by_one(paths, guard)
+    assert isinstance(selection.entries, CompiledEntries)
+    assert sorted(selection.entries, key=repr) == sorted(expected, key=repr)
+    assert selection.refused.counts == refused.counts
+    names = selection.entries.blocks.names
+    assert names == sorted(set(names), key=sort_key)
+
+
+def test_a_plain_list_is_one_uniform_table(tmp_path: Path) -> None:
+    path = _write(tmp_path / "list.txt", [f"name-{n}.shuadan.top" for n in range(5000)] + ["name-7.shuadan.top"])
+    selection = compile_lists([path], PublishGuard.from_files(()))
+    table = selection.entries.blocks  # type: ignore[attr-defined]
+    assert len(table) == 5000 and not selection.entries.others  # type: ignore[attr-defined]
+    assert len({id(details) for details in table.details}) == 1
+    assert table[0] == BlockEntry(table.names[0], sources=("list:list.txt",))
