@@ -15,14 +15,13 @@ atomically into ``DIR`` (verified first when asked), then writes:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
+from fraudwall.exporters.publish import write_atomic
 from fraudwall.exporters.run import ExportResult, export
 from fraudwall.entries import SCOPES
 from fraudwall.exporters.validation import SharedEntries, prepare
@@ -109,16 +108,16 @@ def export_bundle(
     added = sorted(set(keys) - old_keys)
     removed = sorted(old_keys - set(keys))
     delta_name = f"delta-{generation}.json"
-    _write_atomic(directory / delta_name, _json({
+    write_atomic(directory / delta_name, _json({
         "generation": generation, "previous_generation": generation - 1, "generated_at": when.isoformat(),
         "added": added, "removed": removed,
     }))
-    _write_atomic(directory / SNAPSHOT, "".join(f"{key}\n" for key in keys))
+    write_atomic(directory / SNAPSHOT, "".join(f"{key}\n" for key in keys))
     for stale in directory.glob("delta-*.json"):
         number = stale.stem.removeprefix("delta-")
         if number.isdigit() and int(number) <= generation - DELTAS_KEPT:
             stale.unlink()
-    _write_atomic(directory / MANIFEST, _json({
+    write_atomic(directory / MANIFEST, _json({
         "generation": generation,
         "generated_at": when.isoformat(),
         "title": title,
@@ -161,19 +160,3 @@ def _read_snapshot(path: Path) -> set[str]:
 
 def _json(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write beside, fsync, rename: readers see the old file or the new one."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)

@@ -159,6 +159,20 @@ def publish_directory(
     return PublishResult(path, report_path, previous, digest, size)
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, without a report or ``.prev``: for small state files."""
+    temporary: list[Path] = []
+    try:
+        new = _write_temp(path, text.encode("utf-8"), _mode_of(path), temporary)
+        os.replace(new, path)
+        _fsync_directory(path.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc}") from exc
+    finally:
+        for leftover in temporary:
+            leftover.unlink(missing_ok=True)
+
+
 def _mode_of(path: Path) -> int | None:
     """The permission bits of the file being replaced, if there is one."""
     try:

@@ -97,6 +97,17 @@ def _query(port: int, name: str, rdtype: str = "A", timeout: float = 2) -> dns.m
     return dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1", port=port, timeout=timeout)
 
 
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the servers a fixture started: politely, then by force."""
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 def _addresses(response: dns.message.Message) -> list[str]:
     """The addresses in the answer section."""
     return [rdata.to_text() for rrset in response.answer for rdata in rrset]
@@ -134,13 +145,7 @@ def dnsmasq(tmp_path: Path) -> Iterator[Callable[..., int]]:
         pytest.fail(f"dnsmasq did not answer within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
     yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    _stop(processes)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from fraudwall.exporters.rpz import verify_rpz
 from fraudwall.exporters.unbound import BLOCKING_TYPES, verify_unbound
 from fraudwall.models import Action, BlockEntry, Scope
 from tests.exporters.test_export_contract import CONSUMERS
-from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _free_port, _query
+from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _free_port, _query, _stop
 
 STARTUP_TIMEOUT = 20.0
 
@@ -94,13 +94,7 @@ def unbound(tmp_path: Path) -> Iterator[Callable[[str], int]]:
         pytest.fail(f"unbound did not answer within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
     yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    _stop(processes)
 
 
 @pytest.fixture
