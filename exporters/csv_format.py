@@ -35,18 +35,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-from fraudwall.exceptions import ExportError
-from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions
+from fraudwall.exceptions import ExportError, VerificationError
+from fraudwall.exporters.base import DocumentChecker, DocumentExporter, ExportMeta, NoOptions
+from fraudwall.exporters.templates import CheckedLines, safe_name_pattern
 from fraudwall.exporters.json_format import (
     FIELDS,
     LIST_FIELDS,
     TIME_FIELDS,
+    RecordSequence,
     check_record,
-    check_unique,
-    ordered_entries,
     record,
+    record_lines,
 )
 from fraudwall.exporters.validation import PreparedEntries
 
@@ -146,6 +148,17 @@ def parse_row(row: Sequence[str]) -> dict[str, Any]:
     return parsed
 
 
+def parse_line(text: str) -> list[str]:
+    """The one CSV record in ``text`` (which may span lines inside quotes)."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise ExportError(f"not CSV: {exc}: {text[:120]!r}") from exc
+    if len(rows) != 1:
+        raise ExportError(f"expected one CSV record, got {len(rows)}: {text[:120]!r}")
+    return rows[0]
+
+
 def read_records(text: str) -> list[dict[str, Any]]:
     """The records of a CSV export (the JSON export's entries), after checking the header row."""
     try:
@@ -155,6 +168,46 @@ def read_records(text: str) -> list[dict[str, Any]]:
     if not rows or rows[0] != list(FIELDS):
         raise ExportError(f"the header row must be {','.join(FIELDS)}")
     return [parse_row(row) for row in rows[1:]]
+
+
+def check_row(row: Sequence[str], *, allow_underscore: bool) -> dict[str, Any]:
+    """A data row parsed (:func:`parse_row`) and checked as a record."""
+    item = parse_row(row)
+    check_record(item, allow_underscore=allow_underscore)
+    return item
+
+
+class CsvChecker(DocumentChecker):
+    """The CSV export record by record: the header row, then valid records in export order."""
+
+    def __init__(self, *, allow_underscore: bool) -> None:
+        self.allow_underscore = allow_underscore
+        self.header = False
+        self.order = RecordSequence()
+
+    def line(self, line: str) -> None:
+        """One rendered record (a row, possibly spanning lines inside quotes)."""
+        self.row(parse_line(line))
+
+    def row(self, row: Sequence[str]) -> None:
+        """One parsed row."""
+        if not self.header:
+            if list(row) != list(FIELDS):
+                raise ExportError(f"the header row must be {','.join(FIELDS)}")
+            self.header = True
+            return
+        self.order.add(check_row(row, allow_underscore=self.allow_underscore))
+
+    def checked(self, lines: CheckedLines) -> None:
+        """Rows from a checked template."""
+        if not self.header:
+            raise ExportError("rows before the header row")
+        self.order.skip()
+
+    def end(self) -> None:
+        """A CSV export has at least its header row."""
+        if not self.header:
+            raise ExportError("the file has no header row")
 
 
 class CsvExporter(DocumentExporter[NoOptions]):
@@ -176,18 +229,34 @@ class CsvExporter(DocumentExporter[NoOptions]):
             "metadata: CSV has no comments; title, time and counts are in this report",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
         """The header row, then one row per entry."""
         writer = RowWriter()
         yield writer.line(FIELDS)
-        for entry in ordered_entries(prepared):
-            yield writer.line(cells(record(entry)))
+        yield from record_lines(
+            prepared, lambda entry: writer.line(cells(record(entry))),
+            lambda line: check_row(parse_line(line), allow_underscore=self.allow_underscore),
+            safe_name_pattern(allow_underscore=self.allow_underscore),
+        )
 
-    def check(self, text: str, meta: ExportMeta) -> None:
-        """Parse the file as CSV: the header, no formula cells, and every row a valid, unique record."""
-        if not text.endswith("\n"):
-            raise ExportError("the file must end with a line end")
-        records = read_records(text)
-        for item in records:
-            check_record(item, allow_underscore=self.allow_underscore)
-        check_unique(records)
+    def checker(self, meta: ExportMeta) -> CsvChecker:
+        """Header row and records, one by one."""
+        return CsvChecker(allow_underscore=self.allow_underscore)
+
+    def verify(self, path: Path, meta: ExportMeta) -> None:
+        """Re-read the file as CSV, record by record (a record may span lines inside quotes)."""
+        checker = self.checker(meta)
+        try:
+            with path.open("rb") as raw:
+                if raw.seek(0, 2) == 0 or (raw.seek(-1, 2), raw.read(1))[1] != b"\n":
+                    raise ExportError("the file must end with a line end")
+            with path.open(encoding="utf-8", newline="") as handle:
+                for row in csv.reader(handle, strict=True):
+                    checker.row(row)
+            checker.end()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VerificationError(f"{path}: cannot read as UTF-8: {exc}") from exc
+        except csv.Error as exc:
+            raise VerificationError(f"{path}: not CSV: {exc}") from exc
+        except ExportError as exc:
+            raise VerificationError(f"{path}: {exc}") from exc

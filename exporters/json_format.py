@@ -37,20 +37,25 @@ per line layout nor hide text from a reader; everything else is written as it is
 
 from __future__ import annotations
 
+import abc
+import hashlib
 import json
 import math
 import re
 import uuid
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fraudwall.exceptions import ExportError, InvalidName
-from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions, comment_text
-from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries, name_sort_key
+from fraudwall.entries import sort_key
+from fraudwall.exporters.base import DocumentChecker, DocumentExporter, ExportMeta, NoOptions, comment_text
+from fraudwall.exporters.record_order import export_order, uniform_runs
+from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
+from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries
 from fraudwall.models import Action, BlockEntry, Scope
 from fraudwall.names import normalize_name
 
@@ -62,6 +67,7 @@ FIELDS = (
 LIST_FIELDS = frozenset({"categories", "sources", "addresses", "evidence"})
 TIME_FIELDS = ("first_seen", "last_seen", "expires")
 TOP_FIELDS = ("title", "generated_at", "count", "entries")
+CLOSING = "]}"  # the last line: the entries array and the document end
 SCOPES = frozenset(str(scope) for scope in Scope)
 ACTIONS = frozenset(str(action) for action in Action)
 
@@ -69,6 +75,9 @@ ACTIONS = frozenset(str(action) for action in Action)
 #: indicator gets the same id in every export. Never change it: every id would change.
 ID_NAMESPACE = uuid.UUID("71319330-dc54-4213-8b7f-af9469793d10")
 
+_NAMESPACE_SHA1 = hashlib.sha1(ID_NAMESPACE.bytes, usedforsecurity=False)
+# The first hex digit of a uuid's fourth group carries the RFC 4122 variant: bits 10xx.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 # Candidates for escaping: everything but printable ASCII (json.dumps has escaped the C0 controls;
 # _escape_unprintable keeps the printable ones, CJK included, as they are).
@@ -101,7 +110,26 @@ def _escape_unprintable(match: re.Match[str]) -> str:
 
 def stable_uuid(kind: str, value: str) -> str:
     """The uuid5 of ``kind:value`` in :data:`ID_NAMESPACE`, e.g. ``stable_uuid("domain", name)``."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{value}"))
+    return stable_uuids(f"{kind}:")(value)
+
+
+def stable_uuids(prefix: str) -> Callable[[str], str]:
+    """A function giving the uuid5 of ``prefix + value`` in :data:`ID_NAMESPACE`, for many values.
+
+    What ``str(uuid.uuid5(ID_NAMESPACE, prefix + value))`` gives (RFC 4122:
+    SHA-1 of namespace and name, version and variant bits set), at a third of
+    its cost, the prefix hashed once: millions of indicators each need one.
+    """
+    start = _NAMESPACE_SHA1.copy()
+    start.update(prefix.encode())
+
+    def uuid_of(value: str) -> str:
+        digest = start.copy()
+        digest.update(value.encode())
+        x = digest.hexdigest()
+        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+    return uuid_of
 
 
 def evidence_refs(entry: BlockEntry) -> list[str]:
@@ -146,26 +174,25 @@ def record(entry: BlockEntry) -> dict[str, Any]:
     }
 
 
-def ordered_entries(prepared: PreparedEntries) -> list[BlockEntry]:
-    """Every prepared entry (blocks, allows, URLs) in one deterministic order."""
-    entries = (*prepared.blocked, *prepared.allowed, *prepared.urls)
-    return sorted(entries, key=lambda entry: (name_sort_key(entry.name), entry.url, str(entry.action)))
-
-
-def reject_entries(prepared: PreparedEntries, rejected: Collection[BlockEntry], reason: str) -> PreparedEntries:
-    """``prepared`` without the block and URL entries in ``rejected``, counted and sampled under ``reason``.
+def reject_entries(
+    prepared: PreparedEntries, rows: Collection[int], urls: Collection[BlockEntry], reason: str,
+) -> PreparedEntries:
+    """``prepared`` without the blocked ``rows`` (indexes into ``prepared.blocked``) and the URL entries
+    ``urls``, counted and sampled under ``reason``.
 
     For a format's own limits beyond the shared validation, so the report
-    accounts for every entry the format could not publish.
+    accounts for every entry the format could not publish. The table keeps
+    its columns: dropping a few rows of millions copies them once.
     """
-    if not rejected:
+    if not rows and not urls:
         return prepared
-    samples = sorted(entry.url or entry.name for entry in rejected)
+    names = prepared.blocked.names
+    samples = sorted([names[row] for row in rows] + [entry.url for entry in urls])
     return replace(
         prepared,
-        blocked=tuple(entry for entry in prepared.blocked if entry not in rejected),
-        urls=tuple(entry for entry in prepared.urls if entry not in rejected),
-        rejections=prepared.rejections + Counter({reason: len(rejected)}),
+        blocked=prepared.blocked.without(rows),
+        urls=tuple(entry for entry in prepared.urls if entry not in urls),
+        rejections=prepared.rejections + Counter({reason: len(rows) + len(urls)}),
         samples=prepared.samples + tuple((value, reason) for value in samples[:SAMPLES_PER_REASON]),
     )
 
@@ -199,14 +226,149 @@ def check_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
             raise ExportError(f"{key} of {value!r} is not a list of non-empty strings")
 
 
-def check_unique(items: Sequence[Mapping[str, Any]]) -> None:
-    """Raise :class:`ExportError` if two records share type, value and action."""
-    seen: set[tuple[str, str, str]] = set()
-    for item in items:
-        key = (item["type"], item["value"], item["action"])
-        if key in seen:
-            raise ExportError(f"duplicate {item['action']} record for {item['value']!r}")
-        seen.add(key)
+def parse_record_line(line: str, *, allow_underscore: bool) -> dict[str, Any]:
+    """The record on one line of a JSON export (a trailing ``,`` allowed), checked by :func:`check_record`."""
+    try:
+        item = json.loads(line.removesuffix(","))
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"entry line is not JSON: {exc}: {line[:120]!r}") from exc
+    if not isinstance(item, dict):
+        raise ExportError(f"entry {line[:120]!r} is not an object")
+    check_record(item, allow_underscore=allow_underscore)
+    return item
+
+
+class RecordSequence:
+    """Records must come in export order, each (type, value, action) once: strictly increasing keys.
+
+    Checked one record at a time in constant memory; a batch from a checked
+    template (:meth:`skip`) is in order by construction and resets the comparison.
+    """
+
+    def __init__(self) -> None:
+        self._previous: tuple[str, str, str] | None = None
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        """The next record; :class:`ExportError` if it is out of order or repeats one."""
+        key = (sort_key(item["name"]), item["value"] if item["type"] == "url" else "", item["action"])
+        if self._previous is not None and key <= self._previous:
+            raise ExportError(f"{item['action']} record for {item['value']!r} out of order or repeated")
+        self._previous = key
+
+    def skip(self) -> None:
+        """Records the checker did not see came in between."""
+        self._previous = None
+
+
+class JsonLinesChecker(DocumentChecker):
+    """A JSON document written as an opening line, one array element per line, and a closing line.
+
+    The layout all the JSON formats share (JSON, the STIX bundle, the MISP
+    event): elements separated by a comma at the end of their line, none after
+    the last. Subclasses check the opening line and each element.
+    """
+
+    closing: str = CLOSING
+
+    def __init__(self) -> None:
+        self.opened = False
+        self.closed = False
+        self.elements = 0
+        self.comma = False
+
+    @abc.abstractmethod
+    def opening(self, line: str) -> None:
+        """Check the first line."""
+
+    @abc.abstractmethod
+    def element(self, text: str) -> None:
+        """Check one element (its line without the separating comma)."""
+
+    def line(self, line: str) -> None:
+        """Check the next line."""
+        if self.closed:
+            raise ExportError("text after the end of the document")
+        if not self.opened:
+            self.opening(line)
+            self.opened = True
+        elif line == self.closing:
+            if self.elements and self.comma:
+                raise ExportError("the last element must not end with a comma")
+            self.closed = True
+        else:
+            self._separator()
+            self.comma = line.endswith(",")
+            self.element(line.removesuffix(","))
+            self.elements += 1
+
+    def _separator(self) -> None:
+        if self.elements and not self.comma:
+            raise ExportError("elements must be separated by commas")
+
+    def checked(self, lines: CheckedLines) -> None:
+        """A batch of elements from a checked template."""
+        if not self.opened or self.closed:
+            raise ExportError("elements outside the document's array")
+        self._separator()
+        self.elements += len(lines)
+        self.comma = lines[-1].endswith(",")
+
+    def end(self) -> None:
+        """The document closed."""
+        if not self.closed:
+            raise ExportError("the document is not closed")
+
+
+class JsonChecker(JsonLinesChecker):
+    """The JSON export line by line: head, records (in order), the closing line, the count."""
+
+    def __init__(self, *, allow_underscore: bool) -> None:
+        super().__init__()
+        self.allow_underscore = allow_underscore
+        self.count: int | None = None
+        self.order = RecordSequence()
+
+    def opening(self, line: str) -> None:
+        """The head: title, generation time, count, and the entries array opening."""
+        try:
+            head = json.loads(line + CLOSING)
+        except json.JSONDecodeError as exc:
+            raise ExportError(f"the first line is not the document's head: {exc}") from exc
+        if not isinstance(head, dict) or list(head) != list(TOP_FIELDS) or head["entries"] != []:
+            raise ExportError(f"the document's keys must be {list(TOP_FIELDS)}, entries one per line")
+        if not isinstance(head["title"], str) or not _TIME.fullmatch(str(head["generated_at"])):
+            raise ExportError("title must be a string and generated_at an ISO 8601 UTC time")
+        if isinstance(head["count"], bool) or not isinstance(head["count"], int) or head["count"] < 0:
+            raise ExportError(f"count {head['count']!r} is not a number of entries")
+        self.count = head["count"]
+
+    def element(self, text: str) -> None:
+        """One record, valid and after the one before."""
+        self.order.add(parse_record_line(text, allow_underscore=self.allow_underscore))
+
+    def checked(self, lines: CheckedLines) -> None:
+        """Records from a checked template: in order by construction."""
+        super().checked(lines)
+        self.order.skip()
+
+    def end(self) -> None:
+        """The document closed, with as many entries as its head says."""
+        super().end()
+        if self.count != self.elements:
+            raise ExportError(f"count {self.count} does not match the {self.elements} entries")
+
+
+def record_lines(
+    prepared: PreparedEntries, render: Callable[[BlockEntry], str], check: Callable[[str], None],
+    name_check: re.Pattern[str],
+) -> Iterator[str | CheckedLines]:
+    """One line per prepared entry, in export order: the intel formats' records, blocked runs from templates."""
+    table = prepared.blocked
+    for part in export_order(prepared):
+        if isinstance(part, BlockEntry):
+            yield render(part)
+        else:
+            yield from table_lines(table, uniform_runs(table, part), render, check, name_check)
 
 
 class JsonExporter(DocumentExporter[NoOptions]):
@@ -228,35 +390,22 @@ class JsonExporter(DocumentExporter[NoOptions]):
             f"urls: URL-level entries, type url: {len(prepared.urls)}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
         """The opening line with title, time and count, one line per entry, the closing line."""
-        entries = ordered_entries(prepared)
         head = {
             "title": comment_text(meta.title) or "fraudwall blocklist",
             "generated_at": iso_time(meta.generated_at),
-            "count": len(entries),
+            "count": len(prepared.blocked) + len(prepared.allowed) + len(prepared.urls),
         }
         # The head object without its closing brace: the entries follow it, one per line.
         yield dumps(head)[:-1] + ', "entries": ['
-        for number, entry in enumerate(entries, start=1):
-            yield dumps(record(entry)) + ("," if number < len(entries) else "")
-        yield "]}"
+        name_check = safe_name_pattern(allow_underscore=self.allow_underscore)
+        yield from comma_separated(record_lines(
+            prepared, lambda entry: dumps(record(entry)) + ",",
+            lambda line: parse_record_line(line, allow_underscore=self.allow_underscore), name_check,
+        ))
+        yield CLOSING
 
-    def check(self, text: str, meta: ExportMeta) -> None:
-        """Parse the document and check its shape, every record, and the count."""
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExportError(f"not JSON: {exc}") from exc
-        if not isinstance(document, dict) or list(document) != list(TOP_FIELDS):
-            raise ExportError(f"the document's keys must be {list(TOP_FIELDS)}")
-        entries = document["entries"]
-        if not isinstance(entries, list) or document["count"] != len(entries):
-            raise ExportError("count does not match the number of entries")
-        if not isinstance(document["title"], str) or not _TIME.fullmatch(str(document["generated_at"])):
-            raise ExportError("title must be a string and generated_at an ISO 8601 UTC time")
-        for item in entries:
-            if not isinstance(item, dict):
-                raise ExportError(f"entry {item!r} is not an object")
-            check_record(item, allow_underscore=self.allow_underscore)
-        check_unique(entries)
+    def checker(self, meta: ExportMeta) -> JsonChecker:
+        """Head, records, closing line and count, line by line."""
+        return JsonChecker(allow_underscore=self.allow_underscore)

@@ -38,26 +38,46 @@ read yet.) Names MISP would refuse as a domain
 (its check wants a last label of two or more letters, digits or hyphens) are
 rejected as ``misp-invalid-domain``.
 
-Rendering checks the event (its shape, every attribute valid for its type) and
-derives the manifest and hashes.csv from it; :meth:`MispExporter.verify` re-reads
-the published folder and checks the three files against each other.
+The event is checked as it is rendered (its shape, every attribute valid for
+its type), attribute by attribute or, for the runs of a long list that share
+their details, by template (:mod:`~fraudwall.exporters.templates`); the
+manifest and hashes.csv come from the same plan. :meth:`MispExporter.verify`
+re-reads the published folder line by line and checks the three files
+against each other.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
+import itertools
 import json
+import operator
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import ip_address
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from fraudwall.entries import SUBTREE, find
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
-from fraudwall.exporters.base import ExportMeta, FolderExporter, NoOptions, comment_text
-from fraudwall.exporters.json_format import confidence, dumps, evidence_refs, reject_entries, stable_uuid, utc
+from fraudwall.exporters.base import LINES_PER_CHUNK, ExportMeta, FolderExporter, NoOptions, comment_text
+from fraudwall.exporters.json_format import (
+    JsonLinesChecker,
+    confidence,
+    dumps,
+    evidence_refs,
+    reject_entries,
+    stable_uuid,
+    stable_uuids,
+    utc,
+)
+from fraudwall.exporters.record_order import uniform_runs
+from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
 from fraudwall.exporters.validation import PreparedEntries, name_sort_key
 from fraudwall.models import BlockEntry, Scope
 from fraudwall.names import normalize_name
@@ -81,6 +101,8 @@ EVENT_KEYS = (
 # MISP's own domain and hostname check (AttributeValidationTool::isDomainValid).
 _MISP_DOMAIN = re.compile(r"[A-Z0-9.\-_]+\.[A-Z0-9\-]{2,}", re.IGNORECASE)
 _TAG_VALUE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+_NAME_CHECK = safe_name_pattern(allow_underscore=True)
+EVENT_CLOSING = "]}}"  # the last line of the event file: the attribute list, the event, the document
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -112,12 +134,77 @@ def misp_time(value: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """The attributes of the event, and what the notes count."""
+    """What the event holds beyond one plain attribute per blocked row, and what the notes count.
 
-    attributes: tuple[dict[str, Any], ...]
-    narrowed: int
-    omitted_allowed: int
+    Most rows of a national list are plain: their attributes are filled from a
+    template. The few that are not (names an allow covers, subtrees narrowed
+    by an allowed name below them) are found from the allowed names by binary
+    search in the blocked table. Addresses and tags are collected once per run
+    of rows that share their details.
+    """
+
+    omitted: frozenset[int]  # blocked rows whose name is allowed: no attribute
+    narrowed: frozenset[int]  # subtree rows written as hostname: allowed names below them
+    addresses: dict[str, tuple[int, list[str]]]  # address -> (values seen for, the first five in order)
     addresses_left_out: int
+    tags: frozenset[str]
+
+
+def _plan(prepared: PreparedEntries) -> _Plan:
+    """The event's plan: special rows, resolved addresses, category tags (worked out once per preparation)."""
+    cached = _PLANS.get(id(prepared))
+    if cached is not None and cached[0] is prepared:
+        return cached[1]
+    plan = _new_plan(prepared)
+    _PLANS.clear()  # one export at a time: keep only the latest
+    _PLANS[id(prepared)] = (prepared, plan)
+    return plan
+
+
+_PLANS: dict[int, tuple[PreparedEntries, _Plan]] = {}
+
+
+def _new_plan(prepared: PreparedEntries) -> _Plan:
+    """:func:`_plan`, worked out."""
+    table = prepared.blocked
+    omitted: set[int] = set()
+    narrowed: set[int] = set()
+    for allow in prepared.allowed:
+        row = find(table.names, allow.name)
+        if row is not None:
+            omitted.add(row)
+        labels = allow.name.split(".")
+        for cut in range(1, len(labels)):
+            row = find(table.names, ".".join(labels[cut:]))
+            if row is not None and table.scopes[row] == SUBTREE:
+                narrowed.add(row)
+    narrowed -= omitted
+    seen_for: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    left_out = 0
+    tags: set[str] = set()
+
+    def note(entry: BlockEntry, shown: list[str], count: int) -> None:
+        """``count`` attributes with ``entry``'s details, of which ``shown`` are the first values."""
+        nonlocal left_out
+        tags.update(category_tags([str(category) for category in entry.categories]))
+        for raw in entry.addresses:
+            address = global_address(str(raw))
+            if address is None:
+                left_out += count
+            else:
+                counts[address] += count
+                seen_for.setdefault(address, []).extend(shown)
+
+    for run in uniform_runs(table, range(len(table))):
+        rows = [row for row in run if row not in omitted] if omitted else run
+        if rows:  # a comment shows five of the names an address was seen for, and counts the rest
+            note(table[rows[0]], [table.names[row] for row in rows[:5]], len(rows))
+    for entry in prepared.urls:
+        note(entry, [entry.url], 1)
+    addresses = {address: (counts[address], sorted(set(values), key=name_sort_key)[:5])
+                 for address, values in seen_for.items()}
+    return _Plan(frozenset(omitted), frozenset(narrowed), addresses, left_out, frozenset(tags))
 
 
 def _comment(entry: BlockEntry, kind: str, narrowed: bool) -> str:
@@ -142,9 +229,14 @@ def _comment(entry: BlockEntry, kind: str, narrowed: bool) -> str:
     return "; ".join(parts)
 
 
+def attribute_uuid(event_uuid: str, value: str) -> str:
+    """An attribute's UUID: from the event and the value alone (not the type), so a scope change updates it."""
+    return stable_uuid("misp-attribute", f"{event_uuid}:{value}")
+
+
 def _attribute(event_uuid: str, kind: str, value: str, comment: str, timestamp: str, *,
-               to_ids: bool, entry: BlockEntry | None = None) -> dict[str, Any]:
-    """One attribute with its keys in the order PyMISP writes them to a feed."""
+               to_ids: bool, entry: BlockEntry | None = None, uid: str | None = None) -> dict[str, Any]:
+    """One attribute with its keys in the order PyMISP writes them to a feed (``uid``: its UUID, if known)."""
     item: dict[str, Any] = {"category": CATEGORY, "comment": comment, "disable_correlation": False}
     if entry is not None and entry.first_seen is not None:
         item["first_seen"] = misp_time(entry.first_seen)
@@ -154,50 +246,12 @@ def _attribute(event_uuid: str, kind: str, value: str, comment: str, timestamp: 
         item["last_seen"] = misp_time(entry.last_seen)
     item.update({
         "timestamp": timestamp, "to_ids": to_ids, "type": kind,
-        # The value alone (not the type) names the attribute, so a scope change updates it in place.
-        "uuid": stable_uuid("misp-attribute", f"{event_uuid}:{value}"), "value": value,
+        "uuid": uid or attribute_uuid(event_uuid, value), "value": value,
     })
     tags = category_tags([str(category) for category in entry.categories]) if entry is not None else []
     if tags:
         item["Tag"] = [tag(name) for name in tags]
     return item
-
-
-def _plan(prepared: PreparedEntries, event_uuid: str, timestamp: str) -> _Plan:
-    """The event's attributes: names, URLs, then the resolved addresses."""
-    allowed = prepared.allowed_names
-    allowed_ancestors = {
-        ".".join(labels[cut:]) for labels in (name.split(".") for name in allowed) for cut in range(1, len(labels))
-    }
-    attributes: list[dict[str, Any]] = []
-    addresses: dict[str, list[str]] = {}
-    narrowed = omitted = left_out = 0
-    for entry in (*prepared.blocked, *prepared.urls):
-        if entry.url:
-            attributes.append(_attribute(event_uuid, "url", entry.url, _comment(entry, "url", False), timestamp,
-                                         to_ids=True, entry=entry))
-        elif entry.name in allowed:
-            omitted += 1
-            continue
-        else:
-            narrow = entry.scope is Scope.SUBTREE and entry.name in allowed_ancestors
-            narrowed += narrow
-            kind = "domain" if entry.scope is Scope.SUBTREE and not narrow else "hostname"
-            attributes.append(_attribute(event_uuid, kind, entry.name, _comment(entry, kind, narrow), timestamp,
-                                         to_ids=True, entry=entry))
-        for raw in entry.addresses:
-            address = global_address(str(raw))
-            if address is None:
-                left_out += 1
-            else:
-                addresses.setdefault(address, []).append(entry.url or entry.name)
-    # IPv4 before IPv6 (ip_address objects of different versions do not compare).
-    for address in sorted(addresses, key=lambda text: (ipaddress.ip_address(text).version, ipaddress.ip_address(text))):
-        seen_for = sorted(set(addresses[address]), key=name_sort_key)
-        shown = ", ".join(seen_for[:5]) + (f" and {len(seen_for) - 5} more" if len(seen_for) > 5 else "")
-        comment = f"fraudwall: address seen resolving for {shown}; context only, not a block (may be shared hosting)"
-        attributes.append(_attribute(event_uuid, "ip-dst", address, comment, timestamp, to_ids=False))
-    return _Plan(tuple(attributes), narrowed, omitted, left_out)
 
 
 class MispExporter(FolderExporter[NoOptions]):
@@ -213,32 +267,31 @@ class MispExporter(FolderExporter[NoOptions]):
     def prepare(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> PreparedEntries:
         """Validate as every format does, then reject names MISP itself would refuse."""
         prepared = super().prepare(entries, meta)
-        refused = {entry for entry in prepared.blocked if not _MISP_DOMAIN.fullmatch(entry.name)}
-        return reject_entries(prepared, refused, "misp-invalid-domain")
+        names = prepared.blocked.names
+        refused = list(itertools.compress(range(len(names)), (match is None for match in map(
+            _MISP_DOMAIN.fullmatch, names))))
+        return reject_entries(prepared, refused, [], "misp-invalid-domain")
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the narrowed subtrees, the names left out and the addresses left out."""
-        plan = _plan(prepared, "", "0")
-        kinds = [attribute["type"] for attribute in plan.attributes]
+        plan = _plan(prepared)
+        domains = prepared.blocked.subtree_count() - sum(
+            prepared.blocked.scopes[row] == SUBTREE for row in plan.omitted) - len(plan.narrowed)
         return [
-            f"scope: subtree entries as domain attributes: {kinds.count('domain')},"
+            f"scope: subtree entries as domain attributes: {domains},"
             f" exact entries as hostname attributes; subtree entries narrowed to hostname"
-            f" (an allowed name below them): {plan.narrowed}",
+            f" (an allowed name below them): {len(plan.narrowed)}",
             f"allow: not expressible in a MISP event; blocked names equal to an allowed one,"
-            f" omitted: {plan.omitted_allowed}",
-            f"urls: url attributes: {kinds.count('url')}",
-            f"addresses: ip-dst attributes (to_ids false): {kinds.count('ip-dst')},"
+            f" omitted: {len(plan.omitted)}",
+            f"urls: url attributes: {len(prepared.urls)}",
+            f"addresses: ip-dst attributes (to_ids false): {len(plan.addresses)},"
             f" addresses not globally routable or not valid, left out: {plan.addresses_left_out}",
         ]
 
-    def event(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, Any]:
-        """The event, keys in the order PyMISP writes a feed event."""
+    def event_head(self, plan: _Plan, meta: ExportMeta) -> dict[str, Any]:
+        """The event without its attributes, keys in the order PyMISP writes a feed event."""
         info = comment_text(meta.title) or "fraudwall blocklist"
-        event_uuid = stable_uuid("misp-event", info)
         timestamp = str(int(meta.generated_at.timestamp()))
-        plan = _plan(prepared, event_uuid, timestamp)
-        category_names = {item["name"] for attribute in plan.attributes for item in attribute.get("Tag", [])}
-        tags = ["fraudwall", *sorted(category_names)]
         return {
             "analysis": str(ANALYSIS),
             "date": meta.generated_at.date().isoformat(),
@@ -249,49 +302,123 @@ class MispExporter(FolderExporter[NoOptions]):
             "published": True,
             "threat_level_id": str(THREAT_LEVEL),
             "timestamp": timestamp,
-            "uuid": event_uuid,
+            "uuid": stable_uuid("misp-event", info),
             "Orgc": dict(ORG),
-            "Tag": [tag(name) for name in tags],
-            "Attribute": list(plan.attributes),
+            "Tag": [tag(name) for name in ["fraudwall", *sorted(plan.tags)]],
         }
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
         """The event file: its fields on the first line, one attribute per line, the closing line."""
-        event = self.event(prepared, meta)
-        attributes = event.pop("Attribute")
+        plan = _plan(prepared)
+        head = self.event_head(plan, meta)
         # The event object without its closing brace: the attributes follow it, one per line.
-        yield '{"Event": ' + dumps(event)[:-1] + ', "Attribute": ['
-        for number, attribute in enumerate(attributes, start=1):
-            yield dumps(attribute) + ("," if number < len(attributes) else "")
-        yield "]}}"
+        yield '{"Event": ' + dumps(head)[:-1] + ', "Attribute": ['
+        yield from comma_separated(self._attribute_lines(prepared, plan, head))
+        yield EVENT_CLOSING
 
-    def render_files(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, str]:
-        """The event (checked as :meth:`render_prepared` checks it), and the manifest and
-        hashes.csv derived from the event as parsed back, so the three agree by construction;
-        :meth:`verify` checks that they still do on disk."""
-        text = self.render_prepared(prepared, meta)
-        event = json.loads(text)["Event"]
+    def _attribute_lines(
+        self, prepared: PreparedEntries, plan: _Plan, head: Mapping[str, Any],
+    ) -> Iterator[str | CheckedLines]:
+        """The attributes, each line ending in a comma: names in table order, URLs, addresses."""
+        table = prepared.blocked
+        event_uuid, timestamp = head["uuid"], head["timestamp"]
+
+        def line(entry: BlockEntry, uid: str | None = None, *, narrow: bool = False) -> str:
+            kind = "domain" if entry.scope is Scope.SUBTREE and not narrow else "hostname"
+            return dumps(_attribute(event_uuid, kind, entry.name, _comment(entry, kind, narrow), timestamp,
+                                    to_ids=True, entry=entry, uid=uid)) + ","
+
+        uuid_of = stable_uuids(f"misp-attribute:{event_uuid}:")  # attribute_uuid(), the prefix hashed once
+
+        def uuids(names: Sequence[str]) -> list[list[str]]:
+            return [list(map(uuid_of, names))]
+
+        special = sorted(plan.omitted | plan.narrowed)
+        start = 0
+        for stop in [*special, len(table)]:
+            yield from table_lines(table, uniform_runs(table, range(start, stop)), line, _check_attribute_line,
+                                   _NAME_CHECK, ids=uuids, id_count=1)
+            if stop in plan.narrowed:
+                yield line(table[stop], narrow=True)
+            start = stop + 1
+        for entry in prepared.urls:
+            yield dumps(_attribute(event_uuid, "url", entry.url, _comment(entry, "url", False), timestamp,
+                                   to_ids=True, entry=entry)) + ","
+        # IPv4 before IPv6 (ip_address objects of different versions do not compare).
+        for address in sorted(plan.addresses, key=lambda text: (ip_address(text).version, ip_address(text))):
+            count, shown = plan.addresses[address]
+            listed = ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
+            comment = f"fraudwall: address seen resolving for {listed}; context only, not a block (may be shared hosting)"
+            yield dumps(_attribute(event_uuid, "ip-dst", address, comment, timestamp, to_ids=False)) + ","
+
+    def hash_lines(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+        """hashes.csv in pieces: ``md5(value),event uuid`` per attribute, in the event's order."""
+        plan = _plan(prepared)
+        suffix = "," + self.event_head(plan, meta)["uuid"] + "\n"
+        table = prepared.blocked
+        special = sorted(plan.omitted)
+        start = 0
+        for stop in [*special, len(table)]:
+            for first in range(start, stop, LINES_PER_CHUNK):
+                names = table.names[first:min(first + LINES_PER_CHUNK, stop)]
+                if names:  # md5 of each name and the lines joined, all at C speed
+                    yield suffix.join(map(_HEX, map(_MD5, map(str.encode, names)))) + suffix
+            start = stop + 1
+        values = [entry.url for entry in prepared.urls]
+        values += sorted(plan.addresses, key=lambda text: (ip_address(text).version, ip_address(text)))
+        yield "".join(_md5_line(value, suffix) for value in values)
+
+    def render_files(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, Iterable[str]]:
+        """The event (checked as it is rendered), hashes.csv and the manifest, from the same plan."""
+        head = self.event_head(_plan(prepared), meta)
         return {
-            MANIFEST: dumps(manifest(event)) + "\n",
-            f"{event['uuid']}.json": text,
-            HASHES: "".join(f"{line}\n" for line in hash_lines(event)),
+            MANIFEST: dumps(manifest(head)) + "\n",
+            f"{head['uuid']}.json": self.render_chunks(prepared, meta),
+            HASHES: self.hash_lines(prepared, meta),
         }
 
-    def check(self, text: str, meta: ExportMeta) -> None:
-        """The event file alone: its shape and every attribute."""
-        check_event(text)
+    def checker(self, meta: ExportMeta) -> EventChecker:
+        """The event file line by line."""
+        return EventChecker()
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
-        """Re-read the folder: every file parses, and manifest, event and hashes agree."""
+        """Re-read the folder: every file parses, and manifest, event and hashes agree.
+
+        The event is read line by line; each attribute's md5 is compared with
+        the next line of hashes.csv as it goes, so memory stays flat.
+        """
         try:
             names = sorted(child.name for child in path.iterdir())
-            files = {name: (path / name).read_bytes().decode("utf-8") for name in names}
+            events = [name for name in names if name not in (MANIFEST, HASHES)]
+            if MANIFEST not in names or HASHES not in names or len(events) != 1:
+                raise ExportError(f"the folder must hold {MANIFEST}, {HASHES} and one event file, not {names}")
+            with (path / HASHES).open(encoding="utf-8", newline="") as hashes:
+                checker = EventChecker(hashes)
+                self.verify_records(path / events[0], meta, checker)
+                if hashes.read():
+                    raise ExportError(f"{HASHES} lists more attributes than the event has")
+            head = checker.head
+            if events[0] != f"{head['uuid']}.json":
+                raise ExportError(f"event file {events[0]} does not carry event {head['uuid']}")
+            try:
+                listed = json.loads((path / MANIFEST).read_bytes().decode("utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ExportError(f"{MANIFEST} is not JSON: {exc}") from exc
+            if listed != manifest(head):
+                raise ExportError(f"{MANIFEST} does not match the event")
         except (OSError, UnicodeDecodeError) as exc:
             raise VerificationError(f"{path}: cannot read the feed folder: {exc}") from exc
-        try:
-            check_files(files)
         except ExportError as exc:
             raise VerificationError(f"{path}: {exc}") from exc
+
+
+_MD5 = functools.partial(hashlib.md5, usedforsecurity=False)  # a checksum MISP correlates by, not a secret
+_HEX = operator.methodcaller("hexdigest")
+
+
+def _md5_line(value: str, suffix: str) -> str:
+    """One line of hashes.csv."""
+    return _HEX(_MD5(value.encode())) + suffix
 
 
 def manifest(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -309,36 +436,66 @@ def manifest(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def hash_lines(event: Mapping[str, Any]) -> list[str]:
-    """``md5,event uuid`` for every attribute, in attribute order (PyMISP's ``hashes.csv``)."""
-    return [f"{hashlib.md5(attribute['value'].encode()).hexdigest()},{event['uuid']}"
-            for attribute in event["Attribute"]]
+class EventChecker(JsonLinesChecker):
+    """The event file line by line: its head, every attribute valid and unique, the closing line.
 
+    Given ``hashes`` (hashes.csv, open), each attribute's line there is read
+    and compared as the attribute goes by.
+    """
 
-def check_event(text: str) -> dict[str, Any]:
-    """The event of an event file, after checking its shape and every attribute; :class:`ExportError` if not."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"event file is not JSON: {exc}") from exc
-    if not isinstance(document, dict) or list(document) != ["Event"] or not isinstance(document["Event"], dict):
-        raise ExportError('the event file must be {"Event": {...}}')
-    event = document["Event"]
-    if list(event) != list(EVENT_KEYS):
-        raise ExportError(f"event keys are {list(event)}, expected {list(EVENT_KEYS)}")
-    if not _UUID.fullmatch(str(event["uuid"])) or event["Orgc"] != ORG:
-        raise ExportError("bad event uuid or organisation")
-    if not isinstance(event["Attribute"], list):
-        raise ExportError("Attribute must be a list")
-    uuids: set[str] = set()
-    values: set[str] = set()
-    for attribute in event["Attribute"]:
+    closing = EVENT_CLOSING
+
+    def __init__(self, hashes: TextIO | None = None) -> None:
+        super().__init__()
+        self.hashes = hashes
+        self.head: dict[str, Any] = {}
+        self.uuids: set[str] = set()
+        self.values: set[str] = set()
+
+    def opening(self, line: str) -> None:
+        """The event's fields and the opening of its attribute list."""
+        try:
+            document = json.loads(line + EVENT_CLOSING)
+        except json.JSONDecodeError as exc:
+            raise ExportError(f"the first line is not the event's head: {exc}") from exc
+        if not isinstance(document, dict) or list(document) != ["Event"] or not isinstance(document["Event"], dict):
+            raise ExportError('the event file must be {"Event": {...}}')
+        event = document["Event"]
+        if list(event) != list(EVENT_KEYS) or event["Attribute"] != []:
+            raise ExportError(f"event keys are {list(event)}, expected {list(EVENT_KEYS)}, attributes one per line")
+        if not _UUID.fullmatch(str(event["uuid"])) or event["Orgc"] != ORG:
+            raise ExportError("bad event uuid or organisation")
+        del event["Attribute"]
+        self.head = event
+
+    def element(self, text: str) -> None:
+        """One attribute: valid, unique, and listed in hashes.csv."""
+        try:
+            attribute = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExportError(f"attribute line is not JSON: {exc}: {text[:120]!r}") from exc
         _check_attribute(attribute)
-        if attribute["uuid"] in uuids or attribute["value"] in values:
+        if attribute["uuid"] in self.uuids or attribute["value"] in self.values:
             raise ExportError(f"duplicate attribute {attribute['value']!r}")
-        uuids.add(attribute["uuid"])
-        values.add(attribute["value"])
-    return event
+        self.uuids.add(attribute["uuid"])
+        self.values.add(attribute["value"])
+        if self.hashes is not None and self.hashes.readline() != _md5_line(attribute["value"], f",{self.head['uuid']}\n"):
+            raise ExportError(f"{HASHES} does not match the event's attribute {attribute['value']!r}")
+
+    def checked(self, lines: CheckedLines) -> None:
+        """Attributes from a checked template, for distinct names of the table."""
+        if self.hashes is not None:
+            raise ExportError("a written event is checked attribute by attribute")
+        super().checked(lines)
+
+
+def _check_attribute_line(line: str) -> None:
+    """One attribute line, as the event checker checks it."""
+    try:
+        attribute = json.loads(line.removesuffix(","))
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"attribute line is not JSON: {exc}") from exc
+    _check_attribute(attribute)
 
 
 def _check_attribute(attribute: object) -> None:
@@ -361,21 +518,3 @@ def _check_attribute(attribute: object) -> None:
         valid = global_address(value) == value and attribute["to_ids"] is False
     if not valid:
         raise ExportError(f"invalid {kind} attribute value {value!r}")
-
-
-def check_files(files: Mapping[str, str]) -> None:
-    """The feed folder's files: exactly manifest, one event and hashes, all agreeing."""
-    events = [name for name in files if name not in (MANIFEST, HASHES)]
-    if MANIFEST not in files or HASHES not in files or len(events) != 1:
-        raise ExportError(f"the folder must hold {MANIFEST}, {HASHES} and one event file, not {sorted(files)}")
-    event = check_event(files[events[0]])
-    if events[0] != f"{event['uuid']}.json":
-        raise ExportError(f"event file {events[0]} does not carry event {event['uuid']}")
-    try:
-        listed = json.loads(files[MANIFEST])
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"{MANIFEST} is not JSON: {exc}") from exc
-    if listed != manifest(event):
-        raise ExportError(f"{MANIFEST} does not match the event")
-    if files[HASHES] != "".join(f"{line}\n" for line in hash_lines(event)):
-        raise ExportError(f"{HASHES} does not match the event's attributes")

@@ -25,12 +25,15 @@ import errno
 import hashlib
 import json
 import os
+import queue
 import secrets
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from fraudwall.exceptions import ExportError
 
@@ -92,13 +95,13 @@ def publish(
 
 
 def publish_directory(
-    files: Mapping[str, str],
+    files: Mapping[str, str | Iterable[str]],
     path: Path,
     verify: Callable[[Path], None] | None = None,
     *,
     report: Mapping[str, object] | None = None,
 ) -> PublishResult:
-    """Publish ``files`` (``{file name: text}``) as the folder ``path``, after ``verify`` accepted it.
+    """Publish ``files`` (``{file name: text, or its pieces}``) as the folder ``path``, after ``verify`` accepted it.
 
     The new folder is built beside ``path`` under a hidden temporary name, every
     file and then the folder fsynced, and ``verify`` gets it complete. Only
@@ -120,17 +123,7 @@ def publish_directory(
         # Plain names only: nothing may land outside the folder or hide in it.
         if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
             raise ExportError(f"cannot publish {path}: bad file name {name!r}")
-    data = {name: files[name].encode("utf-8") for name in sorted(files)}
-    digests = {name: hashlib.sha256(content).hexdigest() for name, content in data.items()}
-    listing = "".join(f"{digests[name]}  {name}\n" for name in data)
-    digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()
-    size = sum(len(content) for content in data.values())
     report_path = path.with_name(f"{path.name}.report.json")
-    summary = {
-        **(report or {}), "folder": path.name, "sha256": digest, "bytes": size,
-        "files": {name: {"sha256": digests[name], "bytes": len(content)} for name, content in data.items()},
-    }
-    report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
     staged = _temp_name(path)
     temporary: list[Path] = []
     swapped = False
@@ -139,11 +132,23 @@ def publish_directory(
         folder_mode = _mode_of(path)
         if folder_mode is not None:
             os.chmod(staged, folder_mode)
-        for name, content in data.items():  # no list of them to clean: the staged folder goes whole
-            _write_new(staged / name, (content,), _mode_of(path / name), [])
+        written: dict[str, tuple[str, int]] = {}
+        for name in sorted(files):  # no list of them to clean: the staged folder goes whole
+            content = files[name]
+            pieces = (content,) if isinstance(content, str) else content
+            written[name] = _write_new(
+                staged / name, (piece.encode("utf-8") for piece in pieces), _mode_of(path / name), [])
         _fsync_directory(staged)
         if verify is not None:
             verify(staged)
+        listing = "".join(f"{sha}  {name}\n" for name, (sha, _) in written.items())
+        digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()
+        size = sum(length for _, length in written.values())
+        summary = {
+            **(report or {}), "folder": path.name, "sha256": digest, "bytes": size,
+            "files": {name: {"sha256": sha, "bytes": length} for name, (sha, length) in written.items()},
+        }
+        report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
         new_report = _write_temp(report_path, report_data, _mode_of(report_path), temporary)
         previous = _swap_in(staged, path)
         swapped = True
@@ -201,17 +206,52 @@ def _write_new(target: Path, pieces: Iterable[bytes], mode: int | None, created:
     # 0o666 goes through the umask, like any file the user creates; O_EXCL never reuses a file.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     created.append(target)
-    digest = hashlib.sha256()
-    size = 0
     with os.fdopen(fd, "wb") as handle:
-        for piece in pieces:
-            digest.update(piece)
-            size += len(piece)
-            handle.write(piece)
+        digest, size = _write_pieces(handle, pieces)
         handle.flush()
         if mode is not None:
             os.fchmod(handle.fileno(), mode)
         os.fsync(handle.fileno())
+    return digest, size
+
+
+def _write_pieces(handle: BinaryIO, pieces: Iterable[bytes]) -> tuple[str, int]:
+    """Hash and write ``pieces`` in a second thread while the next ones are rendered.
+
+    hashlib and file writes release the GIL for large buffers, so a long list
+    is rendered (Python) on one core while the pieces before it are hashed and
+    written on another. At most one finished piece waits, so memory stays
+    bounded. Whatever fails, in either thread, raises here once the writer has
+    stopped.
+    """
+    waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+    digest = hashlib.sha256()
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while (piece := waiting.get()) is not None:
+                digest.update(piece)
+                handle.write(piece)
+        except BaseException as exc:  # noqa: BLE001 (handed to the rendering thread, which raises it)
+            failures.append(exc)
+            while waiting.get() is not None:  # keep taking pieces, so the renderer never blocks
+                pass
+
+    writer = threading.Thread(target=drain, name="fraudwall-writer", daemon=True)
+    writer.start()
+    size = 0
+    try:
+        for piece in pieces:
+            if failures:
+                break
+            size += len(piece)
+            waiting.put(piece)
+    finally:
+        waiting.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
     return digest.hexdigest(), size
 
 

@@ -46,24 +46,32 @@ every pattern, at about half a millisecond per indicator.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fraudwall.exceptions import ExportError, VerificationError
+from fraudwall.entries import SUBTREE, Details, find
+from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions, name_regex
 from fraudwall.exporters.json_format import (
+    CLOSING,
+    JsonLinesChecker,
     confidence,
     dumps,
     evidence_refs,
     reject_entries,
     stable_uuid,
+    stable_uuids,
     utc,
 )
+from fraudwall.exporters.record_order import uniform_runs
+from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry, Category, Scope
 
@@ -92,6 +100,9 @@ _INDICATOR_KEYS = (
     "indicator_types", "pattern", "pattern_type", "pattern_version", "valid_from", "valid_until",
     "labels", "confidence", "external_references",
 )
+_NAME_CHECK = safe_name_pattern(allow_underscore=False)
+_OPENING = re.compile(r'\{"type": "bundle", "id": "bundle--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",'
+                      r' "objects": \[')
 _ID = re.compile(r"(?P<type>[a-z-]+)--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -106,7 +117,7 @@ def pattern_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def domain_pattern(entry: BlockEntry, allowed_below: list[BlockEntry]) -> str:
+def domain_pattern(entry: BlockEntry, allowed_below: Sequence[BlockEntry]) -> str:
     """The pattern for a blocked name, leaving out the allowed names below it."""
     match = f"domain-name:value = {pattern_string(entry.name)}"
     if entry.scope is not Scope.SUBTREE:
@@ -125,55 +136,64 @@ def domain_pattern(entry: BlockEntry, allowed_below: list[BlockEntry]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """The indicators to write, and what the notes count."""
+    """Which blocked rows need more than the plain pattern, and what the notes count.
 
-    indicators: tuple[tuple[BlockEntry, str, int], ...]  # (entry, pattern, allowed names excluded)
+    Most rows of a national list are plain: their indicator is filled from a
+    template. The few that are not are found from the allowed names (binary
+    search in the blocked table) and rendered one by one.
+    """
+
+    omitted: frozenset[int]  # blocked rows whose name is allowed: no indicator
+    exclusions: dict[int, list[BlockEntry]]  # subtree rows with allowed names below them
     subtrees: int
-    exclusions: int
-    omitted_allowed: int
+
+    @property
+    def excluded(self) -> int:
+        """Allowed names left out of the subtree patterns above them."""
+        return sum(map(len, self.exclusions.values()))
 
 
 def _plan(prepared: PreparedEntries) -> _Plan:
     """Which entries become indicators, with which pattern (see the module docstring)."""
-    allowed = prepared.allowed_names
-    subtree_names = {entry.name for entry in prepared.blocked if entry.scope is Scope.SUBTREE}
-    below: dict[str, list[BlockEntry]] = {}
+    table = prepared.blocked
+    omitted: set[int] = set()
+    exclusions: dict[int, list[BlockEntry]] = {}
     for allow in prepared.allowed:
+        row = find(table.names, allow.name)
+        if row is not None:
+            omitted.add(row)
         labels = allow.name.split(".")
         for cut in range(1, len(labels)):
-            ancestor = ".".join(labels[cut:])
-            if ancestor in subtree_names:
-                below.setdefault(ancestor, []).append(allow)
-    indicators: list[tuple[BlockEntry, str, int]] = []
-    subtrees = exclusions = omitted = 0
-    for entry in (*prepared.blocked, *prepared.urls):
-        if entry.url:
-            indicators.append((entry, f"[url:value = {pattern_string(entry.url)}]", 0))
-        elif entry.name in allowed:
-            omitted += 1
-        else:
-            excluded = below.get(entry.name, [])
-            subtrees += entry.scope is Scope.SUBTREE
-            exclusions += len(excluded)
-            indicators.append((entry, domain_pattern(entry, excluded), len(excluded)))
-    return _Plan(tuple(indicators), subtrees, exclusions, omitted)
+            row = find(table.names, ".".join(labels[cut:]))
+            if row is not None and table.scopes[row] == SUBTREE:
+                exclusions.setdefault(row, []).append(allow)
+    for row in omitted:
+        exclusions.pop(row, None)
+    subtrees = table.subtree_count() - sum(table.scopes[row] == SUBTREE for row in omitted)
+    return _Plan(frozenset(omitted), exclusions, subtrees)
 
 
 def _description(entry: BlockEntry, excluded: int) -> str:
     """A sentence on what the indicator blocks and where it came from."""
+    # The name itself is in the indicator's name and pattern already: a list of millions says it once.
     if entry.url:
-        text = f"fraudwall blocks the URL {entry.url}."
+        text = "Blocked by fraudwall: this URL."
     elif entry.scope is Scope.SUBTREE:
-        text = f"fraudwall blocks {entry.name} and every name below it"
+        text = "Blocked by fraudwall: this name and every name below it"
         text += f", except {excluded} allowed name(s) below it." if excluded else "."
     else:
-        text = f"fraudwall blocks {entry.name} (this name only)."
+        text = "Blocked by fraudwall: this name only."
     sources = [source for source in entry.sources if source]
     return f"{text} Sources: {', '.join(sources)}." if sources else text
 
 
-def indicator(entry: BlockEntry, pattern: str, excluded: int, generated_at: datetime) -> dict[str, Any]:
-    """The STIX indicator for ``entry``, properties in the order the stix2 library writes them."""
+def indicator(
+    entry: BlockEntry, pattern: str, excluded: int, generated_at: datetime, uid: str | None = None,
+) -> dict[str, Any]:
+    """The STIX indicator for ``entry``, properties in the order the stix2 library writes them.
+
+    ``uid`` is the id's UUID, :func:`indicator_uuid` of the entry unless given.
+    """
     created = utc(entry.first_seen or generated_at)
     modified = max(created, utc(entry.last_seen)) if entry.last_seen else created
     categories = [str(category) for category in entry.categories if category]
@@ -182,7 +202,7 @@ def indicator(entry: BlockEntry, pattern: str, excluded: int, generated_at: date
     item: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": f"indicator--{stable_uuid('url' if entry.url else 'domain', value)}",
+        "id": f"indicator--{uid or indicator_uuid(entry)}",
         "created_by_ref": IDENTITY_ID,
         "created": stix_time(created),
         "modified": stix_time(modified),
@@ -203,6 +223,19 @@ def indicator(entry: BlockEntry, pattern: str, excluded: int, generated_at: date
     if refs:
         item["external_references"] = [{"source_name": "fraudwall", "external_id": ref} for ref in refs]
     return item
+
+
+def indicator_uuid(entry: BlockEntry) -> str:
+    """The UUID of the indicator for ``entry``: the same in every export."""
+    return stable_uuid("url" if entry.url else "domain", entry.url or entry.name)
+
+
+_domain_uuid = stable_uuids("domain:")
+
+
+def _domain_uuids(names: Sequence[str]) -> list[list[str]]:
+    """:func:`indicator_uuid` of name-level entries, as a template's one column of ids."""
+    return [list(map(_domain_uuid, names))]
 
 
 def identity() -> dict[str, Any]:
@@ -235,82 +268,157 @@ class StixExporter(DocumentExporter[NoOptions]):
         ``valid_until`` must be later than ``valid_from`` (the first sighting, or
         the generation time when unknown); such an entry is rejected as
         ``expired``, counted and sampled in the report like any bad entry.
+        Checked once per run of rows that share their details.
         """
         prepared = super().prepare(entries, meta)
-        expired = {
-            entry for entry in (*prepared.blocked, *prepared.urls)
-            if entry.expires is not None and utc(entry.expires) <= utc(entry.first_seen or meta.generated_at)
-        }
-        return reject_entries(prepared, expired, "expired")
+        table = prepared.blocked
+
+        def expired(details: Details | BlockEntry) -> bool:
+            return details.expires is not None and (
+                utc(details.expires) <= utc(details.first_seen or meta.generated_at))
+
+        rows = [row for run in uniform_runs(table, range(len(table))) if expired(table.details[run.start])
+                for row in run]
+        return reject_entries(prepared, rows, [entry for entry in prepared.urls if expired(entry)], "expired")
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count subtree patterns, exclusions and names left out."""
         plan = _plan(prepared)
         return [
             f"scope: subtree entries as name OR LIKE '%.name': {plan.subtrees}",
-            f"allow: not indicators; allowed names left out of the subtree patterns above them: {plan.exclusions},"
-            f" blocked names equal to an allowed one and omitted: {plan.omitted_allowed}",
-            f"urls: url indicators: {sum(1 for entry, _, _ in plan.indicators if entry.url)}",
+            f"allow: not indicators; allowed names left out of the subtree patterns above them: {plan.excluded},"
+            f" blocked names equal to an allowed one and omitted: {len(plan.omitted)}",
+            f"urls: url indicators: {len(prepared.urls)}",
             "addresses: resolved addresses are not published as STIX indicators",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
         """The bundle's opening line, the identity, one line per indicator, the closing line."""
-        plan = _plan(prepared)
         bundle_id = f"bundle--{stable_uuid('bundle', meta.generated_at.isoformat())}"
         yield f'{{"type": "bundle", "id": "{bundle_id}", "objects": ['
-        yield dumps(identity()) + ("," if plan.indicators else "")
-        for number, (entry, pattern, excluded) in enumerate(plan.indicators, start=1):
-            line = dumps(indicator(entry, pattern, excluded, meta.generated_at))
-            yield line + ("," if number < len(plan.indicators) else "")
-        yield "]}"
+        yield from comma_separated(itertools.chain(
+            [dumps(identity()) + ","], self._indicator_lines(prepared, meta.generated_at)))
+        yield CLOSING
 
-    def check(self, text: str, meta: ExportMeta) -> None:
-        """The bundle's structure, and every indicator's pattern within the shapes this format writes."""
-        try:
-            bundle = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExportError(f"not JSON: {exc}") from exc
-        if not isinstance(bundle, dict) or list(bundle) != ["type", "id", "objects"] or bundle["type"] != "bundle":
-            raise ExportError("not a STIX bundle with type, id and objects")
-        objects = bundle["objects"]
-        if not isinstance(objects, list) or not objects or objects[0] != identity():
-            raise ExportError("the bundle must start with fraudwall's identity")
-        seen: set[str] = set()
-        for item in objects[1:]:
-            self._check_indicator(item)
-            if item["id"] in seen:
-                raise ExportError(f"duplicate id {item['id']}")
-            seen.add(item["id"])
+    def _indicator_lines(self, prepared: PreparedEntries, generated_at: datetime) -> Iterator[str | CheckedLines]:
+        """The indicators, each line ending in a comma: blocked names in table order, then URLs."""
+        plan = _plan(prepared)
+        table = prepared.blocked
+
+        def line(entry: BlockEntry, uid: str | None = None, excluded: Sequence[BlockEntry] = ()) -> str:
+            pattern = domain_pattern(entry, excluded)
+            return dumps(indicator(entry, pattern, len(excluded), generated_at, uid)) + ","
+
+        special = sorted(plan.omitted | plan.exclusions.keys())
+        start = 0
+        for stop in [*special, len(table)]:
+            yield from table_lines(
+                table, uniform_runs(table, range(start, stop)), line, self._check_line, _NAME_CHECK,
+                ids=_domain_uuids, id_count=1,
+            )
+            if stop in plan.exclusions:
+                yield line(table[stop], excluded=plan.exclusions[stop])
+            start = stop + 1
+        for entry in prepared.urls:
+            pattern = f"[url:value = {pattern_string(entry.url)}]"
+            yield dumps(indicator(entry, pattern, 0, generated_at)) + ","
 
     @staticmethod
-    def _check_indicator(item: object) -> None:
-        """One indicator: known keys only, fraudwall's, and a pattern of one of the written shapes."""
-        if not isinstance(item, dict) or item.get("type") != "indicator":
-            raise ExportError(f"not an indicator: {str(item)[:120]}")
-        unknown = set(item) - set(_INDICATOR_KEYS)
-        if unknown or item.get("created_by_ref") != IDENTITY_ID or item.get("pattern_type") != "stix":
-            raise ExportError(f"{item.get('id')}: unexpected properties or creator")
-        match = _ID.fullmatch(str(item.get("id")))
-        if match is None or match["type"] != "indicator":
-            raise ExportError(f"bad indicator id {item.get('id')!r}")
-        pattern, name = str(item.get("pattern")), item.get("name")
-        domain = _EXACT_OR_SUBTREE.fullmatch(pattern) or _SUBTREE_WITH_EXCLUSIONS.fullmatch(pattern)
-        if domain is not None:
-            ok = domain["name"] == name
-        else:  # a URL indicator's pattern is its name, quoted: nothing else can hide in it
-            ok = pattern == f"[url:value = {pattern_string(str(name))}]"
-        if not ok:
-            raise ExportError(f"{item['id']}: pattern {pattern[:120]!r} is not one this format writes for {name!r}")
+    def _check_line(line: str) -> None:
+        """One indicator line, as the bundle checker checks it."""
+        _check_indicator(_parse_object(line.removesuffix(",")))
+
+    def checker(self, meta: ExportMeta) -> StixChecker:
+        """The bundle line by line."""
+        return StixChecker()
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
-        """The structural check, then the whole bundle through ``stix2.parse(..., allow_custom=False)``."""
-        super().verify(path, meta)
-        # Imported here: stix2 takes a tenth of a second to import and only verification needs it.
-        import stix2
-        import stix2.exceptions
+        """The structural check, then every object through ``stix2.parse(..., allow_custom=False)``.
 
-        try:
-            stix2.parse(path.read_text(encoding="utf-8"), allow_custom=False, version="2.1")
-        except (stix2.exceptions.STIXError, ValueError) as exc:
-            raise VerificationError(f"{path}: stix2 rejected the bundle: {exc}") from exc
+        Object by object, so memory stays flat however long the list: the
+        library checks every property and every pattern, at about half a
+        millisecond per indicator.
+        """
+        self.verify_records(path, meta, StixChecker(library_check=True))
+
+
+def _parse_object(text: str) -> object:
+    """One bundle object from its line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"not JSON: {exc}: {text[:120]!r}") from exc
+
+
+def _check_indicator(item: object) -> None:
+    """One indicator: known keys only, fraudwall's, and a pattern of one of the written shapes."""
+    if not isinstance(item, dict) or item.get("type") != "indicator":
+        raise ExportError(f"not an indicator: {str(item)[:120]}")
+    unknown = set(item) - set(_INDICATOR_KEYS)
+    if unknown or item.get("created_by_ref") != IDENTITY_ID or item.get("pattern_type") != "stix":
+        raise ExportError(f"{item.get('id')}: unexpected properties or creator")
+    match = _ID.fullmatch(str(item.get("id")))
+    if match is None or match["type"] != "indicator":
+        raise ExportError(f"bad indicator id {item.get('id')!r}")
+    pattern, name = str(item.get("pattern")), item.get("name")
+    domain = _EXACT_OR_SUBTREE.fullmatch(pattern) or _SUBTREE_WITH_EXCLUSIONS.fullmatch(pattern)
+    if domain is not None:
+        ok = domain["name"] == name
+    else:  # a URL indicator's pattern is its name, quoted: nothing else can hide in it
+        ok = pattern == f"[url:value = {pattern_string(str(name))}]"
+    if not ok:
+        raise ExportError(f"{item['id']}: pattern {pattern[:120]!r} is not one this format writes for {name!r}")
+
+
+class StixChecker(JsonLinesChecker):
+    """The bundle line by line: opening, fraudwall's identity, indicators with unique ids, closing.
+
+    With ``library_check`` every object also goes through the ``stix2``
+    library, as a consumer would parse it.
+    """
+
+    def __init__(self, *, library_check: bool = False) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.parse: Callable[[object], object] | None = None
+        if library_check:
+            # Imported here: stix2 takes a tenth of a second to import and only verification needs it.
+            import stix2
+
+            self.parse = functools.partial(stix2.parse, allow_custom=False, version="2.1")
+
+    def opening(self, line: str) -> None:
+        """The bundle's type and id, and its objects array opening."""
+        if not _OPENING.fullmatch(line):
+            raise ExportError("not a STIX bundle with type, id and objects")
+
+    def element(self, text: str) -> None:
+        """The identity first, then indicators."""
+        item = _parse_object(text)
+        if self.elements == 0:
+            if item != identity():
+                raise ExportError("the bundle must start with fraudwall's identity")
+        else:
+            _check_indicator(item)
+            if item["id"] in self.ids:
+                raise ExportError(f"duplicate id {item['id']}")
+            self.ids.add(item["id"])
+        if self.parse is not None:
+            import stix2.exceptions
+
+            try:
+                self.parse(item)
+            except (stix2.exceptions.STIXError, ValueError) as exc:
+                raise ExportError(f"stix2 rejected {str(item.get('id'))}: {exc}") from exc  # type: ignore[union-attr]
+
+    def checked(self, lines: CheckedLines) -> None:
+        """Indicators from a checked template (their ids are distinct names' uuid5s)."""
+        if self.elements == 0:
+            raise ExportError("the bundle must start with fraudwall's identity")
+        super().checked(lines)
+
+    def end(self) -> None:
+        """The bundle closed, and it holds the identity."""
+        super().end()
+        if self.elements == 0:
+            raise ExportError("the bundle must start with fraudwall's identity")

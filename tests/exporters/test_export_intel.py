@@ -24,10 +24,12 @@ from stix2validator import ValidationOptions, validate_string
 from fraudwall.exceptions import ExportError, VerificationError
 from fraudwall.exporters import ExportMeta, export, get_exporter
 from fraudwall.exporters.csv_format import FORMULA_STARTS, read_records, split_items
-from fraudwall.exporters.json_format import FIELDS, ordered_entries, record
+from fraudwall.exporters.json_format import FIELDS, record
 from fraudwall.exporters.misp import HASHES, MANIFEST, MispExporter
 from fraudwall.exporters.publish import publish_directory
+from fraudwall.exporters.record_order import record_key
 from fraudwall.exporters.stix import pattern_string
+from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import Action, BlockEntry, Scope
 
 # Free text a feed or a plugin could put in sources and categories: formulas, quotes, escapes, breaks.
@@ -67,6 +69,11 @@ def hostile_entries() -> list[BlockEntry]:
         BlockEntry("icbc-verify.github.io", url="https://icbc-verify.github.io/it's/login.html?step=2",
                    categories=("credential_phishing",), sources=("detector:url_heuristics", "new\nline")),
     ]
+
+
+def ordered_entries(prepared: PreparedEntries) -> list[BlockEntry]:
+    """Every prepared entry in record order, the slow and obvious way: one sort of all of them."""
+    return sorted((*prepared.blocked, *prepared.allowed, *prepared.urls), key=record_key)
 
 
 def _export(entries: list[BlockEntry], name: str, out: Path, generated_at: datetime) -> str:
@@ -146,9 +153,13 @@ def test_json_verify_refuses_a_broken_document(tmp_path: Path, meta: ExportMeta)
         path.write_text(json.dumps({**document, **change}), encoding="utf-8")
         with pytest.raises(VerificationError):
             exporter.verify(path, meta)
-    document["entries"][0]["name"] = document["entries"][0]["value"] = "evil.example.com\nserver=/x/1.2.3.4"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    text = exporter.render([BlockEntry("fine.example.com"), BlockEntry("other.example.com")], meta)
+    path.write_text(text.replace('"fine.example.com"', '"evil.example.com\\nserver=/x/1.2.3.4"'), encoding="utf-8")
     with pytest.raises(VerificationError, match="invalid name"):
+        exporter.verify(path, meta)
+    lines = text.splitlines(keepends=True)
+    path.write_text("".join([lines[0], lines[1], lines[1], *lines[2:]]).replace('"count": 2', '"count": 3'))
+    with pytest.raises(VerificationError, match="out of order or repeated"):
         exporter.verify(path, meta)
 
 
@@ -235,7 +246,7 @@ def test_misp_attributes_say_what_they_block(hostile_entries: list[BlockEntry], 
     exporter = MispExporter()
     prepared = exporter.prepare(hostile_entries, meta)
     files = exporter.render_files(prepared, meta)
-    event_text = next(text for name, text in files.items() if name not in (MANIFEST, HASHES))
+    event_text = next("".join(pieces) for name, pieces in files.items() if name not in (MANIFEST, HASHES))
     attributes = {a["value"]: a for a in json.loads(event_text)["Event"]["Attribute"]}
     assert {value: (a["type"], a["to_ids"]) for value, a in attributes.items()} == {
         "kefu-refund.example.com": ("hostname", True),
