@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,16 +164,24 @@ class Exporter(abc.ABC, Generic[OptionsT]):
 
         Every line passes the guard (:meth:`check_lines`) before its piece is
         yielded: a refused line raises before anything of its piece is written.
+        Lines :meth:`body` gives as :class:`~fraudwall.exporters.templates.CheckedLines`
+        (filled from a checked template) have passed it already.
         """
-        header = self.header(prepared, meta)
-        self.check_lines(header)
-        body = iter(self.body(prepared, meta))
-        lines = header + list(itertools.islice(body, LINES_PER_CHUNK))
-        while lines:
-            self.check_lines(lines[len(header):])
+        lines = self.header(prepared, meta)
+        unchecked = list(lines)
+        for piece in self.body(prepared, meta):
+            if isinstance(piece, CheckedLines):
+                lines.extend(piece)
+            else:
+                lines.append(piece)
+                unchecked.append(piece)
+            if len(lines) >= LINES_PER_CHUNK:
+                self.check_lines(unchecked)
+                yield "\n".join(lines) + "\n"
+                lines, unchecked = [], []
+        self.check_lines(unchecked)
+        if lines:
             yield "\n".join(lines) + "\n"
-            header = []
-            lines = list(itertools.islice(body, LINES_PER_CHUNK))
 
     def check_lines(self, lines: Sequence[str]) -> None:
         """The guard over many lines: each must pass :meth:`parse_line`, or :class:`ExportError` is raised.
@@ -279,7 +286,7 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         return list(self._noted[1])
 
     @abc.abstractmethod
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str | CheckedLines]:
         """The lines after the header: directives and one or more lines per entry."""
 
 

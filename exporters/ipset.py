@@ -43,6 +43,7 @@ line, and the host's own sets are never touched.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shutil
@@ -51,8 +52,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fraudwall.entries import find
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta
+from fraudwall.exporters.record_order import uniform_runs
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import run_checker
 
@@ -125,21 +128,30 @@ def _parsed(raws: Iterable[str]) -> Iterator[ipaddress.IPv4Address | ipaddress.I
 
 
 def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
-    """Select, check and merge the addresses to publish (see the module docstring)."""
-    allowed_names = prepared.allowed_names
+    """Select, check and merge the addresses to publish (see the module docstring).
+
+    Addresses live in the rows' details, which the rows of one list share, so
+    the table is read run by run: a list of millions of names without
+    addresses costs one look per run, not one per name.
+    """
+    table = prepared.blocked
+    allowed_rows = {row for row in map(functools.partial(find, table.names), prepared.allowed.names)
+                    if row is not None}
     allowed_addresses = set(_parsed(a for entry in prepared.allowed for a in entry.addresses))
     refused: Counter[str] = Counter()
     accepted: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
     overlap: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
-    skipped = 0
-    for entry in prepared.blocked:
-        if entry.name in allowed_names:
-            skipped += 1
+    for run in uniform_runs(table, range(len(table))):
+        addresses = table.details[run.start].addresses
+        if not addresses:
             continue
-        for raw in entry.addresses:
+        uses = len(run) - sum(row in allowed_rows for row in run) if allowed_rows else len(run)
+        for raw in addresses:
             reason, address = _refusal(raw)
             if address is None:
-                refused[reason] += 1
+                refused[reason] += uses  # once per name that gave it, as each is a refused input
+            elif not uses:
+                continue
             elif address in allowed_addresses:
                 overlap.add(address)
             else:
@@ -154,7 +166,7 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
         refused=refused,
         allowed_overlap=len(overlap),
         url_level=len(url_level),
-        allowed_names=skipped,
+        allowed_names=len(allowed_rows),
     )
 
 

@@ -53,20 +53,25 @@ rule into exactly the options written, with unique sids in the configured range.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fraudwall.entries import EXACT, SCOPES, SUBTREE, find, union
+from fraudwall.entries import EXACT, SCOPES, SUBTREE, EntryTable, find, sort_key
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
-from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
+from fraudwall.exporters.base import LINES_PER_CHUNK, Exporter, ExportMeta, name_regex
+from fraudwall.exporters.templates import CheckedLines, LineTemplate, safe_name_pattern
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry, Scope
 from fraudwall.names import normalize_name
 
 ACTIONS = ("alert", "drop", "reject")
+_SAFE_NAME = safe_name_pattern(allow_underscore=True)
+# Sid-shaped placeholders for rule templates, two sets of three, none a part of another.
+_SID_PLACEHOLDERS = (("3999999901", "3999999902", "3999999903"), ("3999999911", "3999999912", "3999999913"))
 MAX_SID = 2**32 - 1  # sid and rev are unsigned 32-bit in Suricata
 # (protocol, sticky buffer, nocase?) of the three rules per name; http.host is lowercase already.
 _NAME_BUFFERS = (("dns", "dns.query", True), ("tls", "tls.sni", True), ("http", "http.host", False))
@@ -169,37 +174,85 @@ def _content_match(content: str, subtree: bool, nocase: bool) -> str:
     return f'content:"{content}";{flag} startswith; endswith;'
 
 
-@dataclass(frozen=True, slots=True)
-class _RulePlan:
-    """The rules to write without their sids (made as they are read: iterate once), and their counts."""
-
-    rules: Iterator[str]
-    count: int
-    omitted: int
+def _covered(prepared: PreparedEntries) -> set[int]:
+    """The blocked rows an allow covers entirely (same name, or an allowed subtree): they get no rules."""
+    blocked, allowed = prepared.blocked, prepared.allowed
+    return {row for allow, name in enumerate(allowed.names) if (row := find(blocked.names, name)) is not None
+            and (allowed.scopes[allow] == SUBTREE or blocked.scopes[row] == EXACT)}
 
 
-def _plan(prepared: PreparedEntries, action: str) -> _RulePlan:
-    """Every rule in file order, each ending just before ``sid``.
+def _rule_count(prepared: PreparedEntries, covered: set[int]) -> int:
+    """How many rules the file holds: three per name (pass or block), one per URL."""
+    return len(_NAME_BUFFERS) * (len(prepared.allowed) + len(prepared.blocked) - len(covered)) + len(prepared.urls)
 
-    The counts come first, by looking up each allowed name among the blocked
-    ones, so a list too long for the sid range is refused before any rule is made.
+
+def _scope_runs(table: EntryTable, rows: range) -> Iterator[range]:
+    """``rows`` cut where the scope changes (found at C speed in the scope column)."""
+    scopes, start = table.scopes, rows.start
+    while start < rows.stop:
+        other = scopes.find(SUBTREE if scopes[start] == EXACT else EXACT, start, rows.stop)
+        stop = rows.stop if other < 0 else other
+        yield range(start, stop)
+        start = stop
+
+
+class _RuleWriter:
+    """Rules in file order with their sids; the blocked names between exceptions filled from templates."""
+
+    def __init__(self, exporter: SuricataExporter, action: str, rev: int, sid: int) -> None:
+        self.exporter, self.action, self.rev, self.sid = exporter, action, rev, sid
+
+    def numbered(self, rules: list[str]) -> list[str]:
+        """``rules`` (each ending just before ``sid``) with the next sids."""
+        lines = [f"{rule} sid:{sid}; rev:{self.rev};)" for sid, rule in enumerate(rules, start=self.sid)]
+        self.sid += len(rules)
+        return lines
+
+    def blocks(self, table: EntryTable, rows: range) -> Iterator[CheckedLines]:
+        """The block rules of ``rows``: one template per scope run, three sids per name."""
+        per_name = len(_NAME_BUFFERS)
+        for run in _scope_runs(table, rows):
+            scope = SCOPES[table.scopes[run.start]]
+
+            def render(name: str, *sids: str) -> str:
+                rules = _name_rules(self.action, "block", name, scope)
+                return "\n".join(f"{rule} sid:{sid}; rev:{self.rev};)" for rule, sid in zip(rules, sids, strict=True))
+
+            template = LineTemplate.build(render, self._check, _SAFE_NAME, ids=per_name,
+                                          placeholders=_SID_PLACEHOLDERS)
+            if template is None:  # cannot happen for LDH names; kept so a future change fails safe, not wrong
+                raise ExportError("suricata: no rule template for a run of names")
+            for start in range(run.start, run.stop, LINES_PER_CHUNK // per_name):
+                names = table.names[start:min(start + LINES_PER_CHUNK // per_name, run.stop)]
+                first = self.sid
+                self.sid += per_name * len(names)
+                sids = [list(map(str, range(first + k, self.sid, per_name))) for k in range(per_name)]
+                yield template.fill(names, sids)
+
+    def _check(self, text: str) -> None:
+        self.exporter.check_lines(text.split("\n"))
+
+
+def _rules(prepared: PreparedEntries, writer: _RuleWriter, covered: set[int]) -> Iterator[str | CheckedLines]:
+    """Per name its pass rules, then its block rules unless ``covered``; then the URLs.
+
+    Allowed names are placed among the blocked ones by binary search; the
+    blocked runs between them are written from templates.
     """
     blocked, allowed = prepared.blocked, prepared.allowed
-    covered = {row for allow, name in enumerate(allowed.names) if (row := find(blocked.names, name)) is not None
-               and (allowed.scopes[allow] == SUBTREE or blocked.scopes[row] == EXACT)}
-    count = len(_NAME_BUFFERS) * (len(allowed) + len(blocked) - len(covered)) + len(prepared.urls)
-    return _RulePlan(_rules(prepared, action, covered), count, len(covered))
-
-
-def _rules(prepared: PreparedEntries, action: str, covered: set[int]) -> Iterator[str]:
-    """The rules of :func:`_plan`: per name its pass rules, then its block rules unless ``covered``; then the URLs."""
-    blocked, allowed = prepared.blocked, prepared.allowed
-    for name, block, allow in union(blocked, allowed):
-        if allow >= 0:
-            yield from _name_rules("pass", "allow", name, SCOPES[allowed.scopes[allow]])
-        if block >= 0 and block not in covered:  # covered: the pass rules already cover all it would
-            yield from _name_rules(action, "block", name, SCOPES[blocked.scopes[block]])
-    yield from (_url_rule(action, entry) for entry in prepared.urls)
+    names = blocked.names
+    start = 0
+    for allow, name in enumerate(allowed.names):
+        at = bisect.bisect_left(names, sort_key(name), lo=start, key=sort_key)
+        yield from writer.blocks(blocked, range(start, at))
+        yield from writer.numbered(_name_rules("pass", "allow", name, SCOPES[allowed.scopes[allow]]))
+        if at < len(names) and names[at] == name:
+            if at not in covered:  # covered: the pass rules already cover all it would
+                yield from writer.numbered(_name_rules(writer.action, "block", name, SCOPES[blocked.scopes[at]]))
+            at += 1
+        start = at
+    yield from writer.blocks(blocked, range(start, len(names)))
+    yield from writer.numbered([_url_rule(writer.action, entry) for entry in prepared.urls])
 
 
 def _name_rules(action: str, verb: str, name: str, scope: Scope) -> list[str]:
@@ -256,30 +309,34 @@ class SuricataExporter(Exporter[SuricataOptions]):
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count rules, exceptions and the sid range used."""
-        plan = _plan(prepared, "alert")
+        covered = _covered(prepared)
         subtree = prepared.blocked.subtree_count() + prepared.allowed.subtree_count()
         return [
             "scope: per name one rule each for dns.query, tls.sni and http.host;"
             f" subtree entries (dotprefix, name and below): {subtree}",
             f"allow: pass rules, applied first by Suricata's default action-order; allow entries:"
-            f" {len(prepared.allowed)}, blocked names an allow covers entirely and left out: {plan.omitted}",
+            f" {len(prepared.allowed)}, blocked names an allow covers entirely and left out: {len(covered)}",
             f"urls: http.host plus a pcre on http.uri.raw (exact path, exact query if given, else any;"
             f" port not checked); URL entries: {len(prepared.urls)}",
-            f"rules: {plan.count}",
+            f"rules: {_rule_count(prepared, covered)}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
-        """The rules in file order, numbered from ``sid_start``."""
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
+        """The rules in file order, numbered from ``sid_start``.
+
+        The count comes first, so a list too long for the sid range is refused
+        before any rule is made.
+        """
         options = self.options(meta)
-        plan = _plan(prepared, options.action)
-        last = options.sid_start + plan.count - 1
+        covered = _covered(prepared)
+        count = _rule_count(prepared, covered)
+        last = options.sid_start + count - 1
         if last > options.sid_end:
             raise ExportError(
-                f"suricata: {plan.count} rules need sids {options.sid_start}..{last}, past sid_end"
+                f"suricata: {count} rules need sids {options.sid_start}..{last}, past sid_end"
                 f" {options.sid_end}; raise sid_end or move sid_start"
             )
-        for sid, rule in enumerate(plan.rules, start=options.sid_start):
-            yield f"{rule} sid:{sid}; rev:{options.rev};)"
+        yield from _rules(prepared, _RuleWriter(self, options.action, options.rev, options.sid_start), covered)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, then idstools' parser: the options written, unique sids in range."""

@@ -86,15 +86,20 @@ class LineTemplate:
         name_check: re.Pattern[str],
         *,
         ids: int = 0,
+        placeholders: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> LineTemplate | None:
         """The template of ``render(name, *ids)``, or ``None`` if the line depends on the name otherwise.
 
         ``check`` is the format's checker of one rendered line: it raises
         :class:`~fraudwall.exceptions.ExportError` for a bad line, and then so
         does this. ``name_check`` is the pattern every name filled in must
-        fully match.
+        fully match. ``placeholders`` are two sets of ``ids`` placeholder ids,
+        for ids that must look like something else than a UUID (a sid).
         """
-        fills = [(name, *placeholder_ids(which, ids)) for which, name in enumerate(PLACEHOLDER_NAMES)]
+        id_sets = placeholders or (placeholder_ids(0, ids), placeholder_ids(1, ids))
+        if any(len(id_set) != ids for id_set in id_sets):
+            raise ExportError(f"a template with {ids} id slot(s) needs that many placeholders per set")
+        fills = [(name, *id_set) for name, id_set in zip(PLACEHOLDER_NAMES, id_sets, strict=True)]
         lines = [render(*fill) for fill in fills]
         for line in lines:
             check(line)
