@@ -46,7 +46,6 @@ valid, and it does not read a servers-file.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -55,66 +54,15 @@ from pathlib import Path
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
-from fraudwall.exporters.validation import PreparedEntries, name_sort_key, uniform_scope
+from fraudwall.exporters.policy_tree import policy_nodes
+from fraudwall.exporters.validation import PreparedEntries, uniform_scope
 from fraudwall.exporters.verify import run_checker
-from fraudwall.models import BlockEntry, Scope
+from fraudwall.models import Scope
 
 STYLES = ("local", "server", "address")
 EXACT_MODES = ("precise", "skip", "widen")
 
 _PATTERN = rf"(?:\*\.)?{name_regex(allow_underscore=True)}"
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyNode:
-    """What the entries for one listed name ask for: the name itself, and the names below it.
-
-    ``blocks_below`` holds for every name below ``name`` that has no listed name
-    of its own in between. Without a subtree entry on ``name`` it is
-    ``inherited``: what ``parent``, the closest listed ancestor (``None`` if
-    there is none), gives the names below it. ``entries`` are the entries for
-    ``name``: at most one block and one allow.
-    """
-
-    name: str
-    blocks_self: bool
-    blocks_below: bool
-    inherited: bool
-    parent: str | None
-    entries: tuple[BlockEntry, ...]
-
-
-def policy_nodes(prepared: PreparedEntries) -> Iterator[PolicyNode]:
-    """Every listed name, parents before children, under "the closest listed name wins".
-
-    This is what every format must reproduce (and RPZ states natively): a name
-    with entries of its own is blocked unless an allow entry is for it (the
-    exception wins); any other name gets what its closest listed ancestor
-    gives the names below it, and is resolved normally when there is none.
-    """
-    blocked = {entry.name: entry for entry in prepared.blocked}
-    allowed = {entry.name: entry for entry in prepared.allowed}
-    # Both are in name_sort_key order, where a name's subtree follows it without a
-    # gap, so the listed ancestors of the current name are exactly this stack.
-    stack: list[tuple[str, bool]] = []
-    previous = None
-    for name in heapq.merge(blocked, allowed, key=name_sort_key):
-        if name == previous:  # blocked and allowed both
-            continue
-        previous = name
-        while stack and not name.endswith(f".{stack[-1][0]}"):
-            stack.pop()
-        parent, inherited = stack[-1] if stack else (None, False)
-        allow, block = allowed.get(name), blocked.get(name)
-        if allow is not None and allow.scope is Scope.SUBTREE:
-            blocks_below = False
-        elif block is not None and block.scope is Scope.SUBTREE:
-            blocks_below = True
-        else:
-            blocks_below = inherited
-        stack.append((name, blocks_below))
-        entries = tuple(entry for entry in (block, allow) if entry is not None)
-        yield PolicyNode(name, allow is None, blocks_below, inherited, parent, entries)
 
 
 @dataclass(frozen=True, slots=True)

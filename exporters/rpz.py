@@ -1,16 +1,29 @@
-"""Response Policy Zone (RPZ): a zone file loaded by BIND, Knot Resolver, PowerDNS Recursor and Unbound.
+"""Response Policy Zone (RPZ): one zone file for BIND, Knot Resolver, PowerDNS Recursor and Unbound.
 
-Layout: ``$TTL``, an SOA with the serial, an NS, then one policy record per
-rule, owner names *relative* (no ``$ORIGIN``), so the same file loads under
-whatever zone name the resolver's configuration gives it.
+Layout: ``$TTL``, an SOA with the serial, an NS, then the policy records in
+name order, owner names *relative* (no ``$ORIGIN``), so the same file loads
+under whatever zone name the resolver's configuration gives it.
 
-- ``name CNAME .`` answers NXDOMAIN for the name itself;
-- a SUBTREE entry adds ``*.name CNAME .``: RPZ wildcards cover every name below;
-- an ALLOW entry is ``name CNAME rpz-passthru.`` (plus ``*.name`` if subtree).
-  RPZ prefers an exact owner to a wildcard, so an allowed name under a blocked
-  subtree stays reachable; when one name is both blocked and allowed, the
-  exception wins for that owner (and one owner never gets two CNAMEs, which
-  would make the whole zone fail to load).
+- ``name CNAME .`` answers NXDOMAIN for a blocked listed name,
+  ``name CNAME rpz-passthru.`` resolves an allowed one as usual. When one name
+  is both blocked and allowed, the exception wins for that owner (and one
+  owner never gets two CNAMEs, which would make the whole zone fail to load).
+- ``*.name`` states what the names below a listed name get (``.`` or
+  ``rpz-passthru.``), written whenever that subtree is blocked, allowed or
+  inherited from a blocked parent: so an exact allow below a blocked subtree
+  gets ``*.name CNAME .`` and stays exact.
+- ``*.between CNAME .`` for every unlisted name between a blocked subtree and
+  a listed name below it.
+
+Why every wildcard is spelt out (:mod:`fraudwall.exporters.policy_tree` has
+the details): BIND, Knot and PowerDNS take the wildcard of the closest
+ancestor that has one, but Unbound tries only one wildcard, that of the name
+the query shares with the owner sorting just before it, and applies no rule
+when it is missing. With every wildcard the policy needs in the zone, both
+pick a record that says what the closest listed name decides, so one zone
+gives the same answers everywhere. Plain blocks (exact, with no subtree
+entry or exception on them or above them), most of a big list, need no
+wildcard: one record each, written straight from the name column.
 
 Underscores are allowed: RPZ owners are DNS names, not host names, and
 named-checkzone accepts them on CNAME owners. Every owner plus ``.zone`` must
@@ -29,15 +42,17 @@ that used YYYYMMDDnn serials.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from fraudwall.entries import SUBTREE, union
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
+from fraudwall.exporters.policy_tree import policy_rows, policy_spans
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import verify_rpz
 from fraudwall.names import MAX_NAME_LENGTH, normalize_name
@@ -113,11 +128,49 @@ def read_serial(path: Path) -> int | None:
     raise ExportError(f"{path} has no fraudwall SOA record; pass serial= to continue its numbering")
 
 
+def policy_records(prepared: PreparedEntries) -> Iterator[str]:
+    """The policy records, one line each, in name order (the layout of the module docstring)."""
+    for span in policy_spans(prepared):
+        # A plain block is one record and needs no wildcard: made from the name column
+        # without a Python step per name, which is most of a list of millions.
+        yield from map(operator.add, span.plain, itertools.repeat(f" CNAME {NXDOMAIN}"))
+        yield from _tree_records(span.tree)
+
+
+def wildcard_count(prepared: PreparedEntries) -> int:
+    """How many ``*.`` records :func:`policy_records` writes (plain blocks have none)."""
+    return sum(line.startswith("*.") for span in policy_spans(prepared) for line in _tree_records(span.tree))
+
+
+def _tree_records(prepared: PreparedEntries) -> Iterator[str]:
+    """The records of the names in ``prepared``, name by name from the policy tree."""
+    spelt: set[str] = set()  # unlisted names whose "*." record is written already
+    for row in policy_rows(prepared):
+        if row.inherited and row.parent is not None:
+            # Below a blocked subtree: the unlisted names between the parent and this
+            # name, outermost first. Each sorts right before its first listed
+            # descendant, so the records stay in name order.
+            labels = row.name.removesuffix(f".{row.parent}").split(".")
+            for cut in range(len(labels) - 1, 0, -1):
+                between = ".".join([*labels[cut:], row.parent])
+                if between not in spelt:
+                    spelt.add(between)
+                    yield f"*.{between} CNAME {NXDOMAIN}"
+        yield f"{row.name} CNAME {NXDOMAIN if row.allow < 0 else PASSTHRU}"
+        if row.blocks_below or row.subtree:
+            # Blocked below (by a subtree entry or from a blocked parent), or an allowed
+            # subtree. Without it Unbound applies no rule below the name, BIND the parent's.
+            yield f"*.{row.name} CNAME {NXDOMAIN if row.blocks_below else PASSTHRU}"
+
+
 class RpzExporter(Exporter[RpzOptions]):
-    """A BIND-syntax response policy zone (NXDOMAIN policy, passthru exceptions)."""
+    """A BIND-syntax response policy zone (NXDOMAIN policy, passthru exceptions), every wildcard spelt out."""
 
     name = "rpz"
-    description = "DNS response policy zone; 'name CNAME .', '*.name' for subtrees, rpz-passthru."
+    description = (
+        "DNS response policy zone for BIND, Knot, PowerDNS and Unbound; 'name CNAME .',"
+        " every '*.name' the policy needs, rpz-passthru."
+    )
     subtree_capable = True
     allow_underscore = True
     comment_prefix = ";"
@@ -141,11 +194,11 @@ class RpzExporter(Exporter[RpzOptions]):
         return replace(meta, options={**meta.options, "serial": serial})
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
-        """Count the wildcard and passthru rules."""
-        subtree = prepared.blocked.subtree_count() + prepared.allowed.subtree_count()
+        """Count the wildcard records and the exceptions."""
         return [
-            f"scope: subtree entries written as name and *.name: {subtree}",
-            f"allow: rpz-passthru (exact owners beat wildcards); allow entries: {len(prepared.allowed)}",
+            "scope: '*.name' for every blocked, allowed or inherited subtree and every name between a blocked"
+            f" subtree and a listed name below it: {wildcard_count(prepared)}",
+            f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",
         ]
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
@@ -155,14 +208,7 @@ class RpzExporter(Exporter[RpzOptions]):
         yield f"$TTL {options.ttl}"
         yield f"@ IN SOA localhost. hostmaster.localhost. {serial} {REFRESH} {RETRY} {EXPIRE} {options.ttl}"
         yield "@ IN NS localhost."
-        # From the name columns: a national list is millions of names.
-        block_scopes, allow_scopes = prepared.blocked.scopes, prepared.allowed.scopes
-        for name, block, allow in union(prepared.blocked, prepared.allowed):
-            yield f"{name} CNAME {PASSTHRU if allow >= 0 else NXDOMAIN}"
-            if allow >= 0 and allow_scopes[allow] == SUBTREE:
-                yield f"*.{name} CNAME {PASSTHRU}"
-            elif block >= 0 and block_scopes[block] == SUBTREE:
-                yield f"*.{name} CNAME {NXDOMAIN}"
+        yield from policy_records(prepared)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, then BIND's ``named-checkzone`` under the export's zone name."""

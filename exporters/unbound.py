@@ -25,24 +25,17 @@ name only.
   stay blocked unblocks them as well (an exception never becomes a block); the
   header counts them. ``unbound-rpz`` keeps such exceptions exact.
 
-``unbound-rpz`` is the RPZ zone of :mod:`fraudwall.exporters.rpz` for an
-``rpz:`` clause (module-config ``"respip validator iterator"``)::
+``unbound-rpz`` is the ``rpz`` zone of :mod:`fraudwall.exporters.rpz`, record
+for record, for an ``rpz:`` clause (module-config ``"respip validator iterator"``)::
 
     rpz:
         name: "fraudwall.rpz"
         zonefile: "/etc/unbound/fraudwall.rpz"
 
-Unbound does not resolve wildcard triggers the way BIND does. It takes the
-trigger name that sorts just before the query name (canonical DNS order), and
-only tries ``*.`` on the closest name that one and the query share; if that
-wildcard is missing, no rule applies. Measured on Unbound 1.17.1 with a zone
-holding ``*.t.example CNAME .`` and one more trigger below ``t.example``: an
-exact ``x.t.example CNAME .`` let ``y.x.t.example`` resolve, and an
-``a.b.t.example`` passthru let its sibling ``c.b.t.example`` resolve. So this
-zone writes the subtree of every listed name explicitly: ``*.name`` whenever
-the names below it are blocked or would otherwise inherit a block, and
-``*.between CNAME .`` for every unlisted name between a blocked subtree and a
-listed name below it. BIND reads the same records with the same meaning.
+The ``rpz`` zone spells out every wildcard its policy needs, which Unbound's
+RPZ lookup requires (see :mod:`fraudwall.exporters.policy_tree`); the format
+stays under its own name for configurations that load it, and is verified by
+``unbound-checkconf`` loading it through an ``rpz:`` clause.
 
 Underscores are allowed in both: Unbound takes any DNS name.
 """
@@ -53,13 +46,13 @@ import itertools
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError, VerificationError
 from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
-from fraudwall.exporters.dnsmasq import PolicyNode, policy_nodes
-from fraudwall.exporters.rpz import NXDOMAIN, PASSTHRU, RpzExporter
+from fraudwall.exporters.policy_tree import policy_nodes
+from fraudwall.exporters.rpz import RpzExporter
 from fraudwall.exporters.validation import PreparedEntries, uniform_scope
 from fraudwall.exporters.verify import run_checker
 from fraudwall.models import Scope
@@ -217,55 +210,11 @@ class UnboundExporter(Exporter[UnboundOptions]):
         verify_unbound(path, lambda included: f'include: "{included}"\n')
 
 
-def _rpz_records(prepared: PreparedEntries) -> Iterator[tuple[str, str]]:
-    """(owner, target) pairs in name order, with the subtrees spelt out for Unbound (module docstring)."""
-    if uniform_scope(prepared) is Scope.EXACT:
-        # Exact blocks and nothing else: no subtree to spell out, one record per name, from the name column.
-        yield from zip(prepared.blocked.names, itertools.repeat(NXDOMAIN))
-        return
-    spelt: set[str] = set()  # unlisted names whose "*." record is already written
-    blocks_below: dict[str, bool] = {}
-    for node in policy_nodes(prepared):
-        blocks_below[node.name] = node.blocks_below
-        if node.parent is not None and blocks_below[node.parent]:
-            # The unlisted names between the parent and this one, outermost first: each
-            # sorts right before its first listed descendant, so order is kept.
-            labels = node.name.removesuffix(f".{node.parent}").split(".")
-            for cut in range(len(labels) - 1, 0, -1):
-                between = ".".join([*labels[cut:], node.parent])
-                if between not in spelt:
-                    spelt.add(between)
-                    yield f"*.{between}", NXDOMAIN
-        yield node.name, NXDOMAIN if node.blocks_self else PASSTHRU
-        if _needs_wildcard(node):
-            yield f"*.{node.name}", NXDOMAIN if node.blocks_below else PASSTHRU
-
-
-def _needs_wildcard(node: PolicyNode) -> bool:
-    """Whether ``*.name`` must be written: Unbound applies no rule below a name without one, BIND the parent's."""
-    return node.blocks_below or node.inherited or any(entry.scope is Scope.SUBTREE for entry in node.entries)
-
-
 class UnboundRpzExporter(RpzExporter):
-    """The RPZ zone with every subtree spelt out, so Unbound and BIND read the same policy."""
+    """The ``rpz`` zone under the name Unbound configurations load it by, checked by Unbound's own checker."""
 
     name = "unbound-rpz"
-    description = "RPZ zone for Unbound's rpz: clause; 'name CNAME .', '*.name' for subtrees, rpz-passthru."
-
-    def notes(self, prepared: PreparedEntries) -> list[str]:
-        """Count the records beyond one per listed name."""
-        wildcards = sum(owner.startswith("*.") for owner, _ in _rpz_records(prepared))
-        return [
-            f"scope: '*.name' records written for every blocked or inherited subtree: {wildcards}",
-            f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",
-        ]
-
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
-        """SOA and NS as for ``rpz``, then the records."""
-        # The parent's body without entries is exactly its $TTL, SOA and NS lines.
-        yield from super().body(replace(prepared, blocked=(), allowed=()), meta)
-        for owner, target in _rpz_records(prepared):
-            yield f"{owner} CNAME {target}"
+    description = "RPZ zone for Unbound's rpz: clause; the same records as 'rpz', checked by unbound-checkconf."
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, then ``unbound-checkconf`` loading the zone through an ``rpz:`` clause."""

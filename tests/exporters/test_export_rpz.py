@@ -1,19 +1,56 @@
-"""RPZ specifics: BIND's own checker, the serial across exports, zone-name limits, options."""
+"""RPZ specifics: BIND's own checker, the serial across exports, zone-name limits, options, explicit wildcards.
+
+A real Unbound loading this format is tested in test_export_unbound, beside its fixtures.
+"""
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from fraudwall.exceptions import ExportError, VerificationError
-from fraudwall.exporters import ExportMeta, export, get_exporter
+from fraudwall.exporters import ExportMeta, export, get_exporter, policy_tree, rpz
+from fraudwall.exporters.policy_tree import PolicySpan
 from fraudwall.exporters.rpz import next_serial, read_serial, serial_is_greater
+from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import verify_rpz
-from fraudwall.models import BlockEntry, Scope
+from fraudwall.models import Action, BlockEntry, Scope
+from tests.exporters.test_export_contract import CONSUMERS
+
+# Nested owners below a blocked subtree, where Unbound's one-wildcard lookup parts
+# from BIND's closest wildcard unless the zone spells every wildcard out.
+NESTED_ENTRIES = [
+    BlockEntry("x.tree", scope=Scope.SUBTREE),
+    BlockEntry("ok.x.tree", action=Action.ALLOW),  # exact exception: the names below it stay blocked
+    BlockEntry("c.a.b.x.tree"),  # exact block two unlisted names below the subtree
+    BlockEntry("free.x.tree", scope=Scope.SUBTREE, action=Action.ALLOW),  # allowed subtree
+    BlockEntry("bad.free.x.tree"),  # exact block inside the allowed subtree
+]
+# What "the closest listed name wins" means for each probe: True is blocked.
+NESTED_INTENDED = {
+    "x.tree": True,
+    "b.x.tree": True,
+    "a.b.x.tree": True,
+    "y.a.b.x.tree": True,
+    "c.a.b.x.tree": True,
+    "y.c.a.b.x.tree": True,
+    "ok.x.tree": False,
+    "y.ok.x.tree": True,
+    "a.y.ok.x.tree": True,
+    "z.x.tree": True,
+    "free.x.tree": False,
+    "a.free.x.tree": False,
+    "a.b.free.x.tree": False,
+    "bad.free.x.tree": True,
+    "y.bad.free.x.tree": False,
+    "z.free.x.tree": False,
+}
 
 
 def _serial(path: Path) -> int:
@@ -124,3 +161,125 @@ def test_bad_options_are_export_errors(options: dict[str, object], generated_at:
     """Options reach a zone file, so each one is checked before rendering."""
     with pytest.raises(ExportError):
         get_exporter("rpz").render([], ExportMeta("t", generated_at, options))
+
+
+@pytest.mark.parametrize("zone", ["fraudwall.rpz", "rpz.isp.example.net"])
+def test_named_checkzone_accepts_the_nested_wildcards(zone: str, tmp_path: Path, meta: ExportMeta) -> None:
+    """The extra ``*.name`` and ``*.between`` records load in BIND: no owner twice, none with other data."""
+    path = tmp_path / "nested.rpz"
+    path.write_text(get_exporter("rpz").render(NESTED_ENTRIES, meta), encoding="utf-8")
+    verify_rpz(path, zone)
+
+
+def test_bind_and_unbound_lookups_read_the_same_policy(meta: ExportMeta) -> None:
+    """Under BIND's closest-wildcard lookup and Unbound's one-wildcard lookup (the contract's models,
+    each checked against the real server), every probe gets the intended answer from one zone."""
+    text = get_exporter("rpz").render(NESTED_ENTRIES, meta)
+    bind_model, unbound_model = CONSUMERS["rpz"](text), CONSUMERS["unbound-rpz"](text)
+    for name, blocked in NESTED_INTENDED.items():
+        assert bind_model(name) is blocked and unbound_model(name) is blocked, name
+
+
+def test_every_wildcard_the_policy_needs_is_written_and_counted(meta: ExportMeta) -> None:
+    """The wildcards are the subtree's own, the exact exception's and the unlisted names' in between;
+    the header counts exactly the ``*.`` records written."""
+    text = get_exporter("rpz").render(NESTED_ENTRIES, meta)
+    wildcards = [line for line in text.splitlines() if line.startswith("*.")]
+    assert wildcards == [
+        "*.x.tree CNAME .",
+        "*.b.x.tree CNAME .",
+        "*.a.b.x.tree CNAME .",
+        "*.c.a.b.x.tree CNAME .",
+        "*.free.x.tree CNAME rpz-passthru.",
+        "*.ok.x.tree CNAME .",
+    ]
+    assert f"below it: {len(wildcards)}" in text
+    # An exact block with nothing blocked above it keeps the names below it resolving: no wildcard.
+    assert "*.bad.free.x.tree" not in text
+
+
+def _closest_listed_name_wins(entries: list[BlockEntry]) -> Callable[[str], bool]:
+    """The intended policy of ``entries`` straight from its definition, for any probe name."""
+    # Entries for one name and action merge into a subtree entry if any of them is one.
+    blocks: dict[str, Scope] = {}
+    allows: dict[str, Scope] = {}
+    for entry in entries:
+        listed = blocks if entry.action is Action.BLOCK else allows
+        if listed.get(entry.name) is not Scope.SUBTREE:
+            listed[entry.name] = entry.scope
+
+    def closest_listed_ancestor(name: str) -> str | None:
+        labels = name.split(".")
+        return next((".".join(labels[cut:]) for cut in range(1, len(labels))
+                     if ".".join(labels[cut:]) in blocks.keys() | allows.keys()), None)
+
+    def gives_below(name: str | None) -> bool:
+        if name is None or allows.get(name) is Scope.SUBTREE:
+            return False
+        return blocks.get(name) is Scope.SUBTREE or gives_below(closest_listed_ancestor(name))
+
+    def blocked(name: str) -> bool:
+        if name in blocks or name in allows:
+            return name not in allows
+        return gives_below(closest_listed_ancestor(name))
+
+    return blocked
+
+
+def _render_unsplit(prepared: PreparedEntries, meta: ExportMeta, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The zone with the whole list walked as one tree (no plain blocks set apart)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(rpz, "policy_spans", lambda whole: iter([PolicySpan((), whole)]))
+        return get_exporter("rpz").render_prepared(prepared, meta)
+
+
+def _render_split(prepared: PreparedEntries, meta: ExportMeta, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The zone with the plain blocks set apart however few they are."""
+    with monkeypatch.context() as patch:
+        patch.setattr(policy_tree, "SPLIT_RATIO", 0)
+        return get_exporter("rpz").render_prepared(prepared, meta)
+
+
+def test_random_lists_mean_the_same_to_bind_and_unbound(meta: ExportMeta, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random nests of subtree and exact blocks and exceptions: under both lookups every probe gets what
+    "the closest listed name wins" says, and setting plain blocks apart (or not) writes the same zone."""
+    labels = ["a", "b", "c"]
+    below = ["", *labels, *(f"{x}.{y}" for x in labels for y in labels),
+             *(f"{x}.{y}.{z}" for x in labels for y in labels for z in labels)]
+    universe = [f"{prefix}.tree.example.com" if prefix else "tree.example.com" for prefix in below]
+    probes = universe + [f"d.{name}" for name in universe]
+    rng = random.Random(1982)
+    for _ in range(300):
+        entries = [BlockEntry(rng.choice(universe), scope=rng.choice([Scope.EXACT, Scope.SUBTREE]),
+                              action=rng.choice([Action.BLOCK, Action.BLOCK, Action.ALLOW]))
+                   for _ in range(rng.randint(1, 10))]
+        prepared = get_exporter("rpz").prepare(entries, meta)
+        text = get_exporter("rpz").render_prepared(prepared, meta)
+        assert text == _render_unsplit(prepared, meta, monkeypatch) == _render_split(prepared, meta, monkeypatch)
+        intended = _closest_listed_name_wins(entries)
+        bind_model, unbound_model = CONSUMERS["rpz"](text), CONSUMERS["unbound-rpz"](text)
+        for name in probes:
+            assert bind_model(name) is intended(name) and unbound_model(name) is intended(name), (entries, name)
+
+
+@pytest.mark.parametrize(
+    ("extra", "plain"),
+    [
+        ([], 2000),
+        ([BlockEntry("ok.x.tree", action=Action.ALLOW)], 2000),
+        ([BlockEntry("n7.x.tree", scope=Scope.SUBTREE)], 1999),
+        ([BlockEntry("x.tree", scope=Scope.SUBTREE)], 0),  # every name is below it
+        # An exception right where a subtree's span ends, before plain blocks: it belongs to that span.
+        ([BlockEntry("a.x.tree", scope=Scope.SUBTREE), BlockEntry("b.x.tree", action=Action.ALLOW)], 2000),
+    ],
+    ids=["plain", "allow", "subtree", "all-below", "touching"],
+)
+def test_plain_blocks_of_a_big_list_are_written_from_the_name_column(
+    extra: list[BlockEntry], plain: int, meta: ExportMeta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of exact blocks with a few subtree entries or exceptions among them: the plain blocks
+    come as runs of names, the rest as small trees, and the zone is the one a walk of every name writes."""
+    entries = [BlockEntry(f"n{number}.x.tree") for number in range(2000)] + extra
+    prepared = get_exporter("rpz").prepare(entries, meta)
+    assert sum(len(span.plain) for span in policy_tree.policy_spans(prepared)) == plain
+    assert get_exporter("rpz").render_prepared(prepared, meta) == _render_unsplit(prepared, meta, monkeypatch)

@@ -6,6 +6,7 @@ recurses nowhere; the one under test loads the exported file (``include:`` or
 an ``rpz:`` clause) and forwards only to it, sending from 127.0.0.1 with IPv6
 off, so nothing leaves the machine. A name the list leaves alone comes back as
 192.0.2.1, a blocked one as NXDOMAIN (or 0.0.0.0 where the format says so).
+Both RPZ formats are loaded: the generic ``rpz`` zone and ``unbound-rpz``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from fraudwall.exporters.unbound import BLOCKING_TYPES, verify_unbound
 from fraudwall.models import Action, BlockEntry, Scope
 from tests.exporters.test_export_contract import CONSUMERS
 from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _free_port, _query, _stop
+from tests.exporters.test_export_rpz import NESTED_ENTRIES, NESTED_INTENDED
 
 STARTUP_TIMEOUT = 20.0
+RPZ_FORMATS = ["rpz", "unbound-rpz"]
 
 # Where Unbound's RPZ lookup parts from BIND's: a trigger below a blocked subtree
 # used to open a hole for its siblings and children.
@@ -176,12 +179,25 @@ def test_bad_options_are_export_errors(meta: ExportMeta) -> None:
             get_exporter("unbound").render([], ExportMeta("t", meta.generated_at, options))
 
 
-def test_unbound_rpz_means_the_same_to_bind(meta: ExportMeta) -> None:
-    """The extra records change nothing for BIND: the standard RPZ model reads the intended policy too."""
-    text = get_exporter("unbound-rpz").render(ENTRIES + DEEP_ENTRIES, meta)
+@pytest.mark.parametrize("format_name", RPZ_FORMATS)
+def test_rpz_means_the_same_to_bind_and_unbound(format_name: str, meta: ExportMeta) -> None:
+    """Read by BIND's closest-wildcard model and by Unbound's one-wildcard model, the zone gives
+    every probe the intended policy."""
+    text = get_exporter(format_name).render(ENTRIES + DEEP_ENTRIES + NESTED_ENTRIES, meta)
     unbound_model, bind_model = CONSUMERS["unbound-rpz"](text), CONSUMERS["rpz"](text)
-    for name, blocked in {**INTENDED, **DEEP_INTENDED}.items():
+    for name, blocked in {**INTENDED, **DEEP_INTENDED, **NESTED_INTENDED}.items():
         assert unbound_model(name) is blocked and bind_model(name) is blocked, name
+
+
+def test_unbound_rpz_is_the_rpz_zone(meta: ExportMeta, sample_entries: list[BlockEntry]) -> None:
+    """``unbound-rpz`` writes the ``rpz`` zone record for record: only the header's format line differs."""
+    entries = sample_entries + ENTRIES + DEEP_ENTRIES + NESTED_ENTRIES
+    generic = get_exporter("rpz").render(entries, meta).splitlines()
+    unbound = get_exporter("unbound-rpz").render(entries, meta).splitlines()
+    assert len(generic) == len(unbound)
+    differing = [(mine, theirs) for mine, theirs in zip(generic, unbound) if mine != theirs]
+    assert len(differing) == 1
+    assert differing[0][0].startswith("; format: rpz - ") and differing[0][1].startswith("; format: unbound-rpz - ")
 
 
 @pytest.mark.parametrize("zone_type", ["always_nxdomain", "always_null"])
@@ -207,13 +223,31 @@ def test_real_unbound_loads_the_include(
         assert model(name) is blocked, name
 
 
-def test_real_unbound_loads_the_rpz(resolver: Callable[[str, str], int], tmp_path: Path, meta: ExportMeta) -> None:
+@pytest.mark.parametrize("format_name", RPZ_FORMATS)
+def test_real_unbound_loads_the_rpz(
+    format_name: str, resolver: Callable[[str, str], int], tmp_path: Path, meta: ExportMeta
+) -> None:
     """Through an ``rpz:`` clause every probe gets exactly the intended policy (NXDOMAIN or the upstream's
     answer), including the cases Unbound's own lookup used to get wrong, and the model agrees."""
     path = tmp_path / "fraud.rpz"
-    export(ENTRIES + DEEP_ENTRIES, "unbound-rpz", path, title="t", verify=True, generated_at=meta.generated_at)
+    export(ENTRIES + DEEP_ENTRIES, format_name, path, title="t", verify=True, generated_at=meta.generated_at)
     port = resolver("respip iterator", f'rpz:\n    name: "fraudwall.rpz."\n    zonefile: "{path}"\n')
     model = CONSUMERS["unbound-rpz"](path.read_text())
     for name, blocked in {**INTENDED, **DEEP_INTENDED}.items():
         assert _outcome(port, name) == (("NXDOMAIN", []) if blocked else ("NOERROR", [UPSTREAM_ANSWER])), name
         assert model(name) is blocked, name
+
+
+def test_real_unbound_answers_nested_names_from_the_generic_rpz(
+    resolver: Callable[[str, str], int], tmp_path: Path, meta: ExportMeta
+) -> None:
+    """The generic ``rpz`` zone, checked by named-checkzone and loaded as is by a real Unbound, blocks
+    every name below the blocked subtree ``x.tree`` (``a.b.x.tree``, ``y.ok.x.tree`` below the exact
+    exception), passes ``ok.x.tree`` itself and the allowed subtree ``free.x.tree``, and still blocks
+    the exact ``bad.free.x.tree`` inside it without blocking the names below that."""
+    path = tmp_path / "fraud.rpz"
+    result = export(NESTED_ENTRIES, "rpz", path, title="t", verify=True, generated_at=meta.generated_at)
+    assert result.verified  # named-checkzone accepted it
+    port = resolver("respip iterator", f'rpz:\n    name: "fraudwall.rpz."\n    zonefile: "{path}"\n')
+    for name, blocked in NESTED_INTENDED.items():
+        assert _outcome(port, name) == (("NXDOMAIN", []) if blocked else ("NOERROR", [UPSTREAM_ANSWER])), name
