@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, comment_text, name_regex
-from fraudwall.exporters.dnsmasq import policy_nodes
+from fraudwall.exporters.policy_tree import policy_nodes
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import Action, Scope
 

@@ -86,7 +86,7 @@ def _render(name: str, prepared: PreparedEntries, meta: ExportMeta, **options: o
 UNIFORM_CASES = [
     ("dnsmasq", {"exact": "precise"}), ("dnsmasq", {"exact": "skip"}), ("dnsmasq", {"exact": "widen"}),
     ("dnsmasq", {"style": "address"}), ("unbound", {"exact": "precise"}), ("unbound", {"exact": "skip"}),
-    ("unbound", {"exact": "widen"}), ("unbound-rpz", {"serial": 7}), ("squid", {}),
+    ("unbound", {"exact": "widen"}), ("squid", {}),
 ]
 
 
