@@ -43,7 +43,6 @@ line, and the host's own sets are never touched.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 import shutil
@@ -52,10 +51,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fraudwall.entries import find
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta
-from fraudwall.exporters.record_order import uniform_runs
+from fraudwall.exporters.record_order import allowed_rows, uniform_runs
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import run_checker
 
@@ -135,8 +133,7 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
     addresses costs one look per run, not one per name.
     """
     table = prepared.blocked
-    allowed_rows = {row for row in map(functools.partial(find, table.names), prepared.allowed.names)
-                    if row is not None}
+    allowed = allowed_rows(prepared).equal
     allowed_addresses = set(_parsed(a for entry in prepared.allowed for a in entry.addresses))
     refused: Counter[str] = Counter()
     accepted: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
@@ -145,7 +142,7 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
         addresses = table.details[run.start].addresses
         if not addresses:
             continue
-        uses = len(run) - sum(row in allowed_rows for row in run) if allowed_rows else len(run)
+        uses = len(run) - sum(row in allowed for row in run) if allowed else len(run)
         for raw in addresses:
             reason, address = _refusal(raw)
             if address is None:
@@ -166,7 +163,7 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
         refused=refused,
         allowed_overlap=len(overlap),
         url_level=len(url_level),
-        allowed_names=len(allowed_rows),
+        allowed_names=len(allowed),
     )
 
 

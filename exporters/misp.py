@@ -63,7 +63,7 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, TextIO
 
-from fraudwall.entries import SUBTREE, find
+from fraudwall.entries import SUBTREE
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.base import LINES_PER_CHUNK, ExportMeta, FolderExporter, NoOptions, comment_text
 from fraudwall.exporters.json_format import (
@@ -76,7 +76,7 @@ from fraudwall.exporters.json_format import (
     stable_uuids,
     utc,
 )
-from fraudwall.exporters.record_order import uniform_runs
+from fraudwall.exporters.record_order import allowed_rows, cut_at, uniform_runs
 from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
 from fraudwall.exporters.validation import PreparedEntries, name_sort_key
 from fraudwall.models import BlockEntry, Scope
@@ -151,34 +151,10 @@ class _Plan:
 
 
 def _plan(prepared: PreparedEntries) -> _Plan:
-    """The event's plan: special rows, resolved addresses, category tags (worked out once per preparation)."""
-    cached = _PLANS.get(id(prepared))
-    if cached is not None and cached[0] is prepared:
-        return cached[1]
-    plan = _new_plan(prepared)
-    _PLANS.clear()  # one export at a time: keep only the latest
-    _PLANS[id(prepared)] = (prepared, plan)
-    return plan
-
-
-_PLANS: dict[int, tuple[PreparedEntries, _Plan]] = {}
-
-
-def _new_plan(prepared: PreparedEntries) -> _Plan:
-    """:func:`_plan`, worked out."""
+    """The event's plan: special rows, resolved addresses, category tags."""
     table = prepared.blocked
-    omitted: set[int] = set()
-    narrowed: set[int] = set()
-    for allow in prepared.allowed:
-        row = find(table.names, allow.name)
-        if row is not None:
-            omitted.add(row)
-        labels = allow.name.split(".")
-        for cut in range(1, len(labels)):
-            row = find(table.names, ".".join(labels[cut:]))
-            if row is not None and table.scopes[row] == SUBTREE:
-                narrowed.add(row)
-    narrowed -= omitted
+    touched = allowed_rows(prepared)
+    omitted = touched.equal
     seen_for: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
     left_out = 0
@@ -204,7 +180,7 @@ def _new_plan(prepared: PreparedEntries) -> _Plan:
         note(entry, [entry.url], 1)
     addresses = {address: (counts[address], sorted(set(values), key=name_sort_key)[:5])
                  for address, values in seen_for.items()}
-    return _Plan(frozenset(omitted), frozenset(narrowed), addresses, left_out, frozenset(tags))
+    return _Plan(omitted, frozenset(touched.above), addresses, left_out, frozenset(tags))
 
 
 def _comment(entry: BlockEntry, kind: str, narrowed: bool) -> str:
@@ -263,6 +239,13 @@ class MispExporter(FolderExporter[NoOptions]):
     url_capable = True
     allow_underscore = True  # MISP's domain check accepts underscores
     options_type = NoOptions
+    _planned: tuple[PreparedEntries, _Plan] | None = None  # see plan()
+
+    def plan(self, prepared: PreparedEntries) -> _Plan:
+        """:func:`_plan` of ``prepared``, worked out once: the notes, the event and hashes.csv all read it."""
+        if self._planned is None or self._planned[0] is not prepared:
+            self._planned = (prepared, _plan(prepared))
+        return self._planned[1]
 
     def prepare(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> PreparedEntries:
         """Validate as every format does, then reject names MISP itself would refuse."""
@@ -274,7 +257,7 @@ class MispExporter(FolderExporter[NoOptions]):
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the narrowed subtrees, the names left out and the addresses left out."""
-        plan = _plan(prepared)
+        plan = self.plan(prepared)
         domains = prepared.blocked.subtree_count() - sum(
             prepared.blocked.scopes[row] == SUBTREE for row in plan.omitted) - len(plan.narrowed)
         return [
@@ -309,7 +292,7 @@ class MispExporter(FolderExporter[NoOptions]):
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
         """The event file: its fields on the first line, one attribute per line, the closing line."""
-        plan = _plan(prepared)
+        plan = self.plan(prepared)
         head = self.event_head(plan, meta)
         # The event object without its closing brace: the attributes follow it, one per line.
         yield '{"Event": ' + dumps(head)[:-1] + ', "Attribute": ['
@@ -333,14 +316,11 @@ class MispExporter(FolderExporter[NoOptions]):
         def uuids(names: Sequence[str]) -> list[list[str]]:
             return [list(map(uuid_of, names))]
 
-        special = sorted(plan.omitted | plan.narrowed)
-        start = 0
-        for stop in [*special, len(table)]:
-            yield from table_lines(table, uniform_runs(table, range(start, stop)), line, _check_attribute_line,
+        for rows, special in cut_at(len(table), plan.omitted | plan.narrowed):
+            yield from table_lines(table, uniform_runs(table, rows), line, _check_attribute_line,
                                    _NAME_CHECK, ids=uuids, id_count=1)
-            if stop in plan.narrowed:
-                yield line(table[stop], narrow=True)
-            start = stop + 1
+            if special in plan.narrowed:
+                yield line(table[special], narrow=True)
         for entry in prepared.urls:
             yield dumps(_attribute(event_uuid, "url", entry.url, _comment(entry, "url", False), timestamp,
                                    to_ids=True, entry=entry)) + ","
@@ -353,24 +333,21 @@ class MispExporter(FolderExporter[NoOptions]):
 
     def hash_lines(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """hashes.csv in pieces: ``md5(value),event uuid`` per attribute, in the event's order."""
-        plan = _plan(prepared)
+        plan = self.plan(prepared)
         suffix = "," + self.event_head(plan, meta)["uuid"] + "\n"
         table = prepared.blocked
-        special = sorted(plan.omitted)
-        start = 0
-        for stop in [*special, len(table)]:
-            for first in range(start, stop, LINES_PER_CHUNK):
-                names = table.names[first:min(first + LINES_PER_CHUNK, stop)]
-                if names:  # md5 of each name and the lines joined, all at C speed
-                    yield suffix.join(map(_HEX, map(_MD5, map(str.encode, names)))) + suffix
-            start = stop + 1
+        for rows, _ in cut_at(len(table), plan.omitted):
+            for first in range(rows.start, rows.stop, LINES_PER_CHUNK):
+                names = table.names[first:min(first + LINES_PER_CHUNK, rows.stop)]
+                # md5 of each name and the lines joined, all at C speed
+                yield suffix.join(map(_HEX, map(_MD5, map(str.encode, names)))) + suffix
         values = [entry.url for entry in prepared.urls]
         values += sorted(plan.addresses, key=lambda text: (ip_address(text).version, ip_address(text)))
         yield "".join(_md5_line(value, suffix) for value in values)
 
     def render_files(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, Iterable[str]]:
         """The event (checked as it is rendered), hashes.csv and the manifest, from the same plan."""
-        head = self.event_head(_plan(prepared), meta)
+        head = self.event_head(self.plan(prepared), meta)
         return {
             MANIFEST: dumps(manifest(head)) + "\n",
             f"{head['uuid']}.json": self.render_chunks(prepared, meta),

@@ -14,9 +14,10 @@ range where a row's scope or details change, so each run renders from one
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from fraudwall.entries import EntryTable, sort_key
+from fraudwall.entries import SUBTREE, EntryTable, find, sort_key
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry
 
@@ -60,3 +61,44 @@ def uniform_runs(table: EntryTable, rows: range) -> Iterator[range]:
             end += 1
         yield range(start, end)
         start = end
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedRows:
+    """Where the allow entries touch the blocked table, found by binary search per allowed name.
+
+    ``equal``: blocked rows whose name an allow entry has. ``above``: blocked
+    subtree rows (not in ``equal``) with allowed names below them, and those
+    allow entries, nearest first per allowed name's ancestors.
+    """
+
+    equal: frozenset[int]
+    above: dict[int, list[BlockEntry]]
+
+
+def allowed_rows(prepared: PreparedEntries) -> AllowedRows:
+    """The blocked rows the allow entries concern (see :class:`AllowedRows`)."""
+    table = prepared.blocked
+    equal: set[int] = set()
+    above: dict[int, list[BlockEntry]] = {}
+    for allow in prepared.allowed:
+        row = find(table.names, allow.name)
+        if row is not None:
+            equal.add(row)
+        labels = allow.name.split(".")
+        for cut in range(1, len(labels)):
+            row = find(table.names, ".".join(labels[cut:]))
+            if row is not None and table.scopes[row] == SUBTREE:
+                above.setdefault(row, []).append(allow)
+    for row in equal:
+        above.pop(row, None)
+    return AllowedRows(frozenset(equal), above)
+
+
+def cut_at(length: int, rows: Iterable[int]) -> Iterator[tuple[range, int | None]]:
+    """Rows ``0..length`` cut at ``rows``: each range before one of them with that row, then the rest with ``None``."""
+    start = 0
+    for row in sorted(rows):
+        yield range(start, row), row
+        start = row + 1
+    yield range(start, length), None

@@ -56,7 +56,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fraudwall.entries import SUBTREE, Details, find
+from fraudwall.entries import SUBTREE, Details
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import DocumentExporter, ExportMeta, NoOptions, name_regex
 from fraudwall.exporters.json_format import (
@@ -70,7 +70,7 @@ from fraudwall.exporters.json_format import (
     stable_uuids,
     utc,
 )
-from fraudwall.exporters.record_order import uniform_runs
+from fraudwall.exporters.record_order import allowed_rows, cut_at, uniform_runs
 from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry, Category, Scope
@@ -156,21 +156,9 @@ class _Plan:
 def _plan(prepared: PreparedEntries) -> _Plan:
     """Which entries become indicators, with which pattern (see the module docstring)."""
     table = prepared.blocked
-    omitted: set[int] = set()
-    exclusions: dict[int, list[BlockEntry]] = {}
-    for allow in prepared.allowed:
-        row = find(table.names, allow.name)
-        if row is not None:
-            omitted.add(row)
-        labels = allow.name.split(".")
-        for cut in range(1, len(labels)):
-            row = find(table.names, ".".join(labels[cut:]))
-            if row is not None and table.scopes[row] == SUBTREE:
-                exclusions.setdefault(row, []).append(allow)
-    for row in omitted:
-        exclusions.pop(row, None)
-    subtrees = table.subtree_count() - sum(table.scopes[row] == SUBTREE for row in omitted)
-    return _Plan(frozenset(omitted), exclusions, subtrees)
+    touched = allowed_rows(prepared)
+    subtrees = table.subtree_count() - sum(table.scopes[row] == SUBTREE for row in touched.equal)
+    return _Plan(touched.equal, touched.above, subtrees)
 
 
 def _description(entry: BlockEntry, excluded: int) -> str:
@@ -309,16 +297,13 @@ class StixExporter(DocumentExporter[NoOptions]):
             pattern = domain_pattern(entry, excluded)
             return dumps(indicator(entry, pattern, len(excluded), generated_at, uid)) + ","
 
-        special = sorted(plan.omitted | plan.exclusions.keys())
-        start = 0
-        for stop in [*special, len(table)]:
+        for rows, special in cut_at(len(table), plan.omitted | plan.exclusions.keys()):
             yield from table_lines(
-                table, uniform_runs(table, range(start, stop)), line, self._check_line, _NAME_CHECK,
+                table, uniform_runs(table, rows), line, self._check_line, _NAME_CHECK,
                 ids=_domain_uuids, id_count=1,
             )
-            if stop in plan.exclusions:
-                yield line(table[stop], excluded=plan.exclusions[stop])
-            start = stop + 1
+            if special in plan.exclusions:
+                yield line(table[special], excluded=plan.exclusions[special])
         for entry in prepared.urls:
             pattern = f"[url:value = {pattern_string(entry.url)}]"
             yield dumps(indicator(entry, pattern, 0, generated_at)) + ","
