@@ -49,6 +49,43 @@ MAX_COMMENT_LENGTH = 200
 LINES_PER_CHUNK = 16384
 
 
+class _Chunk:
+    """Lines and filled batches (:class:`CheckedLines`) gathered into one piece of about :data:`LINES_PER_CHUNK` lines."""
+
+    __slots__ = ("lines", "parts", "size")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []  # texts of whole lines, in order
+        self.lines: list[str] = []  # single lines after the last part, not yet joined
+        self.size = 0
+
+    def add_line(self, line: str) -> None:
+        self.lines.append(line)
+        self.size += 1
+
+    def add_batch(self, batch: CheckedLines) -> None:
+        self._join_lines()
+        self.parts.append(batch.text)
+        self.size += batch.lines
+
+    @property
+    def full(self) -> bool:
+        return self.size >= LINES_PER_CHUNK
+
+    def take(self) -> str:
+        """The piece so far (a single batch is passed on without a copy); the chunk starts over."""
+        self._join_lines()
+        text = "".join(self.parts)
+        self.parts, self.size = [], 0
+        return text
+
+    def _join_lines(self) -> None:
+        if self.lines:
+            self.lines.append("")  # the last line's end
+            self.parts.append("\n".join(self.lines))
+            self.lines = []
+
+
 def name_regex(*, allow_underscore: bool) -> str:
     """A regex for a whole lowercase LDH name (at least two labels), for line guards.
 
@@ -167,21 +204,23 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         Lines :meth:`body` gives as :class:`~fraudwall.exporters.templates.CheckedLines`
         (filled from a checked template) have passed it already.
         """
-        lines = self.header(prepared, meta)
-        unchecked = list(lines)
+        unchecked = self.header(prepared, meta)
+        chunk = _Chunk()
+        for line in unchecked:
+            chunk.add_line(line)
         for piece in self.body(prepared, meta):
             if isinstance(piece, CheckedLines):
-                lines.extend(piece)
+                chunk.add_batch(piece)
             else:
-                lines.append(piece)
+                chunk.add_line(piece)
                 unchecked.append(piece)
-            if len(lines) >= LINES_PER_CHUNK:
+            if chunk.full:
                 self.check_lines(unchecked)
-                yield "\n".join(lines) + "\n"
-                lines, unchecked = [], []
+                yield chunk.take()
+                unchecked = []
         self.check_lines(unchecked)
-        if lines:
-            yield "\n".join(lines) + "\n"
+        if chunk.size:
+            yield chunk.take()
 
     def check_lines(self, lines: Sequence[str]) -> None:
         """The guard over many lines: each must pass :meth:`parse_line`, or :class:`ExportError` is raised.
@@ -335,26 +374,22 @@ class DocumentExporter(Exporter[OptionsT]):
     def render_chunks(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """The document in pieces of whole records, each checked before its piece is yielded."""
         checker = self.checker(meta)
-        lines: list[str] = []
+        chunk = _Chunk()
         try:
             for piece in self.body(prepared, meta):
                 if isinstance(piece, CheckedLines):
                     checker.checked(piece)
-                    if lines:
-                        lines.extend(piece)
-                    else:
-                        lines = piece  # a whole batch: no copy
+                    chunk.add_batch(piece)
                 else:
                     checker.line(piece)
-                    lines.append(piece)
-                if len(lines) >= LINES_PER_CHUNK:
-                    yield "\n".join(lines) + "\n"
-                    lines = []
+                    chunk.add_line(piece)
+                if chunk.full:
+                    yield chunk.take()
             checker.end()
         except ExportError as exc:
             raise ExportError(f"{self.name}: refusing to write an invalid document: {exc}") from exc
-        if lines:
-            yield "\n".join(lines) + "\n"
+        if chunk.size:
+            yield chunk.take()
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """Re-read ``path`` line by line through the format's :class:`DocumentChecker`."""

@@ -310,8 +310,8 @@ class JsonLinesChecker(DocumentChecker):
         if not self.opened or self.closed:
             raise ExportError("elements outside the document's array")
         self._separator()
-        self.elements += len(lines)
-        self.comma = lines[-1].endswith(",")
+        self.elements += lines.records
+        self.comma = lines.text.endswith(",\n")
 
     def end(self) -> None:
         """The document closed."""

@@ -54,8 +54,22 @@ def test_template_fills_what_the_render_gives() -> None:
 
     template = LineTemplate.build(render, lambda line: json.loads(line[:-1]), SAFE, ids=1)
     assert template is not None
-    assert template.fill(["a.example", "b.example"], [["U1", "U2"]]) == [render("a.example", "U1"),
-                                                                         render("b.example", "U2")]
+    filled = template.fill(["a.example", "b.example"], [["U1", "U2"]])
+    assert filled.text == render("a.example", "U1") + "\n" + render("b.example", "U2") + "\n"
+    assert (filled.records, filled.lines) == (2, 2)
+
+
+def test_template_of_several_lines_counts_them() -> None:
+    """A record of three lines (a Suricata name's rules) fills three lines per name, ids where they stand."""
+    def render(name: str, first: str, second: str) -> str:
+        return f"a {name} {first}\nb {name} {second}\nc {name}"
+
+    template = LineTemplate.build(render, lambda text: None, SAFE, ids=2)
+    assert template is not None
+    filled = template.fill(["x.example", "y.example"], [["1", "2"], ["3", "4"]])
+    assert filled.text == render("x.example", "1", "3") + "\n" + render("y.example", "2", "4") + "\n"
+    assert (filled.records, filled.lines) == (2, 6)
+    assert template.fill([], [[], []]).text == ""
 
 
 @pytest.mark.parametrize("render", [
@@ -85,11 +99,16 @@ def test_template_checks_the_rendered_line() -> None:
 
 def test_comma_separated_drops_only_the_last_comma() -> None:
     """Lines and batches keep their commas except the very last line of all."""
-    pieces = list(comma_separated(["a,", CheckedLines(["b,", "c,"]), CheckedLines([]), "d,"]))
-    flat = [line for piece in pieces for line in (piece if isinstance(piece, list) else [piece])]
-    assert flat == ["a,", "b,", "c,", "d"]
+    def text(pieces: list[str | CheckedLines]) -> str:
+        return "".join(piece.text if isinstance(piece, CheckedLines) else piece + "\n" for piece in pieces)
+
+    batch = CheckedLines("b,\nc,\n", 2, 2)
+    assert text(list(comma_separated(["a,", batch, CheckedLines("", 0, 0), "d,"]))) == "a,\nb,\nc,\nd\n"
+    assert text(list(comma_separated(["a,", batch, CheckedLines("", 0, 0)]))) == "a,\nb,\nc\n"
     with pytest.raises(ExportError):
         list(comma_separated(["a"]))
+    with pytest.raises(ExportError):
+        list(comma_separated([CheckedLines("b\n", 1, 1)]))
 
 
 def test_json_fast_path_matches_the_records(meta: ExportMeta) -> None:
