@@ -21,6 +21,9 @@ JPCERT = SHARED_DATA / "feeds" / "jpcert-phishurl"
 
 pytestmark = [
     pytest.mark.corpus,
+    # stix2 parses each of the feed's hundreds of thousands of STIX indicators at most of a
+    # millisecond apiece: minutes of real work, beyond the suite's default guard against hangs.
+    pytest.mark.timeout(900),
     pytest.mark.skipif(not JPCERT.is_dir(), reason=f"the JPCERT corpus is not at {JPCERT}"),
 ]
 
