@@ -82,6 +82,7 @@ def export_bundle(
     title: str,
     verify: bool,
     refused: Mapping[str, int] | None = None,
+    refused_samples: Sequence[tuple[str, str]] = (),
     options: Mapping[str, Mapping[str, object]] | None = None,
     generated_at: datetime | None = None,
 ) -> BundleResult:
@@ -101,6 +102,7 @@ def export_bundle(
         target = directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt")
         results.append(
             export(entries, name, target, title=title, verify=verify, generated_at=when, refused=refused,
+                   refused_samples=refused_samples,
                    **dict((options or {}).get(name, {})))
         )
     keys = entry_keys(entries)

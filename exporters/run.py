@@ -38,6 +38,7 @@ def export(
     verify: bool,
     generated_at: datetime | None = None,
     refused: Mapping[str, int] | None = None,
+    refused_samples: Sequence[tuple[str, str]] = (),
     **options: object,
 ) -> ExportResult:
     """Render ``entries`` as ``format_name``, verify, and publish atomically to ``path``.
@@ -49,7 +50,8 @@ def export(
     rejected file raises :class:`~fraudwall.exceptions.VerificationError` and
     the previous file stays in place. ``refused`` counts, by reason, the
     candidates an earlier step (selection guards, list reading) kept out, so
-    the report beside the file accounts for every input.
+    the report beside the file accounts for every input; ``refused_samples``
+    are the first of them, ``(input, reason)``, so a reader can see which.
     """
     exporter = get_exporter(format_name)
     path = Path(path)
@@ -78,6 +80,7 @@ def export(
         "rejections": dict(sorted(prepared.rejections.items())),
         "samples": [{"input": raw, "reason": reason} for raw, reason in prepared.samples],
         "refused_before_export": dict(sorted((refused or {}).items())),
+        "refused_samples_before_export": [{"input": raw, "reason": reason} for raw, reason in refused_samples],
         "notes": exporter.notes_once(prepared),
         "verified": verify,
     }

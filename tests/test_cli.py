@@ -80,6 +80,11 @@ def test_export_from_hostile_list_keeps_only_valid_names(tmp_path: Path) -> None
     assert report["refused_before_export"] == {
         "allowlisted": 1, "ip-literal": 1, "nul-byte": 1, "public-suffix": 2, "unbound-directive": 1,
         "unrecognised-line": 1}
+    # Which inputs were refused, not only how many: list lines name their file and line number.
+    samples = {sample["input"]: sample["reason"] for sample in report["refused_samples_before_export"]}
+    assert samples['in.txt:8: local-zone: "x.com" static'] == "unbound-directive"
+    assert samples["icbc.com.cn"] == "allowlisted"
+    assert len(samples) == 7
 
 
 def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:
