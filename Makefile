@@ -7,9 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages whose real programs the tests drive: BIND's named-checkzone, Squid,
-# nft and ipset, Unbound (server and unbound-checkconf), dnsmasq.
-TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base
-TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq
+# nft and ipset, Unbound (server and unbound-checkconf), dnsmasq, PowerDNS Recursor, Knot Resolver.
+TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base pdns-recursor knot-resolver
+TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq pdns_recursor kresd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-packages clean
@@ -30,11 +30,20 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Installed resolvers must not start as services: a running recursor primes itself from the
+# root servers. policy-rc.d (exit 101) tells Debian's maintainer scripts not to start anything;
+# one is put in place for the install only, where the machine has none.
+INSTALL_WITHOUT_STARTING := \
+	added=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	  printf "\#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && added=yes; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEB_PACKAGES); \
+	status=$$?; [ -z "$$added" ] || rm -f /usr/sbin/policy-rc.d; exit $$status
+
 system-packages:
 	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing=yes; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $(TEST_DEB_PACKAGES)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_DEB_PACKAGES); \
+	  $(SUDO) sh -c '$(INSTALL_WITHOUT_STARTING)'; \
 	fi
 
 clean:

@@ -108,6 +108,22 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=5)
 
 
+def _wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, log: Path, what: str, timeout: float = STARTUP_TIMEOUT,
+) -> None:
+    """Query the DNS server just started on ``port`` until it answers; fail with its log if it exits or stays silent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            _query(port, "probe.invalid", timeout=0.2)  # a query sent while it starts is lost
+            return
+        except (dns.exception.Timeout, OSError):
+            time.sleep(0.1)
+    pytest.fail(f"{what} did not answer within {timeout}s:\n{log.read_text()}")
+
+
 def _addresses(response: dns.message.Message) -> list[str]:
     """The addresses in the answer section."""
     return [rdata.to_text() for rrset in response.answer for rdata in rrset]
@@ -133,16 +149,8 @@ def dnsmasq(tmp_path: Path) -> Iterator[Callable[..., int]]:
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         processes.append(process)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"dnsmasq exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                _query(port, "probe.invalid", timeout=0.2)  # a query sent while it starts is lost
-                return port
-            except (dns.exception.Timeout, OSError):
-                time.sleep(0.1)
-        pytest.fail(f"dnsmasq did not answer within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
+        _wait_until_answering(process, port, log, "dnsmasq")
+        return port
 
     yield start
     _stop(processes)

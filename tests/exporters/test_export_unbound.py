@@ -12,9 +12,7 @@ Both RPZ formats are loaded: the generic ``rpz`` zone and ``unbound-rpz``.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.exception
@@ -27,10 +25,9 @@ from fraudwall.exporters.rpz import verify_rpz
 from fraudwall.exporters.unbound import BLOCKING_TYPES, verify_unbound
 from fraudwall.models import Action, BlockEntry, Scope
 from tests.exporters.test_export_contract import CONSUMERS
-from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _free_port, _query, _stop
+from tests.exporters.test_export_dnsmasq import ENTRIES, INTENDED, UPSTREAM_ANSWER, _addresses, _query
 from tests.exporters.test_export_rpz import NESTED_ENTRIES, NESTED_INTENDED
 
-STARTUP_TIMEOUT = 20.0
 RPZ_FORMATS = ["rpz", "unbound-rpz"]
 
 # Where Unbound's RPZ lookup parts from BIND's: a trigger below a blocked subtree
@@ -53,61 +50,9 @@ LOCAL_ZONE_WIDENED_ALLOWS = {
 }
 NULL_ANSWERED = {"exact.example.com", "_task.example.com", "bad.free.tree.example.com"}
 
-BASE_CONFIG = """server:
-    interface: 127.0.0.1
-    port: {port}
-    do-ip6: no
-    do-daemonize: no
-    chroot: ""
-    username: ""
-    directory: "{directory}"
-    pidfile: "{directory}/unbound-{port}.pid"
-    use-syslog: no
-    logfile: ""
-    num-threads: 1
-    outgoing-interface: 127.0.0.1
-"""
-
-
 @pytest.fixture
-def unbound(tmp_path: Path) -> Iterator[Callable[[str], int]]:
-    """Starts unbound on loopback with BASE_CONFIG plus ``extra`` (``start(extra)`` returns the port)."""
-    binary = shutil.which("unbound")
-    assert binary, "unbound missing: `make test` installs it (Debian package unbound)"
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(extra: str) -> int:
-        port = _free_port()
-        config = tmp_path / f"unbound-{port}.conf"
-        config.write_text(BASE_CONFIG.format(port=port, directory=tmp_path) + extra)
-        log = tmp_path / f"unbound-{port}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen([binary, "-d", "-c", str(config)], stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        processes.append(process)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"unbound exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                _query(port, "probe.invalid", timeout=0.2)
-                return port
-            except (dns.exception.Timeout, OSError):
-                time.sleep(0.1)
-        pytest.fail(f"unbound did not answer within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
-
-    yield start
-    _stop(processes)
-
-
-@pytest.fixture
-def resolver(unbound: Callable[[str], int]) -> Callable[[str, str], int]:
-    """Starts the upstream, then returns a starter for an Unbound with that module-config and clauses."""
-    upstream = unbound(
-        '    module-config: "iterator"\n'
-        '    local-zone: "." redirect\n'
-        f'    local-data: ". 60 IN A {UPSTREAM_ANSWER}"\n'
-    )
+def resolver(unbound: Callable[[str], int], upstream: int) -> Callable[[str, str], int]:
+    """A starter for an Unbound with that module-config and clauses, forwarding to the upstream."""
 
     def start(modules: str, clauses: str) -> int:
         return unbound(
