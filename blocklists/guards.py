@@ -2,7 +2,8 @@
 
 A bad entry can block a bank for millions of people, so every candidate passes
 these checks before selection hands it to an exporter: not a public suffix,
-not the apex of a shared platform (fraud on ``github.io`` is blocked by its own
+not at or below a special-use domain (``.local``, ``.onion``, ``.test``, ...: no
+public site lives there, and local names do), not the apex of a shared platform (fraud on ``github.io`` is blocked by its own
 subdomain or URL), not an allowlisted site (suffix-aware: ``www.icbc.com.cn``
 is covered by ``icbc.com.cn``). The reference data behind them is shared with
 the detectors (:mod:`fraudwall.reference`); users add their own allowlist
@@ -17,7 +18,13 @@ from pathlib import Path
 from fraudwall import reference
 from fraudwall.exceptions import ConfigError, InvalidName
 from fraudwall.entries import find, subtree
-from fraudwall.names import is_public_suffix, normalize_name, public_suffix_indexes
+from fraudwall.names import (
+    SPECIAL_USE_DOMAINS,
+    is_public_suffix,
+    normalize_name,
+    public_suffix_indexes,
+    special_use_domain,
+)
 from fraudwall.settings import Settings
 
 
@@ -50,6 +57,8 @@ class PublishGuard:
         """Why ``name`` (lowercase A-labels, already validated) must not be blocked; ``None`` if it may be."""
         if is_public_suffix(name):
             return "public-suffix"
+        if special_use_domain(name) is not None:
+            return "special-use"
         if name in self.platforms:
             return "shared-platform-apex"
         if reference.is_allowlisted(name, self.allowed, self.platforms):
@@ -60,12 +69,14 @@ class PublishGuard:
         """``(index, reason)`` for each name :meth:`refusal` refuses among ``names``, which are in export order.
 
         For lists of millions: only a name that is a public suffix, a shared
-        platform, or at or below an allowlisted name can be refused, and binary
+        platform, or at or below a special-use or allowlisted name can be refused, and binary
         searches (:mod:`fraudwall.entries`) find those few; :meth:`refusal`
         then decides each, so the answers are exactly its own.
         """
         candidates = public_suffix_indexes(names)
         candidates.update(index for name in self.platforms if (index := find(names, name)) is not None)
+        for name in SPECIAL_USE_DOMAINS:
+            candidates.update(subtree(names, name))
         for name in self.allowed:
             candidates.update(subtree(names, name))
         for index in sorted(candidates):

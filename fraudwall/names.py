@@ -230,6 +230,28 @@ def public_suffix_indexes(names: Sequence[str]) -> set[int]:
     return found
 
 
+#: Domains reserved for special use that never name a site on the public Internet: the top-level
+#: names of IANA's Special-Use Domain Names registry (RFC 6761 ``example``, ``invalid``,
+#: ``localhost``, ``test``; RFC 6762 ``local``; RFC 7686 ``onion``; RFC 9476 ``alt``), ICANN's
+#: private-use ``internal``, and RFC 8375 ``home.arpa``. Blocking a name below them at a resolver
+#: cannot stop fraud and can break local names (mDNS, home and corporate networks).
+#: (``example.com`` and its siblings are in that registry too, but they are ordinary
+#: delegated domains; they are not listed here.)
+SPECIAL_USE_DOMAINS = frozenset({
+    "alt", "example", "home.arpa", "internal", "invalid", "local", "localhost", "onion", "test",
+})
+
+
+def special_use_domain(name: str) -> str | None:
+    """The special-use domain (:data:`SPECIAL_USE_DOMAINS`) that ``name`` is or lies below, if any."""
+    labels = name.split(".")
+    for depth in (1, 2):
+        candidate = ".".join(labels[-depth:])
+        if len(labels) >= depth and candidate in SPECIAL_USE_DOMAINS:
+            return candidate
+    return None
+
+
 def parse_url(url: str) -> UrlParts:
     """Split ``url`` into :class:`UrlParts`, raising :class:`InvalidName` for a bad host."""
     try:

@@ -160,6 +160,7 @@ def test_guard_refusals_match_refusal_name_by_name() -> None:
     candidates = [
         "com.cn", "github.io", "x.github.io", "www.icbc.com.cn", "icbc.com.cn", "evil.top", "foo.ck",
         "www.ck", "sites.google.com", "evil.sites.google.com", "www.google.com", "google.com", "a.b.c.top",
+        "evil.local", "local", "x.y.home.arpa", "home.arpa", "internal.top", "x.internal", "test.top",
         *_random_names(200),
     ]
     names = sorted(set(candidates), key=sort_key)
