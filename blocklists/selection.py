@@ -29,8 +29,10 @@ from fraudwall.models import BlockEntry, Scope, VerdictStatus
 from fraudwall.names import is_ip_literal, registrable_domain
 from fraudwall.rejections import Rejections
 
-#: Refusals after which a host's pages are still published by URL.
-URL_FALLBACK_REASONS = frozenset({"allowlisted", "public-suffix", "shared-platform-apex"})
+#: Refusals after which a host's pages are still published by URL. A host that is an address is
+#: published by URL too; the exporters take URLs on public IPv4 addresses only
+#: (:func:`~fraudwall.names.url_address`) and count the others.
+URL_FALLBACK_REASONS = frozenset({"allowlisted", "public-suffix", "shared-platform-apex", "ip-literal"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,10 @@ start comments and list headers):
   (``unbound-directive``).
 
 A URL-level item keeps the feed's URL (spaces sent as ``%20``) and is named by
-its host; only http(s) URLs on DNS names are items: a URL on an IP address is
-rejected as ``ip-literal``, since an item's name is always a DNS name.
+its host; only http(s) URLs are items. A URL on a public IPv4 address is named
+by the address and stays URL-level only (never a name block, never an IP-set
+entry); on an IPv6 address it is rejected as ``ip-literal``, on a private or
+reserved one as ``non-public-address`` (:func:`~fraudwall.names.url_address`).
 
 Metadata kept from feeds: ``first_seen`` (URLhaus ``dateadded``, in UTC;
 PhishTank ``submission_time``; JPCERT ``date``, in Japan time), ``target`` (the
@@ -96,7 +98,7 @@ from urllib.parse import urlsplit
 
 from fraudwall.exceptions import InputError
 from fraudwall.models import Action, Scope
-from fraudwall.names import MAX_NAME_LENGTH, is_ip_literal, normalize_name, plain_name_run
+from fraudwall.names import MAX_NAME_LENGTH, is_ip_literal, normalize_name, plain_name_run, url_address
 from fraudwall.rejections import Rejections
 
 #: Bytes read to recognise a file's format.
@@ -477,7 +479,8 @@ def _url_item(raw: str, source: str, **meta: Any) -> ListedName:
         raise InputError("bad-url", f"{url}: {exc}") from exc
     if not split.hostname:
         raise InputError("no-host", url)
-    return ListedName(_checked_name(split.hostname), Scope.EXACT, source, url, **meta)
+    host = url_address(split.hostname) if is_ip_literal(split.hostname) else _checked_name(split.hostname)
+    return ListedName(host, Scope.EXACT, source, url, **meta)
 
 
 # -- line formats: plain, hosts, ABP/AdGuard, URLs -----------------------------

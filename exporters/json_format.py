@@ -57,7 +57,7 @@ from fraudwall.exporters.record_order import export_order, uniform_runs
 from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
 from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries
 from fraudwall.models import Action, BlockEntry, Scope
-from fraudwall.names import normalize_name
+from fraudwall.names import normalize_name, url_host
 
 #: The fields of one record, in the order they are written (JSON keys, CSV columns).
 FIELDS = (
@@ -205,7 +205,9 @@ def check_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
     if kind not in ("domain", "url") or item["scope"] not in SCOPES or item["action"] not in ACTIONS:
         raise ExportError(f"bad type, scope or action in the record for {value!r}")
     try:
-        valid_name = isinstance(name, str) and normalize_name(name, allow_underscore=allow_underscore) == name
+        # A URL record's name is its host: a name, or a public IPv4 address.
+        normalize = url_host if kind == "url" else normalize_name
+        valid_name = isinstance(name, str) and normalize(name, allow_underscore=allow_underscore) == name
     except InvalidName:
         valid_name = False
     if not valid_name:

@@ -66,7 +66,7 @@ from fraudwall.exporters.base import LINES_PER_CHUNK, Exporter, ExportMeta, name
 from fraudwall.exporters.templates import CheckedLines, LineTemplate, safe_name_pattern
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import BlockEntry, Scope
-from fraudwall.names import normalize_name
+from fraudwall.names import normalize_name, url_host
 
 ACTIONS = ("alert", "drop", "reject")
 _SAFE_NAME = safe_name_pattern(allow_underscore=True)
@@ -365,8 +365,9 @@ class SuricataExporter(Exporter[SuricataOptions]):
                 raise VerificationError(f"{where}: sid {sid} rev {parsed['rev']} is a duplicate or out of range")
             seen.add(sid)
             name = match.group("name") or match.group("host")
+            normalize = normalize_name if match.group("name") else url_host  # a URL's host may be an address
             try:
-                valid = normalize_name(name, allow_underscore=True) == name
+                valid = normalize(name, allow_underscore=True) == name
             except InvalidName:
                 valid = False
             if not valid:

@@ -54,6 +54,7 @@ from fraudwall.names import (
     parse_url,
     plain_name_lines,
     public_suffix_indexes,
+    url_host,
 )
 
 # Enough to show what went wrong without letting one flood of bad input bloat the report.
@@ -312,7 +313,8 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
     # what URL-level blocking is for, so the name rules for blocking hosts do not apply.
     url_level = bool(entry.url)
     try:
-        name = normalize_name(entry.name, allow_underscore=allow_underscore or url_level)
+        name = (url_host(entry.name) if url_level  # a name, or a public IPv4 address
+                else normalize_name(entry.name, allow_underscore=allow_underscore))
     except InvalidName as exc:
         if allow_underscore or exc.reason != "bad-character":
             raise

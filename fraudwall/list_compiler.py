@@ -21,6 +21,7 @@ from fraudwall.blocklists.selection import Selection
 from fraudwall.crawler.feeds import ListedName, ListRead, PlainNames, iter_list_items
 from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
 from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.names import is_ip_literal
 
 
 def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
@@ -28,8 +29,9 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
 
     A feed URL yields a URL-level entry (for URL-matching formats) and a block of
     its host, unless the guards refuse the host: fraud on a shared platform or
-    an allowlisted site is then published by URL only. The first item for a
-    name (or URL) and action wins; later ones are dropped.
+    an allowlisted site is then published by URL only. A URL on an address is
+    published by URL only. The first item for a name (or URL) and action wins;
+    later ones are dropped.
     """
     listed = ListRead()
     blocks = _NameBlocks()
@@ -46,6 +48,8 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
                 continue
             seen.add(key)
             others.append(BlockEntry(item.name, Scope.EXACT, Action.BLOCK, *details._replace(url=item.url)))
+            if is_ip_literal(item.name):
+                continue  # an address is not a name to block
         if item.action is Action.ALLOW:
             key = (item.name, "", item.action)
             if key not in seen:

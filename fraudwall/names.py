@@ -81,6 +81,30 @@ def is_ip_literal(value: str) -> bool:
     return True
 
 
+def url_address(host: str) -> str:
+    """The public IPv4 address a URL's ``host`` is written as, in canonical form, or :class:`InvalidName`.
+
+    A URL on an address (``http://45.76.12.34/login``) is blocked as a URL, never by its
+    address: a gateway matches it, an IP set does not take it. Reasons: ``ip-literal`` for an
+    IPv6 host (its bracketed form is not yet written by every URL format), ``non-public-address``
+    for an address that is not globally routable (a router page, a test range, loopback).
+    """
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError as exc:
+        raise InvalidName("ip-literal", f"{host!r}: not an IP address") from exc
+    if address.version != 4:
+        raise InvalidName("ip-literal", f"{host}: URLs on IPv6 addresses are not published")
+    if not address.is_global:
+        raise InvalidName("non-public-address", str(address))
+    return str(address)
+
+
+def url_host(raw: str, *, allow_underscore: bool = True) -> str:
+    """The host of a URL-level entry as exporters write it: a normalised name, or :func:`url_address`."""
+    return url_address(raw) if is_ip_literal(raw) else normalize_name(raw, allow_underscore=allow_underscore)
+
+
 def normalize_name(raw: str, *, allow_underscore: bool = False) -> str:
     """Return ``raw`` as a lowercase A-label name, or raise :class:`InvalidName`.
 

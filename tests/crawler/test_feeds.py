@@ -85,7 +85,7 @@ def test_urlhaus_csv(tmp_path: Path) -> None:
     """URLhaus's CSV dump: the commented header is found, rows become URL-level items with date, threat and tags."""
     read = _one(_write(tmp_path / "urlhaus.csv", URLHAUS_CSV))
     assert read.files[0].format == "urlhaus-csv"
-    first, second = read.names
+    first, second, on_address = read.names
     assert (first.name, first.url, first.scope, first.action) == (
         "shuadan-fanli.top", "http://shuadan-fanli.top/bin.sh", Scope.EXACT, Action.BLOCK)
     assert first.first_seen == datetime(2025, 11, 20, 6, 2, 21, tzinfo=UTC)
@@ -93,7 +93,9 @@ def test_urlhaus_csv(tmp_path: Path) -> None:
     assert first.tags == ("32-bit", "elf", "mips", "Mozi")
     assert first.source == "list:urlhaus.csv"
     assert second.url == "https://app-xiazai-vip.top/apk/kefu.apk"
-    assert dict(read.rejected.counts) == {"no-url": 1, "ip-literal": 1}
+    # A URL on a public IPv4 address is a URL-level item named by the address.
+    assert (on_address.name, on_address.url) == ("61.54.253.89", "http://61.54.253.89:37352/i")
+    assert dict(read.rejected.counts) == {"no-url": 1}
     assert read.rejected.samples[0][0].startswith("urlhaus.csv:11: ")
 
 
@@ -156,12 +158,14 @@ def test_jpcert_csv(tmp_path: Path) -> None:
     assert read.files[0].lines == 8
     assert [(n.name, n.target) for n in read.names] == [
         ("suill.cn", "イオンカード"), ("arrow.razor.jp", "OneDrive"),
-        ("www.etc-noreply.aibnwfgcdu.com", "ETC利用照会サービス"), ("marikitpark.com", "Microsoft")]
+        ("www.etc-noreply.aibnwfgcdu.com", "ETC利用照会サービス"), ("47.238.159.31", "マネックス証券"),
+        ("marikitpark.com", "Microsoft")]
     assert read.names[0].first_seen == datetime(2025, 3, 3, 10, 47, tzinfo=JST)
     assert read.names[1].url == "http://arrow.razor.jp/special/,v/crypt/crypt/index.php"
     assert read.names[2].first_seen is None  # an empty date leaves it unknown; the URL still counts
-    assert read.names[3].url == "http://marikitpark.com/chameleon%20page/hotmail/"
-    assert dict(read.rejected.counts) == {"ip-literal": 1, "unsupported-scheme": 1}
+    assert read.names[3].url == "https://47.238.159.31/"
+    assert read.names[4].url == "http://marikitpark.com/chameleon%20page/hotmail/"
+    assert dict(read.rejected.counts) == {"unsupported-scheme": 1}
 
 
 def test_abp_rules_with_allow_rules_and_options(tmp_path: Path) -> None:
@@ -252,7 +256,7 @@ def test_compressed_inputs(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_bytes(lzma.compress(payload))
     read = read_lists(sorted(tmp_path.iterdir()))
     assert [f.format for f in read.files] == ["urlhaus-csv"] * 3
-    assert len(read.names) == 6
+    assert len(read.names) == 9
 
 
 def test_corrupt_compressed_file_keeps_what_was_read(tmp_path: Path) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from fraudwall.exporters import prepare
+import pytest
+
+from fraudwall.exporters import EXPORTERS, export, get_exporter, prepare
 from fraudwall.exporters.validation import SAMPLES_PER_REASON
 from fraudwall.models import Action, BlockEntry, Scope
 
@@ -70,3 +75,29 @@ def test_samples_are_capped_per_reason() -> None:
     assert prepared.rejected == 21
     assert len(prepared.samples) == SAMPLES_PER_REASON + 1
     assert prepared.samples[-1] == ("com.cn", "public-suffix")
+
+
+URL_FORMATS = sorted(name for name in EXPORTERS if get_exporter(name).url_capable)
+ADDRESS_URLS = [
+    BlockEntry("45.76.12.34", url="http://45.76.12.34:8080/login?x=1"),  # a public IPv4 address
+    BlockEntry("45.76.12.34", url="https://45.76.12.34/"),
+    BlockEntry("192.168.1.1", url="http://192.168.1.1/admin"),  # a router page: never blocked
+    BlockEntry("127.0.0.1", url="http://127.0.0.1/"),
+    BlockEntry("2001:db8::1", url="http://[2001:db8::1]/x"),
+    BlockEntry("kefu-refund.top", url="http://kefu-refund.top/pay"),
+]
+
+
+@pytest.mark.parametrize("format_name", URL_FORMATS)
+def test_urls_on_public_addresses_are_published_and_verified(format_name: str, tmp_path: Path) -> None:
+    """A phishing URL on a public IPv4 address reaches every URL format and passes its consumer's
+    checker; URLs on private, loopback or IPv6 addresses are rejected with their reason."""
+    target = tmp_path / format_name
+    result = export(ADDRESS_URLS, format_name, target, title="t", verify=True,
+                    generated_at=datetime(2026, 11, 1, tzinfo=UTC))
+    assert result.verified
+    report = json.loads(result.report_path.read_text())
+    assert report["rejections"] == {"non-public-address": 2, "ip-literal": 1}
+    text = "".join(path.read_text() for path in ([target] if target.is_file() else sorted(target.iterdir())))
+    assert re.search(r"45\\?\.76\\?\.12\\?\.34", text), "the URL on the public address is missing"
+    assert "192.168.1.1" not in text and "192\\.168" not in text
