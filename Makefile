@@ -7,9 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages whose real programs the tests drive: BIND's named-checkzone, Squid,
-# nft and ipset, Unbound (server and unbound-checkconf), dnsmasq, PowerDNS Recursor, Knot Resolver.
-TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base pdns-recursor knot-resolver
-TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq pdns_recursor kresd
+# nft and ipset, Unbound (server and unbound-checkconf), dnsmasq, BIND's named, PowerDNS Recursor,
+# Knot Resolver.
+TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base bind9 pdns-recursor knot-resolver
+TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq named pdns_recursor kresd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-packages clean

@@ -12,8 +12,11 @@ under whatever zone name the resolver's configuration gives it.
   ``rpz-passthru.``), written whenever that subtree is blocked, allowed or
   inherited from a blocked parent: so an exact allow below a blocked subtree
   gets ``*.name CNAME .`` and stays exact.
-- ``*.between CNAME .`` for every unlisted name between a blocked subtree and
-  a listed name below it.
+- ``between CNAME .`` and ``*.between CNAME .`` for every unlisted name between
+  a blocked subtree and a listed name below it. The first because, with records
+  below it, ``between`` exists in the zone as an empty non-terminal, and BIND
+  applies no wildcard to a name that exists (measured on BIND 9.18: without it,
+  ``b.x.tree`` resolved under a blocked ``x.tree`` with ``c.a.b.x.tree`` listed).
 
 Why every wildcard is spelt out (:mod:`fraudwall.exporters.policy_tree` has
 the details): BIND, Knot and PowerDNS take the wildcard of the closest
@@ -155,6 +158,9 @@ def _tree_records(prepared: PreparedEntries) -> Iterator[str]:
                 between = ".".join([*labels[cut:], row.parent])
                 if between not in spelt:
                     spelt.add(between)
+                    # The name itself too: with only records below it, it is an empty
+                    # non-terminal, which BIND matches to no wildcard, not even its parent's.
+                    yield f"{between} CNAME {NXDOMAIN}"
                     yield f"*.{between} CNAME {NXDOMAIN}"
         yield f"{row.name} CNAME {NXDOMAIN if row.allow < 0 else PASSTHRU}"
         if row.blocks_below or row.subtree:

@@ -77,15 +77,21 @@ def _domains_consumer(text: str) -> Callable[[str], bool]:
 
 
 def _rpz_consumer(text: str) -> Callable[[str], bool]:
-    """RPZ QNAME policy: an exact owner wins, else the closest ``*.ancestor``; ``.`` blocks."""
+    """RPZ QNAME policy as BIND applies it: an exact owner wins; a name that exists in the zone only as
+    an empty non-terminal (an ancestor of owners) matches no wildcard; else the closest ``*.ancestor``
+    decides; ``.`` blocks. (Checked against a running BIND in ``test_export_rpz_resolvers``.)"""
     rules = {}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[1] == "CNAME":
             rules[parts[0]] = parts[2]
+    existing = {owner.split(".", cut)[-1] for owner in rules for cut in range(owner.count(".") + 1)}
+
     def blocked(name: str) -> bool:
         if name in rules:
             return rules[name] == "."
+        if name in existing:
+            return False
         labels = name.split(".")
         for cut in range(1, len(labels)):
             wildcard = "*." + ".".join(labels[cut:])

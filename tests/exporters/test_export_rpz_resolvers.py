@@ -1,10 +1,10 @@
-"""The generic ``rpz`` zone in a real PowerDNS Recursor and a real Knot Resolver on loopback.
+"""The generic ``rpz`` zone in a real BIND, PowerDNS Recursor and Knot Resolver on loopback.
 
 The zone claims to answer the same on BIND, Knot, PowerDNS and Unbound
-(BIND through ``named-checkzone`` and its lookup model, Unbound live in
-``test_export_unbound``). Here the other two load the very file that
-``named-checkzone`` accepted and answer every probe of the nested-scope lists:
-NXDOMAIN where the list blocks, the upstream's answer where it does not.
+(Unbound is tested live in ``test_export_unbound``). Here the other three load
+the very file that ``named-checkzone`` accepted and answer every probe of the
+nested-scope lists: NXDOMAIN where the list blocks, the upstream's answer where
+it does not.
 
 Each resolver listens on a free 127.0.0.1 port, sends only from 127.0.0.1 and
 forwards every query to the test's own Unbound (which answers every A query
@@ -56,6 +56,47 @@ local stub = policy.STUB('127.0.0.1@{upstream}')
 policy.add(policy.all(function(state, req) stub(state, req) end))
 policy.add(policy.rpz(policy.DENY, '{zone}', false))
 """
+
+
+# BIND forwards only, to the upstream, from 127.0.0.1; its root hints name 127.0.0.1 too.
+NAMED_CONFIG = """options {{
+    directory "{folder}";
+    pid-file "{folder}/named.pid";
+    session-keyfile "{folder}/session.key";
+    managed-keys-directory "{folder}";
+    listen-on port {port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    query-source address 127.0.0.1;
+    notify-source 127.0.0.1;
+    transfer-source 127.0.0.1;
+    forwarders {{ 127.0.0.1 port {upstream}; }};
+    forward only;
+    recursion yes;
+    allow-query {{ 127.0.0.1; }};
+    dnssec-validation no;
+    notify no;
+    response-policy {{ zone "fraudwall.rpz"; }};
+}};
+controls {{ }};
+zone "." {{ type hint; file "{folder}/root.hints"; }};
+zone "fraudwall.rpz" {{ type primary; file "{zone}"; allow-query {{ none; }}; }};
+"""
+ROOT_HINTS = ". 3600000 NS loopback.root.\nloopback.root. 3600000 A 127.0.0.1\n"
+
+
+@pytest.fixture
+def named(dns_servers: DnsServers, upstream: int) -> Callable[[Path], int]:
+    """Starts BIND's named with the RPZ file as its response-policy zone (``start(zone)`` returns its port)."""
+    binary = shutil.which("named") or shutil.which("named", path="/usr/sbin")
+    assert binary, "named missing: `make test` installs it (Debian package bind9)"
+
+    def command(zone: Path, port: int, folder: Path) -> list[str]:
+        config = folder / "named.conf"
+        config.write_text(NAMED_CONFIG.format(folder=folder, port=port, upstream=upstream, zone=zone))
+        (folder / "root.hints").write_text(ROOT_HINTS)
+        return [binary, "-g", "-4", "-n", "1", "-c", str(config)]
+
+    return lambda zone: dns_servers.start("named", functools.partial(command, zone), STARTUP_TIMEOUT)
 
 
 @pytest.fixture
@@ -112,12 +153,12 @@ def _differences(port: int, intended: dict[str, bool]) -> dict[str, tuple[str, l
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("resolver", ["pdns_recursor", "kresd"])
+@pytest.mark.parametrize("resolver", ["named", "pdns_recursor", "kresd"])
 def test_real_resolver_answers_as_the_list_means(
     resolver: str, case: str, request: pytest.FixtureRequest, tmp_path: Path, meta: ExportMeta,
 ) -> None:
-    """PowerDNS Recursor (``rpzFile``) and Knot Resolver (``policy.rpz``) block, pass and let exceptions
-    through exactly as the list means, from the zone named-checkzone accepted."""
+    """BIND (``response-policy``), PowerDNS Recursor (``rpzFile``) and Knot Resolver (``policy.rpz``) block,
+    pass and let exceptions through exactly as the list means, from the zone named-checkzone accepted."""
     entries, intended = CASES[case]
     start: Callable[[Path], int] = request.getfixturevalue(resolver)
     port = start(_export_zone(entries, tmp_path, meta))
