@@ -26,6 +26,7 @@ from fraudwall.exporters.run import ExportResult, export
 from fraudwall.entries import SCOPES
 from fraudwall.exporters.validation import SharedEntries, prepare
 from fraudwall.models import BlockEntry
+from fraudwall.rejections import Rejections
 
 MANIFEST = "manifest.json"
 SNAPSHOT = "entries.txt"
@@ -81,8 +82,7 @@ def export_bundle(
     *,
     title: str,
     verify: bool,
-    refused: Mapping[str, int] | None = None,
-    refused_samples: Sequence[tuple[str, str]] = (),
+    refused: Rejections | None = None,
     options: Mapping[str, Mapping[str, object]] | None = None,
     generated_at: datetime | None = None,
 ) -> BundleResult:
@@ -102,7 +102,6 @@ def export_bundle(
         target = directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt")
         results.append(
             export(entries, name, target, title=title, verify=verify, generated_at=when, refused=refused,
-                   refused_samples=refused_samples,
                    **dict((options or {}).get(name, {})))
         )
     keys = entry_keys(entries)

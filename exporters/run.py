@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from fraudwall.exporters.base import ExportMeta, FolderExporter, comment_text
 from fraudwall.exporters.publish import publish, publish_directory
 from fraudwall.exporters.registry import get_exporter
 from fraudwall.models import BlockEntry
+from fraudwall.rejections import Rejections
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,7 @@ def export(
     title: str,
     verify: bool,
     generated_at: datetime | None = None,
-    refused: Mapping[str, int] | None = None,
-    refused_samples: Sequence[tuple[str, str]] = (),
+    refused: Rejections | None = None,
     **options: object,
 ) -> ExportResult:
     """Render ``entries`` as ``format_name``, verify, and publish atomically to ``path``.
@@ -48,10 +48,10 @@ def export(
     ``options`` are the format's own (e.g. ``zone=``, ``ttl=``, ``serial=`` for
     rpz). With ``verify`` the format's verifier must accept the file first; a
     rejected file raises :class:`~fraudwall.exceptions.VerificationError` and
-    the previous file stays in place. ``refused`` counts, by reason, the
-    candidates an earlier step (selection guards, list reading) kept out, so
-    the report beside the file accounts for every input; ``refused_samples``
-    are the first of them, ``(input, reason)``, so a reader can see which.
+    the previous file stays in place. ``refused`` holds the candidates an
+    earlier step (selection guards, list reading) kept out: the report beside
+    the file counts them by reason and shows the first of them, so it accounts
+    for every input.
     """
     exporter = get_exporter(format_name)
     path = Path(path)
@@ -79,8 +79,9 @@ def export(
         "rejected": prepared.rejected,
         "rejections": dict(sorted(prepared.rejections.items())),
         "samples": [{"input": raw, "reason": reason} for raw, reason in prepared.samples],
-        "refused_before_export": dict(sorted((refused or {}).items())),
-        "refused_samples_before_export": [{"input": raw, "reason": reason} for raw, reason in refused_samples],
+        "refused_before_export": dict(sorted(refused.counts.items())) if refused else {},
+        "refused_samples_before_export": [{"input": raw, "reason": reason} for raw, reason in refused.samples]
+        if refused else [],
         "notes": exporter.notes_once(prepared),
         "verified": verify,
     }

@@ -387,12 +387,10 @@ def export_command(
     per_format = {name: {**options.get("*", {}), **options.get(name, {})} for name in names}
     if out is not None:
         results = [export(selection.entries, names[0], Path(out), title=title, verify=verify,
-                          refused=selection.refused.counts, refused_samples=selection.refused.samples,
-                          **per_format[names[0]])]
+                          refused=selection.refused, **per_format[names[0]])]
     else:
         bundle = export_bundle(selection.entries, names, Path(out_dir or "."), title=title, verify=verify,
-                               refused=selection.refused.counts, refused_samples=selection.refused.samples,
-                               options=per_format)
+                               refused=selection.refused, options=per_format)
         results = list(bundle.results)
         console.print(f"generation {bundle.generation}: +{bundle.added} -{bundle.removed} since the previous one; "
                       f"manifest {Path(out_dir or '.') / 'manifest.json'}", highlight=False)
@@ -445,7 +443,7 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         for format_name, file_name in DEMO_EXPORTS:
             result = export(selection.entries, format_name, out / file_name, title="fraudwall demo blocklist",
                             verify=shutil.which("named-checkzone") is not None or format_name != "rpz",
-                            refused=selection.refused.counts, refused_samples=selection.refused.samples)
+                            refused=selection.refused)
             exported.append((format_name, out / file_name, result.blocked))
         _print_summary(store, stats, selection, exported)
 

@@ -38,7 +38,7 @@ def jpcert_selection() -> Selection:
 def test_jpcert_feed_exports_and_verifies(format_name: str, jpcert_selection: Selection, tmp_path: Path) -> None:
     """Each format publishes the feed and its consumer's checker accepts the result."""
     result = export(jpcert_selection.entries, format_name, tmp_path / format_name, title="JPCERT phishing URLs",
-                    verify=True, refused=jpcert_selection.refused.counts)
+                    verify=True, refused=jpcert_selection.refused)
     assert result.verified
     if format_name not in {"ipset", "nftables", "squid-url"}:  # IP sets need addresses; squid-url only URLs
         assert result.blocked > 10_000, f"{format_name} published only {result.blocked} entries"

@@ -82,5 +82,5 @@ def test_generated_hostile_list_passes_the_consumers_checker(format_name: str, t
     selection = compile_lists([str(source)], PublishGuard.from_files())
     assert len(selection.entries) > 1000  # the names that survive are there to be checked
     result = export(selection.entries, format_name, tmp_path / format_name, title="generated", verify=True,
-                    generated_at=WHEN, refused=selection.refused.counts)
+                    generated_at=WHEN, refused=selection.refused)
     assert result.verified
