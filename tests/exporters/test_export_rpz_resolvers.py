@@ -59,6 +59,13 @@ policy.add(policy.rpz(policy.DENY, '{zone}', false))
 """
 
 
+def _installed(command: str, package: str) -> str:
+    """The path of a resolver's binary (in /usr/sbin, which a user's PATH may lack); a miss is a failure."""
+    binary = shutil.which(command) or shutil.which(command, path="/usr/sbin")
+    assert binary, f"{command} missing: `make test` installs it (Debian package {package})"
+    return binary
+
+
 # BIND forwards only, to the upstream, from 127.0.0.1; its root hints name 127.0.0.1 too.
 NAMED_CONFIG = """options {{
     directory "{folder}";
@@ -88,8 +95,7 @@ ROOT_HINTS = ". 3600000 NS loopback.root.\nloopback.root. 3600000 A 127.0.0.1\n"
 @pytest.fixture
 def named(dns_servers: DnsServers, upstream: int) -> Callable[[Path], int]:
     """Starts BIND's named with the RPZ file as its response-policy zone (``start(zone)`` returns its port)."""
-    binary = shutil.which("named") or shutil.which("named", path="/usr/sbin")
-    assert binary, "named missing: `make test` installs it (Debian package bind9)"
+    binary = _installed("named", "bind9")
 
     def command(zone: Path, port: int, folder: Path) -> list[str]:
         config = folder / "named.conf"
@@ -114,8 +120,7 @@ def unbound_rpz(unbound: Callable[[str], int], upstream: int) -> Callable[[Path]
 @pytest.fixture
 def pdns_recursor(dns_servers: DnsServers, upstream: int) -> Callable[[Path], int]:
     """Starts PowerDNS Recursor with an RPZ file (``start(zone)`` returns its port)."""
-    binary = shutil.which("pdns_recursor") or shutil.which("pdns_recursor", path="/usr/sbin")
-    assert binary, "pdns_recursor missing: `make test` installs it (Debian package pdns-recursor)"
+    binary = _installed("pdns_recursor", "pdns-recursor")
 
     def command(zone: Path, port: int, folder: Path) -> list[str]:
         (folder / "recursor.conf").write_text("")
@@ -133,8 +138,7 @@ def pdns_recursor(dns_servers: DnsServers, upstream: int) -> Callable[[Path], in
 @pytest.fixture
 def kresd(dns_servers: DnsServers, upstream: int) -> Callable[[Path], int]:
     """Starts Knot Resolver with an RPZ file (``start(zone)`` returns its port)."""
-    binary = shutil.which("kresd") or shutil.which("kresd", path="/usr/sbin")
-    assert binary, "kresd missing: `make test` installs it (Debian package knot-resolver)"
+    binary = _installed("kresd", "knot-resolver")
 
     def command(zone: Path, port: int, folder: Path) -> list[str]:
         config = folder / "kresd.conf"
