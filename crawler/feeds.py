@@ -64,8 +64,13 @@ rejected with a stable reason (``line-too-long``, ``nul-byte``, ``invalid-utf8``
 :func:`~fraudwall.names.normalize_name`...), counted in
 :class:`~fraudwall.rejections.Rejections` with a sample ``file:line: text``, and
 reading goes on. A damaged compressed file is one ``corrupt-file`` rejection
-after the lines read before the damage. Only a file that cannot be opened
-raises.
+after the lines read before the damage. Reading a file also stops, keeping the
+whole lines read before, past :data:`MAX_LIST_BYTES` after decompression
+(``input-too-large``), when a compressed file expands more than
+:data:`MAX_COMPRESSION_RATIO` times (``compression-bomb``), and after
+:data:`MAX_REJECTED_LINES` rejections in a file that gave fewer items
+(``mostly-rejected``): a hostile file costs bounded time and memory. Only a
+file that cannot be opened raises.
 
 Reading streams: :func:`iter_lists` yields items as it reads, a line longer
 than :data:`MAX_LINE_CHARS` is skipped without being held whole, JSON is decoded
@@ -109,8 +114,21 @@ MAX_LINE_CHARS = 16 * 1024
 MAX_JSON_RECORD_CHARS = 1024 * 1024
 #: Share of control characters above which a file is binary, not a list.
 BINARY_CONTROL_SHARE = 0.05
+#: Most bytes read from one file, after decompression: six times a national list of two million
+#: names. Reading stops there (``input-too-large``); the items before it are kept.
+MAX_LIST_BYTES = 256 * 1024 * 1024
+#: Rejected lines after which a file that gave fewer items than that is no list: reading stops
+#: (``mostly-rejected``), so a file of junk lines costs seconds, not hours.
+MAX_REJECTED_LINES = 1_000_000
+#: Most a compressed file may expand: text lists compress five to ten times; a bomb a thousand.
+#: Checked once :data:`COMPRESSION_CHECK_BYTES` are out, so small files never trip it.
+MAX_COMPRESSION_RATIO = 100
+COMPRESSION_CHECK_BYTES = 16 * 1024 * 1024
 
 _CHUNK_CHARS = 64 * 1024
+# Lines _line_items reads nothing from: blank (ASCII whitespace that str.strip removes) or a
+# comment, each shorter than MAX_LINE_CHARS (a longer one is rejected), any number in a row.
+_SKIPPED_LINES = re.compile(rf"(?:(?=[^\n]{{0,{MAX_LINE_CHARS - 1}}}\n)[ \t\r\x0b\x0c\x1c-\x1f]*(?:[#!;\[][^\n]*)?\n)+")
 _UTC = timezone.utc
 # JPCERT/CC gives local times without a zone: they cluster in Japanese office hours.
 _JST = timezone(timedelta(hours=9), "JST")
@@ -197,8 +215,8 @@ class ListRead:
     files: list[FileRead] = field(default_factory=list)
 
 
-def read_lists(paths: Iterable[str | Path]) -> ListRead:
-    """Read every file into one :class:`ListRead`; names are lowercase A-labels."""
+def read_lists(paths: Iterable[str | Path], *, max_bytes: int = MAX_LIST_BYTES) -> ListRead:
+    """Read every file into one :class:`ListRead`; names are lowercase A-labels; ``max_bytes`` per file."""
     result = ListRead()
     # Millions of small items trigger the cycle collector again and again, and it
     # then walks every item read so far: half the time of a 2-million-line read.
@@ -206,21 +224,21 @@ def read_lists(paths: Iterable[str | Path]) -> ListRead:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        result.names.extend(iter_lists(paths, result))
+        result.names.extend(iter_lists(paths, result, max_bytes=max_bytes))
     finally:
         if collecting:
             gc.enable()
     return result
 
 
-def iter_lists(paths: Iterable[str | Path], into: ListRead) -> Iterator[ListedName]:
+def iter_lists(paths: Iterable[str | Path], into: ListRead, *, max_bytes: int = MAX_LIST_BYTES) -> Iterator[ListedName]:
     """Yield the items of every file as they are read, without keeping them.
 
     Rejections and the per-file summaries are recorded in ``into`` (its
     ``names`` are left alone). Raises :class:`InputError` (``unreadable-file``)
     only for a file that cannot be opened.
     """
-    for item in iter_list_items(paths, into):
+    for item in iter_list_items(paths, into, max_bytes=max_bytes):
         if isinstance(item, PlainNames):
             exact, source = Scope.EXACT, item.source
             for name in item.names:
@@ -229,13 +247,14 @@ def iter_lists(paths: Iterable[str | Path], into: ListRead) -> Iterator[ListedNa
             yield item
 
 
-def iter_list_items(paths: Iterable[str | Path], into: ListRead) -> Iterator[Item]:
+def iter_list_items(paths: Iterable[str | Path], into: ListRead, *, max_bytes: int = MAX_LIST_BYTES) -> Iterator[Item]:
     """As :func:`iter_lists`, but a run of plain names comes as one :class:`PlainNames`.
 
     For compiling lists of millions: a run costs one object, not one per name.
+    ``max_bytes`` caps what is read of each file (:data:`MAX_LIST_BYTES`).
     """
     for path in paths:
-        yield from _read_file(Path(path), into)
+        yield from _read_file(Path(path), into, max_bytes)
 
 
 # -- one file ------------------------------------------------------------------
@@ -254,26 +273,40 @@ class _Tally:
 
 
 class _Rejector:
-    """Records a rejected line of one file as ``file:line: text`` under its reason."""
+    """Records a rejected line of one file as ``file:line: text`` under its reason.
 
-    __slots__ = ("rejections", "where")
+    Raises :class:`ReadLimitExceeded` once :data:`MAX_REJECTED_LINES` are
+    rejected and the file has given fewer items than that.
+    """
 
-    def __init__(self, rejections: Rejections, where: str) -> None:
+    __slots__ = ("count", "rejections", "tally", "where")
+
+    def __init__(self, rejections: Rejections, where: str, tally: _Tally) -> None:
         self.rejections = rejections
         self.where = where
+        self.tally = tally
+        self.count = 0
 
     def __call__(self, lineno: int, text: str, reason: str) -> None:
+        self.record(lineno, text, reason)
+        self.count += 1
+        if self.count % MAX_REJECTED_LINES == 0 and self.tally.accepted < self.count:
+            raise ReadLimitExceeded(
+                "mostly-rejected", f"{self.count} lines rejected and {self.tally.accepted} read; stopped at line {lineno}")
+
+    def record(self, lineno: int, text: str, reason: str) -> None:
+        """Count a rejection, with no limit: for what ends the file."""
         self.rejections.add(f"{self.where}:{lineno}: {text}", reason)
 
 
-def _read_file(path: Path, into: ListRead) -> Iterator[Item]:
+def _read_file(path: Path, into: ListRead, max_bytes: int = MAX_LIST_BYTES) -> Iterator[Item]:
     """Yield one file's items, recording its rejections and summary in ``into``."""
     before = into.rejected.total
     tally = _Tally()
-    reject = _Rejector(into.rejected, path.name)
+    reject = _Rejector(into.rejected, path.name, tally)
     source = f"list:{path.name}"
     try:
-        with _open_text(path) as (stream, head):
+        with _open_text(path, max_bytes) as (stream, head):
             if head is None:
                 tally.format = "binary"
                 reject(0, f"over {BINARY_CONTROL_SHARE:.0%} control characters in its first bytes", "binary-file")
@@ -282,6 +315,9 @@ def _read_file(path: Path, into: ListRead) -> Iterator[Item]:
     except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         # A truncated or corrupt compressed file: keep what was read before the damage.
         reject(tally.lines, str(exc), "corrupt-file")
+    except ReadLimitExceeded as exc:
+        # As for a damaged file, the items read before the limit are kept.
+        reject.record(tally.lines, exc.detail, exc.reason)
     if not tally.format:
         kinds = sorted((-count, kind) for kind, count in tally.kinds.items() if count)
         tally.format = "+".join(kind for _, kind in kinds) or "empty"
@@ -314,9 +350,59 @@ _DECOMPRESSORS: tuple[tuple[Callable[[bytes], bool], Callable[[IO[bytes]], IO[by
 )
 
 
+class ReadLimitExceeded(Exception):  # noqa: N818 (a reason to stop reading, like StopIteration)
+    """Reading one file went past a limit: ``input-too-large`` or ``compression-bomb``.
+
+    Not an :class:`InputError`, so that no reader mistakes it for one bad record
+    and reads on: it ends the file.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class _CappedStream(io.BufferedIOBase):
+    """The bytes of ``inner``, counted: :class:`ReadLimitExceeded` past ``max_bytes`` or the expansion limit.
+
+    ``compressed`` is the file under a decompressor; its position is how much
+    of it has been used, against which :data:`MAX_COMPRESSION_RATIO` is checked.
+    """
+
+    def __init__(self, inner: IO[bytes], compressed: IO[bytes] | None, max_bytes: int) -> None:
+        super().__init__()
+        self._inner = inner
+        self._compressed = compressed
+        self._max_bytes = max_bytes
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._counted(self._inner.read(-1 if size is None else size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._counted(self._inner.read1(size))  # type: ignore[attr-defined]
+
+    def _counted(self, data: bytes) -> bytes:
+        self.count += len(data)
+        if self.count > self._max_bytes:
+            raise ReadLimitExceeded("input-too-large", f"more than {self._max_bytes} bytes; read up to there")
+        if self._compressed is not None and self.count > COMPRESSION_CHECK_BYTES:
+            used = self._compressed.tell()
+            if self.count > MAX_COMPRESSION_RATIO * max(used, 1):
+                raise ReadLimitExceeded(
+                    "compression-bomb",
+                    f"{used} compressed bytes expanded to over {self.count}, more than {MAX_COMPRESSION_RATIO} times",
+                )
+        return data
+
+
 @contextmanager
-def _open_bytes(path: Path) -> Iterator[IO[bytes]]:
-    """``path`` as a stream of (decompressed) bytes; :class:`InputError` if it cannot be opened."""
+def _open_bytes(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[IO[bytes]]:
+    """``path`` as a stream of (decompressed) bytes, capped; :class:`InputError` if it cannot be opened."""
     try:
         raw = path.open("rb")
     except OSError as exc:
@@ -326,13 +412,13 @@ def _open_bytes(path: Path) -> Iterator[IO[bytes]]:
         for matches, decompress in _DECOMPRESSORS:
             if matches(magic):
                 with decompress(raw) as stream:
-                    yield stream
+                    yield _CappedStream(stream, raw, max_bytes)
                 return
-        yield raw
+        yield _CappedStream(raw, None, max_bytes)
 
 
 @contextmanager
-def _open_text(path: Path) -> Iterator[tuple[IO[str], str | None]]:
+def _open_text(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[tuple[IO[str], str | None]]:
     """``path`` as text and its first :data:`SNIFF_BYTES` decoded; ``None`` for a binary file.
 
     The head is read through a first opening and the text through a second, so
@@ -351,7 +437,8 @@ def _open_text(path: Path) -> Iterator[tuple[IO[str], str | None]]:
     if head and controls > BINARY_CONTROL_SHARE * len(head):
         yield io.StringIO(), None
         return
-    with _open_bytes(path) as stream, io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=None) as text:
+    with (_open_bytes(path, max_bytes) as stream,
+          io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=None) as text):
         yield text, head
 
 
@@ -521,6 +608,11 @@ def _read_list_text(stream: IO[str], source: str, reject: _Rejector, tally: _Tal
                     lineno += len(names)
                     start = stop
                     continue
+            elif skipped := _SKIPPED_LINES.match(text, start):
+                # Blank lines and comments, read nothing from: a run of them at once, not one line each.
+                lineno += text.count("\n", start, skipped.end())
+                start = skipped.end()
+                continue
             else:
                 stop = text.index("\n", start) + 1
             for line in text[start:stop - 1].split("\n"):
@@ -826,6 +918,8 @@ def _json_values(stream: IO[str]) -> Iterator[Any]:
                     raise InputError("bad-json", str(exc)) from exc
                 if len(buffer) - pos > MAX_JSON_RECORD_CHARS:
                     raise InputError("record-too-long", f"a JSON value over {MAX_JSON_RECORD_CHARS} characters") from exc
+            except RecursionError as exc:  # json's scanner recurses once per level of nesting
+                raise InputError("bad-json", "a value nested too deeply to read") from exc
             if complete:
                 pos = end
                 yield value

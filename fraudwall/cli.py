@@ -376,7 +376,7 @@ def export_command(
     guard = PublishGuard.from_settings(settings)
     options = _parse_options(option_values)
     if inputs:
-        selection = compile_lists(inputs, guard)
+        selection = compile_lists(inputs, guard, max_bytes=settings.getint("LIST_MAX_BYTES"))
     else:
         if not Path(settings.get("DB_PATH")).is_file():
             raise InputError("no-database", f"no database at {settings.get('DB_PATH')}: crawl first, or give --db or --input")

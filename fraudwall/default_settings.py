@@ -53,6 +53,12 @@ HOST_MAP_ONLY = False
 
 # Export.
 EXPORT_TITLE = "fraudwall blocklist"
+# Most bytes read from one ``--input`` list, after decompression (256 MiB, six times
+# a national list of two million names). Reading stops there and counts one
+# ``input-too-large`` rejection; what was read before is kept. A compressed list
+# expanding more than 100 times stops as ``compression-bomb``, and a file with a
+# million rejected lines and fewer accepted as ``mostly-rejected``.
+LIST_MAX_BYTES = 256 * 1024 * 1024
 # Your allowlists, on top of the bundled one (fraudwall/data/allowlist.toml and
 # every protected brand's official domains): .toml files in the bundled schema,
 # or plain lists of names. Allowlisted names and everything below them are never

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.selection import Selection
-from fraudwall.crawler.feeds import ListedName, ListRead, PlainNames, iter_list_items
+from fraudwall.crawler.feeds import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
 from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
 from fraudwall.models import Action, BlockEntry, Scope
 from fraudwall.names import is_ip_literal
 
 
-def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
+def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int = MAX_LIST_BYTES) -> Selection:
     """Block entries from list and feed files, guarded.
 
     A feed URL yields a URL-level entry (for URL-matching formats) and a block of
@@ -37,7 +37,7 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard) -> Selection:
     blocks = _NameBlocks()
     others: list[BlockEntry] = []  # exceptions and URL-level entries
     seen: set[tuple[str, str, Action]] = set()
-    for item in iter_list_items(paths, listed):
+    for item in iter_list_items(paths, listed, max_bytes=max_bytes):
         if isinstance(item, PlainNames):
             blocks.add_plain(item.names, item.source)
             continue

@@ -62,6 +62,9 @@ _UNDERSCORE_NAME_LINES = re.compile(_name_lines("a-z0-9_"))
 _ANY_CASE_NAME_LINES = re.compile(_name_lines("a-z0-9_"), re.ASCII | re.IGNORECASE)
 
 
+_IPV4_CHARACTERS = re.compile(r"[0-9.]+")
+
+
 @functools.cache
 def suffix_extractor() -> tldextract.TLDExtract:
     """The offline public-suffix splitter, private suffixes (github.io...) included."""
@@ -74,8 +77,13 @@ def suffix_extractor() -> tldextract.TLDExtract:
 
 def is_ip_literal(value: str) -> bool:
     """True for IPv4/IPv6 literals, with or without IPv6 brackets."""
+    text = value.strip("[]")
+    # Most text asked about is a name: only an IPv6 literal has a colon, and an IPv4 one has
+    # nothing but digits and dots. The rest is refused here, not by two failed parses.
+    if ":" not in text and not _IPV4_CHARACTERS.fullmatch(text):
+        return False
     try:
-        ipaddress.ip_address(value.strip("[]"))
+        ipaddress.ip_address(text)
     except ValueError:
         return False
     return True

@@ -87,6 +87,25 @@ def test_export_from_hostile_list_keeps_only_valid_names(tmp_path: Path) -> None
     assert len(samples) == 7
 
 
+def test_export_from_undecodable_and_oversized_lists(tmp_path: Path) -> None:
+    """Invalid UTF-8 and escape sequences are escaped in the report; a list over LIST_MAX_BYTES stops with a reason."""
+    hostile = tmp_path / "bytes.txt"
+    hostile.write_bytes(b"fraud-one.top\n\x85bad-byte.top\n\x1b]0;pwned\x07title.top\n")
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"big-{n:06d}.top\n" for n in range(100_000)), encoding="ascii")
+    out = tmp_path / "list.hosts"
+    result = _run("export", "--format", "hosts", "--out", str(out), "--input", str(hostile), "--input", str(big),
+                  env={"FRAUDWALL_LIST_MAX_BYTES": "500000"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(Path(f"{out}.report.json").read_text(encoding="utf-8"))
+    assert report["refused_before_export"] == {"bad-character": 1, "input-too-large": 1, "invalid-utf8": 1}
+    samples = [sample["input"] for sample in report["refused_samples_before_export"]]
+    assert samples[:2] == ["bytes.txt:2: \\x85bad-byte.top", "bytes.txt:3: \\x1b]0;pwned\\x07title.top"]
+    assert samples[2].startswith("big.txt:") and samples[2].endswith("more than 500000 bytes; read up to there")
+    blocked = [line.split()[1] for line in out.read_text().splitlines() if line.startswith("0.0.0.0")]
+    assert "fraud-one.top" in blocked and 0 < len(blocked) - 1 < 500_000 // 15
+
+
 def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:
     """Exporting from a database that does not exist says so in one line, exit code 1."""
     result = _run("export", "--format", "hosts", "--out", str(tmp_path / "h"), "--db", str(tmp_path / "none.db"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fraudwall.exceptions import InvalidName
-from fraudwall.names import is_public_suffix, normalize_name, parse_url, registrable_domain
+from fraudwall.names import is_ip_literal, is_public_suffix, normalize_name, parse_url, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -86,3 +90,27 @@ def test_suffix_list_never_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert registrable_domain("scam.example.co.uk") == "example.co.uk"
     assert registrable_domain("fraud.pages.dev") == "fraud.pages.dev"
     assert attempts == []
+
+
+def _parses_as_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("text", [
+    "1.2.3.4", "[::1]", "::", "fe80::1%eth0", "2001:db8::8a2e:370:7334", "::ffff:1.2.3.4", "0.0.0.0",
+    "1.2.3", "01.2.3.4", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "a.b", "１.２.３.４", "١.٢.٣.٤", "", "[]", ":", "x:y",
+])
+def test_ip_literal_check_agrees_with_ipaddress(text: str) -> None:
+    """The quick refusal of text that cannot be an address never changes ipaddress's answer."""
+    assert is_ip_literal(text) == _parses_as_address(text)
+
+
+@settings(max_examples=500, derandomize=True)
+@given(st.text(alphabet="0123456789abcdef.:[]%x ", max_size=45))
+def test_ip_literal_check_agrees_with_ipaddress_on_generated_text(text: str) -> None:
+    """Generated address-like text: the quick refusal agrees with ipaddress everywhere."""
+    assert is_ip_literal(text) == _parses_as_address(text)

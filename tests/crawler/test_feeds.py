@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fraudwall.crawler import feeds
 from fraudwall.crawler.feeds import MAX_LINE_CHARS, ListRead, iter_lists, read_lists
 from fraudwall.exceptions import InputError, InvalidName
 from fraudwall.models import Action, Scope
@@ -346,6 +347,95 @@ def test_huge_json_record_is_rejected(tmp_path: Path) -> None:
     read = _one(path)
     assert read.names == []
     assert dict(read.rejected.counts) == {"record-too-long": 1}
+
+
+def test_deeply_nested_json_is_one_rejection(tmp_path: Path) -> None:
+    """JSON nested deeper than Python's parser recurses is ``bad-json`` for that file, not a crash."""
+    deep = _write(tmp_path / "deep.json", '{"a":' * 100_000 + "1" + "}" * 100_000)
+    nested = _write(tmp_path / "nested.json", json.dumps([PHISHTANK_RECORD])[:-1] + ", " + "[" * 100_000 + "]" * 100_001)
+    read = read_lists([deep, nested, _write(tmp_path / "after.txt", "after.top\n")])
+    assert [n.name for n in read.names] == ["usdt-licai.vip", "after.top"]
+    assert dict(read.rejected.counts) == {"bad-json": 2}
+    assert any("nested too deeply" in value for value, _ in read.rejected.samples)
+
+
+def test_compression_bomb_stops_with_what_came_before(tmp_path: Path) -> None:
+    """A gzip file expanding a thousand times stops as one ``compression-bomb`` soon after it starts expanding."""
+    path = tmp_path / "bomb.txt.gz"
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(b"before-the-bomb.top\n")
+        for _ in range(64):  # 64 MiB of line ends, 64 KiB compressed
+            out.write(b"\n" * (1024 * 1024))
+        out.write(b"after-the-bomb.top\n")
+    started = time.perf_counter()
+    read = _one(path)
+    assert time.perf_counter() - started < 10
+    assert [n.name for n in read.names] == ["before-the-bomb.top"]
+    assert dict(read.rejected.counts) == {"compression-bomb": 1}
+    assert "more than 100 times" in read.rejected.samples[0][0]
+
+
+def test_ordinary_compressed_list_is_not_a_bomb(tmp_path: Path) -> None:
+    """A real list compresses five to ten times: 30 MB of names in gzip read whole, with no rejection."""
+    rng = random.Random(3)
+    words = ["kefu", "usdt", "dai", "licai", "fanli", "shuadan", "app", "xiazai", "gongan", "jiancha"]
+    names = [f"{rng.choice(words)}-{rng.choice(words)}-{rng.randrange(10**12)}.{rng.choice(['top', 'vip', 'cn'])}"
+             for _ in range(1_000_000)]
+    path = tmp_path / "big.txt.gz"
+    path.write_bytes(gzip.compress(("\n".join(names) + "\n").encode(), compresslevel=9))
+    read = _one(path)
+    assert len(read.names) == len(names)
+    assert not read.rejected
+
+
+def test_list_over_the_size_limit_keeps_what_was_read(tmp_path: Path) -> None:
+    """Reading stops at ``max_bytes`` with one ``input-too-large``; whole names before it are kept, other files read.
+
+    No name is ever cut short at the limit (``paypal.com.evil.top`` must not become ``paypal.com``).
+    """
+    listed = [f"name-{n:05d}.top" for n in range(10_000)]  # 15 bytes a line
+    big = _write(tmp_path / "big.txt", "".join(f"{name}\n" for name in listed))
+    small = _write(tmp_path / "small.txt", "small.top\n")
+    read = read_lists([big, small], max_bytes=100_000)
+    assert dict(read.rejected.counts) == {"input-too-large": 1}
+    kept = [n.name for n in read.names[:-1]]
+    assert 0 < len(kept) <= 100_000 // 15
+    assert kept == listed[:len(kept)]
+    assert read.names[-1].name == "small.top"
+    assert "more than 100000 bytes" in read.rejected.samples[0][0]
+
+
+def test_file_of_junk_lines_stops_after_many_rejections(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A file rejecting more lines than it accepts stops at the limit (``mostly-rejected``); a good list never does."""
+    monkeypatch.setattr(feeds, "MAX_REJECTED_LINES", 1000)
+    junk = _write(tmp_path / "junk.txt", "ok-1.top\n" + "x\n" * 5000 + "ok-2.top\n")
+    mostly_good = _write(tmp_path / "good.txt", "".join(f"n{n}.top\nx\n" for n in range(3000)))
+    read = read_lists([junk, mostly_good])
+    assert dict(read.rejected.counts) == {"single-label": 4000, "mostly-rejected": 1}
+    assert len(read.names) == 1 + 3000
+    assert read.names[0].name == "ok-1.top"
+
+
+def test_blank_and_comment_runs_keep_line_numbers(tmp_path: Path) -> None:
+    """Blank lines and comments are skipped a run at a time: line numbers after them stay right, long ones still count."""
+    text = ("# comment\n\n   \n\t! abp header\n[Adblock Plus]\n" * 1000 + "bad line here\n"
+            + "#" + "c" * MAX_LINE_CHARS + "\n" + "\n" * 10 + "x\n" + "fine.top\n")
+    read = _one(_write(tmp_path / "comments.txt", text))
+    assert [n.name for n in read.names] == ["fine.top"]
+    assert dict(read.rejected.counts) == {"unrecognised-line": 1, "line-too-long": 1, "single-label": 1}
+    assert [value.split(": ")[0] for value, _ in read.rejected.samples] == [
+        "comments.txt:5001", "comments.txt:5002", "comments.txt:5013"]
+    assert read.files[0].lines == 5014
+
+
+def test_samples_of_hostile_bytes_are_escaped(tmp_path: Path) -> None:
+    """Invalid UTF-8, terminal escapes and line separators in a rejected line are escaped in its sample."""
+    path = tmp_path / "bytes.txt"
+    path.write_bytes(b"\x85evil-a.top\n\x1b[2Jevil-b.top\nevil\xe2\x80\xa8c.top\n")
+    read = _one(path)
+    assert [value for value, _ in read.rejected.samples] == [
+        "bytes.txt:1: \\x85evil-a.top", "bytes.txt:2: \\x1b[2Jevil-b.top", "bytes.txt:3: evil\\u2028c.top"]
+    assert all(value.isprintable() for value, _ in read.rejected.samples)
 
 
 def test_unreadable_file_raises(tmp_path: Path) -> None:
