@@ -51,7 +51,12 @@ class Run:
 
 
 def measure(command: list[str], tool: str, input_name: str, format_name: str) -> Run:
-    """Run ``command`` to completion; wall time and the child's own peak RSS."""
+    """Run ``command`` to completion; wall time and the child's own peak RSS.
+
+    Dirty pages are flushed first, so no run pays for writing out what the run
+    before it wrote (fraudwall fsyncs its outputs; the peer does not).
+    """
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)

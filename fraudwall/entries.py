@@ -50,10 +50,16 @@ def keys_in_place(names: list[str], chunk: int = 65536) -> None:
         names[start:start + chunk] = [" ".join(name.split(".")[::-1]) for name in names[start:start + chunk]]
 
 
-def names_in_place(keys: list[str], chunk: int = 65536) -> None:
-    """Undo :func:`keys_in_place`."""
-    for start in range(0, len(keys), chunk):
-        keys[start:start + chunk] = [".".join(key.split(" ")[::-1]) for key in keys[start:start + chunk]]
+def names_in_place(keys: list[str]) -> None:
+    """Undo :func:`keys_in_place`, the names made whole before the keys go.
+
+    Not chunk by chunk into the memory each key leaves, as the keys were made:
+    sorted keys lie scattered, and names made in their place would too. Made at
+    once, the names lie in memory in the list's order, so every later pass over
+    millions of them (checks, ids, hashes, rendering) reads memory in order,
+    about a third faster, for a second copy of the names while they are made.
+    """
+    keys[:] = [".".join(key.split(" ")[::-1]) for key in keys]
 
 
 def find(names: Sequence[str], name: str) -> int | None:
@@ -208,7 +214,7 @@ def ordered_table(names: list[str], scopes: bytearray, details: list[Details], a
     """A table of the rows given in any order: put in export order, the first row per name kept.
 
     Takes over ``names`` (its strings are replaced by the ordered, unique
-    names in place). Rows that are all alike (exact, one shared
+    names). Rows that are all alike (exact, one shared
     :class:`Details`), as a plain list gives, need no bookkeeping per row: the
     names alone are sorted, which is most of the time of compiling a list.
     """
@@ -232,18 +238,9 @@ def ordered_table(names: list[str], scopes: bytearray, details: list[Details], a
     return table
 
 
-def _unique_names_in_place(keys: list[str], chunk: int = 65536) -> None:
-    """Sorted keys (:func:`keys_in_place`) back to their names, each name once, compacted in place."""
-    written = 0
-    previous = None
-    for start in range(0, len(keys), chunk):
-        part = keys[start:start + chunk]
-        before = [previous, *part[:-1]]
-        names = [".".join(key.split(" ")[::-1]) for key, last in zip(part, before) if key != last]
-        keys[written:written + len(names)] = names
-        written += len(names)
-        previous = part[-1]
-    del keys[written:]
+def _unique_names_in_place(keys: list[str]) -> None:
+    """Sorted keys (:func:`keys_in_place`) back to their names, each name once (see :func:`names_in_place`)."""
+    keys[:] = [".".join(key.split(" ")[::-1]) for key, last in zip(keys, itertools.chain((None,), keys)) if key != last]
 
 
 class CompiledEntries(Sequence[BlockEntry]):

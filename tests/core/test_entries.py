@@ -51,7 +51,7 @@ def test_keys_in_place_round_trip() -> None:
     keys = list(names)
     keys_in_place(keys, chunk=64)
     assert keys == [sort_key(name) for name in names]
-    names_in_place(keys, chunk=64)
+    names_in_place(keys)
     assert keys == names
 
 
