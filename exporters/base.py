@@ -46,7 +46,7 @@ OptionsT = TypeVar("OptionsT")
 MAX_COMMENT_LENGTH = 200
 # Lines rendered, guarded and written at a time: a few megabytes, however long the list
 # (and however long its lines: a STIX indicator is 600 bytes).
-LINES_PER_CHUNK = 16384
+LINES_PER_CHUNK = 4096
 
 
 class _Chunk:

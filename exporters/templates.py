@@ -148,7 +148,7 @@ def table_lines(
     *,
     ids: Callable[[Sequence[str]], Sequence[Sequence[str]]] | None = None,
     id_count: int = 0,
-    batch: int = 16384,
+    batch: int = 4096,
 ) -> Iterator[str | CheckedLines]:
     """The lines for the rows of ``table`` in ``runs`` (each run: rows of one scope and details).
 
