@@ -314,7 +314,7 @@ def _read_file(path: Path, into: ListRead, max_bytes: int = MAX_LIST_BYTES) -> I
                 yield from _read_stream(stream, head, source, reject, tally)
     except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         # A truncated or corrupt compressed file: keep what was read before the damage.
-        reject(tally.lines, str(exc), "corrupt-file")
+        reject.record(tally.lines, str(exc), "corrupt-file")
     except ReadLimitExceeded as exc:
         # As for a damaged file, the items read before the limit are kept.
         reject.record(tally.lines, exc.detail, exc.reason)
@@ -351,7 +351,7 @@ _DECOMPRESSORS: tuple[tuple[Callable[[bytes], bool], Callable[[IO[bytes]], IO[by
 
 
 class ReadLimitExceeded(Exception):  # noqa: N818 (a reason to stop reading, like StopIteration)
-    """Reading one file went past a limit: ``input-too-large`` or ``compression-bomb``.
+    """Reading one file went past a limit: ``input-too-large``, ``compression-bomb`` or ``mostly-rejected``.
 
     Not an :class:`InputError`, so that no reader mistakes it for one bad record
     and reads on: it ends the file.
