@@ -52,7 +52,7 @@ from fraudwall.names import (
     is_public_suffix,
     normalize_name,
     parse_url,
-    plain_name_lines,
+    unplain_name_indexes,
     public_suffix_indexes,
     url_host,
 )
@@ -64,10 +64,8 @@ SAMPLE_LENGTH = 200
 MAX_URL_LENGTH = 2048
 # Characters left as they are when percent-encoding a URL's path and query.
 _URL_SAFE = "/?&=%:@!$'()*+,;~-._"
-# Names checked by one regex at a time: large enough to make the per-chunk cost vanish;
-# a failing chunk is halved down to this many names before they are checked one by one.
+# Names checked by one regex pass at a time: large enough to make the per-chunk cost vanish.
 _CHUNK = 65536
-_SMALLEST_RANGE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,16 +256,18 @@ def _checked_table(table: EntryTable, collector: _Collector) -> EntryTable | Non
     """``table`` without the rows that fail validation, counted in ``collector``.
 
     The same rules as for single entries, checked a chunk of names at a time
-    (:func:`~fraudwall.names.plain_name_lines`, one regex per chunk); the names
-    of a chunk that does not pass whole are found (:func:`_unplain_rows`) and
-    checked one by one, and public suffixes are found by binary search. ``None``, with nothing counted, when the full check
+    (:func:`~fraudwall.names.unplain_name_indexes`: one regex pass per chunk
+    finds the names that need the full check, which are checked one by one),
+    and public suffixes are found by binary search. ``None``, with nothing counted, when the full check
     changes a name (say, case): it then belongs elsewhere in the order, and the
     caller takes the rows one by one.
     """
     names = table.names
     rejected: dict[int, str] = {}
     for start in range(0, len(names), _CHUNK):
-        for index in _unplain_rows(names, start, min(start + _CHUNK, len(names)), collector):
+        unplain = unplain_name_indexes(names[start:start + _CHUNK], allow_underscore=collector.allow_underscore,
+                                       max_length=collector.max_length)
+        for index in (start + offset for offset in unplain):
             try:
                 clean = _validated(table[index], allow_underscore=collector.allow_underscore,
                                    max_length=collector.max_length)
@@ -281,24 +281,6 @@ def _checked_table(table: EntryTable, collector: _Collector) -> EntryTable | Non
     for index, reason in rejected.items():
         collector.reject(names[index], reason)
     return table.without(rejected)
-
-
-def _unplain_rows(names: list[str], start: int, end: int, collector: _Collector) -> Iterator[int]:
-    """The rows in ``[start, end)`` that the bulk check cannot pass, for the full check.
-
-    A range that fails is halved until the few names that need the full path
-    (an IDN, an underscore, a bad name) are found: one of them must not send
-    tens of thousands of good names down the slow path.
-    """
-    part = names[start:end]
-    if max(map(len, part)) <= collector.max_length and plain_name_lines(part, allow_underscore=collector.allow_underscore):
-        return
-    if end - start <= _SMALLEST_RANGE:
-        yield from range(start, end)
-        return
-    middle = (start + end) // 2
-    yield from _unplain_rows(names, start, middle, collector)
-    yield from _unplain_rows(names, middle, end, collector)
 
 
 def _sort_key(entry: BlockEntry) -> tuple[str, str]:

@@ -181,7 +181,42 @@ def plain_name_lines(lines: Sequence[str], *, allow_underscore: bool = False) ->
         return not lines
     text = "\n".join(lines) + "\n"
     pattern = _UNDERSCORE_NAME_LINES if allow_underscore else _NAME_LINES
-    return "xn--" not in text and pattern.fullmatch(text) is not None
+    # A name holding a line break would pass as two good lines.
+    return "xn--" not in text and text.count("\n") == len(lines) and pattern.fullmatch(text) is not None
+
+
+def unplain_name_indexes(lines: Sequence[str], *, allow_underscore: bool = False,
+                         max_length: int = MAX_NAME_LENGTH) -> list[int]:
+    """The indexes of the names in ``lines`` that :func:`plain_name_lines` would not pass on their own.
+
+    Those are the names that need :func:`normalize_name`'s full path (an IDN,
+    an underscore where none is allowed, upper case, a bad name), or are longer
+    than ``max_length``; every other name would come back from it unchanged.
+    One regex over the joined names finds the end of each run of good ones, so
+    a few bad names among tens of thousands cost one pass, not one per name.
+    """
+    if not lines:
+        return []
+    text = "\n".join(lines) + "\n"
+    if text.count("\n") != len(lines):  # a name holding a line break: lines and names no longer line up
+        return [index for index, line in enumerate(lines)
+                if not plain_name_lines([line], allow_underscore=allow_underscore) or len(line) > max_length]
+    pattern = _UNDERSCORE_NAME_LINES if allow_underscore else _NAME_LINES
+    found: set[int] = set()
+    position = index = 0
+    while True:
+        end = pattern.match(text, position).end()  # type: ignore[union-attr]  # a possessive run always matches
+        index += text.count("\n", position, end)
+        if end == len(text):
+            break
+        found.add(index)  # the line at ``end`` breaks the run: skip it
+        position = text.index("\n", end) + 1
+        index += 1
+    if "xn--" in text:
+        found.update(index for index, line in enumerate(lines) if "xn--" in line)
+    if max(map(len, lines)) > min(max_length, MAX_NAME_LENGTH):
+        found.update(index for index, line in enumerate(lines) if len(line) > min(max_length, MAX_NAME_LENGTH))
+    return sorted(found)
 
 
 def plain_name_run(text: str, start: int, *, lowercase: bool) -> int:

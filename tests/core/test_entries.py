@@ -22,7 +22,13 @@ from fraudwall.entries import (
 )
 from fraudwall.exceptions import InvalidName
 from fraudwall.models import Action, BlockEntry, Scope
-from fraudwall.names import is_public_suffix, normalize_name, plain_name_lines, public_suffix_indexes
+from fraudwall.names import (
+    is_public_suffix,
+    normalize_name,
+    plain_name_lines,
+    public_suffix_indexes,
+    unplain_name_indexes,
+)
 
 NAMES = [
     "b.example.org", "www.a.example.com", "a.example.com", "z.example.com", "example.net",
@@ -146,6 +152,31 @@ def test_plain_name_lines_accepts_only_what_normalize_name_keeps(allow_underscor
     assert not plain_name_lines([long_name]) and plain_name_lines([])
     assert plain_name_lines(["a.example.com", "b.example.top"])
     assert not plain_name_lines(["a.example.com", "B.example.top"])
+
+
+@pytest.mark.parametrize(("allow_underscore", "max_length"), [(False, 253), (True, 253), (True, 12)])
+def test_unplain_name_indexes_are_the_names_plain_name_lines_refuses(allow_underscore: bool, max_length: int) -> None:
+    """One pass over many names finds exactly the names the one-name check refuses, or that are too long."""
+    rng = random.Random(5)
+    alphabet = "ab9-_.X"
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(0, 40)):
+            name = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+            if rng.random() < 0.05:
+                name = "xn--" + name
+            lines.append(name if rng.random() < 0.3 else f"{name.strip('._-') or 'a'}.example.com")
+        if lines and rng.random() < 0.1:
+            lines[rng.randrange(len(lines))] += "\nlocal-zone: x"  # a line break inside a name
+        expected = [index for index, line in enumerate(lines)
+                    if not plain_name_lines([line], allow_underscore=allow_underscore) or len(line) > max_length]
+        assert unplain_name_indexes(lines, allow_underscore=allow_underscore, max_length=max_length) == expected
+
+
+def test_plain_name_lines_refuses_a_name_holding_a_line_break() -> None:
+    """Joined one per line, "a.com\\nb.com" would read as two good names."""
+    assert not plain_name_lines(["a.example.com\nb.example.com"])
+    assert unplain_name_indexes(["x.example.com", "a.example.com\nb.example.com", "y.example.com"]) == [1]
 
 
 def test_public_suffix_indexes_match_is_public_suffix() -> None:

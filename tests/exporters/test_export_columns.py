@@ -61,6 +61,15 @@ def test_prepare_finds_the_few_names_that_need_the_full_check(allow_underscore: 
     assert "xn--fiqs8s.top" in by_column.blocked.names
 
 
+def test_prepare_rejects_a_table_name_holding_a_line_break() -> None:
+    """A name with a line break in a table is counted as rejected, as entry by entry, never passed on."""
+    compiled = _compiled(["a.example.com\nb.example.com", "c.example.com"])  # two good names when split
+    by_column = prepare(compiled)
+    _same(by_column, prepare(list(compiled)))
+    assert by_column.blocked.names == ["c.example.com"]
+    assert by_column.rejections == {"bad-character": 1}
+
+
 def test_prepare_falls_back_when_a_name_is_not_normalised() -> None:
     """A table row the full check renames (case) takes the entry path, with the same result."""
     details = Details(sources=("list:test",))
