@@ -106,6 +106,7 @@ class AdblockExporter(Exporter[NoOptions]):
     """``||name^``, ``|name^`` and ``@@`` exceptions, with ``! Title:`` metadata."""
 
     name = "adblock"
+    render_cost = 2
     description = "AdGuard Home / adblock-style DNS list; '||name^' subtree, '|name^' exact, '@@' exceptions"
     subtree_capable = True
     allow_underscore = True

@@ -21,8 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
+from fraudwall.exporters.base import ExportMeta
+from fraudwall.exporters.parallel import FormatJob, SharedInput, export_formats, worker_count
 from fraudwall.exporters.publish import write_atomic
-from fraudwall.exporters.run import ExportResult, export
+from fraudwall.exporters.registry import get_exporter
+from fraudwall.exporters.run import ExportResult
 from fraudwall.entries import SCOPES
 from fraudwall.exporters.validation import SharedEntries, prepare
 from fraudwall.models import BlockEntry
@@ -85,35 +88,36 @@ def export_bundle(
     refused: Rejections | None = None,
     options: Mapping[str, Mapping[str, object]] | None = None,
     generated_at: datetime | None = None,
+    workers: int | None = None,
 ) -> BundleResult:
     """Publish every format in ``formats`` into ``directory``, then the delta and the manifest.
 
-    ``options`` maps a format name to its format options. A format that fails
-    (verification included) raises before the manifest moves on: the folder's
-    manifest keeps naming the previous, complete generation.
+    ``options`` maps a format name to its format options. The formats render
+    side by side in ``workers`` processes (default: one per CPU; see
+    :mod:`fraudwall.exporters.parallel`). A format that fails (verification
+    included) raises before the manifest moves on: the folder's manifest, the
+    delta and the entries snapshot keep naming the previous, complete generation.
     """
     directory.mkdir(parents=True, exist_ok=True)
     entries = SharedEntries(entries)  # each name policy prepared once, not once per format
     when = generated_at or datetime.now(UTC)
     previous = _read_manifest(directory)
     generation = int(previous.get("generation", 0)) + 1
-    results = []
-    for name in formats:
-        target = directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt")
-        results.append(
-            export(entries, name, target, title=title, verify=verify, generated_at=when, refused=refused,
-                   **dict((options or {}).get(name, {})))
-        )
-    keys = entry_keys(entries)
-    old_keys = _read_snapshot(directory / SNAPSHOT)
-    added = sorted(set(keys) - old_keys)
-    removed = sorted(old_keys - set(keys))
+    jobs = [FormatJob(name, directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt"), dict((options or {}).get(name, {})))
+            for name in formats]
+    workers = worker_count(workers, len(jobs))
+    if workers > 1:
+        # Prepared before the workers fork, so that they share each policy's result instead of each redoing it;
+        # the delta is worked out meanwhile, as the workers render.
+        for job in jobs:
+            get_exporter(job.format).prepare(entries, ExportMeta(title, when, job.options))
     delta_name = f"delta-{generation}.json"
-    write_atomic(directory / delta_name, _json({
-        "generation": generation, "previous_generation": generation - 1, "generated_at": when.isoformat(),
-        "added": added, "removed": removed,
-    }))
-    write_atomic(directory / SNAPSHOT, "".join(f"{key}\n" for key in keys))
+    results, change = export_formats(
+        SharedInput(entries, title, verify, when, refused), jobs, workers=workers,
+        meanwhile=lambda: _changes(entries, directory / SNAPSHOT, generation, when),
+    )
+    write_atomic(directory / delta_name, change.delta)
+    write_atomic(directory / SNAPSHOT, change.snapshot)
     for stale in directory.glob("delta-*.json"):
         number = stale.stem.removeprefix("delta-")
         if number.isdigit() and int(number) <= generation - DELTAS_KEPT:
@@ -122,11 +126,35 @@ def export_bundle(
         "generation": generation,
         "generated_at": when.isoformat(),
         "title": title,
-        "entries": len(keys),
-        "delta": {"file": delta_name, "added": len(added), "removed": len(removed)},
+        "entries": change.entries,
+        "delta": {"file": delta_name, "added": change.added, "removed": change.removed},
         "files": [_describe(result) for result in results],
     }))
-    return BundleResult(directory, generation, tuple(results), len(added), len(removed))
+    return BundleResult(directory, generation, tuple(results), change.added, change.removed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """A generation's entries snapshot and delta, rendered; written only once every format is published."""
+
+    snapshot: str
+    delta: str
+    entries: int
+    added: int
+    removed: int
+
+
+def _changes(entries: Sequence[BlockEntry], snapshot: Path, generation: int, when: datetime) -> _Changes:
+    keys = entry_keys(entries)
+    old_keys = _read_snapshot(snapshot)
+    new_keys = set(keys)
+    added = [key for key in keys if key not in old_keys]  # in order: keys are sorted
+    removed = sorted(old_keys - new_keys)
+    delta = _json({
+        "generation": generation, "previous_generation": generation - 1, "generated_at": when.isoformat(),
+        "added": added, "removed": removed,
+    })
+    return _Changes("".join(f"{key}\n" for key in keys), delta, len(keys), len(added), len(removed))
 
 
 def _describe(result: ExportResult) -> dict[str, object]:

@@ -138,6 +138,7 @@ class DnsmasqExporter(Exporter[DnsmasqOptions]):
     """dnsmasq ``local=``/``server=``/``address=`` lines; subtree matching, ``*.`` for exact entries."""
 
     name = "dnsmasq"
+    render_cost = 3
     description = "dnsmasq config; 'local=/name/' (or server/address style) blocks a name and its subtree"
     subtree_capable = True
     allow_underscore = True

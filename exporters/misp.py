@@ -244,6 +244,7 @@ class MispExporter(FolderExporter[NoOptions]):
     """A MISP feed folder: manifest.json, one event, hashes.csv."""
 
     name = "misp"
+    render_cost = 4
     description = "MISP feed folder (manifest.json, one event, hashes.csv): hostname, domain, url, ip-dst attributes"
     subtree_capable = True  # domain attributes: MISP's exports block the name and everything below
     url_capable = True

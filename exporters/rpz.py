@@ -173,6 +173,7 @@ class RpzExporter(Exporter[RpzOptions]):
     """A BIND-syntax response policy zone (NXDOMAIN policy, passthru exceptions), every wildcard spelt out."""
 
     name = "rpz"
+    render_cost = 2
     description = (
         "DNS response policy zone for BIND, Knot, PowerDNS and Unbound; 'name CNAME .',"
         " every '*.name' the policy needs, rpz-passthru."

@@ -244,6 +244,7 @@ class StixExporter(DocumentExporter[NoOptions]):
     """A STIX 2.1 bundle: fraudwall's identity and one indicator per blocked name or URL."""
 
     name = "stix"
+    render_cost = 4
     description = "STIX 2.1 bundle of indicators (domain-name and url patterns), deterministic ids"
     subtree_capable = True
     url_capable = True

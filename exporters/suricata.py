@@ -299,6 +299,7 @@ class SuricataExporter(Exporter[SuricataOptions]):
     """Suricata rules: per name dns.query, tls.sni and http.host; per URL an http rule."""
 
     name = "suricata"
+    render_cost = 4
     description = "Suricata rules; dns.query, tls.sni and http.host per name, http.uri.raw per URL"
     subtree_capable = True
     url_capable = True

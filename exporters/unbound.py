@@ -156,6 +156,7 @@ class UnboundExporter(Exporter[UnboundOptions]):
     """``local-zone:`` statements under their own ``server:`` line, for ``include:``."""
 
     name = "unbound"
+    render_cost = 5
     description = "Unbound include; a local-zone per name blocks the name and its subtree"
     subtree_capable = True
     allow_underscore = True

@@ -186,8 +186,22 @@ class SharedEntries(Sequence[BlockEntry]):
         """:func:`prepare` of the entries under this policy."""
         policy = (allow_underscore, max_length)
         if policy not in self._prepared:
-            self._prepared[policy] = prepare(self.entries, allow_underscore=allow_underscore, max_length=max_length)
+            self._prepared[policy] = (self._already_within(allow_underscore, max_length)
+                                      or prepare(self.entries, allow_underscore=allow_underscore, max_length=max_length))
         return self._prepared[policy]
+
+    def _already_within(self, allow_underscore: bool, max_length: int) -> PreparedEntries | None:
+        """A result under the same underscore rule and a longer limit that kept no name longer than ``max_length``.
+
+        The shorter limit then keeps and rejects exactly the same entries, for
+        the same reasons: a name is checked against the limit only once it is
+        valid, so no rejection changes. An RPZ's limit (253 less its zone name)
+        rarely removes anything, and so costs no second preparation.
+        """
+        for (underscore, limit), prepared in self._prepared.items():
+            if underscore == allow_underscore and limit > max_length and _longest_name(prepared) <= max_length:
+                return prepared
+        return None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -203,6 +217,12 @@ class SharedEntries(Sequence[BlockEntry]):
 
     def __iter__(self) -> Iterator[BlockEntry]:
         return iter(self.entries)
+
+
+def _longest_name(prepared: PreparedEntries) -> int:
+    """The length of the longest name ``prepared`` kept, URL hosts included."""
+    return max(max(map(len, prepared.blocked.names), default=0), max(map(len, prepared.allowed.names), default=0),
+               max((len(entry.name) for entry in prepared.urls), default=0))
 
 
 class _Collector:

@@ -358,11 +358,13 @@ def _format_names(values: Sequence[str]) -> list[str]:
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Your allowlist: plain names or .toml (repeatable).")
 @click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
 @click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: one per CPU).")
 @click.pass_context
 def export_command(
     ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,
     inputs: tuple[str, ...], statuses: tuple[str, ...], min_score: float, categories: tuple[str, ...],
     since: str | None, allowlists: tuple[str, ...], option_values: tuple[str, ...], verify: bool,
+    workers: int | None,
 ) -> None:
     """Publish blocklists from the database or from list and feed files (a standalone list compiler)."""
     names = _format_names(formats)
@@ -390,7 +392,7 @@ def export_command(
                           refused=selection.refused, **per_format[names[0]])]
     else:
         bundle = export_bundle(selection.entries, names, Path(out_dir or "."), title=title, verify=verify,
-                               refused=selection.refused, options=per_format)
+                               refused=selection.refused, options=per_format, workers=workers)
         results = list(bundle.results)
         console.print(f"generation {bundle.generation}: +{bundle.added} -{bundle.removed} since the previous one; "
                       f"manifest {Path(out_dir or '.') / 'manifest.json'}", highlight=False)

@@ -138,8 +138,9 @@ def test_export_folder_manifest_and_deltas(tmp_path: Path) -> None:
     first.write_text("alpha-scam.top\nbeta-scam.top\n")
     second.write_text("beta-scam.top\ngamma-scam.top\n")
     out = tmp_path / "export"
-    for listing in (first, second):
-        result = _run("export", "--format", "hosts,rpz", "--out-dir", str(out), "--input", str(listing), "--verify")
+    for listing, workers in ((first, "2"), (second, "1")):
+        result = _run("export", "--format", "hosts,rpz", "--out-dir", str(out), "--input", str(listing), "--verify",
+                      "--workers", workers)
         assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["generation"] == 2 and manifest["entries"] == 2

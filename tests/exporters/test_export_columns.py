@@ -14,7 +14,7 @@ from fraudwall.exporters import ExportMeta, export, get_exporter
 from fraudwall.exporters import adblock, dnsmasq, squid, unbound
 from fraudwall.exporters.base import LINES_PER_CHUNK
 from fraudwall.exporters.domains import DomainsExporter
-from fraudwall.exporters.validation import PreparedEntries, prepare
+from fraudwall.exporters.validation import PreparedEntries, SharedEntries, prepare
 from fraudwall.models import Action, BlockEntry, Scope
 
 # Nested names (a parent and its children), an underscore, a public suffix, a platform apex.
@@ -68,6 +68,21 @@ def test_prepare_rejects_a_table_name_holding_a_line_break() -> None:
     _same(by_column, prepare(list(compiled)))
     assert by_column.blocked.names == ["c.example.com"]
     assert by_column.rejections == {"bad-character": 1}
+
+
+def test_shared_entries_reuse_a_longer_limit_only_when_it_kept_nothing_longer() -> None:
+    """A folder's formats share preparations; a shorter name limit reuses one only where the result is the same."""
+    long_name = "a" * 50 + ".kefu-refund.top"  # 66 characters
+    compiled = _compiled([*NAMES, long_name])
+    shared = SharedEntries(compiled)
+    full = shared.prepared(allow_underscore=True, max_length=253)
+    assert shared.prepared(allow_underscore=True, max_length=100) is full
+    _same(full, prepare(compiled, allow_underscore=True, max_length=100))
+    shorter = shared.prepared(allow_underscore=True, max_length=60)
+    assert shorter is not full and long_name not in shorter.blocked.names
+    _same(shorter, prepare(compiled, allow_underscore=True, max_length=60))
+    strict = shared.prepared(allow_underscore=False, max_length=100)  # another underscore rule: prepared anew
+    _same(strict, prepare(compiled, allow_underscore=False, max_length=100))
 
 
 def test_prepare_falls_back_when_a_name_is_not_normalised() -> None:

@@ -1,0 +1,133 @@
+"""An export folder's formats rendered side by side, one worker process per CPU.
+
+Once their entries are prepared the formats of a folder are independent, and
+each is CPU-bound Python, so on a machine with several cores they render in
+forked worker processes. Forking lets every worker read the entries the parent
+holds (copy-on-write) instead of receiving millions of names through a pipe:
+only a format's name, file and options go to a worker, and only its small
+:class:`~fraudwall.exporters.run.ExportResult` comes back.
+
+Where ``fork`` is not available (Windows) or one worker is asked for, the
+formats are exported one after the other in this process, with the same results.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters.registry import get_exporter
+from fraudwall.exporters.run import ExportResult, export
+from fraudwall.models import BlockEntry
+from fraudwall.rejections import Rejections
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class FormatJob:
+    """One format of a folder: where it is published and with which options."""
+
+    format: str
+    path: Path
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedInput:
+    """What every format of one folder is made from; a forked worker inherits it, nothing is copied."""
+
+    entries: Sequence[BlockEntry]
+    title: str
+    verify: bool
+    generated_at: datetime
+    refused: Rejections | None
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_count(requested: int | None, formats: int) -> int:
+    """How many processes export ``formats`` formats: ``requested``, or one per CPU; never more than formats."""
+    if requested is not None and requested < 1:
+        raise ExportError(f"workers must be 1 or more, not {requested}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(available_cpus() if requested is None else requested, formats))
+
+
+def export_formats(
+    shared: SharedInput,
+    jobs: Sequence[FormatJob],
+    *,
+    workers: int,
+    meanwhile: Callable[[], T],
+) -> tuple[list[ExportResult], T]:
+    """Export every job, and run ``meanwhile`` in this process while the workers render.
+
+    Results come in job order. The first failing job (in job order) raises,
+    after every job already started has ended; jobs not yet started are
+    cancelled. A job may already have published its file when another fails,
+    as when formats are exported one after the other.
+    """
+    if workers <= 1:
+        results = [_export(shared, job) for job in jobs]
+        return results, meanwhile()
+    # The costliest formats first, so no worker is left with a long one at the end.
+    costliest_first = sorted(range(len(jobs)), key=lambda i: get_exporter(jobs[i].format).render_cost, reverse=True)
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
+    ) as pool:
+        submitted = {i: pool.submit(_export_in_worker, jobs[i]) for i in costliest_first}
+        futures = [submitted[i] for i in range(len(jobs))]  # in job order
+        try:
+            extra = meanwhile()
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            # After a failure the jobs not yet started are cancelled; the pool then waits for those running.
+            if any(not future.done() or future.exception() is not None for future in futures):
+                pool.shutdown(cancel_futures=True)
+    for job, future in zip(jobs, futures):
+        if not future.cancelled() and future.exception() is not None:
+            _raise_failure(job, future)
+    return [future.result() for future in futures], extra
+
+
+def _raise_failure(job: FormatJob, future: Future[ExportResult]) -> None:
+    exc = future.exception()
+    if isinstance(exc, BrokenProcessPool):
+        raise ExportError(f"{job.format}: the export worker ended without a result (out of memory?): {exc}") from exc
+    assert exc is not None
+    raise exc
+
+
+def _export(shared: SharedInput, job: FormatJob) -> ExportResult:
+    return export(shared.entries, job.format, job.path, title=shared.title, verify=shared.verify,
+                  generated_at=shared.generated_at, refused=shared.refused, **dict(job.options))
+
+
+#: A worker's copy of the folder's input, set once when the worker starts (inherited through fork).
+_WORKER_INPUT: SharedInput | None = None
+
+
+def _adopt(shared: SharedInput) -> None:
+    global _WORKER_INPUT
+    _WORKER_INPUT = shared
+
+
+def _export_in_worker(job: FormatJob) -> ExportResult:
+    if _WORKER_INPUT is None:
+        raise ExportError("export worker started without its input")
+    return _export(_WORKER_INPUT, job)

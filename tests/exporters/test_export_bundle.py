@@ -1,0 +1,66 @@
+"""Export folders: every format side by side in worker processes, the same files as one after the other."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from fraudwall.exceptions import ExportError
+from fraudwall.exporters import EXPORTERS
+from fraudwall.exporters.bundle import FILE_NAMES, MANIFEST, SNAPSHOT, export_bundle
+from fraudwall.exporters.parallel import worker_count
+from fraudwall.models import BlockEntry
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` by relative path, the previous versions left out."""
+    return {str(path.relative_to(directory)): path.read_bytes()
+            for path in sorted(directory.rglob("*")) if path.is_file() and ".previous" not in path.name}
+
+
+def test_workers_publish_the_same_folder_as_one_process(
+    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """Every format rendered in two worker processes gives byte for byte the folder one process gives."""
+    formats = sorted(EXPORTERS)
+    folders = {}
+    for workers in (1, 2):
+        folder = tmp_path / f"workers-{workers}"
+        result = export_bundle(sample_entries, formats, folder, title="fraudwall test list", verify=False,
+                               generated_at=generated_at, workers=workers)
+        assert [item.format for item in result.results] == formats  # in the order asked, whatever ran first
+        folders[workers] = _files(folder)
+    assert folders[1] == folders[2]
+    assert {FILE_NAMES[name] for name in formats} <= {path.split("/")[0] for path in folders[2]}
+
+
+def test_a_failing_format_in_a_worker_stops_the_generation(
+    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """A format that cannot be published raises its own error; the manifest, delta and snapshot stay as they were."""
+    folder = tmp_path / "out"
+    export_bundle(sample_entries, ["hosts", "rpz"], folder, title="t", verify=False, generated_at=generated_at,
+                  workers=2)
+    before = {name: (folder / name).read_bytes() for name in (MANIFEST, SNAPSHOT)}
+    # A folder where the hosts file goes: the worker publishing it fails.
+    (folder / "hosts").unlink()
+    (folder / "hosts").mkdir()
+    (folder / "hosts" / "keep").write_text("not a hosts file\n")
+    with pytest.raises(ExportError, match="hosts"):
+        export_bundle(sample_entries[:2], ["rpz", "hosts", "domains"], folder, title="t", verify=False,
+                      generated_at=generated_at, workers=2)
+    assert {name: (folder / name).read_bytes() for name in (MANIFEST, SNAPSHOT)} == before
+    assert not (folder / "delta-2.json").exists()
+    assert json.loads((folder / MANIFEST).read_text())["generation"] == 1
+
+
+def test_worker_count_follows_the_request_and_the_formats() -> None:
+    """Never more workers than formats, one per CPU by default, and a count below one is refused."""
+    assert worker_count(8, 3) == 3
+    assert worker_count(1, 16) == 1
+    assert 1 <= worker_count(None, 16) <= 16
+    with pytest.raises(ExportError):
+        worker_count(0, 4)
