@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, comment_text, name_regex
+from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, comment_text, line_blocks, name_regex
 from fraudwall.exporters.policy_tree import policy_nodes
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.models import Action, Scope
@@ -137,14 +137,14 @@ class AdblockExporter(Exporter[NoOptions]):
             f" to outrank the exception above them, left out: {unrankable}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[list[str]]:
         """One rule per line, in name order."""
         if not prepared.allowed:
             # Without exceptions every rule is a plain block: no ranks to work out, and a
             # national list is millions of names, so the lines come from the name column.
             anchors = map(("|", "||").__getitem__, prepared.blocked.scopes)
-            return map("{}{}^".format, anchors, prepared.blocked.names)
-        return (rule.line for rule in _rules(prepared)[0])
+            return line_blocks(map("{}{}^".format, anchors, prepared.blocked.names))
+        return line_blocks(rule.line for rule in _rules(prepared)[0])
 
     def owner_of(self, match: re.Match[str]) -> str | None:
         """As the base, but a subtree rule's owner is ``*.name`` (as in RPZ).

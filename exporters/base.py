@@ -91,6 +91,13 @@ class _Chunk:
             self.lines = []
 
 
+def line_blocks(lines: Iterable[str]) -> Iterator[list[str]]:
+    """``lines`` in lists of :data:`LINES_PER_CHUNK`, for a :meth:`Exporter.body` of millions of lines."""
+    pending = iter(lines)
+    while block := list(itertools.islice(pending, LINES_PER_CHUNK)):
+        yield block
+
+
 def name_regex(*, allow_underscore: bool) -> str:
     """A regex for a whole lowercase LDH name (at least two labels), for line guards.
 
@@ -215,23 +222,15 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         unchecked = self.header(prepared, meta)
         chunk = _Chunk()
         chunk.add_lines(unchecked)
-        pieces = iter(self.body(prepared, meta))
-        # Taken a chunk's worth at a time: a list of millions of plain lines goes by at C speed.
-        while block := list(itertools.islice(pieces, LINES_PER_CHUNK)):
-            if CheckedLines not in map(type, block):
-                chunk.add_lines(block)
-                unchecked += block
+        for piece in self.body(prepared, meta):
+            if isinstance(piece, CheckedLines):
+                chunk.add_batch(piece)
+            elif isinstance(piece, list):
+                chunk.add_lines(piece)
+                unchecked += piece
             else:
-                for piece in block:
-                    if isinstance(piece, CheckedLines):
-                        chunk.add_batch(piece)
-                    else:
-                        chunk.add_line(piece)
-                        unchecked.append(piece)
-                    if chunk.full:
-                        self.check_lines(unchecked)
-                        yield chunk.take()
-                        unchecked = []
+                chunk.add_line(piece)
+                unchecked.append(piece)
             if chunk.full:
                 self.check_lines(unchecked)
                 yield chunk.take()
@@ -343,8 +342,12 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         return list(self._noted[1])
 
     @abc.abstractmethod
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str | CheckedLines]:
-        """The lines after the header: directives and one or more lines per entry."""
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str | list[str] | CheckedLines]:
+        """The lines after the header: directives and one or more lines per entry.
+
+        A line at a time, a list of lines (see :func:`line_blocks`: millions of
+        them then pass at C speed), or a batch filled from a checked template.
+        """
 
 
 class DocumentChecker(abc.ABC):

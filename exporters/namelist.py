@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from fraudwall.entries import find
-from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions
+from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, line_blocks
 from fraudwall.exporters.validation import PreparedEntries
 
 
@@ -43,12 +43,12 @@ class NameListExporter(Exporter[NoOptions]):
             f" blocked names equal to one and omitted: {len(omitted)}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[list[str]]:
         """One line per blocked name that is not also allowed, straight from the name column."""
         names = prepared.blocked.names
         omitted = self._omitted(prepared)
         kept = (name for index, name in enumerate(names) if index not in omitted) if omitted else iter(names)
-        return map(self.line_prefix.__add__, kept) if self.line_prefix else kept
+        return line_blocks(map(self.line_prefix.__add__, kept) if self.line_prefix else kept)
 
     @staticmethod
     def _omitted(prepared: PreparedEntries) -> set[int]:

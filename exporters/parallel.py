@@ -7,14 +7,16 @@ holds (copy-on-write) instead of receiving millions of names through a pipe:
 only a format's name, file and options go to a worker, and only its small
 :class:`~fraudwall.exporters.run.ExportResult` comes back.
 
-Where ``fork`` is not available (Windows) or one worker is asked for, the
-formats are exported one after the other in this process, with the same results.
+Where ``fork`` is not available (Windows), where the process runs other
+threads, or where one worker is asked for, the formats are exported one after
+the other in this process, with the same results.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -60,10 +62,14 @@ def available_cpus() -> int:
 
 
 def worker_count(requested: int | None, formats: int) -> int:
-    """How many processes export ``formats`` formats: ``requested``, or one per CPU; never more than formats."""
+    """How many processes export ``formats`` formats: ``requested``, or one per CPU; never more than formats.
+
+    One, whatever was asked, where this process cannot fork safely (see the module docstring).
+    """
     if requested is not None and requested < 1:
         raise ExportError(f"workers must be 1 or more, not {requested}")
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # Forking a process that runs other threads could copy a lock one of them holds into a worker.
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1
     return max(1, min(available_cpus() if requested is None else requested, formats))
 

@@ -54,7 +54,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError, InvalidName
-from fraudwall.exporters.base import Exporter, ExportMeta, name_regex
+from fraudwall.exporters.base import Exporter, ExportMeta, line_blocks, name_regex
 from fraudwall.exporters.policy_tree import policy_rows, policy_spans
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import verify_rpz
@@ -208,14 +208,14 @@ class RpzExporter(Exporter[RpzOptions]):
             f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | list[str]]:
         """SOA, NS, then the policy records in name order."""
         options = self.options(meta)
         serial = options.serial if options.serial is not None else next_serial(None, meta.generated_at)
         yield f"$TTL {options.ttl}"
         yield f"@ IN SOA localhost. hostmaster.localhost. {serial} {REFRESH} {RETRY} {EXPIRE} {options.ttl}"
         yield "@ IN NS localhost."
-        yield from policy_records(prepared)
+        yield from line_blocks(policy_records(prepared))
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, then BIND's ``named-checkzone`` under the export's zone name."""

@@ -69,7 +69,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fraudwall.exceptions import ExportError, VerificationError
-from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, name_regex
+from fraudwall.exporters.base import Exporter, ExportMeta, NoOptions, line_blocks, name_regex
 from fraudwall.exporters.validation import PreparedEntries, uniform_scope
 from fraudwall.exporters.verify import run_checker
 from fraudwall.models import Scope
@@ -202,10 +202,10 @@ class SquidExporter(Exporter[NoOptions]):
             f" subtree entries narrowed to their apex because an allowed name lies below: {plan.narrowed}",
         ]
 
-    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
+    def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[list[str]]:
         """One line per written name, in name order."""
-        for name, scope in _plan_domains(prepared).lines:
-            yield f".{name}" if scope is Scope.SUBTREE else name
+        lines = _plan_domains(prepared).lines
+        return line_blocks(f".{name}" if scope is Scope.SUBTREE else name for name, scope in lines)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
         """The strict re-read, an overlap check, then ``squid -k parse`` with a dstdomain ACL."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def test_workers_publish_the_same_folder_as_one_process(
 ) -> None:
     """Every format rendered in two worker processes gives byte for byte the folder one process gives."""
     formats = sorted(EXPORTERS)
+    assert worker_count(2, len(formats)) == 2, "this process cannot fork workers: nothing here would be tested"
     folders = {}
     for workers in (1, 2):
         folder = tmp_path / f"workers-{workers}"
@@ -64,3 +66,16 @@ def test_worker_count_follows_the_request_and_the_formats() -> None:
     assert 1 <= worker_count(None, 16) <= 16
     with pytest.raises(ExportError):
         worker_count(0, 4)
+
+
+def test_a_process_running_other_threads_exports_in_itself() -> None:
+    """No fork while another thread runs: it could hold a lock the worker would inherit, held forever."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert worker_count(8, 3) == 1
+    finally:
+        release.set()
+        other.join()
+    assert worker_count(8, 3) == 3

@@ -453,6 +453,16 @@ def test_render_guard_refuses_a_bad_line(exporter: Exporter, meta: ExportMeta) -
 
     with pytest.raises(ExportError, match="refusing to write an invalid (line|document)"):
         Broken().render([BlockEntry("fine.example.com")], meta)
+    if isinstance(exporter, DocumentExporter):
+        return
+
+    class BrokenBlock(type(exporter)):  # type: ignore[misc]
+        def body(self, prepared, meta):
+            yield from super().body(prepared, meta)
+            yield ["$INCLUDE /etc/passwd"]  # a list of lines is guarded line by line too
+
+    with pytest.raises(ExportError, match="refusing to write an invalid line"):
+        BrokenBlock().render([BlockEntry("fine.example.com")], meta)
 
 
 def test_unknown_option_is_an_error(exporter: Exporter, generated_at: datetime) -> None:
