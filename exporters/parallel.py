@@ -14,6 +14,7 @@ the other in this process, with the same results.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -93,10 +94,22 @@ def export_formats(
         return results, meanwhile()
     # The costliest formats first, so no worker is left with a long one at the end.
     costliest_first = sorted(range(len(jobs)), key=lambda i: get_exporter(jobs[i].format).render_cost, reverse=True)
+    # Objects that exist at the fork are left out of garbage collection meanwhile: a collection in a
+    # worker would otherwise write to every one of them and copy the pages they share with this process.
+    gc.freeze()
+    try:
+        return _export_in_workers(shared, jobs, costliest_first, workers, meanwhile)
+    finally:
+        gc.unfreeze()
+
+
+def _export_in_workers(
+    shared: SharedInput, jobs: Sequence[FormatJob], order: Sequence[int], workers: int, meanwhile: Callable[[], T],
+) -> tuple[list[ExportResult], T]:
     with ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
     ) as pool:
-        submitted = {i: pool.submit(_export_in_worker, jobs[i]) for i in costliest_first}
+        submitted = {i: pool.submit(_export_in_worker, jobs[i]) for i in order}
         futures = [submitted[i] for i in range(len(jobs))]  # in job order
         try:
             extra = meanwhile()
