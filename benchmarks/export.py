@@ -33,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import write_synthetic  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+LAUNCHER = HERE / "launch.py"
 CACHE = HERE / ".cache"
 SHARED_FEEDS = HERE.parent.parent / "shared" / "data" / "feeds" / "jpcert-phishurl"
 PEER_TRANSFORMATIONS = ["RemoveComments", "Compress", "Validate", "Deduplicate"]
 SURICATA_SID_END = 2**32 - 1
 # How often a run's memory is sampled (its own peak RSS is exact; the sum over worker processes is sampled).
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.1
 
 
 @dataclass
@@ -56,8 +57,9 @@ class Run:
 def measure(command: list[str], tool: str, input_name: str, format_name: str) -> Run:
     """Run ``command`` to completion; its wall time and peak memory.
 
-    Peak memory is the larger of the child's own peak RSS (``wait4``) and the
-    highest total PSS of the child and its descendants, sampled every
+    The command runs under :mod:`launch` (see there why), which times it and
+    takes its own peak RSS. Peak memory is the larger of that and the highest
+    total PSS of the command and its descendants, sampled every
     :data:`SAMPLE_SECONDS`: an export folder renders in forked workers, whose
     shared copy-on-write pages PSS counts once across them, so the figure is
     the memory of the whole run, not of its largest process. Dirty pages are
@@ -65,23 +67,24 @@ def measure(command: list[str], tool: str, input_name: str, format_name: str) ->
     (fraudwall fsyncs its outputs; the peer does not).
     """
     os.sync()
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = CACHE / "launch-result.json"
+    result.unlink(missing_ok=True)
+    process = subprocess.Popen([sys.executable, str(LAUNCHER), str(result), *command],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = TreeMemory(process.pid)
     sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
+    _, stderr = process.communicate()
     tree_peak = sampler.stop()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.returncode != 0:
-        print(f"  ! {tool} {format_name} exited {process.returncode}: {stderr.strip()[-400:]}", file=sys.stderr)
-    peak_mb = max(usage.ru_maxrss / 1024, tree_peak / 1024)
-    return Run(tool, input_name, format_name, round(elapsed, 2), round(peak_mb, 1), process.returncode)
+        print(f"  ! {tool} {format_name} exited {process.returncode}: {stderr.decode(errors='replace').strip()[-400:]}",
+              file=sys.stderr)
+    launched = json.loads(result.read_text())
+    peak_mb = max(launched["maxrss_kb"], tree_peak) / 1024
+    return Run(tool, input_name, format_name, round(launched["seconds"], 2), round(peak_mb, 1), process.returncode)
 
 
 class TreeMemory(threading.Thread):
-    """Samples the total PSS (kB) of a process and its descendants until stopped; keeps the highest."""
+    """Samples the total PSS (kB) of a process's descendants until stopped; keeps the highest."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -91,7 +94,7 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            self.peak = max(self.peak, sum(_pss_kb(pid) for pid in _tree(self.pid)))
+            self.peak = max(self.peak, sum(_pss_kb(pid) for pid in _tree(self.pid)[1:]))
             self._stopped.wait(SAMPLE_SECONDS)
 
     def stop(self) -> int:
