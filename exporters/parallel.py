@@ -118,18 +118,22 @@ def _export_in_workers(
             # After a failure the jobs not yet started are cancelled; the pool then waits for those running.
             if any(not future.done() or future.exception() is not None for future in futures):
                 pool.shutdown(cancel_futures=True)
-    for job, future in zip(jobs, futures):
-        if not future.cancelled() and future.exception() is not None:
-            _raise_failure(job, future)
+    _raise_first_failure(jobs, futures)
     return [future.result() for future in futures], extra
 
 
-def _raise_failure(job: FormatJob, future: Future[ExportResult]) -> None:
-    exc = future.exception()
-    if isinstance(exc, BrokenProcessPool):
-        raise ExportError(f"{job.format}: the export worker ended without a result (out of memory?): {exc}") from exc
-    assert exc is not None
-    raise exc
+def _raise_first_failure(jobs: Sequence[FormatJob], futures: Sequence[Future[ExportResult]]) -> None:
+    """The first job's own error, in job order; else, if a worker died, which formats got no result."""
+    failures = [(job, future.exception()) for job, future in zip(jobs, futures)
+                if not future.cancelled() and future.exception() is not None]
+    for _, exc in failures:
+        if not isinstance(exc, BrokenProcessPool):
+            raise exc  # type: ignore[misc]
+    if failures:
+        # A worker killed (out of memory, a signal) breaks the pool: every unfinished job fails alike.
+        missing = ", ".join(job.format for job, _ in failures)
+        raise ExportError(f"an export worker ended without a result (killed, or out of memory?); "
+                          f"no result for: {missing}") from failures[0][1]
 
 
 def _export(shared: SharedInput, job: FormatJob) -> ExportResult:

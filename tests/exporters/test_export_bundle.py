@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters import EXPORTERS
 from fraudwall.exporters.bundle import FILE_NAMES, MANIFEST, SNAPSHOT, export_bundle
+from fraudwall.exporters.domains import DomainsExporter
 from fraudwall.exporters.parallel import worker_count
 from fraudwall.models import BlockEntry
 
@@ -57,6 +59,27 @@ def test_a_failing_format_in_a_worker_stops_the_generation(
     assert {name: (folder / name).read_bytes() for name in (MANIFEST, SNAPSHOT)} == before
     assert not (folder / "delta-2.json").exists()
     assert json.loads((folder / MANIFEST).read_text())["generation"] == 1
+
+
+class _DiesExporter(DomainsExporter):
+    """A format whose worker process dies while rendering, as one killed for want of memory would."""
+
+    name = "dies"
+
+    def body(self, prepared, meta):  # type: ignore[no-untyped-def]
+        os._exit(9)
+
+
+def test_a_worker_that_dies_is_an_export_error(
+    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that ends without a result fails the generation with a clear error naming the format."""
+    monkeypatch.setitem(EXPORTERS, "dies", _DiesExporter)
+    folder = tmp_path / "out"
+    with pytest.raises(ExportError, match="ended without a result.*no result for: .*dies"):
+        export_bundle(sample_entries, ["hosts", "dies"], folder, title="t", verify=False,
+                      generated_at=generated_at, workers=2)
+    assert not (folder / MANIFEST).exists() and not (folder / SNAPSHOT).exists()
 
 
 def test_worker_count_follows_the_request_and_the_formats() -> None:
