@@ -2,7 +2,7 @@
 
 Once their entries are prepared the formats of a folder are independent, and
 each is CPU-bound Python, so on a machine with several cores they render in
-forked worker processes. Forking lets every worker read the entries the parent
+forked worker processes (one per CPU, up to :data:`DEFAULT_MAX_WORKERS` unless asked). Forking lets every worker read the entries the parent
 holds (copy-on-write) instead of receiving millions of names through a pipe:
 only a format's name, file and options go to a worker, and only its small
 :class:`~fraudwall.exporters.run.ExportResult` comes back.
@@ -62,8 +62,15 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+#: Workers when none are asked for, at most: past a few, the longest format and the reading of the
+#: list bound the time, while every worker adds its own copy of each page it touches (about 0.2 GB
+#: per worker for 2 million names), which a resolver host with many cores should not pay unasked.
+DEFAULT_MAX_WORKERS = 4
+
+
 def worker_count(requested: int | None, formats: int) -> int:
-    """How many processes export ``formats`` formats: ``requested``, or one per CPU; never more than formats.
+    """How many processes export ``formats`` formats: ``requested``, or one per CPU up to
+    :data:`DEFAULT_MAX_WORKERS`; never more than formats.
 
     One, whatever was asked, where this process cannot fork safely (see the module docstring).
     """
@@ -72,7 +79,8 @@ def worker_count(requested: int | None, formats: int) -> int:
     # Forking a process that runs other threads could copy a lock one of them holds into a worker.
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1
-    return max(1, min(available_cpus() if requested is None else requested, formats))
+    wanted = min(available_cpus(), DEFAULT_MAX_WORKERS) if requested is None else requested
+    return max(1, min(wanted, formats))
 
 
 def export_formats(

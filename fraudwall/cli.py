@@ -358,7 +358,7 @@ def _format_names(values: Sequence[str]) -> list[str]:
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Your allowlist: plain names or .toml (repeatable).")
 @click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
 @click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
-@click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: one per CPU).")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: one per CPU, at most 4).")
 @click.pass_context
 def export_command(
     ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,

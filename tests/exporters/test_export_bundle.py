@@ -14,7 +14,7 @@ from fraudwall.exceptions import ExportError
 from fraudwall.exporters import EXPORTERS
 from fraudwall.exporters.bundle import FILE_NAMES, MANIFEST, SNAPSHOT, export_bundle
 from fraudwall.exporters.domains import DomainsExporter
-from fraudwall.exporters.parallel import worker_count
+from fraudwall.exporters.parallel import DEFAULT_MAX_WORKERS, available_cpus, worker_count
 from fraudwall.models import BlockEntry
 
 
@@ -83,10 +83,11 @@ def test_a_worker_that_dies_is_an_export_error(
 
 
 def test_worker_count_follows_the_request_and_the_formats() -> None:
-    """Never more workers than formats, one per CPU by default, and a count below one is refused."""
+    """Never more workers than formats, one per CPU (up to a few) by default, and a count below one is refused."""
     assert worker_count(8, 3) == 3
     assert worker_count(1, 16) == 1
-    assert 1 <= worker_count(None, 16) <= 16
+    assert worker_count(None, 16) == min(available_cpus(), DEFAULT_MAX_WORKERS)
+    assert worker_count(12, 16) == 12  # asked for: more than the default allows
     with pytest.raises(ExportError):
         worker_count(0, 4)
 
