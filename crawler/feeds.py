@@ -605,9 +605,11 @@ def _read_list_text(stream: IO[str], source: str, reject: _Rejector, tally: _Tal
                     tally.kinds["plain"] += len(names)
                     tally.accepted += len(names)
                     yield PlainNames(names, source)
-                    lineno += len(names)
-                    start = stop
-                    continue
+                else:
+                    yield from _split_run(names, text[start:stop - 1].split("\n"), lineno, source, reject, tally)
+                lineno += len(names)
+                start = stop
+                continue
             elif skipped := _SKIPPED_LINES.match(text, start):
                 # Blank lines and comments, read nothing from: a run of them at once, not one line each.
                 lineno += text.count("\n", start, skipped.end())
@@ -619,6 +621,28 @@ def _read_list_text(stream: IO[str], source: str, reject: _Rejector, tally: _Tal
                 yield from _line_items(line, lineno, source, reject, tally)
                 lineno += 1
             start = stop
+
+
+def _split_run(
+    names: list[str], lines: list[str], lineno: int, source: str, reject: _Rejector, tally: _Tally,
+) -> Iterator[Item]:
+    """A run of plain-looking lines holding a few that need the full path (an IDN, an overlong or a local name).
+
+    Only those few go through :func:`_line_items`; the names between them stay
+    :class:`PlainNames`, in reading order, so one IDN does not send thousands
+    of lines down the slow path.
+    """
+    full_path = [index for index, name in enumerate(names)
+                 if len(name) > MAX_NAME_LENGTH or "xn--" in name or name in _LOCAL_NAMES]
+    done = 0
+    for index in [*full_path, len(names)]:
+        if index > done:
+            tally.kinds["plain"] += index - done
+            tally.accepted += index - done
+            yield PlainNames(names[done:index], source)
+        if index < len(names):
+            yield from _line_items(lines[index], lineno + index, source, reject, tally)
+        done = index + 1
 
 
 def _line_items(line: str, lineno: int, source: str, reject: _Rejector, tally: _Tally) -> Iterator[ListedName]:

@@ -428,6 +428,23 @@ def test_blank_and_comment_runs_keep_line_numbers(tmp_path: Path) -> None:
     assert read.files[0].lines == 5014
 
 
+def test_a_few_full_path_names_in_a_long_run_keep_order_and_line_numbers(tmp_path: Path) -> None:
+    """IDNs, an overlong name and hosts boilerplate inside a run of plain names take the full path alone.
+
+    The names around them stay one fast run each; the result, order and line numbers included, is
+    what reading every line on its own gives.
+    """
+    overlong = ".".join(["a" * 63] * 4) + ".top"  # labels fine, 259 characters in all
+    special = {100: "xn--zz.top", 250: "xn--r8jz45g.jp", 400: overlong, 401: "localhost", 700: "XN--R8JZ45G.top"}
+    lines = [special.get(number, f"name-{number}.top") for number in range(1, 1001)]
+    read = _one(_write(tmp_path / "run.txt", "\n".join(lines) + "\n"))
+    expected = [name.lower() for number, name in enumerate(lines, start=1) if number not in (100, 400, 401)]
+    assert [n.name for n in read.names] == expected
+    assert dict(read.rejected.counts) == {"bad-idna": 1, "name-too-long": 1, "local-name": 1}
+    assert sorted(value.split(": ")[0] for value, _ in read.rejected.samples) == [
+        "run.txt:100", "run.txt:400", "run.txt:401"]
+
+
 def test_samples_of_hostile_bytes_are_escaped(tmp_path: Path) -> None:
     """Invalid UTF-8, terminal escapes and line separators in a rejected line are escaped in its sample."""
     path = tmp_path / "bytes.txt"
