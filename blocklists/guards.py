@@ -74,7 +74,7 @@ class PublishGuard:
         then decides each, so the answers are exactly its own.
         """
         candidates = public_suffix_indexes(names)
-        candidates.update(index for name in self.platforms if (index := find(names, name)) is not None)
+        candidates.update(index for name in self.platforms.intersection(names) if (index := find(names, name)) is not None)
         for name in SPECIAL_USE_DOMAINS:
             candidates.update(subtree(names, name))
         for name in self.allowed:

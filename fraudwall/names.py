@@ -268,6 +268,12 @@ def _public_suffix_rules() -> frozenset[str]:
     return frozenset(rules)
 
 
+@functools.cache
+def _plain_public_suffix_rules() -> frozenset[str]:
+    """The rules that are a name themselves (neither a wildcard nor an exception)."""
+    return frozenset(rule for rule in _public_suffix_rules() if rule[0] not in "*!")
+
+
 def is_public_suffix(name: str) -> bool:
     """True when ``name`` is a public suffix (``com.cn``, ``github.io``, ``*.ck`` matches...).
 
@@ -285,12 +291,14 @@ def is_public_suffix(name: str) -> bool:
 def public_suffix_indexes(names: Sequence[str]) -> set[int]:
     """The indexes of the public suffixes among ``names``, which are in export order.
 
-    :func:`is_public_suffix` for a list of millions: a binary search per rule
-    (:mod:`fraudwall.entries`) finds the few names equal to a rule or below a
-    wildcard rule, and only those are checked one by one.
+    :func:`is_public_suffix` for a list of millions: the names equal to a rule
+    are found by one set intersection at C speed, those below a wildcard rule
+    by a binary search per rule (:mod:`fraudwall.entries`), and only those few
+    are checked one by one.
     """
     rules = _public_suffix_rules()
-    found = {index for rule in rules if rule[0] not in "*!" and (index := find(names, rule)) is not None}
+    found = {index for name in _plain_public_suffix_rules().intersection(names)
+             if (index := find(names, name)) is not None}
     for rule in rules:
         if rule.startswith("*."):
             found.update(index for index in subtree(names, rule[2:]) if is_public_suffix(names[index]))
