@@ -93,8 +93,8 @@ def export_bundle(
     """Publish every format in ``formats`` into ``directory``, then the delta and the manifest.
 
     ``options`` maps a format name to its format options. The formats render
-    side by side in ``workers`` processes (default: one per CPU; see
-    :mod:`fraudwall.exporters.parallel`). A format that fails (verification
+    side by side in ``workers`` processes (default: one per CPU, up to four;
+    see :mod:`fraudwall.exporters.parallel`). A format that fails (verification
     included) raises before the manifest moves on: the folder's manifest, the
     delta and the entries snapshot keep naming the previous, complete generation.
     """

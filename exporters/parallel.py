@@ -2,9 +2,10 @@
 
 Once their entries are prepared the formats of a folder are independent, and
 each is CPU-bound Python, so on a machine with several cores they render in
-forked worker processes (one per CPU, up to :data:`DEFAULT_MAX_WORKERS` unless asked). Forking lets every worker read the entries the parent
-holds (copy-on-write) instead of receiving millions of names through a pipe:
-only a format's name, file and options go to a worker, and only its small
+forked worker processes (one per CPU, up to :data:`DEFAULT_MAX_WORKERS` unless
+asked). Forking lets every worker read the entries the parent holds
+(copy-on-write) instead of receiving millions of names through a pipe: only a
+format's name, file and options go to a worker, and only its small
 :class:`~fraudwall.exporters.run.ExportResult` comes back.
 
 Where ``fork`` is not available (Windows), where the process runs other
