@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
-from fraudwall.exporters.base import ExportMeta
+from fraudwall.exporters.base import Exporter, ExportMeta
 from fraudwall.exporters.parallel import FormatJob, SharedInput, export_formats, worker_count
 from fraudwall.exporters.publish import write_atomic
 from fraudwall.exporters.registry import get_exporter
@@ -107,10 +107,11 @@ def export_bundle(
             for name in formats]
     workers = worker_count(workers, len(jobs))
     if workers > 1:
-        # Prepared before the workers fork, so that they share each policy's result instead of each redoing it;
-        # the delta is worked out meanwhile, as the workers render.
+        # Each name policy prepared before the workers fork, so that they share its result instead of each
+        # redoing it: the base class's preparation, the part formats share (their own refinements, such as
+        # MISP's stricter names, run in the workers). The delta is worked out meanwhile, as the workers render.
         for job in jobs:
-            get_exporter(job.format).prepare(entries, ExportMeta(title, when, job.options))
+            Exporter.prepare(get_exporter(job.format), entries, ExportMeta(title, when, job.options))
     delta_name = f"delta-{generation}.json"
     results, change = export_formats(
         SharedInput(entries, title, verify, when, refused), jobs, workers=workers,
