@@ -52,8 +52,8 @@ from fraudwall.names import (
     is_public_suffix,
     normalize_name,
     parse_url,
-    unplain_name_indexes,
     public_suffix_indexes,
+    unplain_name_indexes,
     url_host,
 )
 
@@ -278,9 +278,10 @@ def _checked_table(table: EntryTable, collector: _Collector) -> EntryTable | Non
     The same rules as for single entries, checked a chunk of names at a time
     (:func:`~fraudwall.names.unplain_name_indexes`: one regex pass per chunk
     finds the names that need the full check, which are checked one by one),
-    and public suffixes are found by binary search. ``None``, with nothing counted, when the full check
-    changes a name (say, case): it then belongs elsewhere in the order, and the
-    caller takes the rows one by one.
+    and the public suffixes among them all at once
+    (:func:`~fraudwall.names.public_suffix_indexes`). ``None``, with nothing
+    counted, when the full check changes a name (say, case): it then belongs
+    elsewhere in the order, and the caller takes the rows one by one.
     """
     names = table.names
     rejected: dict[int, str] = {}

@@ -214,8 +214,9 @@ def unplain_name_indexes(lines: Sequence[str], *, allow_underscore: bool = False
         index += 1
     if "xn--" in text:
         found.update(index for index, line in enumerate(lines) if "xn--" in line)
-    if max(map(len, lines)) > min(max_length, MAX_NAME_LENGTH):
-        found.update(index for index, line in enumerate(lines) if len(line) > min(max_length, MAX_NAME_LENGTH))
+    limit = min(max_length, MAX_NAME_LENGTH)
+    if max(map(len, lines)) > limit:
+        found.update(index for index, line in enumerate(lines) if len(line) > limit)
     return sorted(found)
 
 
