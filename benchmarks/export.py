@@ -4,11 +4,12 @@ Inputs: a deterministic synthetic list of 2.1 million names (national blocking
 is millions a year; see ``synthetic.py``) and, when ``../shared/data`` is
 present, the JPCERT phishing-URL feed reduced to its host names. For each
 input the peer compiles the list (RemoveComments, Compress, Validate,
-Deduplicate; twice by default, its fastest run compared), then fraudwall exports it in every format, each as its own
-process, and once more in all formats together (``--out-dir``, its formats
-rendered side by side in worker processes). Wall time and peak memory (see
-:func:`measure`) are taken the same way for both tools. Nothing here touches the network except npm installing the peer
-from the registry on first use.
+Deduplicate; twice by default, its fastest run compared), then fraudwall
+exports it in every format, each as its own process, and once more in all
+formats together (``--out-dir``, its formats rendered side by side in worker
+processes). Wall time and peak memory (see :func:`measure`) are taken the same
+way for both tools. Nothing here touches the network except npm installing
+the peer from the registry on first use.
 
     python benchmarks/export.py                    # everything, results in benchmarks/.cache/
     python benchmarks/export.py --size 200000 --formats hosts,rpz
