@@ -358,7 +358,7 @@ def _format_names(values: Sequence[str]) -> list[str]:
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Your allowlist: plain names or .toml (repeatable).")
 @click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
 @click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
-@click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: one per CPU, at most 4).")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: EXPORT_WORKERS, or one per CPU, at most 4).")
 @click.pass_context
 def export_command(
     ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,
@@ -392,7 +392,8 @@ def export_command(
                           refused=selection.refused, **per_format[names[0]])]
     else:
         bundle = export_bundle(selection.entries, names, Path(out_dir or "."), title=title, verify=verify,
-                               refused=selection.refused, options=per_format, workers=workers)
+                               refused=selection.refused, options=per_format,
+                               workers=workers or settings.getint("EXPORT_WORKERS") or None)
         results = list(bundle.results)
         console.print(f"generation {bundle.generation}: +{bundle.added} -{bundle.removed} since the previous one; "
                       f"manifest {Path(out_dir or '.') / 'manifest.json'}", highlight=False)

@@ -53,6 +53,9 @@ HOST_MAP_ONLY = False
 
 # Export.
 EXPORT_TITLE = "fraudwall blocklist"
+# Processes rendering an export folder's formats side by side (``--workers``); 0: one per
+# CPU, at most four. Each worker adds about 0.2 GB for a list of two million names.
+EXPORT_WORKERS = 0
 # Most bytes read from one ``--input`` list, after decompression (256 MiB, six times
 # a national list of two million names). Reading stops there and counts one
 # ``input-too-large`` rejection; what was read before is kept. A compressed list

@@ -150,6 +150,11 @@ def test_export_folder_manifest_and_deltas(tmp_path: Path) -> None:
     assert files["hosts"]["sha256"] == hashlib.sha256((out / files["hosts"]["file"]).read_bytes()).hexdigest()
     delta = json.loads((out / manifest["delta"]["file"]).read_text())
     assert delta["added"] == ["block gamma-scam.top exact"] and delta["removed"] == ["block alpha-scam.top exact"]
+    # The worker count comes from the EXPORT_WORKERS setting when --workers is not given.
+    refused = _run("export", "--format", "hosts,rpz", "--out-dir", str(out), "--input", str(first),
+                   env={"FRAUDWALL_EXPORT_WORKERS": "-1"})
+    assert refused.returncode != 0 and "workers must be 1 or more, not -1" in refused.stderr
+    assert json.loads((out / "manifest.json").read_text())["generation"] == 2
 
 
 def test_verify_command_runs_the_consumer_checker(tmp_path: Path) -> None:
