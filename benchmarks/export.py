@@ -7,7 +7,8 @@ input the peer compiles the list (RemoveComments, Compress, Validate,
 Deduplicate; twice by default, its fastest run compared), then fraudwall
 exports it in every format, each as its own process, and once more in all
 formats together (``--out-dir``, its formats rendered side by side in worker
-processes). Wall time and peak memory (see :func:`measure`) are taken the same
+processes). Beside them runs ``floor.py``, the least work any Python list
+compiler does, as a lower bound of what a Python run can reach on the input. Wall time and peak memory (see :func:`measure`) are taken the same
 way for both tools. Nothing here touches the network except npm installing
 the peer from the registry on first use.
 
@@ -162,6 +163,12 @@ def run_fraudwall(source: Path, input_name: str, formats: list[str]) -> list[Run
     return runs
 
 
+def run_floor(source: Path, input_name: str) -> Run:
+    """The floor (``floor.py``) on ``source``: no fraudwall run can be faster than it."""
+    return measure([sys.executable, str(HERE / "floor.py"), str(source), str(CACHE / f"floor-{input_name}.out")],
+                   "floor", input_name, "floor.py: least work, no checks (bound)")
+
+
 def jpcert_hosts() -> Path | None:
     """The JPCERT feed's URLs reduced to host names, one per line (the peer reads host lists)."""
     if not SHARED_FEEDS.is_dir():
@@ -180,13 +187,13 @@ def jpcert_hosts() -> Path | None:
 
 
 def table(runs: list[Run]) -> str:
-    """A Markdown table: each fraudwall run beside the peer's run on the same input."""
-    peers = {run.input: run for run in runs if run.tool != "fraudwall"}
+    """A Markdown table: each fraudwall run (and the floor) beside the peer's run on the same input."""
+    peers = {run.input: run for run in runs if run.tool == "hostlist-compiler"}
     lines = ["| input | format | fraudwall s | fraudwall MB | peer s | peer MB | faster | memory |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for run in runs:
         peer = peers.get(run.input)
-        if run.tool != "fraudwall" or peer is None:
+        if run.tool == "hostlist-compiler" or peer is None:
             continue
         lines.append(
             f"| {run.input} | {run.format} | {run.seconds:.2f} | {run.peak_mb:.0f} | {peer.seconds:.2f} | "
@@ -222,6 +229,7 @@ def main() -> None:
         runs.append(min(peer_runs, key=lambda run: run.seconds))
         print(f"{name}: fraudwall, {len(formats)} formats...", file=sys.stderr)
         runs.extend(run_fraudwall(source, name, formats))
+        runs.append(run_floor(source, name))
     report = table(runs)
     print(report)
     (CACHE / "export-results.json").write_text(json.dumps([asdict(run) for run in runs], indent=2))
