@@ -104,7 +104,7 @@ from urllib.parse import urlsplit
 from fraudwall.exceptions import InputError
 from fraudwall.models import Action, Scope
 from fraudwall.names import MAX_NAME_LENGTH, is_ip_literal, normalize_name, plain_name_run, url_address
-from fraudwall.rejections import Rejections
+from fraudwall.rejections import Rejections, readable
 
 #: Bytes read to recognise a file's format.
 SNIFF_BYTES = 64 * 1024
@@ -132,6 +132,7 @@ _SKIPPED_LINES = re.compile(rf"(?:(?=[^\n]{{0,{MAX_LINE_CHARS - 1}}}\n)[ \t\r\x0
 _UTC = timezone.utc
 # JPCERT/CC gives local times without a zone: they cluster in Japanese office hours.
 _JST = timezone(timedelta(hours=9), "JST")
+_EARLIEST_FEED_DATE = datetime(1995, 1, 1, tzinfo=_UTC)
 
 # Addresses a hosts line points a name at to block it; any other address is a redirect.
 _HOSTS_BLOCK_ADDRESSES = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "0", "::0"})
@@ -303,8 +304,10 @@ def _read_file(path: Path, into: ListRead, max_bytes: int = MAX_LIST_BYTES) -> I
     """Yield one file's items, recording its rejections and summary in ``into``."""
     before = into.rejected.total
     tally = _Tally()
-    reject = _Rejector(into.rejected, path.name, tally)
-    source = f"list:{path.name}"
+    # A file name is bytes on POSIX: an undecodable one must not reach the outputs as a lone surrogate.
+    shown_name = readable(path.name)
+    reject = _Rejector(into.rejected, shown_name, tally)
+    source = f"list:{shown_name}"
     try:
         with _open_text(path, max_bytes) as (stream, head):
             if head is None:
@@ -321,7 +324,7 @@ def _read_file(path: Path, into: ListRead, max_bytes: int = MAX_LIST_BYTES) -> I
     if not tally.format:
         kinds = sorted((-count, kind) for kind, count in tally.kinds.items() if count)
         tally.format = "+".join(kind for _, kind in kinds) or "empty"
-    into.files.append(FileRead(str(path), tally.format, tally.lines, tally.accepted, into.rejected.total - before))
+    into.files.append(FileRead(readable(str(path)), tally.format, tally.lines, tally.accepted, into.rejected.total - before))
 
 
 def _read_stream(stream: IO[str], head: str, source: str, reject: _Rejector, tally: _Tally) -> Iterator[Item]:
@@ -559,11 +562,16 @@ def _url_item(raw: str, source: str, **meta: Any) -> ListedName:
         raise InputError("url-without-scheme", url)
     if scheme.lower() not in ("http", "https"):
         raise InputError("unsupported-scheme", url)
+    # Browsers read a backslash as "/" in http(s) URLs (WHATWG URL standard), urlsplit does not:
+    # for https://phish.top\@bank.example/ a browser visits phish.top, urlsplit names bank.example.
+    url = url.replace("\\", "/")
     try:
         split = urlsplit(url)
-        split.port  # noqa: B018 -- raises ValueError for a port that is not a number
+        port = split.port  # raises ValueError for a port that is not a number or out of range
     except ValueError as exc:
         raise InputError("bad-url", f"{url}: {exc}") from exc
+    if port == 0:  # no client connects to port 0, and Squid's and Suricata's grammars refuse it
+        raise InputError("bad-url", f"{url}: port 0")
     if not split.hostname:
         raise InputError("no-host", url)
     host = url_address(split.hostname) if is_ip_literal(split.hostname) else _checked_name(split.hostname)
@@ -887,14 +895,16 @@ def _read_json(stream: IO[str], source: str, reject: _Rejector, tally: _Tally) -
         for value in _json_values(stream):
             index += 1
             tally.lines = index
-            if isinstance(value, dict):
+            if isinstance(value, _BrokenRecord):
+                reject(index, value.detail, value.reason)
+            elif isinstance(value, dict):
                 if layout is None:
                     layout = _layout(value)
                     tally.format = f"{layout.feed}-json" if layout.feed else "json"
                 try:
                     item = _record_item(layout, value, source)
                 except InputError as exc:
-                    reject(index, str(value.get("url", value)), exc.reason)
+                    reject(index, readable(str(value.get("url", value))), exc.reason)
                     continue
                 tally.accepted += 1
                 yield item
@@ -905,16 +915,25 @@ def _read_json(stream: IO[str], source: str, reject: _Rejector, tally: _Tally) -
                         tally.accepted += 1
                         yield item
             else:
-                reject(index, repr(value), "not-a-record")
+                reject(index, readable(repr(value)), "not-a-record")
     except InputError as exc:
         reject(index + 1, exc.detail, exc.reason)
+
+
+class _BrokenRecord(NamedTuple):
+    """A JSON Lines record that cannot be decoded: rejected, and reading resumes on the next line."""
+
+    reason: str
+    detail: str
 
 
 def _json_values(stream: IO[str]) -> Iterator[Any]:
     """The top-level values of ``stream`` (the elements, for an array), one at a time.
 
-    Only one record is held beyond the read buffer. Raises :class:`InputError`
-    (``bad-json``, ``record-too-long``) where the document cannot be followed.
+    Only one record is held beyond the read buffer. In JSON Lines a record that
+    cannot be decoded comes out as a :class:`_BrokenRecord` and reading goes on
+    at the next line; in an array, where no line end marks the next element,
+    :class:`InputError` (``bad-json``, ``record-too-long``) ends the document.
     """
     decode = json.JSONDecoder().raw_decode
     buffer, pos, eof = "", 0, False
@@ -923,6 +942,7 @@ def _json_values(stream: IO[str]) -> Iterator[Any]:
         while pos < len(buffer) and buffer[pos] in _JSON_GAPS:
             pos += 1
         complete = False
+        broken: InputError | None = None
         if pos < len(buffer):
             if in_array is None:
                 in_array = buffer[pos] == "["
@@ -939,11 +959,30 @@ def _json_values(stream: IO[str]) -> Iterator[Any]:
                 # token's length of the end) rather than broken: read on and try again.
                 cut_off = exc.pos >= len(buffer) - 8 or exc.msg.startswith("Unterminated string")
                 if eof or not cut_off:
-                    raise InputError("bad-json", str(exc)) from exc
-                if len(buffer) - pos > MAX_JSON_RECORD_CHARS:
-                    raise InputError("record-too-long", f"a JSON value over {MAX_JSON_RECORD_CHARS} characters") from exc
-            except RecursionError as exc:  # json's scanner recurses once per level of nesting
-                raise InputError("bad-json", "a value nested too deeply to read") from exc
+                    broken = InputError("bad-json", str(exc))
+                elif len(buffer) - pos > MAX_JSON_RECORD_CHARS:
+                    broken = InputError("record-too-long", f"a JSON value over {MAX_JSON_RECORD_CHARS} characters")
+            except RecursionError:  # json's scanner recurses once per level of nesting
+                broken = InputError("bad-json", "a value nested too deeply to read")
+            except ValueError as exc:  # an integer over Python's digit limit, among others
+                broken = InputError("bad-json", str(exc))
+            if broken is not None:
+                if in_array:
+                    raise broken
+                line_end = buffer.find("\n", pos)
+                if line_end < 0 and not eof and len(buffer) - pos <= MAX_JSON_RECORD_CHARS:
+                    broken = None  # the rest of this line is still to come
+                else:
+                    yield _BrokenRecord(broken.reason, broken.detail)
+                    if line_end < 0:
+                        if eof:
+                            return
+                        buffer, pos = "", 0
+                        buffer = _skip_to_line_end(stream)
+                        eof = not buffer
+                        continue
+                    pos = line_end + 1
+                    continue
             if complete:
                 pos = end
                 yield value
@@ -953,6 +992,15 @@ def _json_values(stream: IO[str]) -> Iterator[Any]:
         chunk = stream.read(_CHUNK_CHARS)
         eof = not chunk
         buffer, pos = buffer[pos:] + chunk, 0
+
+
+def _skip_to_line_end(stream: IO[str]) -> str:
+    """Read past the rest of the current line of ``stream``; what follows it, or ``""`` at the end."""
+    while chunk := stream.read(_CHUNK_CHARS):
+        line_end = chunk.find("\n")
+        if line_end >= 0:
+            return chunk[line_end + 1:] or "\n"
+    return ""
 
 
 def _record_item(layout: _Layout, record: Mapping[str, Any], source: str) -> ListedName:
@@ -978,20 +1026,37 @@ def _record_item(layout: _Layout, record: Mapping[str, Any], source: str) -> Lis
 
 
 def _text(value: object) -> str:
-    """A record's field as stripped text; empty for a missing or non-text value."""
-    return value.strip() if isinstance(value, str) else ""
+    """A record's field as stripped text; empty for a missing or non-text value.
+
+    Raises :class:`InputError` (``nul-byte``, ``invalid-utf8``) for text no output
+    may carry: JSON escapes such as ``\\ud800`` give lone surrogates.
+    """
+    if not isinstance(value, str):
+        return ""
+    fault = _text_fault(value)
+    if fault:
+        raise InputError(fault, readable(value))
+    return value.strip()
 
 
 def _moment(value: object, zone: tzinfo) -> datetime | None:
     """A feed's timestamp (ISO 8601, or ``2019/01/04 10:12:00``) as an aware datetime.
 
-    A date that cannot be read leaves ``first_seen`` unknown; the item itself is still good.
+    A date that cannot be read, or lies before 1995 or after tomorrow, leaves
+    ``first_seen`` unknown; the item itself is still good.
     """
     text = _text(value)
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("/", "-"))
-    except ValueError:
+        if not moment.tzinfo:
+            moment = moment.replace(tzinfo=zone)
+        # Every output writes UTC: 0001-01-01 in Japan time has no UTC equivalent.
+        in_utc = moment.astimezone(_UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    # Before the first phishing feeds, or later than tomorrow: a placeholder or a broken clock.
+    if not _EARLIEST_FEED_DATE <= in_utc <= datetime.now(_UTC) + timedelta(days=1):
+        return None
+    return moment

@@ -344,7 +344,8 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
 
 def _validated_url(raw: str, name: str) -> str:
     """``raw`` normalised (IDNA host, percent-encoded path, no fragment), or :class:`InvalidName`."""
-    if not isinstance(raw, str) or any(ch.isspace() or not ch.isprintable() for ch in raw):
+    # A backslash is "/" to a browser but not to urlsplit: such a URL's host is ambiguous here.
+    if not isinstance(raw, str) or "\\" in raw or any(ch.isspace() or not ch.isprintable() for ch in raw):
         raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
     parts = parse_url(raw)
     if parts.scheme.lower() not in ("http", "https"):

@@ -329,12 +329,21 @@ def special_use_domain(name: str) -> str | None:
 
 
 def parse_url(url: str) -> UrlParts:
-    """Split ``url`` into :class:`UrlParts`, raising :class:`InvalidName` for a bad host."""
+    """Split ``url`` into :class:`UrlParts`, raising :class:`InvalidName` for a bad host.
+
+    The host is the one a browser visits: for http(s) a backslash reads as ``/``
+    (WHATWG URL standard), so ``https://phish.top\\@bank.example/`` is on ``phish.top``.
+    """
+    url = url.strip()
+    if "\\" in url and url[:8].lower().startswith(("http://", "https://")):
+        url = url.replace("\\", "/")
     try:
-        split = urlsplit(url.strip())
+        split = urlsplit(url)
         port = split.port
     except ValueError as exc:
         raise InvalidName("bad-url", f"{url!r}: {exc}") from exc
+    if port == 0:
+        raise InvalidName("bad-url", f"{url!r}: port 0")
     raw_host = split.hostname or ""
     if not raw_host:
         raise InvalidName("no-host", url)

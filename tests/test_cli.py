@@ -106,6 +106,30 @@ def test_export_from_undecodable_and_oversized_lists(tmp_path: Path) -> None:
     assert "fraud-one.top" in blocked and 0 < len(blocked) - 1 < 500_000 // 15
 
 
+def test_export_folder_from_hostile_feed_records(tmp_path: Path) -> None:
+    """Feed records built to crash a compiler (huge integers, impossible dates, lone surrogates, port 0, a
+    backslash before the host) are counted rejections or read as a browser reads them; every format publishes."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join([
+        '{"url": "https://first.top/login", "urlhaus_link": "x", "dateadded": "0001-01-01 00:00:00", "threat": "caf\u00e9"}',
+        '{"url": "https://bignum.top/", "urlhaus_link": "x", "dateadded": "", "n": ' + "7" * 5000 + "}",
+        '{"url": "https://late.top/", "urlhaus_link": "x", "dateadded": "9999-12-31T23:59:59-10:00", "threat": "x"}',
+        '{"url": "https://surrogate.top/", "urlhaus_link": "x", "dateadded": "", "tags": "\\ud800"}',
+        '{"url": "https://zero.top:0/", "urlhaus_link": "x", "dateadded": ""}',
+        '{"url": "https://phish.top\\\\@victim-shop.com/login", "urlhaus_link": "x", "dateadded": ""}',
+    ]), encoding="utf-8")
+    out = tmp_path / "out"
+    result = _run("export", "--format", "all", "--out-dir", str(out), "--input", str(feed), "--verify")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "fraudwall.json.report.json").read_text(encoding="utf-8"))
+    assert report["refused_before_export"] == {"bad-json": 1, "bad-url": 1, "invalid-utf8": 1}
+    assert "^https?://phish\\.top(:(80|443))?/@victim-shop\\.com/login(\\?.*)?$" in (
+        out / "squid-url-regex.txt").read_text().splitlines()
+    records = json.loads((out / "fraudwall.json").read_text(encoding="utf-8"))["entries"]
+    assert {entry["name"] for entry in records} == {"first.top", "late.top", "phish.top"}
+    assert {entry["first_seen"] for entry in records} == {None}
+
+
 def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:
     """Exporting from a database that does not exist says so in one line, exit code 1."""
     result = _run("export", "--format", "hosts", "--out", str(tmp_path / "h"), "--db", str(tmp_path / "none.db"))

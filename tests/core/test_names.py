@@ -71,6 +71,15 @@ def test_parse_url_splits_host_and_domain() -> None:
         parse_url("http:///nohost")
 
 
+def test_parse_url_finds_the_host_a_browser_visits() -> None:
+    """A backslash is ``/`` to a browser, so the host is before it; port 0 is no URL a client opens."""
+    parts = parse_url("https://phish.top\\@bank.example/login")
+    assert (parts.host, parts.path) == ("phish.top", "/@bank.example/login")
+    for url in ("https://zero.top:0/", "https://zero.top:00/"):
+        with pytest.raises(InvalidName, match="port 0"):
+            parse_url(url)
+
+
 def test_suffix_list_never_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
     """tldextract works from its bundled snapshot: no socket is ever opened for the suffix list."""
     import socket

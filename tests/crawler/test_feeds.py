@@ -6,6 +6,7 @@ import bz2
 import gzip
 import json
 import lzma
+import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -338,6 +339,86 @@ def test_broken_json_stops_that_file_only(tmp_path: Path) -> None:
     read = read_lists([cut, broken, after])
     assert [n.name for n in read.names] == ["usdt-licai.vip", "after.top"]
     assert dict(read.rejected.counts) == {"bad-json": 2}
+
+
+def test_json_lines_go_on_after_a_broken_record(tmp_path: Path) -> None:
+    """In JSON Lines one undecodable record (bad syntax, an integer over Python's digit limit) is rejected; the rest are read."""
+    path = _write(tmp_path / "feed.jsonl", "\n".join([
+        json.dumps({"url": "https://first.top/"}),
+        '{"url": "https://broken.top/", }',
+        '{"url": "https://bignum.top/", "n": ' + "9" * 5000 + "}",
+        json.dumps({"url": "https://last.top/"}),
+        '{"url": "https://cut-off.top/"',
+    ]))
+    read = _one(path)
+    assert [n.name for n in read.names] == ["first.top", "last.top"]
+    assert dict(read.rejected.counts) == {"bad-json": 3}
+    assert [sample.split(":")[1] for sample, _ in read.rejected.samples] == ["2", "3", "5"]
+
+
+def test_json_array_with_an_oversized_integer_is_bad_json(tmp_path: Path) -> None:
+    """An integer over Python's digit limit in a JSON array ends that file as ``bad-json``, not with a traceback."""
+    path = _write(tmp_path / "feed.json", '[{"url": "https://first.top/"}, {"n": ' + "1" * 5000 + "}]")
+    read = _one(path)
+    assert [n.name for n in read.names] == ["first.top"]
+    assert dict(read.rejected.counts) == {"bad-json": 1}
+
+
+def test_feed_dates_are_utc_and_out_of_range_dates_unknown(tmp_path: Path) -> None:
+    """A date that has no UTC equivalent (year 1 in Japan time, year 9999 west of UTC) leaves first_seen unknown."""
+    path = _write(tmp_path / "jpcert.csv", (
+        "date,URL,description\n"
+        "0001-01-01 00:00:00,https://too-early.top/,Amazon\n"
+        "2025/04/01 09:00:00,https://in-range.top/,Amazon\n"))
+    early, in_range = _one(path).names
+    assert early.first_seen is None
+    assert in_range.first_seen == datetime(2025, 4, 1, 0, 0, tzinfo=UTC)
+    assert in_range.first_seen.utcoffset() == timedelta(hours=9)  # JPCERT/CC writes Japan time
+    late = _write(tmp_path / "late.jsonl", "\n".join(json.dumps({"url": url, "urlhaus_link": "x", "dateadded": date}) for url, date in (
+        ("https://too-late.top/", "9999-12-31T23:59:59-10:00"), ("https://on-time.top/", "2025-11-20 06:02:21"))))
+    too_late, on_time = _one(late).names
+    assert too_late.name == "too-late.top" and too_late.first_seen is None
+    assert on_time.first_seen == datetime(2025, 11, 20, 6, 2, 21, tzinfo=UTC)
+
+
+def test_feed_metadata_no_output_can_carry_is_rejected(tmp_path: Path) -> None:
+    """A record whose metadata holds a lone surrogate or a NUL is rejected with the reason a line would get."""
+    path = _write(tmp_path / "feed.jsonl", "\n".join([
+        '{"url": "https://surrogate.top/", "urlhaus_link": "x", "dateadded": "", "threat": "caf\\ud800"}',
+        '{"url": "https://nul.top/", "urlhaus_link": "x", "tags": "a,\\u0000b"}',
+        '{"url": "https://host\\udcff.top/", "urlhaus_link": "x"}',
+        '{"url": "https://fine.top/", "urlhaus_link": "x", "threat": "\u6740\u732a\u76d8"}',
+    ]))
+    read = _one(path)
+    assert [(n.name, n.categories) for n in read.names] == [("fine.top", ("杀猪盘",))]
+    assert dict(read.rejected.counts) == {"invalid-utf8": 2, "nul-byte": 1}
+    for sample, _ in read.rejected.samples:
+        sample.encode("utf-8")  # samples are always writable
+
+
+def test_backslash_in_a_url_reads_as_a_browser_reads_it(tmp_path: Path) -> None:
+    """``https://phish.top\\@bank.example/`` is on phish.top, where a browser goes; never on the bank."""
+    path = _write(tmp_path / "urls.txt", "https://phish.top\\@victim-shop.com/login\nhttp://evil.top\\path\\x\n")
+    read = _one(path)
+    assert [(n.name, n.url) for n in read.names] == [
+        ("phish.top", "https://phish.top/@victim-shop.com/login"), ("evil.top", "http://evil.top/path/x")]
+
+
+def test_url_on_port_zero_is_a_bad_url(tmp_path: Path) -> None:
+    """Port 0 (``:0``, ``:00``) is no port a client connects to: ``bad-url``, not an output a checker refuses."""
+    read = _one(_write(tmp_path / "urls.txt", "https://zero.top:0/\nhttps://zeros.top:00/a\nhttps://ok.top:8443/\n"))
+    assert [n.url for n in read.names] == ["https://ok.top:8443/"]
+    assert dict(read.rejected.counts) == {"bad-url": 2}
+
+
+def test_undecodable_file_name_is_escaped_in_sources(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 shows as ``\\xNN`` in sources and samples, never as a lone surrogate."""
+    path = tmp_path / os.fsdecode(b"list\xff.txt")
+    path.write_text("named.top\nbad..name\n", encoding="utf-8")
+    read = _one(path)
+    assert read.names[0].source == "list:list\\xff.txt"
+    assert read.rejected.samples[0][0].startswith("list\\xff.txt:2: ")
+    assert read.files[0].path.endswith("list\\xff.txt")
 
 
 def test_huge_json_record_is_rejected(tmp_path: Path) -> None:

@@ -101,3 +101,18 @@ def test_urls_on_public_addresses_are_published_and_verified(format_name: str, t
     text = "".join(path.read_text() for path in ([target] if target.is_file() else sorted(target.iterdir())))
     assert re.search(r"45\\?\.76\\?\.12\\?\.34", text), "the URL on the public address is missing"
     assert "192.168.1.1" not in text and "192\\.168" not in text
+
+
+@pytest.mark.parametrize("format_name", URL_FORMATS)
+def test_urls_no_consumer_reads_alike_are_rejected(format_name: str, tmp_path: Path) -> None:
+    """A URL on port 0, or with a backslash a browser and a parser split differently, is a ``bad-url``
+    rejection in every URL format; the export goes on and passes its consumer's checker."""
+    entries = [
+        BlockEntry("zero.top", url="https://zero.top:0/login"),
+        BlockEntry("victim-shop.com", url="https://phish.top\\@victim-shop.com/login"),
+        BlockEntry("kefu-refund.top", url="http://kefu-refund.top/pay"),
+    ]
+    target = tmp_path / format_name
+    result = export(entries, format_name, target, title="t", verify=True, generated_at=datetime(2026, 11, 1, tzinfo=UTC))
+    assert result.verified
+    assert json.loads(result.report_path.read_text())["rejections"] == {"bad-url": 2}
