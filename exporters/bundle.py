@@ -1,7 +1,10 @@
 """An export folder: several formats published together, with a manifest and deltas.
 
-``fraudwall export --format hosts,rpz,... --out-dir DIR`` publishes each format
-atomically into ``DIR`` (verified first when asked), then writes:
+``fraudwall export --format hosts,rpz,... --out-dir DIR`` renders every format
+beside its file in ``DIR`` and verifies it when asked. Only once every format
+is staged are they published, each atomically, one rename after another; a
+format that fails leaves every file of the folder at the previous generation.
+Then it writes:
 
 * ``entries.txt`` — the generation's entries, one ``block|allow name scope`` or
   ``url URL`` key per line, sorted: what the next generation diffs against;
@@ -22,10 +25,10 @@ from pathlib import Path
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta
-from fraudwall.exporters.parallel import FormatJob, SharedInput, export_formats, worker_count
+from fraudwall.exporters.parallel import FormatJob, SharedInput, stage_formats, worker_count
 from fraudwall.exporters.publish import write_atomic
 from fraudwall.exporters.registry import get_exporter
-from fraudwall.exporters.run import ExportResult
+from fraudwall.exporters.run import ExportResult, StagedExport
 from fraudwall.entries import SCOPES
 from fraudwall.exporters.validation import SharedEntries, prepare
 from fraudwall.models import BlockEntry
@@ -94,9 +97,10 @@ def export_bundle(
 
     ``options`` maps a format name to its format options. The formats render
     side by side in ``workers`` processes (default: one per CPU, up to four;
-    see :mod:`fraudwall.exporters.parallel`). A format that fails (verification
-    included) raises before the manifest moves on: the folder's manifest, the
-    delta and the entries snapshot keep naming the previous, complete generation.
+    see :mod:`fraudwall.exporters.parallel`) and are staged beside their files.
+    A format that fails (verification included) raises before any is published:
+    every format, the manifest, the delta and the entries snapshot stay at the
+    previous, complete generation.
     """
     directory.mkdir(parents=True, exist_ok=True)
     entries = SharedEntries(entries)  # each name policy prepared once, not once per format
@@ -113,10 +117,11 @@ def export_bundle(
         for job in jobs:
             Exporter.prepare(get_exporter(job.format), entries, ExportMeta(title, when, job.options))
     delta_name = f"delta-{generation}.json"
-    results, change = export_formats(
+    staged, change = stage_formats(
         SharedInput(entries, title, verify, when, refused), jobs, workers=workers,
         meanwhile=lambda: _changes(entries, directory / SNAPSHOT, generation, when),
     )
+    results = _commit_all(staged)
     write_atomic(directory / delta_name, change.delta)
     write_atomic(directory / SNAPSHOT, change.snapshot)
     for stale in directory.glob("delta-*.json"):
@@ -132,6 +137,23 @@ def export_bundle(
         "files": [_describe(result) for result in results],
     }))
     return BundleResult(directory, generation, tuple(results), change.added, change.removed)
+
+
+def _commit_all(staged: Sequence[StagedExport]) -> list[ExportResult]:
+    """Publish every staged format, in order; if a rename fails, the ones not yet published are discarded.
+
+    The renames follow one another within milliseconds, and the manifest is
+    written only after the last one, so a reader that goes by the manifest never
+    mixes generations.
+    """
+    results: list[ExportResult] = []
+    try:
+        for output in staged:
+            results.append(output.commit())
+    finally:
+        for output in staged[len(results) + 1:]:
+            output.discard()
+    return results
 
 
 @dataclass(frozen=True, slots=True)

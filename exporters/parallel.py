@@ -6,7 +6,9 @@ forked worker processes (one per CPU, up to :data:`DEFAULT_MAX_WORKERS` unless
 asked). Forking lets every worker read the entries the parent holds
 (copy-on-write) instead of receiving millions of names through a pipe: only a
 format's name, file and options go to a worker, and only its small
-:class:`~fraudwall.exporters.run.ExportResult` comes back.
+:class:`~fraudwall.exporters.run.StagedExport` comes back: the worker renders and
+verifies its format beside the published file, and the parent publishes every
+format only once all of them are staged.
 
 Where ``fork`` is not available (Windows), where the process runs other
 threads, or where one worker is asked for, the formats are exported one after
@@ -29,7 +31,7 @@ from typing import TypeVar
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.registry import get_exporter
-from fraudwall.exporters.run import ExportResult, export
+from fraudwall.exporters.run import StagedExport, stage_export
 from fraudwall.models import BlockEntry
 from fraudwall.rejections import Rejections
 
@@ -84,54 +86,68 @@ def worker_count(requested: int | None, formats: int) -> int:
     return max(1, min(wanted, formats))
 
 
-def export_formats(
+def stage_formats(
     shared: SharedInput,
     jobs: Sequence[FormatJob],
     *,
     workers: int,
     meanwhile: Callable[[], T],
-) -> tuple[list[ExportResult], T]:
-    """Export every job, and run ``meanwhile`` in this process while the workers render.
+) -> tuple[list[StagedExport], T]:
+    """Render and verify every job beside its path, and run ``meanwhile`` in this process meanwhile.
 
-    Results come in job order. The first failing job (in job order) raises,
-    after every job already started has ended; jobs not yet started are
-    cancelled. A job may already have published its file when another fails,
-    as when formats are exported one after the other.
+    Nothing is published: the caller commits the staged outputs, which come in
+    job order. The first failing job (in job order) raises, after every job
+    already started has ended and every staged output is discarded; jobs not
+    yet started are cancelled.
     """
     if workers <= 1:
-        results = [_export(shared, job) for job in jobs]
-        return results, meanwhile()
+        staged: list[StagedExport] = []
+        try:
+            for job in jobs:
+                staged.append(_stage(shared, job))
+            return staged, meanwhile()
+        except BaseException:
+            for output in staged:
+                output.discard()
+            raise
     # The costliest formats first, so no worker is left with a long one at the end.
     costliest_first = sorted(range(len(jobs)), key=lambda i: get_exporter(jobs[i].format).render_cost, reverse=True)
     # Objects that exist at the fork are left out of garbage collection meanwhile: a collection in a
     # worker would otherwise write to every one of them and copy the pages they share with this process.
     gc.freeze()
     try:
-        return _export_in_workers(shared, jobs, costliest_first, workers, meanwhile)
+        return _stage_in_workers(shared, jobs, costliest_first, workers, meanwhile)
     finally:
         gc.unfreeze()
 
 
-def _export_in_workers(
+def _stage_in_workers(
     shared: SharedInput, jobs: Sequence[FormatJob], order: Sequence[int], workers: int, meanwhile: Callable[[], T],
-) -> tuple[list[ExportResult], T]:
-    with ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
-    ) as pool:
-        submitted = {i: pool.submit(_export_in_worker, jobs[i]) for i in order}
-        futures = [submitted[i] for i in range(len(jobs))]  # in job order
-        try:
-            extra = meanwhile()
-            wait(futures, return_when=FIRST_EXCEPTION)
-        finally:
-            # After a failure the jobs not yet started are cancelled; the pool then waits for those running.
-            if any(not future.done() or future.exception() is not None for future in futures):
-                pool.shutdown(cancel_futures=True)
-    _raise_first_failure(jobs, futures)
+) -> tuple[list[StagedExport], T]:
+    futures: list[Future[StagedExport]] = []
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
+        ) as pool:
+            submitted = {i: pool.submit(_stage_in_worker, jobs[i]) for i in order}
+            futures = [submitted[i] for i in range(len(jobs))]  # in job order
+            try:
+                extra = meanwhile()
+                wait(futures, return_when=FIRST_EXCEPTION)
+            finally:
+                # After a failure the jobs not yet started are cancelled; the pool then waits for those running.
+                if any(not future.done() or future.exception() is not None for future in futures):
+                    pool.shutdown(cancel_futures=True)
+        _raise_first_failure(jobs, futures)
+    except BaseException:
+        for future in futures:  # a generation is published whole or not at all
+            if not future.cancelled() and future.exception() is None:
+                future.result().discard()
+        raise
     return [future.result() for future in futures], extra
 
 
-def _raise_first_failure(jobs: Sequence[FormatJob], futures: Sequence[Future[ExportResult]]) -> None:
+def _raise_first_failure(jobs: Sequence[FormatJob], futures: Sequence[Future[StagedExport]]) -> None:
     """The first job's own error, in job order; else, if a worker died, which formats got no result."""
     failures = [(job, future.exception()) for job, future in zip(jobs, futures)
                 if not future.cancelled() and future.exception() is not None]
@@ -145,8 +161,8 @@ def _raise_first_failure(jobs: Sequence[FormatJob], futures: Sequence[Future[Exp
                           f"no result for: {missing}") from failures[0][1]
 
 
-def _export(shared: SharedInput, job: FormatJob) -> ExportResult:
-    return export(shared.entries, job.format, job.path, title=shared.title, verify=shared.verify,
+def _stage(shared: SharedInput, job: FormatJob) -> StagedExport:
+    return stage_export(shared.entries, job.format, job.path, title=shared.title, verify=shared.verify,
                   generated_at=shared.generated_at, refused=shared.refused, **dict(job.options))
 
 
@@ -159,7 +175,7 @@ def _adopt(shared: SharedInput) -> None:
     _WORKER_INPUT = shared
 
 
-def _export_in_worker(job: FormatJob) -> ExportResult:
+def _stage_in_worker(job: FormatJob) -> StagedExport:
     if _WORKER_INPUT is None:
         raise ExportError("export worker started without its input")
-    return _export(_WORKER_INPUT, job)
+    return _stage(_WORKER_INPUT, job)

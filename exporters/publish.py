@@ -16,6 +16,10 @@ own user could not read it). One writer per path at a time is assumed.
 :func:`publish_directory` does the same for a format that is a folder of files
 (a MISP feed): the new folder is built and fsynced beside the old one, verified
 whole, then swapped in, the old folder kept as ``PATH.prev``.
+
+Each is two steps, :func:`stage` (or :func:`stage_directory`) and
+:meth:`StagedOutput.commit`, so that an export folder publishes a generation's
+formats only once every one of them is written and verified.
 """
 
 from __future__ import annotations
@@ -49,6 +53,59 @@ class PublishResult:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class StagedOutput:
+    """A complete, synced and verified output waiting beside its path, not yet published.
+
+    :meth:`commit` publishes it (the old version kept as ``PATH.prev``);
+    :meth:`discard` removes it, leaving ``path`` as it was. Staging every format
+    of a folder first lets a generation be published only once all of them are
+    good. It holds paths and strings only, so a worker process can hand it back.
+    """
+
+    path: Path
+    staged: Path
+    staged_report: Path
+    sha256: str
+    size: int
+    is_folder: bool
+
+    @property
+    def report_path(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.report.json")
+
+    def commit(self) -> PublishResult:
+        """Put the staged output and its report in place; on any failure both are discarded."""
+        temporary: list[Path] = []
+        published = False
+        try:
+            if self.is_folder:
+                previous = _swap_in(self.staged, self.path)
+            else:
+                previous = _keep_previous(self.path, temporary)
+                os.replace(self.staged, self.path)
+            published = True
+            os.replace(self.staged_report, self.report_path)
+            _fsync_directory(self.path.parent)
+        except OSError as exc:
+            raise ExportError(f"cannot publish {self.path}: {exc}") from exc
+        finally:
+            for leftover in temporary:  # already renamed away on success
+                leftover.unlink(missing_ok=True)
+            self.staged_report.unlink(missing_ok=True)  # renamed away on success
+            if not published:
+                self.discard()
+        return PublishResult(self.path, self.report_path, previous, self.sha256, self.size)
+
+    def discard(self) -> None:
+        """Remove what was staged; what is published stays as it was."""
+        self.staged_report.unlink(missing_ok=True)
+        if self.is_folder:
+            shutil.rmtree(self.staged, ignore_errors=True)
+        else:
+            self.staged.unlink(missing_ok=True)
+
+
 def publish(
     text: str | Iterable[str],
     path: Path,
@@ -56,13 +113,24 @@ def publish(
     *,
     report: Mapping[str, object] | None = None,
 ) -> PublishResult:
-    """Write ``text`` to ``path`` atomically, after ``verify`` accepted it.
+    """Write ``text`` to ``path`` atomically, after ``verify`` accepted it: :func:`stage` and commit."""
+    return stage(text, path, verify, report=report).commit()
+
+
+def stage(
+    text: str | Iterable[str],
+    path: Path,
+    verify: Callable[[Path], None] | None = None,
+    *,
+    report: Mapping[str, object] | None = None,
+) -> StagedOutput:
+    """Write ``text`` and its report beside ``path``, synced, once ``verify`` accepted it.
 
     ``text`` is the whole output, or its pieces in order: a list of millions of
     names is written as it is rendered (the sha256 is taken on the way), and a
     piece that fails to render (a guard refusing a line) raises with nothing
-    published. ``verify`` gets the path of the new, complete, synced file
-    before it is published; whatever it raises (typically
+    staged. ``verify`` gets the path of the new, complete, synced file;
+    whatever it raises (typically
     :class:`~fraudwall.exceptions.VerificationError`) propagates, and ``path``,
     its ``.prev`` and its report are left exactly as they were. ``report`` adds
     fields to the JSON report (format, counts, rejections...).
@@ -70,6 +138,8 @@ def publish(
     path = Path(path)
     if not path.parent.is_dir():
         raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise ExportError(f"cannot publish the file {path}: a folder of that name is in the way")
     pieces = (text,) if isinstance(text, str) else text
     report_path = path.with_name(f"{path.name}.report.json")
     mode = _mode_of(path)
@@ -82,16 +152,14 @@ def publish(
         summary = {**(report or {}), "file": path.name, "sha256": digest, "bytes": size}
         report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
         new_report = _write_temp(report_path, report_data, mode, temporary)
-        previous = _keep_previous(path, temporary)
-        os.replace(new, path)
-        os.replace(new_report, report_path)
-        _fsync_directory(path.parent)
+        staged = StagedOutput(path, new, new_report, digest, size, is_folder=False)
+        temporary.clear()  # staged: kept until committed or discarded
     except OSError as exc:
         raise ExportError(f"cannot publish {path}: {exc}") from exc
     finally:
-        for leftover in temporary:  # already renamed away on success
+        for leftover in temporary:
             leftover.unlink(missing_ok=True)
-    return PublishResult(path, report_path, previous, digest, size)
+    return staged
 
 
 def publish_directory(
@@ -101,15 +169,26 @@ def publish_directory(
     *,
     report: Mapping[str, object] | None = None,
 ) -> PublishResult:
-    """Publish ``files`` (``{file name: text, or its pieces}``) as the folder ``path``, after ``verify`` accepted it.
+    """Publish ``files`` as the folder ``path`` after ``verify`` accepted it: :func:`stage_directory` and commit."""
+    return stage_directory(files, path, verify, report=report).commit()
 
-    The new folder is built beside ``path`` under a hidden temporary name, every
-    file and then the folder fsynced, and ``verify`` gets it complete. Only
-    then does it replace ``path``: where the system can swap two names
-    atomically (Linux ``renameat2(RENAME_EXCHANGE)``), a reader always finds
-    either the old folder or the new one; elsewhere ``path`` is missing between
-    two renames. The old folder becomes ``PATH.prev`` (replacing an older one),
-    and ``PATH.report.json`` goes beside it with each file's sha256 and the
+
+def stage_directory(
+    files: Mapping[str, str | Iterable[str]],
+    path: Path,
+    verify: Callable[[Path], None] | None = None,
+    *,
+    report: Mapping[str, object] | None = None,
+) -> StagedOutput:
+    """Build ``files`` (``{file name: text, or its pieces}``) as a folder beside ``path``, once ``verify`` accepted it.
+
+    The new folder is built under a hidden temporary name, every file and then
+    the folder fsynced, and ``verify`` gets it complete. On commit it replaces
+    ``path``: where the system can swap two names atomically (Linux
+    ``renameat2(RENAME_EXCHANGE)``), a reader always finds either the old folder
+    or the new one; elsewhere ``path`` is missing between two renames. The old
+    folder becomes ``PATH.prev`` (replacing an older one), and
+    ``PATH.report.json`` goes beside it with each file's sha256 and the
     folder's: the sha256 of its ``sha256sum`` listing (``cd PATH && sha256sum *
     | sha256sum`` in the C locale). Whatever fails, ``verify`` included, leaves
     ``path``, its ``.prev`` and its report exactly as they were.
@@ -126,7 +205,7 @@ def publish_directory(
     report_path = path.with_name(f"{path.name}.report.json")
     staged = _temp_name(path)
     temporary: list[Path] = []
-    swapped = False
+    done = False
     try:
         os.mkdir(staged, 0o777)  # through the umask, like any folder the user creates
         folder_mode = _mode_of(path)
@@ -150,18 +229,16 @@ def publish_directory(
         }
         report_data = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
         new_report = _write_temp(report_path, report_data, _mode_of(report_path), temporary)
-        previous = _swap_in(staged, path)
-        swapped = True
-        os.replace(new_report, report_path)
-        _fsync_directory(path.parent)
+        result = StagedOutput(path, staged, new_report, digest, size, is_folder=True)
+        done = True
     except OSError as exc:
         raise ExportError(f"cannot publish {path}: {exc}") from exc
     finally:
-        for leftover in temporary:  # already renamed away on success
-            leftover.unlink(missing_ok=True)
-        if not swapped:
+        if not done:
+            for leftover in temporary:
+                leftover.unlink(missing_ok=True)
             shutil.rmtree(staged, ignore_errors=True)
-    return PublishResult(path, report_path, previous, digest, size)
+    return result
 
 
 def write_atomic(path: Path, text: str) -> None:

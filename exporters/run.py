@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudwall.exporters.base import ExportMeta, FolderExporter, comment_text
-from fraudwall.exporters.publish import publish, publish_directory
+from fraudwall.exporters.publish import StagedOutput, stage, stage_directory
 from fraudwall.exporters.registry import get_exporter
 from fraudwall.models import BlockEntry
 from fraudwall.rejections import Rejections
@@ -30,6 +30,31 @@ class ExportResult:
     verified: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StagedExport:
+    """A format rendered and verified beside its path (:func:`stage_export`), waiting to be published."""
+
+    output: StagedOutput
+    format: str
+    blocked: int
+    allowed: int
+    rejected: int
+    verified: bool
+
+    def commit(self) -> ExportResult:
+        """Publish the staged file (or folder); see :meth:`StagedOutput.commit`."""
+        published = self.output.commit()
+        return ExportResult(
+            path=published.path, report_path=published.report_path,
+            previous_path=published.previous_path, format=self.format, sha256=published.sha256,
+            blocked=self.blocked, allowed=self.allowed, rejected=self.rejected, verified=self.verified,
+        )
+
+    def discard(self) -> None:
+        """Remove the staged output; the published one stays as it was."""
+        self.output.discard()
+
+
 def export(
     entries: Sequence[BlockEntry],
     format_name: str,
@@ -42,6 +67,25 @@ def export(
     **options: object,
 ) -> ExportResult:
     """Render ``entries`` as ``format_name``, verify, and publish atomically to ``path``.
+
+    :func:`stage_export`, then commit: the arguments are the same.
+    """
+    return stage_export(entries, format_name, path, title=title, verify=verify, generated_at=generated_at,
+                        refused=refused, **options).commit()
+
+
+def stage_export(
+    entries: Sequence[BlockEntry],
+    format_name: str,
+    path: Path,
+    *,
+    title: str,
+    verify: bool,
+    generated_at: datetime | None = None,
+    refused: Rejections | None = None,
+    **options: object,
+) -> StagedExport:
+    """Render ``entries`` as ``format_name`` and verify it beside ``path``, ready to publish.
 
     ``path`` is a file, or a folder for formats that write several files (misp).
 
@@ -59,7 +103,7 @@ def export(
     meta = exporter.continue_from(path, meta)
     prepared = exporter.prepare(entries, meta)
     # Rendered piece by piece as it is written: a render guard that refuses stops
-    # the export there, and publish() leaves the published file as it was.
+    # the export there, and the published file stays as it was.
     output = (exporter.render_files(prepared, meta) if isinstance(exporter, FolderExporter)
               else exporter.render_chunks(prepared, meta))
     checker: Callable[[Path], None] | None = None
@@ -86,12 +130,7 @@ def export(
         "verified": verify,
     }
     if isinstance(output, dict):  # a folder format (MISP feed): all its files swap in together
-        published = publish_directory(output, path, checker, report=report)
+        staged = stage_directory(output, path, checker, report=report)
     else:
-        published = publish(output, path, checker, report=report)
-    return ExportResult(
-        path=published.path, report_path=published.report_path,
-        previous_path=published.previous_path, format=exporter.name, sha256=published.sha256,
-        blocked=len(prepared.blocked), allowed=len(prepared.allowed),
-        rejected=prepared.rejected, verified=verify,
-    )
+        staged = stage(output, path, checker, report=report)
+    return StagedExport(staged, exporter.name, len(prepared.blocked), len(prepared.allowed), prepared.rejected, verify)

@@ -41,23 +41,25 @@ def test_workers_publish_the_same_folder_as_one_process(
     assert {FILE_NAMES[name] for name in formats} <= {path.split("/")[0] for path in folders[2]}
 
 
-def test_a_failing_format_in_a_worker_stops_the_generation(
-    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_format_stops_the_whole_generation(
+    workers: int, tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
 ) -> None:
-    """A format that cannot be published raises its own error; the manifest, delta and snapshot stay as they were."""
+    """A format that cannot be published raises its own error; every other format, the manifest, delta and
+    snapshot stay as they were, and nothing staged is left behind: a generation is published whole or not at all."""
     folder = tmp_path / "out"
-    export_bundle(sample_entries, ["hosts", "rpz"], folder, title="t", verify=False, generated_at=generated_at,
-                  workers=2)
-    before = {name: (folder / name).read_bytes() for name in (MANIFEST, SNAPSHOT)}
-    # A folder where the hosts file goes: the worker publishing it fails.
+    export_bundle(sample_entries, ["hosts", "rpz", "misp"], folder, title="t", verify=False,
+                  generated_at=generated_at, workers=workers)
+    # A folder where the hosts file goes: staging it fails.
     (folder / "hosts").unlink()
     (folder / "hosts").mkdir()
     (folder / "hosts" / "keep").write_text("not a hosts file\n")
+    before = _files(folder)
     with pytest.raises(ExportError, match="hosts"):
-        export_bundle(sample_entries[:2], ["rpz", "hosts", "domains"], folder, title="t", verify=False,
-                      generated_at=generated_at, workers=2)
-    assert {name: (folder / name).read_bytes() for name in (MANIFEST, SNAPSHOT)} == before
-    assert not (folder / "delta-2.json").exists()
+        export_bundle(sample_entries[:2], ["rpz", "misp", "hosts", "domains"], folder, title="t", verify=False,
+                      generated_at=generated_at, workers=workers)
+    assert _files(folder) == before
+    assert sorted(path.name for path in folder.iterdir() if path.name.startswith(".")) == []
     assert json.loads((folder / MANIFEST).read_text())["generation"] == 1
 
 
@@ -80,6 +82,7 @@ def test_a_worker_that_dies_is_an_export_error(
         export_bundle(sample_entries, ["hosts", "dies"], folder, title="t", verify=False,
                       generated_at=generated_at, workers=2)
     assert not (folder / MANIFEST).exists() and not (folder / SNAPSHOT).exists()
+    assert not (folder / FILE_NAMES["hosts"]).exists(), "a format staged before the failure is not published"
 
 
 def test_worker_count_follows_the_request_and_the_formats() -> None:
