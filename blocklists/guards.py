@@ -5,7 +5,10 @@ these checks before selection hands it to an exporter: not a public suffix,
 not at or below a special-use domain (``.local``, ``.onion``, ``.test``, ...: no
 public site lives there, and local names do), not the apex of a shared platform (fraud on ``github.io`` is blocked by its own
 subdomain or URL), not an allowlisted site (suffix-aware: ``www.icbc.com.cn``
-is covered by ``icbc.com.cn``). The reference data behind them is shared with
+is covered by ``icbc.com.cn``), and no subtree that holds a public suffix or a
+platform below it (``||amazonaws.com^`` would block every site on
+``s3.amazonaws.com``). URL-level entries on an allowlisted site must name one
+page (:meth:`PublishGuard.url_refusal`). The reference data behind them is shared with
 the detectors (:mod:`fraudwall.reference`); users add their own allowlist
 files with the ``ALLOWLIST_FILES`` setting (``--allowlist FILE``).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fraudwall import reference
 from fraudwall.exceptions import ConfigError, InvalidName
@@ -23,6 +27,7 @@ from fraudwall.names import (
     is_public_suffix,
     normalize_name,
     public_suffix_indexes,
+    public_suffix_parents,
     special_use_domain,
 )
 from fraudwall.settings import Settings
@@ -34,6 +39,10 @@ class PublishGuard:
     def __init__(self, allowed: frozenset[str], platforms: frozenset[str]) -> None:
         self.allowed = allowed
         self.platforms = platforms
+        # Names whose subtree holds a public suffix or a shared platform: never blocked as a subtree.
+        platform_parents = {parent for platform in platforms for parent in _parents(platform)}
+        self.shared_parents = public_suffix_parents() | {
+            parent for parent in platform_parents if not is_public_suffix(parent)}
 
     @classmethod
     def from_files(cls, allowlist_files: Sequence[str | Path] = ()) -> PublishGuard:
@@ -53,8 +62,9 @@ class PublishGuard:
     def from_settings(cls, settings: Settings) -> PublishGuard:
         return cls.from_files(settings.getlist("ALLOWLIST_FILES"))
 
-    def refusal(self, name: str) -> str | None:
-        """Why ``name`` (lowercase A-labels, already validated) must not be blocked; ``None`` if it may be."""
+    def refusal(self, name: str, *, subtree: bool = False) -> str | None:
+        """Why ``name`` (lowercase A-labels, already validated) must not be blocked, as a ``subtree``
+        or the name alone; ``None`` if it may be."""
         if is_public_suffix(name):
             return "public-suffix"
         if special_use_domain(name) is not None:
@@ -63,26 +73,59 @@ class PublishGuard:
             return "shared-platform-apex"
         if reference.is_allowlisted(name, self.allowed, self.platforms):
             return "allowlisted"
+        if subtree and name in self.shared_parents:
+            return "subtree-over-public-suffix"
         return None
 
-    def refusals(self, names: Sequence[str]) -> Iterator[tuple[int, str]]:
+    def refusals(self, names: Sequence[str], subtrees: Sequence[int] | None = None) -> Iterator[tuple[int, str]]:
         """``(index, reason)`` for each name :meth:`refusal` refuses among ``names``, which are in export order.
 
+        ``subtrees`` holds a true value for each name blocked as a subtree
+        (an :class:`~fraudwall.entries.EntryTable`'s scope column); without it
+        every name is taken alone.
+
         For lists of millions: only a name that is a public suffix, a shared
-        platform, or at or below a special-use or allowlisted name can be refused, and binary
+        platform, a parent of either, or at or below a special-use or
+        allowlisted name can be refused, and set intersections and binary
         searches (:mod:`fraudwall.entries`) find those few; :meth:`refusal`
         then decides each, so the answers are exactly its own.
         """
         candidates = public_suffix_indexes(names)
-        candidates.update(index for name in self.platforms.intersection(names) if (index := find(names, name)) is not None)
+        lookups = self.platforms | self.shared_parents if subtrees is not None else self.platforms
+        candidates.update(index for name in lookups.intersection(names) if (index := find(names, name)) is not None)
         for name in SPECIAL_USE_DOMAINS:
             candidates.update(subtree(names, name))
         for name in self.allowed:
             candidates.update(subtree(names, name))
         for index in sorted(candidates):
-            reason = self.refusal(names[index])
+            reason = self.refusal(names[index], subtree=bool(subtrees[index]) if subtrees is not None else False)
             if reason is not None:
                 yield index, reason
+
+    def url_refusal(self, url: str, host_refusal: str | None) -> str | None:
+        """Why a URL-level entry must not be published, given what :meth:`refusal` said of its host.
+
+        Fraud on an allowlisted site (a form on ``docs.google.com``, a page on a
+        compromised subdomain) is published by URL only, and only where the URL
+        names one page: a front page, or one path segment without a query
+        (``https://www.google.com/search``), would block the site itself for
+        everyone behind a URL-matching gateway.
+        """
+        if host_refusal == "allowlisted" and _names_whole_site(url):
+            return "broad-url-on-allowlisted-site"
+        return None
+
+
+def _parents(name: str) -> Iterator[str]:
+    """The proper parents of ``name``: ``a.b.c`` gives ``b.c`` and ``c``."""
+    labels = name.split(".")
+    return (".".join(labels[start:]) for start in range(1, len(labels)))
+
+
+def _names_whole_site(url: str) -> bool:
+    """True when ``url`` has no query and at most one path segment: it stands for much of its site."""
+    split = urlsplit(url)
+    return not split.query and len([segment for segment in split.path.split("/") if segment]) < 2
 
 
 def _read_plain_allowlist(path: Path) -> set[str]:

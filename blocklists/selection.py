@@ -12,7 +12,9 @@ faithfully:
 
 A host the guards refuse because it is allowlisted or a shared platform's apex
 is not silently dropped: its fraudulent pages are published as URL-level
-entries, which only URL-matching formats (Squid, Suricata, threat intel) carry.
+entries, which only URL-matching formats (Squid, Suricata, threat intel) carry;
+on an allowlisted site, only URLs that name one page
+(:meth:`~fraudwall.blocklists.guards.PublishGuard.url_refusal`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from fraudwall.rejections import Rejections
 #: Refusals after which a host's pages are still published by URL. A host that is an address is
 #: published by URL too; the exporters take URLs on public IPv4 addresses only
 #: (:func:`~fraudwall.names.url_address`) and count the others.
-URL_FALLBACK_REASONS = frozenset({"allowlisted", "public-suffix", "shared-platform-apex", "ip-literal"})
+URL_FALLBACK_REASONS = frozenset({
+    "allowlisted", "public-suffix", "shared-platform-apex", "subtree-over-public-suffix", "ip-literal"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +100,16 @@ def select_entries(store: Store, guard: PublishGuard, wanted: SelectionFilter = 
     entries: list[BlockEntry] = []
     refused = Rejections()
     for host, rows in sorted(by_host.items()):
-        reason = "ip-literal" if is_ip_literal(host) else guard.refusal(host)
+        reason = "ip-literal" if is_ip_literal(host) else guard.refusal(host, subtree=scope_for(host) is Scope.SUBTREE)
         if reason is None:
             entries.append(_entry(host, rows, addresses.get(host, ())))
             continue
         refused.add(host, reason)
         if reason in URL_FALLBACK_REASONS:
-            entries.extend(_entry(host, [row], (), url=row["subject"]) for row in rows)
+            for row in rows:
+                url_reason = guard.url_refusal(row["subject"], reason)
+                if url_reason is None:
+                    entries.append(_entry(host, [row], (), url=row["subject"]))
+                else:
+                    refused.add(row["subject"], url_reason)
     return Selection(entries, refused)

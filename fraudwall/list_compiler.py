@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.selection import Selection
 from fraudwall.crawler.feeds import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
-from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
+from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, find, ordered_table
 from fraudwall.models import Action, BlockEntry, Scope
 from fraudwall.names import is_ip_literal
+from fraudwall.rejections import Rejections
 
 
 def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int = MAX_LIST_BYTES) -> Selection:
@@ -29,9 +30,11 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
 
     A feed URL yields a URL-level entry (for URL-matching formats) and a block of
     its host, unless the guards refuse the host: fraud on a shared platform or
-    an allowlisted site is then published by URL only. A URL on an address is
-    published by URL only. The first item for a name (or URL) and action wins;
-    later ones are dropped.
+    an allowlisted site is then published by URL only, and on an allowlisted
+    site only a URL naming one page (:meth:`PublishGuard.url_refusal`). A URL on an address is
+    published by URL only. The first item for a name (or URL) and action gives
+    its details; later ones are dropped, but a name any list blocks as a subtree
+    is blocked as a subtree: each list's request is kept, none narrowed.
     """
     listed = ListRead()
     blocks = _NameBlocks()
@@ -58,11 +61,23 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
         else:
             blocks.add(item, details)
     table = blocks.table()
-    refused = dict(guard.refusals(table.names))
+    refused = dict(guard.refusals(table.names, table.scopes))
+    refused_hosts = {table.names[index]: reason for index, reason in refused.items()}
+    urls_refused = Rejections()
+    if refused_hosts:
+        kept: list[BlockEntry] = []
+        for entry in others:
+            reason = guard.url_refusal(entry.url, refused_hosts.get(entry.name)) if entry.url else None
+            if reason is None:
+                kept.append(entry)
+            else:
+                urls_refused.add(entry.url, reason)
+        others = kept
     # Selection.entries is declared a list; every consumer only needs a sequence of entries.
     selection = Selection(entries=CompiledEntries(table.without(refused), others))
     for index, reason in refused.items():
         selection.refused.add(table.names[index], reason)
+    selection.refused.merge(urls_refused)
     selection.refused.merge(listed.rejected)
     return selection
 
@@ -79,6 +94,7 @@ class _NameBlocks:
 
     runs: list[tuple[Details, list[str]]] = field(default_factory=list)
     variants: dict[str, tuple[int, int, Details]] = field(default_factory=dict)  # name -> (position, scope, details)
+    subtrees: set[str] = field(default_factory=set)  # names some item blocks as a subtree
     plain_count: int = 0
 
     def add_plain(self, names: list[str], source: str) -> None:
@@ -91,6 +107,8 @@ class _NameBlocks:
 
     def add(self, item: ListedName, details: Details) -> None:
         """One block item; a plain one joins the runs."""
+        if item.scope is Scope.SUBTREE:
+            self.subtrees.add(item.name)
         if item.scope is Scope.EXACT and details == Details(sources=(item.source,)):
             self.add_plain([item.name], item.source)
         elif item.name not in self.variants:
@@ -98,7 +116,15 @@ class _NameBlocks:
             self.variants[item.name] = (self.plain_count, scope, details)
 
     def table(self) -> EntryTable:
-        """Every block once, the first read for each name, in export order."""
+        """Every block once, the first read for each name, in export order; a subtree where any asked for one."""
+        table = self._first_read()
+        for name in self.subtrees:
+            index = find(table.names, name)
+            if index is not None:
+                table.scopes[index] = SUBTREE
+        return table
+
+    def _first_read(self) -> EntryTable:
         if len(self.runs) == 1 and not self.variants:
             details, names = self.runs.pop()
             return ordered_table(names, bytearray(len(names)), [details] * len(names), Action.BLOCK)

@@ -289,6 +289,23 @@ def is_public_suffix(name: str) -> bool:
     return bool(parent) and f"*.{parent}" in rules and f"!{name}" not in rules
 
 
+@functools.cache
+def public_suffix_parents() -> frozenset[str]:
+    """Names that are no public suffix but have one below them: ``amazonaws.com`` (``s3.amazonaws.com``),
+    ``core.windows.net``, ``compute.amazonaws.com`` (``*.compute.amazonaws.com``).
+
+    Blocking such a name's subtree blocks every site of the platform's customers.
+    """
+    parents: set[str] = set()
+    for rule in _public_suffix_rules():
+        if rule.startswith("!"):
+            continue
+        name = rule.removeprefix("*.")
+        labels = name.split(".")
+        parents.update(".".join(labels[start:]) for start in range(0 if rule.startswith("*.") else 1, len(labels)))
+    return frozenset(parent for parent in parents if not is_public_suffix(parent))
+
+
 def public_suffix_indexes(names: Sequence[str]) -> set[int]:
     """The indexes of the public suffixes among ``names``, which are in export order.
 

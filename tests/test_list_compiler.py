@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.crawler.feeds import ListRead, iter_lists
 from fraudwall.entries import CompiledEntries, sort_key
 from fraudwall.list_compiler import compile_lists
-from fraudwall.models import Action, BlockEntry
+from fraudwall.models import Action, BlockEntry, Scope
 from fraudwall.rejections import Rejections
 
 
@@ -19,7 +20,10 @@ def _one_by_one(paths: list[str], guard: PublishGuard) -> tuple[list[BlockEntry]
     refused = Rejections()
     seen: set[tuple[str, str, Action]] = set()
     verdicts: dict[str, str | None] = {}
+    subtrees: set[str] = set()
     for item in iter_lists(paths, listed):
+        if item.scope is Scope.SUBTREE and item.action is Action.BLOCK:
+            subtrees.add(item.name)  # however often the name was read before
         key = (item.name, item.url, item.action)
         if key in seen:
             continue
@@ -33,14 +37,30 @@ def _one_by_one(paths: list[str], guard: PublishGuard) -> tuple[list[BlockEntry]
         if item.action is Action.ALLOW:
             entries.append(BlockEntry(name=item.name, scope=item.scope, action=Action.ALLOW, **details))
             continue
-        if item.name not in verdicts:
-            verdicts[item.name] = guard.refusal(item.name)
-            if verdicts[item.name]:
-                refused.add(item.name, verdicts[item.name] or "")
-        if not verdicts[item.name]:
-            entries.append(BlockEntry(name=item.name, scope=item.scope, **details))
+        if item.name in verdicts:
+            continue
+        verdicts[item.name] = None  # decided below, once every list's scope for the name is known
+        entries.append(BlockEntry(name=item.name, scope=item.scope, **details))
+    blocks: list[BlockEntry] = []
+    for entry in entries:
+        if entry.url or entry.action is Action.ALLOW:
+            continue
+        scope = Scope.SUBTREE if entry.name in subtrees else entry.scope
+        verdicts[entry.name] = guard.refusal(entry.name, subtree=scope is Scope.SUBTREE)
+        if verdicts[entry.name]:
+            refused.add(entry.name, verdicts[entry.name] or "")
+        else:
+            blocks.append(replace(entry, scope=scope))
+    others: list[BlockEntry] = []
+    url_refused = Rejections()
+    for entry in entries:
+        if entry.url and (reason := guard.url_refusal(entry.url, verdicts.get(entry.name))):
+            url_refused.add(entry.url, reason)
+        elif entry.url or entry.action is Action.ALLOW:
+            others.append(entry)
+    refused.merge(url_refused)
     refused.merge(listed.rejected)
-    return entries, refused
+    return others + blocks, refused
 
 
 def _write(path: Path, lines: list[str]) -> str:
@@ -49,16 +69,19 @@ def _write(path: Path, lines: list[str]) -> str:
 
 
 def test_same_entries_as_item_by_item(tmp_path: Path) -> None:
-    """Plain runs, subtrees, exceptions, URLs, hosts lines, repeats across files, refusals: all as before."""
+    """Plain runs, subtrees (widening a name read exact before), exceptions, URLs, hosts lines, repeats across
+    files, refusals (subtrees over public suffixes, broad URLs on allowlisted sites): as item by item."""
     first = _write(tmp_path / "first.txt", [
         "kefu-refund.top", "KEFU-REFUND.top", "||loan-unfreeze.xyz^", "loan-unfreeze.xyz", "shared.example.net",
         "0.0.0.0 hosts-line.top", "https://icbc-verify.github.io/login.html", "https://phish-host.top/a",
         "@@||help.loan-unfreeze.xyz^", "工商银行-kefu.top", "github.io", "com.cn", "www.icbc.com.cn",
         "# a comment", "", "a.b.c.deep-name.top", ".subtree-by-dot.top", "bad..name.top", "localhost",
+        "https://www.icbc.com.cn/", "https://www.icbc.com.cn/upload/notice/kefu.html", "amazonaws.com",
+        "||core.windows.net^", "widened-later.top",
     ])
     second = _write(tmp_path / "second.txt", [
         "shared.example.net", "||shared.example.net^", "phish-host.top", "||kefu-refund.top^", "only-second.top",
-        "loan-unfreeze.xyz", "new-name.top", "help.loan-unfreeze.xyz",
+        "loan-unfreeze.xyz", "new-name.top", "help.loan-unfreeze.xyz", "||widened-later.top^", "||amazonaws.com^",
     ])
     # A file with the same name in another folder: the same source, read later.
     (tmp_path / "again").mkdir()
@@ -70,6 +93,8 @@ def test_same_entries_as_item_by_item(tmp_path: Path) -> None:
     assert isinstance(selection.entries, CompiledEntries)
     assert sorted(selection.entries, key=repr) == sorted(expected, key=repr)
     assert selection.refused.counts == refused.counts
+    assert {"broad-url-on-allowlisted-site", "subtree-over-public-suffix"} <= set(refused.counts)
+    assert BlockEntry("widened-later.top", Scope.SUBTREE, sources=("list:first.txt",)) in expected
     names = selection.entries.blocks.names
     assert names == sorted(set(names), key=sort_key)
 

@@ -29,6 +29,34 @@ def test_refusal_reasons(name: str, reason: str | None) -> None:
     assert PublishGuard.from_files().refusal(name) == reason
 
 
+@pytest.mark.parametrize(("name", "reason"), [
+    ("amazonaws.com", "subtree-over-public-suffix"),  # s3.amazonaws.com and the rest are public suffixes
+    ("core.windows.net", "subtree-over-public-suffix"),  # blob.core.windows.net
+    ("compute.amazonaws.com", "subtree-over-public-suffix"),  # *.compute.amazonaws.com
+    ("com.cn", "public-suffix"),
+    ("loan-fast.top", None),
+])
+def test_subtree_over_a_public_suffix_is_refused(name: str, reason: str | None) -> None:
+    """A subtree block may not hold a public suffix below it: every customer site of the platform would go.
+    The same name blocked alone is an ordinary name."""
+    guard = PublishGuard.from_files()
+    assert guard.refusal(name, subtree=True) == reason
+    assert guard.refusal(name) == (reason if reason == "public-suffix" else None)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("https://www.icbc.com.cn/", "broad-url-on-allowlisted-site"),
+    ("https://www.icbc.com.cn/login", "broad-url-on-allowlisted-site"),
+    ("https://www.icbc.com.cn/login?session=x1", None),
+    ("https://www.icbc.com.cn/upload/notice/kefu.html", None),
+])
+def test_urls_on_allowlisted_sites_must_name_one_page(url: str, reason: str | None) -> None:
+    """A URL-level entry on an allowlisted site is published only when it names one page."""
+    guard = PublishGuard.from_files()
+    assert guard.url_refusal(url, guard.refusal("www.icbc.com.cn")) == reason
+    assert guard.url_refusal(url, None) is None
+
+
 def test_special_use_names_in_a_list_are_refused_and_counted(tmp_path: Path) -> None:
     """A list naming hosts under .local, .onion or .home.arpa blocks none of those names, and says so;
     a feed URL on such a host stays a URL-level entry, as for any refused host."""

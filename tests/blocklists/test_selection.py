@@ -33,6 +33,7 @@ def store(tmp_path: Path) -> Store:
         _save(opened, "https://icbc-kefu.github.io/login", "icbc-kefu.github.io", 0.97, "brand_impersonation")
         _save(opened, "https://github.io/scam", "github.io", 0.9, "investment")
         _save(opened, "https://www.icbc.com.cn/fake", "www.icbc.com.cn", 0.9, "brand_impersonation")
+        _save(opened, "https://www.icbc.com.cn/upload/notice/kefu.html", "www.icbc.com.cn", 0.9, "customer_service")
         _save(opened, "http://198.51.100.7/x", "198.51.100.7", 0.9, "loan")
         _save(opened, "http://maybe.top/", "maybe.top", 0.5, "task_rebate")
         yield opened
@@ -48,8 +49,11 @@ def test_scope_guards_and_addresses(store: Store) -> None:
     assert by_key[("icbc-kefu.github.io", "")].scope is Scope.SUBTREE  # a tenant is its own registered domain
     # The platform apex and the bank are never blocked by name, only their fraudulent URLs are published.
     assert ("github.io", "") not in by_key and ("github.io", "https://github.io/scam") in by_key
-    assert ("www.icbc.com.cn", "https://www.icbc.com.cn/fake") in by_key
-    assert dict(selection.refused.counts) == {"allowlisted": 1, "ip-literal": 1, "public-suffix": 1}
+    # On an allowlisted site only a URL naming one page: /fake would block a path of the bank for everyone.
+    assert ("www.icbc.com.cn", "https://www.icbc.com.cn/upload/notice/kefu.html") in by_key
+    assert ("www.icbc.com.cn", "https://www.icbc.com.cn/fake") not in by_key
+    assert dict(selection.refused.counts) == {
+        "allowlisted": 1, "broad-url-on-allowlisted-site": 1, "ip-literal": 1, "public-suffix": 1}
     assert ("maybe.top", "") not in by_key  # suspicious is not published by default
 
 
