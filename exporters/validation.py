@@ -344,9 +344,10 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
 
 def _validated_url(raw: str, name: str) -> str:
     """``raw`` normalised (IDNA host, percent-encoded path, no fragment), or :class:`InvalidName`."""
-    # A backslash is "/" to a browser but not to urlsplit: such a URL's host is ambiguous here.
-    if not isinstance(raw, str) or "\\" in raw or any(ch.isspace() or not ch.isprintable() for ch in raw):
+    if not isinstance(raw, str) or any(ch.isspace() or not ch.isprintable() for ch in raw):
         raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
+    # A backslash is "/" to a browser, and so in the request it sends (see parse_url).
+    raw = raw.replace("\\", "/")
     parts = parse_url(raw)
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidName("bad-url", f"{raw[:SAMPLE_LENGTH]}: not http(s)")

@@ -105,8 +105,9 @@ def test_urls_on_public_addresses_are_published_and_verified(format_name: str, t
 
 @pytest.mark.parametrize("format_name", URL_FORMATS)
 def test_urls_no_consumer_reads_alike_are_rejected(format_name: str, tmp_path: Path) -> None:
-    """A URL on port 0, or with a backslash a browser and a parser split differently, is a ``bad-url``
-    rejection in every URL format; the export goes on and passes its consumer's checker."""
+    """A URL on port 0 is a ``bad-url`` rejection, and one whose backslash puts it on another host than its
+    entry's (a browser reads ``\\`` as ``/``) a ``url-host-mismatch``, in every URL format; the export goes on
+    and passes its consumer's checker."""
     entries = [
         BlockEntry("zero.top", url="https://zero.top:0/login"),
         BlockEntry("victim-shop.com", url="https://phish.top\\@victim-shop.com/login"),
@@ -115,4 +116,4 @@ def test_urls_no_consumer_reads_alike_are_rejected(format_name: str, tmp_path: P
     target = tmp_path / format_name
     result = export(entries, format_name, target, title="t", verify=True, generated_at=datetime(2026, 11, 1, tzinfo=UTC))
     assert result.verified
-    assert json.loads(result.report_path.read_text())["rejections"] == {"bad-url": 2}
+    assert json.loads(result.report_path.read_text())["rejections"] == {"bad-url": 1, "url-host-mismatch": 1}
