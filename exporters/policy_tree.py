@@ -34,7 +34,9 @@ All readings give the same answers when every wildcard the tree needs is in
 the zone: ``*.name`` for each listed name whose subtree is blocked, allowed or
 inherited, and ``*.between`` (blocked) for each unlisted name between a
 blocked subtree and a listed name below it, with ``between`` itself blocked
-by a record of its own, so it is no empty non-terminal. Whichever wildcard a resolver then
+by a record of its own, so it is no empty non-terminal. (A blocked name that a
+blocked subtree covers, with no exception below it, can be left out whole: it
+then is one of the unlisted names the subtree's wildcard answers.) Whichever wildcard a resolver then
 picks, it is the closest listed name's decision for the names below it.
 dnsmasq, Unbound ``local-zone`` and ABP lists match patterns of their own and
 use the same two halves to decide where a name and its subtree need separate

@@ -12,9 +12,14 @@ under whatever zone name the resolver's configuration gives it.
   ``rpz-passthru.``), written whenever that subtree is blocked, allowed or
   inherited from a blocked parent: so an exact allow below a blocked subtree
   gets ``*.name CNAME .`` and stays exact.
+- A blocked name below a blocked subtree, with no exception below it, gets no
+  record: the subtree's wildcard answers it and its subtree the same way, and
+  spelling out the names between them would cost a line per label (a hostile
+  list of deep names multiplied the zone a hundredfold).
 - ``between CNAME .`` and ``*.between CNAME .`` for every unlisted name between
-  a blocked subtree and a listed name below it. The first because, with records
-  below it, ``between`` exists in the zone as an empty non-terminal, and BIND
+  a blocked subtree and an exception (or a name above one) below it. The first
+  because, with records below it, ``between`` exists in the zone as an empty
+  non-terminal, and BIND
   applies no wildcard to a name that exists (measured on BIND 9.18: without it,
   ``b.x.tree`` resolved under a blocked ``x.tree`` with ``c.a.b.x.tree`` listed).
 
@@ -55,7 +60,7 @@ from pathlib import Path
 
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, line_blocks, name_regex
-from fraudwall.exporters.policy_tree import policy_rows, policy_spans
+from fraudwall.exporters.policy_tree import PolicyRow, policy_rows, policy_spans
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import verify_rpz
 from fraudwall.names import MAX_NAME_LENGTH, normalize_name
@@ -145,10 +150,39 @@ def wildcard_count(prepared: PreparedEntries) -> int:
     return sum(line.startswith("*.") for span in policy_spans(prepared) for line in _tree_records(span.tree))
 
 
+def covered_count(prepared: PreparedEntries) -> int:
+    """How many blocked names :func:`policy_records` leaves to a blocked parent's wildcard."""
+    covered = 0
+    for span in policy_spans(prepared):
+        excepted = _with_exceptions_below(span.tree)
+        covered += sum(_is_covered(row, excepted) for row in policy_rows(span.tree))
+    return covered
+
+
+def _with_exceptions_below(prepared: PreparedEntries) -> set[str]:
+    """The names that have an allowed name somewhere below them."""
+    above: set[str] = set()
+    for name in prepared.allowed.names:
+        labels = name.split(".")
+        above.update(".".join(labels[start:]) for start in range(1, len(labels)))
+    return above
+
+
+def _is_covered(row: PolicyRow, excepted: set[str]) -> bool:
+    """True for a blocked name below a blocked subtree with no exception below it: the parent's
+    wildcard already answers it and every name below it, so it needs no record of its own."""
+    return row.inherited and row.allow < 0 and row.name not in excepted
+
+
 def _tree_records(prepared: PreparedEntries) -> Iterator[str]:
     """The records of the names in ``prepared``, name by name from the policy tree."""
     spelt: set[str] = set()  # unlisted names whose "*." record is written already
+    excepted = _with_exceptions_below(prepared)
     for row in policy_rows(prepared):
+        if _is_covered(row, excepted):
+            # Its records, and those of every unlisted name between it and its blocked parent,
+            # would only repeat the parent's wildcard: one deep name could cost a hundred lines.
+            continue
         if row.inherited and row.parent is not None:
             # Below a blocked subtree: the unlisted names between the parent and this
             # name, outermost first. Each sorts right before its first listed
@@ -201,10 +235,12 @@ class RpzExporter(Exporter[RpzOptions]):
         return replace(meta, options={**meta.options, "serial": serial})
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
-        """Count the wildcard records and the exceptions."""
+        """Count the wildcard records, the names a blocked parent covers and the exceptions."""
         return [
             "scope: '*.name' for every blocked, allowed or inherited subtree and every name between a blocked"
-            f" subtree and a listed name below it: {wildcard_count(prepared)}",
+            f" subtree and an exception below it: {wildcard_count(prepared)}",
+            "covered: blocked names below a blocked subtree with no exception below them, answered by its"
+            f" wildcard and written no record: {covered_count(prepared)}",
             f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",
         ]
 

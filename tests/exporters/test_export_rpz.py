@@ -28,7 +28,9 @@ from tests.exporters.test_export_contract import CONSUMERS
 NESTED_ENTRIES = [
     BlockEntry("x.tree", scope=Scope.SUBTREE),
     BlockEntry("ok.x.tree", action=Action.ALLOW),  # exact exception: the names below it stay blocked
-    BlockEntry("c.a.b.x.tree"),  # exact block two unlisted names below the subtree
+    BlockEntry("c.a.b.x.tree"),  # exact block two unlisted names below the subtree...
+    BlockEntry("ok.c.a.b.x.tree", action=Action.ALLOW),  # ...with an exception below it
+    BlockEntry("d.e.x.tree"),  # exact block the subtree covers: no record of its own
     BlockEntry("free.x.tree", scope=Scope.SUBTREE, action=Action.ALLOW),  # allowed subtree
     BlockEntry("bad.free.x.tree"),  # exact block inside the allowed subtree
 ]
@@ -40,6 +42,11 @@ NESTED_INTENDED = {
     "y.a.b.x.tree": True,
     "c.a.b.x.tree": True,
     "y.c.a.b.x.tree": True,
+    "ok.c.a.b.x.tree": False,
+    "y.ok.c.a.b.x.tree": True,
+    "e.x.tree": True,
+    "d.e.x.tree": True,
+    "y.d.e.x.tree": True,
     "ok.x.tree": False,
     "y.ok.x.tree": True,
     "a.y.ok.x.tree": True,
@@ -181,8 +188,8 @@ def test_bind_and_unbound_lookups_read_the_same_policy(meta: ExportMeta) -> None
 
 
 def test_every_wildcard_the_policy_needs_is_written_and_counted(meta: ExportMeta) -> None:
-    """The wildcards are the subtree's own, the exact exception's and the unlisted names' in between;
-    the header counts exactly the ``*.`` records written."""
+    """The wildcards are the subtree's own, the exact exceptions' and the unlisted names' between the subtree
+    and an exception; the header counts exactly the ``*.`` records written, and the covered names left out."""
     text = get_exporter("rpz").render(NESTED_ENTRIES, meta)
     wildcards = [line for line in text.splitlines() if line.startswith("*.")]
     assert wildcards == [
@@ -190,12 +197,28 @@ def test_every_wildcard_the_policy_needs_is_written_and_counted(meta: ExportMeta
         "*.b.x.tree CNAME .",
         "*.a.b.x.tree CNAME .",
         "*.c.a.b.x.tree CNAME .",
+        "*.ok.c.a.b.x.tree CNAME .",
         "*.free.x.tree CNAME rpz-passthru.",
         "*.ok.x.tree CNAME .",
     ]
     assert f"below it: {len(wildcards)}" in text
+    # A block the subtree covers, with no exception below it, is left to the subtree's wildcard.
+    assert not [line for line in text.splitlines() if line.split(" ")[0] in ("e.x.tree", "*.e.x.tree", "d.e.x.tree")]
+    assert "written no record: 1" in text
     # An exact block with nothing blocked above it keeps the names below it resolving: no wildcard.
     assert "*.bad.free.x.tree" not in text
+
+
+def test_deep_names_below_a_blocked_subtree_cost_no_records(meta: ExportMeta) -> None:
+    """A hostile list of deep names below a blocked subtree does not multiply the zone: the subtree's
+    two records answer them all (each used to spell out every name in between, a hundred lines a name)."""
+    deep = [BlockEntry(f"n{n}." + "a." * 100 + "evil.top") for n in range(200)]
+    text = get_exporter("rpz").render([BlockEntry("evil.top", scope=Scope.SUBTREE), *deep], meta)
+    assert "entries: 201 (201 block, 0 allow)" in text
+    records = [line for line in text.splitlines() if " CNAME " in line and not line.startswith(";")]
+    assert records == ["evil.top CNAME .", "*.evil.top CNAME ."]
+    bind_model, unbound_model = CONSUMERS["rpz"](text), CONSUMERS["unbound-rpz"](text)
+    assert all(bind_model(entry.name) and unbound_model(entry.name) for entry in deep[:5])
 
 
 def _closest_listed_name_wins(entries: list[BlockEntry]) -> Callable[[str], bool]:
