@@ -20,6 +20,10 @@ from fraudwall.list_compiler import compile_lists
     ("com.cn", "public-suffix"),
     ("github.io", "public-suffix"),
     ("www.icbc.com.cn", "allowlisted"),
+    ("www.gov.cn", "allowlisted"),  # government namespaces: only governments register there
+    ("irs.gov", "allowlisted"),
+    ("bit.ly", "shared-platform-apex"),  # a shortener: its scam links are published by URL
+    ("gov-cn-jingcha.top", None),  # impersonating the police is no government name
     ("internal.top", None),  # a special-use word as an ordinary label is an ordinary name
     ("test-kefu.top", None),
     ("shop.example.com", None),  # example.com is an ordinary delegated domain to a resolver
