@@ -3,7 +3,7 @@
 ``fraudwall export --input FILE...`` compiles any common list or feed, so each
 file's format is recognised by its content, never by its name. A file is opened
 as bytes; gzip, bzip2 and xz are recognised by their magic bytes and
-decompressed on the fly; a UTF-8 or UTF-16 byte-order mark is honoured; CRLF
+decompressed on the fly; a UTF-8, UTF-16 or UTF-32 byte-order mark is honoured; CRLF
 line ends read as LF. The first 64 KiB then decide, in this order:
 
 ==============  ==========================================================  ===============================
@@ -429,7 +429,9 @@ def _open_text(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[tuple[IO
     """
     with _open_bytes(path) as stream:
         head_bytes = stream.read(SNIFF_BYTES)
-    if head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head_bytes.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16, whose LE mark it starts with
+        encoding, errors = "utf-32", "replace"
+    elif head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding, errors = "utf-16", "replace"
     else:
         # surrogateescape keeps invalid UTF-8 visible (as lone surrogates) so the line
@@ -524,13 +526,13 @@ def _plain_ldh(raw: str) -> str | None:
     """``raw`` lowercased when it is a valid LDH name needing no IDNA care, else ``None``.
 
     What this accepts, :func:`normalize_name` accepts unchanged but for case;
-    what it declines (``xn--``, a numeric last label, non-ASCII, a trailing dot,
+    what it declines (``xn--``, a last label starting with a digit, non-ASCII, a trailing dot,
     hosts-file boilerplate) is left to the full path.
     """
     if not raw.isascii():
         return None
     name = raw.lower()
-    if (len(name) <= MAX_NAME_LENGTH and _LDH_NAME.fullmatch(name) and not name[-1].isdigit()
+    if (len(name) <= MAX_NAME_LENGTH and _LDH_NAME.fullmatch(name) and not name[name.rfind(".") + 1].isdigit()
             and "xn--" not in name and name not in _LOCAL_NAMES):
         return name
     return None

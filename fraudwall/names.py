@@ -33,6 +33,10 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _ULABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _FAST_NAME = re.compile(rf"(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?")
 _FAST_UNDERSCORE_NAME = re.compile(rf"(?:{_ULABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?")
+# Full stop, ideographic full stop, full-width full stop, half-width ideographic full stop.
+_DOTS = frozenset(".\u3002\uff0e\uff61")
+# A last label the WHATWG URL parser takes for a number: decimal, or 0x hexadecimal (octal is decimal digits).
+_NUMBER_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def label_regex(chars: str, first: str = "") -> str:
@@ -138,7 +142,8 @@ def normalize_name(raw: str, *, allow_underscore: bool = False) -> str:
         raise InvalidName("bad-character", repr(raw))
     if is_ip_literal(name):
         raise InvalidName("ip-literal", name)
-    if name.endswith(".") and not name.endswith(".."):
+    # One trailing dot is the root: any of the dots UTS-46 maps to "." (evil.top。 is evil.top.).
+    if name[-1] in _DOTS and name[-2:-1] not in _DOTS:
         name = name[:-1]
     if name.isascii():
         name = name.lower()
@@ -165,7 +170,9 @@ def normalize_name(raw: str, *, allow_underscore: bool = False) -> str:
             raise InvalidName("label-too-long", f"{label[:20]}... is {len(label)} characters")
         if not pattern.match(label):
             raise InvalidName("bad-character", f"label {label!r} in {name!r}")
-    if labels[-1].isdigit():
+    if _NUMBER_LABEL.fullmatch(labels[-1]):
+        # A browser reads a name ending in a number as an IPv4 address (WHATWG URL standard):
+        # 0x7f.0x1 is 127.0.0.1, so it names no domain to block.
         raise InvalidName("numeric-tld", name)
     return name
 

@@ -35,6 +35,9 @@ def test_normalize_to_a_labels(raw: str, expected: str) -> None:
         ("a.com\x00", "bad-character"), ('a".com', "bad-character"), ("x" * 64 + ".com", "label-too-long"),
         (".".join(["a" * 60] * 5), "name-too-long"), ("xn--zz-.com", "bad-idna"), ("*.example.com", "bad-character"),
         ("example.123", "numeric-tld"),
+        ("0x7f.0x1", "numeric-tld"),  # a browser's 127.0.0.1
+        ("1.2.3.0x4", "numeric-tld"),
+        ("evil.0xa", "numeric-tld"),
     ],
 )
 def test_invalid_names_are_rejected_with_reason(raw: str, reason: str) -> None:

@@ -271,15 +271,17 @@ def test_corrupt_compressed_file_keeps_what_was_read(tmp_path: Path) -> None:
 
 
 def test_bom_crlf_and_utf16(tmp_path: Path) -> None:
-    """A UTF-8 byte-order mark and CRLF line ends are invisible; a UTF-16 hosts file (with its BOM) reads too."""
+    """A UTF-8 byte-order mark and CRLF line ends are invisible; UTF-16 and UTF-32 files (with their BOM) read too."""
     (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbfbom.top\r\n||crlf.top^\r\n")
     (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + JPCERT_CSV.replace("\n", "\r\n").encode())
     (tmp_path / "utf16.txt").write_text("0.0.0.0 utf16.top\r\n0.0.0.0 工商银行.top\r\n", encoding="utf-16")
-    read = read_lists([tmp_path / "bom.txt", tmp_path / "bom.csv", tmp_path / "utf16.txt"])
-    assert [f.format for f in read.files] == ["abp+plain", "jpcert-csv", "hosts"]
+    (tmp_path / "utf32.txt").write_text("utf32.top\nevil.top。\n", encoding="utf-32")
+    read = read_lists([tmp_path / name for name in ("bom.txt", "bom.csv", "utf16.txt", "utf32.txt")])
+    assert [f.format for f in read.files] == ["abp+plain", "jpcert-csv", "hosts", "plain"]
     names = [n.name for n in read.names]
     assert names[:2] == ["bom.top", "crlf.top"]
-    assert names[-2:] == ["utf16.top", "xn--czr93rq40bruk.top"]
+    # An ideographic full stop at the end is the root's dot, as "." is.
+    assert names[-4:] == ["utf16.top", "xn--czr93rq40bruk.top", "utf32.top", "evil.top"]
     assert read.names[2].url == "https://suill.cn/aeondsjkJKFD9834jkhKJ/"
 
 
@@ -409,6 +411,13 @@ def test_url_on_port_zero_is_a_bad_url(tmp_path: Path) -> None:
     read = _one(_write(tmp_path / "urls.txt", "https://zero.top:0/\nhttps://zeros.top:00/a\nhttps://ok.top:8443/\n"))
     assert [n.url for n in read.names] == ["https://ok.top:8443/"]
     assert dict(read.rejected.counts) == {"bad-url": 2}
+
+
+def test_names_a_browser_reads_as_addresses_are_numeric_tlds(tmp_path: Path) -> None:
+    """``0x7f.0x1`` and ``evil.0xa`` end in a number to a browser (an IPv4 address): ``numeric-tld``."""
+    read = _one(_write(tmp_path / "list.txt", "0x7f.0x1\nevil.0xa\nhttp://0x7f.0x1/x\nevil.0xg\n"))
+    assert [n.name for n in read.names] == ["evil.0xg"]
+    assert dict(read.rejected.counts) == {"numeric-tld": 3}
 
 
 def test_undecodable_file_name_is_escaped_in_sources(tmp_path: Path) -> None:
