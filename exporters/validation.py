@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import overload
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlunsplit
 
 from fraudwall.entries import CompiledEntries, EntryTable, sort_key
 from fraudwall.exceptions import InvalidName
@@ -51,8 +51,8 @@ from fraudwall.names import (
     MAX_NAME_LENGTH,
     is_public_suffix,
     normalize_name,
-    parse_url,
     public_suffix_indexes,
+    split_url,
     unplain_name_indexes,
     url_host,
 )
@@ -344,18 +344,18 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
 
 def _validated_url(raw: str, name: str) -> str:
     """``raw`` normalised (IDNA host, percent-encoded path, no fragment), or :class:`InvalidName`."""
-    if not isinstance(raw, str) or any(ch.isspace() or not ch.isprintable() for ch in raw):
+    # Only a space is both whitespace and printable.
+    if not isinstance(raw, str) or not raw.isprintable() or " " in raw:
         raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
-    # A backslash is "/" to a browser, and so in the request it sends (see parse_url).
-    raw = raw.replace("\\", "/")
-    parts = parse_url(raw)
-    if parts.scheme.lower() not in ("http", "https"):
+    # A backslash is "/" to a browser, and so in the request it sends (see split_url).
+    _, split, host, port, _ = split_url(raw.replace("\\", "/"))
+    scheme = split.scheme.lower()
+    if scheme not in ("http", "https"):
         raise InvalidName("bad-url", f"{raw[:SAMPLE_LENGTH]}: not http(s)")
-    if parts.host != name:
+    if host != name:
         raise InvalidName("url-host-mismatch", f"{raw[:SAMPLE_LENGTH]} is not on {name}")
-    split = urlsplit(raw)
-    netloc = parts.host if parts.port is None else f"{parts.host}:{parts.port}"
-    url = urlunsplit((parts.scheme.lower(), netloc, quote(split.path or "/", safe=_URL_SAFE), quote(split.query, safe=_URL_SAFE), ""))
+    netloc = host if port is None else f"{host}:{port}"
+    url = urlunsplit((scheme, netloc, quote(split.path or "/", safe=_URL_SAFE), quote(split.query, safe=_URL_SAFE), ""))
     if len(url) > MAX_URL_LENGTH:
         raise InvalidName("url-too-long", f"{len(url)} > {MAX_URL_LENGTH} characters")
     return url

@@ -11,7 +11,8 @@ import functools
 import ipaddress
 import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from typing import NamedTuple
+from urllib.parse import SplitResult, urlsplit
 
 import idna
 import tldextract
@@ -352,11 +353,22 @@ def special_use_domain(name: str) -> str | None:
     return None
 
 
-def parse_url(url: str) -> UrlParts:
-    """Split ``url`` into :class:`UrlParts`, raising :class:`InvalidName` for a bad host.
+class SplitUrl(NamedTuple):
+    """A URL split as a browser reads it, with its host normalised (:func:`split_url`)."""
+
+    url: str  # stripped, with backslashes read as "/" in http(s)
+    parts: SplitResult
+    host: str  # lowercase A-labels, or the address of an IP literal
+    port: int | None
+    is_ip: bool
+
+
+def split_url(url: str) -> SplitUrl:
+    """Split ``url`` and normalise its host, raising :class:`InvalidName` for a bad one.
 
     The host is the one a browser visits: for http(s) a backslash reads as ``/``
     (WHATWG URL standard), so ``https://phish.top\\@bank.example/`` is on ``phish.top``.
+    Port 0 is no port a client connects to: ``bad-url``.
     """
     url = url.strip()
     if "\\" in url and url[:8].lower().startswith(("http://", "https://")):
@@ -372,13 +384,19 @@ def parse_url(url: str) -> UrlParts:
     if not raw_host:
         raise InvalidName("no-host", url)
     if is_ip_literal(raw_host):
-        host = str(ipaddress.ip_address(raw_host.strip("[]")))
+        return SplitUrl(url, split, str(ipaddress.ip_address(raw_host.strip("[]"))), port, True)
+    return SplitUrl(url, split, normalize_name(raw_host, allow_underscore=True), port, False)
+
+
+def parse_url(url: str) -> UrlParts:
+    """Split ``url`` into :class:`UrlParts` (:func:`split_url`), with its registered domain and suffix."""
+    url, split, host, port, is_ip = split_url(url)
+    if is_ip:
         return UrlParts(
             url=url, scheme=split.scheme, host=host, unicode_host=host, port=port,
             path=split.path or "/", query=split.query, registrable_domain="",
             subdomain="", suffix="", is_ip=True,
         )
-    host = normalize_name(raw_host, allow_underscore=True)
     parts = suffix_extractor()(host)
     registrable = f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
     return UrlParts(
