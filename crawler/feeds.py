@@ -889,16 +889,19 @@ def _read_csv(
 
 
 def _read_json(stream: IO[str], source: str, reject: _Rejector, tally: _Tally) -> Iterator[ListedName]:
-    """Items of a JSON array of records (PhishTank), or of JSON Lines; strings are read as lines."""
+    """Items of a JSON array of records (PhishTank), or of JSON Lines; strings are read as lines.
+
+    Rejections name the line the record starts on; ``tally.lines`` counts records.
+    """
     layout: _Layout | None = None
-    index = 0
+    index = line = 0
     tally.format = "json"
     try:
-        for value in _json_values(stream):
+        for line, value in _json_values(stream):
             index += 1
             tally.lines = index
             if isinstance(value, _BrokenRecord):
-                reject(index, value.detail, value.reason)
+                reject(line, value.detail, value.reason)
             elif isinstance(value, dict):
                 if layout is None:
                     layout = _layout(value)
@@ -906,39 +909,42 @@ def _read_json(stream: IO[str], source: str, reject: _Rejector, tally: _Tally) -
                 try:
                     item = _record_item(layout, value, source)
                 except InputError as exc:
-                    reject(index, readable(str(value.get("url", value))), exc.reason)
+                    reject(line, readable(str(value.get("url", value))), exc.reason)
                     continue
                 tally.accepted += 1
                 yield item
             elif isinstance(value, str):
                 text = value.strip()
                 if text and text[0] not in _COMMENT_STARTS:
-                    for item in _text_items(text, index, source, reject, tally.kinds):
+                    for item in _text_items(text, line, source, reject, tally.kinds):
                         tally.accepted += 1
                         yield item
             else:
-                reject(index, readable(repr(value)), "not-a-record")
+                reject(line, readable(repr(value)), "not-a-record")
     except InputError as exc:
-        reject(index + 1, exc.detail, exc.reason)
+        reject(line, exc.detail, exc.reason)
 
 
 class _BrokenRecord(NamedTuple):
-    """A JSON Lines record that cannot be decoded: rejected, and reading resumes on the next line."""
+    """A JSON Lines record that cannot be decoded: rejected, and reading resumes at the next record."""
 
     reason: str
     detail: str
 
 
-def _json_values(stream: IO[str]) -> Iterator[Any]:
-    """The top-level values of ``stream`` (the elements, for an array), one at a time.
+def _json_values(stream: IO[str]) -> Iterator[tuple[int, Any]]:
+    """The top-level values of ``stream`` (the elements, for an array), one at a time, with their line numbers.
 
     Only one record is held beyond the read buffer. In JSON Lines a record that
-    cannot be decoded comes out as a :class:`_BrokenRecord` and reading goes on
-    at the next line; in an array, where no line end marks the next element,
+    cannot be decoded comes out as a :class:`_BrokenRecord`, and reading goes
+    on at the next line that starts with ``{``: the lines of a broken record
+    that spans several (pretty-printed) are never read as records or list lines
+    of their own. In an array, where no line marks the next element,
     :class:`InputError` (``bad-json``, ``record-too-long``) ends the document.
     """
     decode = json.JSONDecoder().raw_decode
     buffer, pos, eof = "", 0, False
+    line, counted = 1, 0  # the line number at buffer[counted]
     in_array: bool | None = None
     while True:
         while pos < len(buffer) and buffer[pos] in _JSON_GAPS:
@@ -968,41 +974,48 @@ def _json_values(stream: IO[str]) -> Iterator[Any]:
                 broken = InputError("bad-json", "a value nested too deeply to read")
             except ValueError as exc:  # an integer over Python's digit limit, among others
                 broken = InputError("bad-json", str(exc))
+            if complete or broken is not None:
+                line += buffer.count("\n", counted, pos)
+                counted = pos
             if broken is not None:
                 if in_array:
                     raise broken
-                line_end = buffer.find("\n", pos)
-                if line_end < 0 and not eof and len(buffer) - pos <= MAX_JSON_RECORD_CHARS:
-                    broken = None  # the rest of this line is still to come
-                else:
-                    yield _BrokenRecord(broken.reason, broken.detail)
-                    if line_end < 0:
-                        if eof:
-                            return
-                        buffer, pos = "", 0
-                        buffer = _skip_to_line_end(stream)
-                        eof = not buffer
-                        continue
-                    pos = line_end + 1
-                    continue
+                yield line, _BrokenRecord(broken.reason, broken.detail)
+                skipped, buffer, eof = _next_record(buffer, pos, stream, eof)
+                line += skipped
+                pos = counted = 0
+                continue
             if complete:
                 pos = end
-                yield value
+                yield line, value
                 continue
         elif eof:
             return
         chunk = stream.read(_CHUNK_CHARS)
         eof = not chunk
-        buffer, pos = buffer[pos:] + chunk, 0
+        line += buffer.count("\n", counted, pos)
+        buffer, pos, counted = buffer[pos:] + chunk, 0, 0
 
 
-def _skip_to_line_end(stream: IO[str]) -> str:
-    """Read past the rest of the current line of ``stream``; what follows it, or ``""`` at the end."""
-    while chunk := stream.read(_CHUNK_CHARS):
-        line_end = chunk.find("\n")
-        if line_end >= 0:
-            return chunk[line_end + 1:] or "\n"
-    return ""
+def _next_record(buffer: str, pos: int, stream: IO[str], eof: bool) -> tuple[int, str, bool]:
+    """Skip from ``buffer[pos]`` to the next line that starts with ``{``.
+
+    Returns the line ends skipped, the buffer from that line on (empty at the
+    end of the stream) and whether the stream has ended.
+    """
+    skipped = 0
+    while True:
+        start = buffer.find("\n{", pos)
+        if start >= 0:
+            return skipped + buffer.count("\n", pos, start + 1), buffer[start + 1:], eof
+        if eof:
+            return skipped, "", True
+        # Keep a line end at the very end: the "{" after it may come in the next chunk.
+        keep = len(buffer) - 1 if buffer.endswith("\n") else len(buffer)
+        skipped += buffer.count("\n", pos, keep)
+        chunk = stream.read(_CHUNK_CHARS)
+        eof = not chunk
+        buffer, pos = buffer[keep:] + chunk, 0
 
 
 def _record_item(layout: _Layout, record: Mapping[str, Any], source: str) -> ListedName:

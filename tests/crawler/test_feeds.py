@@ -358,6 +358,38 @@ def test_json_lines_go_on_after_a_broken_record(tmp_path: Path) -> None:
     assert [sample.split(":")[1] for sample, _ in read.rejected.samples] == ["2", "3", "5"]
 
 
+def test_lines_of_a_broken_multi_line_record_are_never_read_on_their_own(tmp_path: Path) -> None:
+    """A pretty-printed JSON Lines record that is broken is skipped whole, up to the next line starting with
+    ``{``: the strings inside it (an ``@@`` rule, a host) never become list lines; samples name the right line."""
+    path = _write(tmp_path / "feed.jsonl", (
+        '{"url": "https://phish-b.top/x"}\n'
+        '{"url": "https://phish-c.top/x",\n'
+        ' "notes": [\n'
+        '  "@@||phish-b.top^",\n'
+        '  "cdn.legit-shop.com"\n'
+        ' ],\n'
+        ' "x": 01}\n'
+        '{\n'
+        '  "url": "https://phish-d.top/y"\n'
+        '}\n'
+    ))
+    read = _one(path)
+    assert [(n.name, n.action) for n in read.names] == [("phish-b.top", Action.BLOCK), ("phish-d.top", Action.BLOCK)]
+    assert dict(read.rejected.counts) == {"bad-json": 1}
+    assert read.rejected.samples[0][0].startswith("feed.jsonl:2: ")
+
+
+def test_json_lines_resume_after_a_broken_record_across_reads(tmp_path: Path) -> None:
+    """The next record after a broken one is found wherever the read buffer ends, and keeps its line number."""
+    good = json.dumps({"url": "https://after.top/"})
+    for padding in range(64 * 1024 - 40, 64 * 1024 + 4):
+        broken = '{"url": "https://broken.top/", ' + '"p": "' + "x" * padding + '", }'
+        path = _write(tmp_path / "feed.jsonl", broken + "\n" + good + "\n")
+        read = read_lists([path])
+        assert [n.name for n in read.names] == ["after.top"], padding
+        assert dict(read.rejected.counts) == {"bad-json": 1}
+
+
 def test_json_array_with_an_oversized_integer_is_bad_json(tmp_path: Path) -> None:
     """An integer over Python's digit limit in a JSON array ends that file as ``bad-json``, not with a traceback."""
     path = _write(tmp_path / "feed.json", '[{"url": "https://first.top/"}, {"n": ' + "1" * 5000 + "}]")
