@@ -7,7 +7,8 @@ public site lives there, and local names do), not the apex of a shared platform 
 subdomain or URL), not an allowlisted site (suffix-aware: ``www.icbc.com.cn``
 is covered by ``icbc.com.cn``), and no subtree that holds a public suffix or a
 platform below it (``||amazonaws.com^`` would block every site on
-``s3.amazonaws.com``). URL-level entries on an allowlisted site must name one
+``s3.amazonaws.com``): :data:`SUBTREE_REFUSAL` refuses the subtree, and callers
+block the name alone instead, counted under that reason. URL-level entries on an allowlisted site must name one
 page (:meth:`PublishGuard.url_refusal`). The reference data behind them is shared with
 the detectors (:mod:`fraudwall.reference`); users add their own allowlist
 files with the ``ALLOWLIST_FILES`` setting (``--allowlist FILE``).
@@ -31,6 +32,11 @@ from fraudwall.names import (
     special_use_domain,
 )
 from fraudwall.settings import Settings
+
+
+#: The refusal of a subtree that holds a public suffix or a platform below it: the name itself may
+#: still be blocked, exactly, and callers narrow the entry to that.
+SUBTREE_REFUSAL = "subtree-over-public-suffix"
 
 
 class PublishGuard:
@@ -74,7 +80,7 @@ class PublishGuard:
         if reference.is_allowlisted(name, self.allowed, self.platforms):
             return "allowlisted"
         if subtree and name in self.shared_parents:
-            return "subtree-over-public-suffix"
+            return SUBTREE_REFUSAL
         return None
 
     def refusals(self, names: Sequence[str], subtrees: Sequence[int] | None = None) -> Iterator[tuple[int, str]]:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from fraudwall.blocklists.guards import PublishGuard
+from fraudwall.blocklists.guards import SUBTREE_REFUSAL, PublishGuard
 from fraudwall.blocklists.store import Store
 from fraudwall.models import BlockEntry, Scope, VerdictStatus
 from fraudwall.names import is_ip_literal, registrable_domain
@@ -34,8 +34,7 @@ from fraudwall.rejections import Rejections
 #: Refusals after which a host's pages are still published by URL. A host that is an address is
 #: published by URL too; the exporters take URLs on public IPv4 addresses only
 #: (:func:`~fraudwall.names.url_address`) and count the others.
-URL_FALLBACK_REASONS = frozenset({
-    "allowlisted", "public-suffix", "shared-platform-apex", "subtree-over-public-suffix", "ip-literal"})
+URL_FALLBACK_REASONS = frozenset({"allowlisted", "public-suffix", "shared-platform-apex", "ip-literal"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +102,10 @@ def select_entries(store: Store, guard: PublishGuard, wanted: SelectionFilter = 
         reason = "ip-literal" if is_ip_literal(host) else guard.refusal(host, subtree=scope_for(host) is Scope.SUBTREE)
         if reason is None:
             entries.append(_entry(host, rows, addresses.get(host, ())))
+            continue
+        if reason == SUBTREE_REFUSAL:  # the subtree holds a public suffix: the host alone is blocked
+            refused.add(host, reason)
+            entries.append(replace(_entry(host, rows, addresses.get(host, ())), scope=Scope.EXACT))
             continue
         refused.add(host, reason)
         if reason in URL_FALLBACK_REASONS:

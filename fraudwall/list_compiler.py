@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fraudwall.blocklists.guards import PublishGuard
+from fraudwall.blocklists.guards import SUBTREE_REFUSAL, PublishGuard
 from fraudwall.blocklists.selection import Selection
 from fraudwall.crawler.feeds import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
-from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, find, ordered_table
+from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
 from fraudwall.models import Action, BlockEntry, Scope
 from fraudwall.names import is_ip_literal
 from fraudwall.rejections import Rejections
@@ -34,7 +34,10 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
     site only a URL naming one page (:meth:`PublishGuard.url_refusal`). A URL on an address is
     published by URL only. The first item for a name (or URL) and action gives
     its details; later ones are dropped, but a name any list blocks as a subtree
-    is blocked as a subtree: each list's request is kept, none narrowed.
+    is blocked as a subtree: each list's request is kept, none narrowed. Only
+    the guards narrow: a subtree with a public suffix below it
+    (:data:`~fraudwall.blocklists.guards.SUBTREE_REFUSAL`) is blocked as the
+    name alone, and counted.
     """
     listed = ListRead()
     blocks = _NameBlocks()
@@ -62,6 +65,10 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
             blocks.add(item, details)
     table = blocks.table()
     refused = dict(guard.refusals(table.names, table.scopes))
+    narrowed = [index for index, reason in refused.items() if reason == SUBTREE_REFUSAL]
+    for index in narrowed:  # the subtree is refused; the name itself may still be blocked
+        table.scopes[index] = EXACT
+        del refused[index]
     refused_hosts = {table.names[index]: reason for index, reason in refused.items()}
     urls_refused = Rejections()
     if refused_hosts:
@@ -77,6 +84,8 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
     selection = Selection(entries=CompiledEntries(table.without(refused), others))
     for index, reason in refused.items():
         selection.refused.add(table.names[index], reason)
+    for index in narrowed:
+        selection.refused.add(f"||{table.names[index]}^", SUBTREE_REFUSAL)
     selection.refused.merge(urls_refused)
     selection.refused.merge(listed.rejected)
     return selection
@@ -94,7 +103,6 @@ class _NameBlocks:
 
     runs: list[tuple[Details, list[str]]] = field(default_factory=list)
     variants: dict[str, tuple[int, int, Details]] = field(default_factory=dict)  # name -> (position, scope, details)
-    subtrees: set[str] = field(default_factory=set)  # names some item blocks as a subtree
     plain_count: int = 0
 
     def add_plain(self, names: list[str], source: str) -> None:
@@ -106,25 +114,18 @@ class _NameBlocks:
         self.plain_count += len(names)
 
     def add(self, item: ListedName, details: Details) -> None:
-        """One block item; a plain one joins the runs."""
-        if item.scope is Scope.SUBTREE:
-            self.subtrees.add(item.name)
+        """One block item; a plain one joins the runs. A subtree item widens an exact one read before."""
         if item.scope is Scope.EXACT and details == Details(sources=(item.source,)):
             self.add_plain([item.name], item.source)
         elif item.name not in self.variants:
             scope = SUBTREE if item.scope is Scope.SUBTREE else EXACT
             self.variants[item.name] = (self.plain_count, scope, details)
+        elif item.scope is Scope.SUBTREE:
+            position, _, first = self.variants[item.name]
+            self.variants[item.name] = (position, SUBTREE, first)
 
     def table(self) -> EntryTable:
         """Every block once, the first read for each name, in export order; a subtree where any asked for one."""
-        table = self._first_read()
-        for name in self.subtrees:
-            index = find(table.names, name)
-            if index is not None:
-                table.scopes[index] = SUBTREE
-        return table
-
-    def _first_read(self) -> EntryTable:
         if len(self.runs) == 1 and not self.variants:
             details, names = self.runs.pop()
             return ordered_table(names, bytearray(len(names)), [details] * len(names), Action.BLOCK)
@@ -139,11 +140,18 @@ class _NameBlocks:
         # A name both plain and a variant: whichever was read first wins.
         dropped = {name for name, (position, _, _) in self.variants.items()
                    if name in first_plain and first_plain[name] >= position}
+        # Read plain first and as a subtree later: the plain row keeps its details and takes the subtree.
+        widened = {name for name, (position, scope, _) in self.variants.items()
+                   if scope == SUBTREE and name in first_plain and first_plain[name] < position}
         if dropped:
             keep = [index for index, name in enumerate(names) if name not in dropped]
             names = [names[i] for i in keep]
             details_column = [details_column[i] for i in keep]
             scopes = bytearray(len(names))
+        if widened:
+            for index, name in enumerate(names):
+                if name in widened:
+                    scopes[index] = SUBTREE
         for name, (position, scope, details) in self.variants.items():
             if name in dropped or name not in first_plain:
                 names.append(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from fraudwall.blocklists.guards import PublishGuard
+from fraudwall.blocklists.guards import SUBTREE_REFUSAL, PublishGuard
 from fraudwall.crawler.feeds import ListRead, iter_lists
 from fraudwall.entries import CompiledEntries, sort_key
 from fraudwall.list_compiler import compile_lists
@@ -47,6 +47,10 @@ def _one_by_one(paths: list[str], guard: PublishGuard) -> tuple[list[BlockEntry]
             continue
         scope = Scope.SUBTREE if entry.name in subtrees else entry.scope
         verdicts[entry.name] = guard.refusal(entry.name, subtree=scope is Scope.SUBTREE)
+        if verdicts[entry.name] == SUBTREE_REFUSAL:  # narrowed to the name alone, and counted
+            refused.add(f"||{entry.name}^", SUBTREE_REFUSAL)
+            verdicts[entry.name] = None
+            scope = Scope.EXACT
         if verdicts[entry.name]:
             refused.add(entry.name, verdicts[entry.name] or "")
         else:
@@ -95,6 +99,8 @@ def test_same_entries_as_item_by_item(tmp_path: Path) -> None:
     assert selection.refused.counts == refused.counts
     assert {"broad-url-on-allowlisted-site", "subtree-over-public-suffix"} <= set(refused.counts)
     assert BlockEntry("widened-later.top", Scope.SUBTREE, sources=("list:first.txt",)) in expected
+    # Read exact, then as a subtree over public suffixes: the subtree is refused, the name stays blocked.
+    assert BlockEntry("amazonaws.com", Scope.EXACT, sources=("list:first.txt",)) in expected
     names = selection.entries.blocks.names
     assert names == sorted(set(names), key=sort_key)
 

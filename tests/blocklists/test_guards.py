@@ -8,6 +8,7 @@ import pytest
 
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.list_compiler import compile_lists
+from fraudwall.models import Scope
 
 
 @pytest.mark.parametrize(("name", "reason"), [
@@ -46,6 +47,17 @@ def test_subtree_over_a_public_suffix_is_refused(name: str, reason: str | None) 
     guard = PublishGuard.from_files()
     assert guard.refusal(name, subtree=True) == reason
     assert guard.refusal(name) == (reason if reason == "public-suffix" else None)
+
+
+def test_a_subtree_over_public_suffixes_is_narrowed_to_the_name(tmp_path: Path) -> None:
+    """``||amazonaws.com^`` blocks amazonaws.com alone, never the customer sites below it; the report counts it."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("||amazonaws.com^\n||loan-fast.top^\n", encoding="utf-8")
+    selection = compile_lists([str(listing)], PublishGuard.from_files())
+    assert [(entry.name, entry.scope) for entry in selection.entries] == [
+        ("amazonaws.com", Scope.EXACT), ("loan-fast.top", Scope.SUBTREE)]
+    assert dict(selection.refused.counts) == {"subtree-over-public-suffix": 1}
+    assert selection.refused.samples == [("||amazonaws.com^", "subtree-over-public-suffix")]
 
 
 @pytest.mark.parametrize(("url", "reason"), [
