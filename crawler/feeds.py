@@ -103,7 +103,14 @@ from urllib.parse import urlsplit
 
 from fraudwall.exceptions import InputError
 from fraudwall.models import Action, Scope
-from fraudwall.names import MAX_NAME_LENGTH, is_ip_literal, normalize_name, plain_name_run, url_address
+from fraudwall.names import (
+    MAX_NAME_LENGTH,
+    browser_slashes,
+    is_ip_literal,
+    normalize_name,
+    plain_name_run,
+    url_address,
+)
 from fraudwall.rejections import Rejections, readable
 
 #: Bytes read to recognise a file's format.
@@ -564,9 +571,7 @@ def _url_item(raw: str, source: str, **meta: Any) -> ListedName:
         raise InputError("url-without-scheme", url)
     if scheme.lower() not in ("http", "https"):
         raise InputError("unsupported-scheme", url)
-    # Browsers read a backslash as "/" in http(s) URLs (WHATWG URL standard), urlsplit does not:
-    # for https://phish.top\@bank.example/ a browser visits phish.top, urlsplit names bank.example.
-    url = url.replace("\\", "/")
+    url = browser_slashes(url)
     try:
         split = urlsplit(url)
         port = split.port  # raises ValueError for a port that is not a number or out of range

@@ -347,8 +347,8 @@ def _validated_url(raw: str, name: str) -> str:
     # Only a space is both whitespace and printable.
     if not isinstance(raw, str) or not raw.isprintable() or " " in raw:
         raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
-    # A backslash is "/" to a browser, and so in the request it sends (see split_url).
-    _, split, host, port, _ = split_url(raw.replace("\\", "/"))
+    # A backslash before the query is "/" to a browser, and so in the request it sends (see split_url).
+    _, split, host, port, _ = split_url(raw)
     scheme = split.scheme.lower()
     if scheme not in ("http", "https"):
         raise InvalidName("bad-url", f"{raw[:SAMPLE_LENGTH]}: not http(s)")

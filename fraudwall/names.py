@@ -353,10 +353,24 @@ def special_use_domain(name: str) -> str | None:
     return None
 
 
+def browser_slashes(url: str) -> str:
+    """An http(s) ``url`` with each backslash before its query or fragment read as ``/``, as browsers do.
+
+    The WHATWG URL standard treats ``\\`` as ``/`` in the authority and path of
+    http(s) URLs, and leaves it in the query and fragment, while ``urlsplit``
+    takes it literally: for ``https://phish.top\\@bank.example/`` a browser
+    visits ``phish.top``, ``urlsplit`` names ``bank.example``.
+    """
+    if "\\" not in url:
+        return url
+    end = min((index for index in (url.find("?"), url.find("#")) if index >= 0), default=len(url))
+    return url[:end].replace("\\", "/") + url[end:]
+
+
 class SplitUrl(NamedTuple):
     """A URL split as a browser reads it, with its host normalised (:func:`split_url`)."""
 
-    url: str  # stripped, with backslashes read as "/" in http(s)
+    url: str  # stripped, read as a browser reads it (browser_slashes)
     parts: SplitResult
     host: str  # lowercase A-labels, or the address of an IP literal
     port: int | None
@@ -366,13 +380,13 @@ class SplitUrl(NamedTuple):
 def split_url(url: str) -> SplitUrl:
     """Split ``url`` and normalise its host, raising :class:`InvalidName` for a bad one.
 
-    The host is the one a browser visits: for http(s) a backslash reads as ``/``
-    (WHATWG URL standard), so ``https://phish.top\\@bank.example/`` is on ``phish.top``.
-    Port 0 is no port a client connects to: ``bad-url``.
+    The host is the one a browser visits (:func:`browser_slashes`), so
+    ``https://phish.top\\@bank.example/`` is on ``phish.top``. Port 0 is no port a
+    client connects to: ``bad-url``.
     """
     url = url.strip()
-    if "\\" in url and url[:8].lower().startswith(("http://", "https://")):
-        url = url.replace("\\", "/")
+    if url[:8].lower().startswith(("http://", "https://")):
+        url = browser_slashes(url)
     try:
         split = urlsplit(url)
         port = split.port

@@ -432,10 +432,12 @@ def test_feed_metadata_no_output_can_carry_is_rejected(tmp_path: Path) -> None:
 
 def test_backslash_in_a_url_reads_as_a_browser_reads_it(tmp_path: Path) -> None:
     """``https://phish.top\\@bank.example/`` is on phish.top, where a browser goes; never on the bank."""
-    path = _write(tmp_path / "urls.txt", "https://phish.top\\@victim-shop.com/login\nhttp://evil.top\\path\\x\n")
+    path = _write(tmp_path / "urls.txt", (
+        "https://phish.top\\@victim-shop.com/login\nhttp://evil.top\\path\\x?next=C:\\pay#a\\b\n"))
     read = _one(path)
+    # In the query and the fragment a browser keeps the backslash.
     assert [(n.name, n.url) for n in read.names] == [
-        ("phish.top", "https://phish.top/@victim-shop.com/login"), ("evil.top", "http://evil.top/path/x")]
+        ("phish.top", "https://phish.top/@victim-shop.com/login"), ("evil.top", "http://evil.top/path/x?next=C:\\pay#a\\b")]
 
 
 def test_url_on_port_zero_is_a_bad_url(tmp_path: Path) -> None:
