@@ -1,16 +1,17 @@
 """An export folder: several formats published together, with a manifest and deltas.
 
 ``fraudwall export --format hosts,rpz,... --out-dir DIR`` renders every format
-beside its file in ``DIR`` and verifies it when asked. Only once every format
-is staged are they published, each atomically, one rename after another; a
-format that fails leaves every file of the folder at the previous generation.
-Then it writes:
+beside its file in ``DIR`` and verifies it when asked, and stages these state
+files beside theirs too. Only once everything is staged is it published, each
+file atomically, one rename after another (see :func:`_commit_all`); a format
+or state file that fails leaves every file of the folder at the previous
+generation. The state files:
 
 * ``entries.txt`` — the generation's entries, one ``block|allow name scope`` or
   ``url URL`` key per line, sorted: what the next generation diffs against;
 * ``delta-N.json`` — what was added and removed since generation ``N - 1``
   (the last :data:`DELTAS_KEPT` are kept);
-* ``manifest.json`` — written last, so a reader that sees generation ``N`` in it
+* ``manifest.json`` — put in place last, so a reader that sees generation ``N`` in it
   finds every file of generation ``N`` in place: files with sha256, size,
   counts, verification, and the RPZ serial where there is one.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta
 from fraudwall.exporters.parallel import FormatJob, SharedInput, stage_formats, worker_count
-from fraudwall.exporters.publish import write_atomic
+from fraudwall.exporters.publish import StagedState, stage_state
 from fraudwall.exporters.registry import get_exporter
 from fraudwall.exporters.run import ExportResult, StagedExport
 from fraudwall.entries import SCOPES
@@ -37,6 +38,8 @@ from fraudwall.rejections import Rejections
 MANIFEST = "manifest.json"
 SNAPSHOT = "entries.txt"
 DELTAS_KEPT = 30
+#: Generations a folder counts up to: one a minute for a million years.
+MAX_GENERATION = 10**12
 
 #: The file each format is published as inside an export folder.
 FILE_NAMES: dict[str, str] = {
@@ -121,38 +124,56 @@ def export_bundle(
         SharedInput(entries, title, verify, when, refused), jobs, workers=workers,
         meanwhile=lambda: _changes(entries, directory / SNAPSHOT, generation, when),
     )
-    results = _commit_all(staged)
-    write_atomic(directory / delta_name, change.delta)
-    write_atomic(directory / SNAPSHOT, change.snapshot)
+    # The state files are staged too before anything is published: a folder in the way of one
+    # must not be found once the formats are in place.
+    states: list[StagedState] = []
+    try:
+        manifest = _json({
+            "generation": generation,
+            "generated_at": when.isoformat(),
+            "title": title,
+            "entries": change.entries,
+            "delta": {"file": delta_name, "added": change.added, "removed": change.removed},
+            "files": [_describe(output) for output in staged],
+        })
+        for name, text in ((delta_name, change.delta), (SNAPSHOT, change.snapshot), (MANIFEST, manifest)):
+            states.append(stage_state(directory / name, text))
+    except BaseException:
+        for output in [*staged, *states]:
+            output.discard()
+        raise
+    results = _commit_all(staged, states)
     for stale in directory.glob("delta-*.json"):
         number = stale.stem.removeprefix("delta-")
         if number.isdigit() and int(number) <= generation - DELTAS_KEPT:
             stale.unlink()
-    write_atomic(directory / MANIFEST, _json({
-        "generation": generation,
-        "generated_at": when.isoformat(),
-        "title": title,
-        "entries": change.entries,
-        "delta": {"file": delta_name, "added": change.added, "removed": change.removed},
-        "files": [_describe(result) for result in results],
-    }))
     return BundleResult(directory, generation, tuple(results), change.added, change.removed)
 
 
-def _commit_all(staged: Sequence[StagedExport]) -> list[ExportResult]:
-    """Publish every staged format, in order; if a rename fails, the ones not yet published are discarded.
+def _commit_all(staged: Sequence[StagedExport], states: Sequence[StagedState]) -> list[ExportResult]:
+    """Publish every staged format, in order, then the state files, the manifest last.
 
-    The renames follow one another within milliseconds, and the manifest is
-    written only after the last one, so a reader that goes by the manifest never
-    mixes generations.
+    Only renames are left by now, and everything that could stop one (a folder
+    in the way of a file, a missing directory) was checked while staging; they
+    follow one another within milliseconds. Should one fail all the same (a
+    disk error), the formats before it are published, those after it and the
+    state files are discarded, and the manifest still names the previous
+    generation: a reader that goes by the manifest's sha256 sees which files
+    moved on.
     """
     results: list[ExportResult] = []
+    committed_states = 0
     try:
         for output in staged:
             results.append(output.commit())
+        for state in states:
+            state.commit()
+            committed_states += 1
     finally:
         for output in staged[len(results) + 1:]:
             output.discard()
+        for state in states[committed_states + 1:]:
+            state.discard()
     return results
 
 
@@ -180,12 +201,13 @@ def _changes(entries: Sequence[BlockEntry], snapshot: Path, generation: int, whe
     return _Changes("".join(f"{key}\n" for key in keys), delta, len(keys), len(added), len(removed))
 
 
-def _describe(result: ExportResult) -> dict[str, object]:
-    report = json.loads(result.report_path.read_text(encoding="utf-8"))
+def _describe(staged: StagedExport) -> dict[str, object]:
+    output = staged.output
+    report = json.loads(output.staged_report.read_text(encoding="utf-8"))
     described: dict[str, object] = {
-        "format": result.format, "file": result.path.name, "sha256": result.sha256,
-        "blocked": result.blocked, "allowed": result.allowed, "rejected": result.rejected,
-        "verified": result.verified, "report": result.report_path.name,
+        "format": staged.format, "file": output.path.name, "sha256": output.sha256,
+        "blocked": staged.blocked, "allowed": staged.allowed, "rejected": staged.rejected,
+        "verified": staged.verified, "report": output.report_path.name,
     }
     serial = report.get("options", {}).get("serial")
     if serial is not None:
@@ -194,20 +216,28 @@ def _describe(result: ExportResult) -> dict[str, object]:
 
 
 def _read_manifest(directory: Path) -> dict[str, object]:
+    """The previous generation's manifest, ``{}`` for a new folder; :class:`ExportError` if it is not one of ours."""
     path = directory / MANIFEST
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ExportError(f"{path} is unreadable; move it away to start a new series: {exc}") from exc
-    return data if isinstance(data, dict) else {}
+    generation = data.get("generation") if isinstance(data, dict) else None
+    # bool is an int to Python, not a generation; the bound keeps delta file names short.
+    if not (isinstance(generation, int) and not isinstance(generation, bool) and 0 <= generation < MAX_GENERATION):
+        raise ExportError(f"{path} has no generation from 0 to {MAX_GENERATION - 1}; move it away to start a new series")
+    return data
 
 
 def _read_snapshot(path: Path) -> set[str]:
     if not path.exists():
         return set()
-    return set(path.read_text(encoding="utf-8").splitlines())
+    try:
+        return set(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path} is unreadable; move it away (the next delta then lists every entry): {exc}") from exc
 
 
 def _json(data: object) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from fraudwall.exceptions import ExportError
+from fraudwall.exporters.publish import remove_staged_leftovers
 from fraudwall.exporters.registry import get_exporter
 from fraudwall.exporters.run import StagedExport, stage_export
 from fraudwall.models import BlockEntry
@@ -124,12 +125,14 @@ def stage_formats(
 def _stage_in_workers(
     shared: SharedInput, jobs: Sequence[FormatJob], order: Sequence[int], workers: int, meanwhile: Callable[[], T],
 ) -> tuple[list[StagedExport], T]:
+    submitted: dict[int, Future[StagedExport]] = {}
     futures: list[Future[StagedExport]] = []
     try:
         with ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
         ) as pool:
-            submitted = {i: pool.submit(_stage_in_worker, jobs[i]) for i in order}
+            for i in order:
+                submitted[i] = pool.submit(_stage_in_worker, jobs[i])
             futures = [submitted[i] for i in range(len(jobs))]  # in job order
             try:
                 extra = meanwhile()
@@ -140,9 +143,12 @@ def _stage_in_workers(
                     pool.shutdown(cancel_futures=True)
         _raise_first_failure(jobs, futures)
     except BaseException:
-        for future in futures:  # a generation is published whole or not at all
-            if not future.cancelled() and future.exception() is None:
+        for future in submitted.values():  # a generation is published whole or not at all
+            if future.done() and not future.cancelled() and future.exception() is None:
                 future.result().discard()
+        # A worker killed mid-way (or one whose result never came back) leaves hidden files only it knew.
+        for job in jobs:
+            remove_staged_leftovers(job.path)
         raise
     return [future.result() for future in futures], extra
 

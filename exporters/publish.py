@@ -36,6 +36,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import BinaryIO
 
@@ -138,10 +139,12 @@ def stage(
     path = Path(path)
     if not path.parent.is_dir():
         raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise ExportError(f"cannot publish the file {path}: a folder of that name is in the way")
-    pieces = (text,) if isinstance(text, str) else text
     report_path = path.with_name(f"{path.name}.report.json")
+    # Found now, not when the staged file is put in place: by then other formats may be published.
+    for in_the_way in (path, report_path, path.with_name(f"{path.name}.prev")):
+        if in_the_way.is_dir():
+            raise ExportError(f"cannot publish the file {path}: a folder {in_the_way.name} is in the way")
+    pieces = (text,) if isinstance(text, str) else text
     mode = _mode_of(path)
     temporary: list[Path] = []
     try:
@@ -198,6 +201,8 @@ def stage_directory(
         raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
     if path.exists() and not path.is_dir():
         raise ExportError(f"cannot publish the folder {path}: a file of that name is in the way")
+    if path.with_name(f"{path.name}.report.json").is_dir():
+        raise ExportError(f"cannot publish {path}: a folder {path.name}.report.json is in the way")
     for name in files:
         # Plain names only: nothing may land outside the folder or hide in it.
         if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
@@ -241,17 +246,46 @@ def stage_directory(
     return result
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, without a report or ``.prev``: for small state files."""
+@dataclass(frozen=True, slots=True)
+class StagedState:
+    """A small state file (a manifest, a delta) written and synced beside its path, not yet in place."""
+
+    path: Path
+    staged: Path
+
+    def commit(self) -> None:
+        """Rename the staged file over ``path``; on failure it is removed and ``path`` left as it was."""
+        try:
+            os.replace(self.staged, self.path)
+            _fsync_directory(self.path.parent)
+        except OSError as exc:
+            self.discard()
+            raise ExportError(f"cannot write {self.path}: {exc}") from exc
+
+    def discard(self) -> None:
+        self.staged.unlink(missing_ok=True)
+
+
+def stage_state(path: Path, text: str) -> StagedState:
+    """Write ``text`` beside ``path`` and sync it, for :meth:`StagedState.commit` to put in place."""
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: a folder of that name is in the way")
     temporary: list[Path] = []
     try:
-        new = _write_temp(path, text.encode("utf-8"), _mode_of(path), temporary)
-        os.replace(new, path)
-        _fsync_directory(path.parent)
+        staged = _write_temp(path, text.encode("utf-8"), _mode_of(path), temporary)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc}") from exc
-    finally:
         for leftover in temporary:
+            leftover.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc}") from exc
+    return StagedState(path, staged)
+
+
+def remove_staged_leftovers(path: Path) -> None:
+    """Remove the hidden files a staging for ``path`` may have left when its process was killed."""
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
             leftover.unlink(missing_ok=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -19,9 +20,8 @@ from fraudwall.models import BlockEntry
 
 
 def _files(directory: Path) -> dict[str, bytes]:
-    """Every file under ``directory`` by relative path, the previous versions left out."""
-    return {str(path.relative_to(directory)): path.read_bytes()
-            for path in sorted(directory.rglob("*")) if path.is_file() and ".previous" not in path.name}
+    """Every file under ``directory`` by relative path, previous versions (``.prev``) included."""
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()}
 
 
 def test_workers_publish_the_same_folder_as_one_process(
@@ -63,26 +63,86 @@ def test_a_failing_format_stops_the_whole_generation(
     assert json.loads((folder / MANIFEST).read_text())["generation"] == 1
 
 
+@pytest.mark.parametrize("obstacle", ["delta-2.json", "hosts.prev", "hosts.report.json", "manifest.json.d"])
+def test_a_folder_in_the_way_of_any_file_stops_the_generation_before_anything_is_published(
+    obstacle: str, tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """A folder where a delta, a previous version or a report must go is found while staging: every file stays
+    at the previous generation, whatever format or state file it blocks."""
+    folder = tmp_path / "out"
+    export_bundle(sample_entries, ["hosts", "rpz"], folder, title="t", verify=False, generated_at=generated_at)
+    if obstacle == "manifest.json.d":  # the manifest itself replaced by a folder cannot be read: a clear error
+        (folder / MANIFEST).unlink()
+        (folder / MANIFEST).mkdir()
+    else:
+        (folder / obstacle).unlink(missing_ok=True)
+        (folder / obstacle).mkdir()
+    (folder / obstacle.removesuffix(".d") / "keep").write_text("x\n")
+    before = _files(folder)
+    with pytest.raises(ExportError, match="in the way|unreadable"):
+        export_bundle(sample_entries[:2], ["hosts", "rpz"], folder, title="t", verify=False, generated_at=generated_at)
+    assert _files(folder) == before
+    assert [path.name for path in folder.iterdir() if path.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("manifest", [
+    '{"generation": null}', '{"generation": "x"}', '{"generation": 1e400}', '{"generation": -7}',
+    '{"generation": true}', '[1, 2]', '{"generation": ' + "9" * 5000 + "}", '{"generation": 1000000000000}',
+])
+def test_a_manifest_that_is_not_ours_is_a_clear_error(
+    manifest: str, tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """A previous manifest with no usable generation stops the export with a clear error, before anything is written."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / MANIFEST).write_text(manifest)
+    with pytest.raises(ExportError, match="move it away"):
+        export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at)
+    assert sorted(path.name for path in folder.iterdir()) == [MANIFEST]
+
+
+def test_an_unreadable_snapshot_is_a_clear_error(
+    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """An entries snapshot that is not UTF-8 stops the export with a clear error instead of a traceback."""
+    folder = tmp_path / "out"
+    export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at)
+    (folder / SNAPSHOT).write_bytes(b"\xff\n")
+    before = _files(folder)
+    with pytest.raises(ExportError, match="unreadable"):
+        export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at)
+    assert _files(folder) == before
+
+
 class _DiesExporter(DomainsExporter):
-    """A format whose worker process dies while rendering, as one killed for want of memory would."""
+    """A format whose worker process dies while rendering, as one killed for want of memory would: half-way
+    through writing its file, once the hosts file is staged by the other worker."""
 
     name = "dies"
+    folder = Path()  # the export folder, set by the test
 
     def body(self, prepared, meta):  # type: ignore[no-untyped-def]
+        yield "half a line"
+        folder = self.folder
+        deadline = time.monotonic() + 10
+        while not list(folder.glob(".hosts.report.json.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.01)
         os._exit(9)
 
 
 def test_a_worker_that_dies_is_an_export_error(
     tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker that ends without a result fails the generation with a clear error naming the format."""
+    """A worker that ends without a result fails the generation with a clear error naming the format; the
+    format staged meanwhile is not published, and neither leaves a hidden file behind."""
     monkeypatch.setitem(EXPORTERS, "dies", _DiesExporter)
     folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(_DiesExporter, "folder", folder)
     with pytest.raises(ExportError, match="ended without a result.*no result for: .*dies"):
         export_bundle(sample_entries, ["hosts", "dies"], folder, title="t", verify=False,
                       generated_at=generated_at, workers=2)
-    assert not (folder / MANIFEST).exists() and not (folder / SNAPSHOT).exists()
-    assert not (folder / FILE_NAMES["hosts"]).exists(), "a format staged before the failure is not published"
+    assert sorted(path.name for path in folder.iterdir()) == []
 
 
 def test_worker_count_follows_the_request_and_the_formats() -> None:
