@@ -17,7 +17,10 @@ under whatever zone name the resolver's configuration gives it.
   spelling out the names between them would cost a line per label (a hostile
   list of deep names multiplied the zone a hundredfold).
 - ``between CNAME .`` and ``*.between CNAME .`` for every unlisted name between
-  a blocked subtree and an exception (or a name above one) below it. The first
+  a blocked subtree and an exception (or a name above one) below it. An
+  exception more than :data:`MAX_EXCEPTION_DEPTH` labels below the blocked
+  subtree it excepts from is rejected (``exception-too-deep-for-rpz``, in the
+  report): the zone's size stays within a few records per input line. The first
   because, with records below it, ``between`` exists in the zone as an empty
   non-terminal, and BIND
   applies no wildcard to a name that exists (measured on BIND 9.18: without it,
@@ -53,7 +56,8 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -61,7 +65,9 @@ from pathlib import Path
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, line_blocks, name_regex
 from fraudwall.exporters.policy_tree import PolicyRow, policy_rows, policy_spans
-from fraudwall.exporters.validation import PreparedEntries
+from fraudwall.entries import SUBTREE
+from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries
+from fraudwall.models import BlockEntry
 from fraudwall.exporters.verify import verify_rpz
 from fraudwall.names import MAX_NAME_LENGTH, normalize_name
 
@@ -72,6 +78,12 @@ PASSTHRU = "rpz-passthru."
 # SOA timers for secondaries: refresh hourly, retry every 10 minutes, and keep
 # serving (blocking) for 4 weeks if the primary is gone (RFC 1912 suggests 2-4).
 REFRESH, RETRY, EXPIRE = 3600, 600, 2419200
+
+#: Labels an exception may lie below the blocked subtree it excepts from. Each label between costs the
+#: zone two records (module docstring); deeper exceptions are rejected (EXCEPTION_TOO_DEEP), so a
+#: hostile list of deep exceptions cannot multiply the zone a hundredfold.
+MAX_EXCEPTION_DEPTH = 8
+EXCEPTION_TOO_DEEP = "exception-too-deep-for-rpz"
 
 _SOA = re.compile(r"@ IN SOA localhost\. hostmaster\.localhost\. (\d+) ")
 
@@ -145,18 +157,34 @@ def policy_records(prepared: PreparedEntries) -> Iterator[str]:
         yield from _tree_records(span.tree)
 
 
-def wildcard_count(prepared: PreparedEntries) -> int:
-    """How many ``*.`` records :func:`policy_records` writes (plain blocks have none)."""
-    return sum(line.startswith("*.") for span in policy_spans(prepared) for line in _tree_records(span.tree))
+def record_counts(prepared: PreparedEntries) -> tuple[int, int]:
+    """How many ``*.`` records :func:`policy_records` writes (plain blocks have none), and how many
+    blocked names it leaves to a blocked parent's wildcard; one walk of the tree."""
+    covered = [0]
+    wildcards = sum(line.startswith("*.") for span in policy_spans(prepared)
+                    for line in _tree_records(span.tree, covered))
+    return wildcards, covered[0]
 
 
-def covered_count(prepared: PreparedEntries) -> int:
-    """How many blocked names :func:`policy_records` leaves to a blocked parent's wildcard."""
-    covered = 0
-    for span in policy_spans(prepared):
-        excepted = _with_exceptions_below(span.tree)
-        covered += sum(_is_covered(row, excepted) for row in policy_rows(span.tree))
-    return covered
+def exceptions_too_deep(prepared: PreparedEntries) -> list[int]:
+    """The rows of ``prepared.allowed`` more than :data:`MAX_EXCEPTION_DEPTH` labels below the blocked
+    subtree whose policy they except (their closest ancestor with a subtree entry)."""
+    allowed = prepared.allowed
+    if not allowed.names:
+        return []
+    subtrees: dict[str, bool] = {}  # name -> True for a blocked subtree, False for an allowed one
+    for table, blocks in ((prepared.blocked, True), (allowed, False)):  # an allowed subtree wins
+        row = table.scopes.find(SUBTREE)
+        while row >= 0:
+            subtrees[table.names[row]] = blocks
+            row = table.scopes.find(SUBTREE, row + 1)
+    deep = []
+    for row, name in enumerate(allowed.names):
+        labels = name.split(".")
+        origin = next((cut for cut in range(1, len(labels) - 1) if ".".join(labels[cut:]) in subtrees), None)
+        if origin is not None and origin > MAX_EXCEPTION_DEPTH and subtrees[".".join(labels[origin:])]:
+            deep.append(row)
+    return deep
 
 
 def _with_exceptions_below(prepared: PreparedEntries) -> set[str]:
@@ -174,14 +202,19 @@ def _is_covered(row: PolicyRow, excepted: set[str]) -> bool:
     return row.inherited and row.allow < 0 and row.name not in excepted
 
 
-def _tree_records(prepared: PreparedEntries) -> Iterator[str]:
-    """The records of the names in ``prepared``, name by name from the policy tree."""
+def _tree_records(prepared: PreparedEntries, covered: list[int] | None = None) -> Iterator[str]:
+    """The records of the names in ``prepared``, name by name from the policy tree.
+
+    ``covered[0]``, when given, counts the blocked names left to a parent's wildcard.
+    """
     spelt: set[str] = set()  # unlisted names whose "*." record is written already
     excepted = _with_exceptions_below(prepared)
     for row in policy_rows(prepared):
         if _is_covered(row, excepted):
             # Its records, and those of every unlisted name between it and its blocked parent,
             # would only repeat the parent's wildcard: one deep name could cost a hundred lines.
+            if covered is not None:
+                covered[0] += 1
             continue
         if row.inherited and row.parent is not None:
             # Below a blocked subtree: the unlisted names between the parent and this
@@ -234,13 +267,28 @@ class RpzExporter(Exporter[RpzOptions]):
         serial = next_serial(read_serial(previous), meta.generated_at)
         return replace(meta, options={**meta.options, "serial": serial})
 
+    def prepare(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> PreparedEntries:
+        """Validate as every format does, then reject the exceptions too deep below a blocked subtree."""
+        prepared = super().prepare(entries, meta)
+        deep = exceptions_too_deep(prepared)
+        if not deep:
+            return prepared
+        names = [prepared.allowed.names[row] for row in deep[:SAMPLES_PER_REASON]]
+        return replace(
+            prepared,
+            allowed=prepared.allowed.without(deep),
+            rejections=prepared.rejections + Counter({EXCEPTION_TOO_DEEP: len(deep)}),
+            samples=prepared.samples + tuple((name, EXCEPTION_TOO_DEEP) for name in names),
+        )
+
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the wildcard records, the names a blocked parent covers and the exceptions."""
+        wildcards, covered = record_counts(prepared)
         return [
             "scope: '*.name' for every blocked, allowed or inherited subtree and every name between a blocked"
-            f" subtree and an exception below it: {wildcard_count(prepared)}",
+            f" subtree and an exception below it: {wildcards}",
             "covered: blocked names below a blocked subtree with no exception below them, answered by its"
-            f" wildcard and written no record: {covered_count(prepared)}",
+            f" wildcard and written no record: {covered}",
             f"allow: rpz-passthru, exact allows stay exact; allow entries: {len(prepared.allowed)}",
         ]
 

@@ -221,6 +221,29 @@ def test_deep_names_below_a_blocked_subtree_cost_no_records(meta: ExportMeta) ->
     assert all(bind_model(entry.name) and unbound_model(entry.name) for entry in deep[:5])
 
 
+@pytest.mark.parametrize("format_name", ["rpz", "unbound-rpz"])
+def test_exceptions_deep_below_a_blocked_subtree_are_rejected(format_name: str, meta: ExportMeta) -> None:
+    """An exception more than eight labels below the blocked subtree it excepts from would cost two records per
+    label: it is rejected and counted. Shallower ones, and deep ones below an allowed subtree, stay."""
+    deep = "ok." + "a." * 8 + "x.tree"
+    entries = [
+        BlockEntry("x.tree", scope=Scope.SUBTREE),
+        BlockEntry(deep, action=Action.ALLOW),
+        BlockEntry("ok." + "a." * 7 + "x.tree", action=Action.ALLOW),
+        BlockEntry("free.x.tree", scope=Scope.SUBTREE, action=Action.ALLOW),
+        BlockEntry("ok." + "b." * 12 + "free.x.tree", action=Action.ALLOW),
+    ]
+    exporter = get_exporter(format_name)
+    prepared = exporter.prepare(entries, meta)
+    assert dict(prepared.rejections) == {"exception-too-deep-for-rpz": 1}
+    assert prepared.samples == ((deep, "exception-too-deep-for-rpz"),)
+    assert len(prepared.allowed) == 3
+    text = exporter.render_prepared(prepared, meta)
+    bind_model, unbound_model = CONSUMERS["rpz"](text), CONSUMERS["unbound-rpz"](text)
+    assert bind_model(deep) and unbound_model(deep)  # the rejected exception's name stays blocked
+    assert not bind_model("ok." + "a." * 7 + "x.tree") and not unbound_model("ok." + "a." * 7 + "x.tree")
+
+
 def _closest_listed_name_wins(entries: list[BlockEntry]) -> Callable[[str], bool]:
     """The intended policy of ``entries`` straight from its definition, for any probe name."""
     # Entries for one name and action merge into a subtree entry if any of them is one.
