@@ -117,7 +117,10 @@ class PublishGuard:
         (``https://www.google.com/search``), would block the site itself for
         everyone behind a URL-matching gateway.
         """
-        if host_refusal == "allowlisted" and _names_whole_site(url):
+        # gov.uk is a public suffix first and allowlisted too: its front page is no more to block.
+        on_allowlisted_site = host_refusal == "allowlisted" or (
+            host_refusal == "public-suffix" and reference.is_allowlisted(_url_host(url), self.allowed, self.platforms))
+        if on_allowlisted_site and _names_whole_site(url):
             return "broad-url-on-allowlisted-site"
         return None
 
@@ -126,6 +129,11 @@ def _parents(name: str) -> Iterator[str]:
     """The proper parents of ``name``: ``a.b.c`` gives ``b.c`` and ``c``."""
     labels = name.split(".")
     return (".".join(labels[start:]) for start in range(1, len(labels)))
+
+
+def _url_host(url: str) -> str:
+    """The host of a validated URL, lowercase."""
+    return (urlsplit(url).hostname or "").rstrip(".")
 
 
 def _names_whole_site(url: str) -> bool:

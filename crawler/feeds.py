@@ -1065,7 +1065,9 @@ def _moment(value: object, zone: tzinfo) -> datetime | None:
     A date that cannot be read, or lies before 1995 or after tomorrow, leaves
     ``first_seen`` unknown; the item itself is still good.
     """
-    text = _text(value)
+    if not isinstance(value, str) or _text_fault(value):
+        return None
+    text = value.strip()
     if not text:
         return None
     try:

@@ -411,6 +411,9 @@ def export_command(
 @click.argument("path", type=click.Path(exists=True))
 def verify_command(format_name: str, option_values: tuple[str, ...], path: str) -> None:
     """Check PATH as its consumer would load it (named-checkzone, unbound-checkconf, dnsmasq --test, squid -k parse...)."""
+    target = Path(path)
+    if not (target.is_file() or target.is_dir()):  # a device or a pipe is no list, and may never end
+        raise click.ClickException(f"{path} is not a regular file or folder")
     options = _parse_options(option_values)
     meta = ExportMeta("verify", datetime.now(timezone.utc), {**options.get("*", {}), **options.get(format_name, {})})
     get_exporter(format_name).verify(Path(path), meta)

@@ -182,7 +182,7 @@ def test_export_folder_manifest_and_deltas(tmp_path: Path) -> None:
 
 
 def test_verify_command_runs_the_consumer_checker(tmp_path: Path) -> None:
-    """`fraudwall verify` accepts a good file and refuses a broken one with the checker's reason."""
+    """`fraudwall verify` accepts a good file and refuses a broken one with the checker's reason, or a device."""
     listing = tmp_path / "in.txt"
     listing.write_text("alpha-scam.top\n")
     zone = tmp_path / "z.rpz"
@@ -191,6 +191,9 @@ def test_verify_command_runs_the_consumer_checker(tmp_path: Path) -> None:
     zone.write_text(zone.read_text().replace("@ IN NS localhost.", "@ IN NS"))
     result = _run("verify", "--format", "rpz", str(zone))
     assert result.returncode == 1 and "error:" in result.stderr
+    # A device never ends: refused at once, not read until memory runs out.
+    result = _run("verify", "--format", "domains", "/dev/zero")
+    assert result.returncode == 1 and "not a regular file" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_export_options_and_unknown_format(tmp_path: Path) -> None:

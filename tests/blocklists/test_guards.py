@@ -71,6 +71,9 @@ def test_urls_on_allowlisted_sites_must_name_one_page(url: str, reason: str | No
     guard = PublishGuard.from_files()
     assert guard.url_refusal(url, guard.refusal("www.icbc.com.cn")) == reason
     assert guard.url_refusal(url, None) is None
+    # An allowlisted public suffix (gov.uk) is refused as a suffix first; its URLs are judged the same way.
+    on_suffix = url.replace("www.icbc.com.cn", "gov.uk")
+    assert guard.url_refusal(on_suffix, guard.refusal("gov.uk")) == reason
 
 
 def test_special_use_names_in_a_list_are_refused_and_counted(tmp_path: Path) -> None:
