@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fraudwall.entries import EXACT, SCOPES, SUBTREE, EntryTable, find, sort_key
+from fraudwall.entries import EXACT, SCOPES, SUBTREE, EntryTable, find, sort_key, subtree
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.base import LINES_PER_CHUNK, Exporter, ExportMeta, name_regex
 from fraudwall.exporters.templates import CheckedLines, LineTemplate, safe_name_pattern
@@ -179,6 +179,19 @@ def _covered(prepared: PreparedEntries) -> set[int]:
     blocked, allowed = prepared.blocked, prepared.allowed
     return {row for allow, name in enumerate(allowed.names) if (row := find(blocked.names, name)) is not None
             and (allowed.scopes[allow] == SUBTREE or blocked.scopes[row] == EXACT)}
+
+
+def _passed_below(prepared: PreparedEntries) -> int:
+    """How many blocked names lie below an allowed subtree: their rules are written, but the subtree's
+    pass rules match them first, so Suricata lets them through (the module docstring)."""
+    blocked, allowed = prepared.blocked, prepared.allowed
+    below: set[int] = set()
+    row = allowed.scopes.find(SUBTREE)
+    while row >= 0:
+        name = allowed.names[row]
+        below.update(index for index in subtree(blocked.names, name) if blocked.names[index] != name)
+        row = allowed.scopes.find(SUBTREE, row + 1)
+    return len(below)
 
 
 def _rule_count(prepared: PreparedEntries, covered: set[int]) -> int:
@@ -317,6 +330,7 @@ class SuricataExporter(Exporter[SuricataOptions]):
             f" subtree entries (dotprefix, name and below): {subtree}",
             f"allow: pass rules, applied first by Suricata's default action-order; allow entries:"
             f" {len(prepared.allowed)}, blocked names an allow covers entirely and left out: {len(covered)}",
+            f"allow: blocked names below an allowed subtree, whose pass rules let them through: {_passed_below(prepared)}",
             f"urls: http.host plus a pcre on http.uri.raw (exact path, exact query if given, else any;"
             f" port not checked); URL entries: {len(prepared.urls)}",
             f"rules: {_rule_count(prepared, covered)}",

@@ -168,3 +168,16 @@ def test_verification_catches_a_tampered_file(
     path.write_text(exporter.render(sample_entries, meta).replace(old, new, 1))
     with pytest.raises(VerificationError, match=reason):
         exporter.verify(path, meta)
+
+
+def test_blocks_below_an_allowed_subtree_are_counted_as_passed(meta: ExportMeta) -> None:
+    """Suricata's pass rules run first, so a block below an allowed subtree never fires: the header says how many."""
+    entries = [
+        BlockEntry("h.top", scope=Scope.SUBTREE),
+        BlockEntry("i.h.top", scope=Scope.SUBTREE, action=Action.ALLOW),
+        BlockEntry("j.i.h.top"),
+        BlockEntry("k.j.i.h.top", scope=Scope.SUBTREE),
+        BlockEntry("other.h.top"),  # below the blocked subtree only: its rules fire
+    ]
+    text = get_exporter("suricata").render(entries, meta)
+    assert "# allow: blocked names below an allowed subtree, whose pass rules let them through: 2" in text.splitlines()
