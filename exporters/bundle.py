@@ -18,8 +18,11 @@ generation. The state files:
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +109,41 @@ def export_bundle(
     previous, complete generation.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    with _only_writer(directory):
+        return _export_generation(entries, formats, directory, title=title, verify=verify, refused=refused,
+                                  options=options, generated_at=generated_at, workers=workers)
+
+
+@contextmanager
+def _only_writer(directory: Path) -> Iterator[None]:
+    """Hold ``directory``'s lock for one generation: a second export into it meanwhile is an error.
+
+    Two at once would both number their generation N + 1 and lose a delta.
+    The lock is on the folder itself (``flock``), so no lock file is left behind.
+    """
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ExportError(f"another export is writing {directory}; try again when it has finished") from exc
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _export_generation(
+    entries: Sequence[BlockEntry],
+    formats: Sequence[str],
+    directory: Path,
+    *,
+    title: str,
+    verify: bool,
+    refused: Rejections | None,
+    options: Mapping[str, Mapping[str, object]] | None,
+    generated_at: datetime | None,
+    workers: int | None,
+) -> BundleResult:
     entries = SharedEntries(entries)  # each name policy prepared once, not once per format
     when = generated_at or datetime.now(UTC)
     previous = _read_manifest(directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -112,6 +113,22 @@ def test_an_unreadable_snapshot_is_a_clear_error(
     with pytest.raises(ExportError, match="unreadable"):
         export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at)
     assert _files(folder) == before
+
+
+def test_a_second_export_into_a_folder_being_written_is_refused(
+    tmp_path: Path, sample_entries: list[BlockEntry], generated_at: datetime
+) -> None:
+    """While one export holds the folder, another is a clear error instead of a second generation N + 1."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    held = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running export holds
+        with pytest.raises(ExportError, match="another export is writing"):
+            export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at)
+    finally:
+        os.close(held)
+    assert export_bundle(sample_entries, ["hosts"], folder, title="t", verify=False, generated_at=generated_at).generation == 1
 
 
 class _DiesExporter(DomainsExporter):
