@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from fraudwall import reference
 from fraudwall.exceptions import ConfigError, InvalidName
@@ -27,6 +27,7 @@ from fraudwall.names import (
     SPECIAL_USE_DOMAINS,
     is_public_suffix,
     normalize_name,
+    parent_names,
     public_suffix_indexes,
     public_suffix_parents,
     special_use_domain,
@@ -46,7 +47,7 @@ class PublishGuard:
         self.allowed = allowed
         self.platforms = platforms
         # Names whose subtree holds a public suffix or a shared platform: never blocked as a subtree.
-        platform_parents = {parent for platform in platforms for parent in _parents(platform)}
+        platform_parents = {parent for platform in platforms for parent in parent_names(platform)}
         self.shared_parents = public_suffix_parents() | {
             parent for parent in platform_parents if not is_public_suffix(parent)}
 
@@ -117,28 +118,17 @@ class PublishGuard:
         (``https://www.google.com/search``), would block the site itself for
         everyone behind a URL-matching gateway.
         """
+        if host_refusal not in ("allowlisted", "public-suffix"):
+            return None
+        split = urlsplit(url)
         # gov.uk is a public suffix first and allowlisted too: its front page is no more to block.
-        on_allowlisted_site = host_refusal == "allowlisted" or (
-            host_refusal == "public-suffix" and reference.is_allowlisted(_url_host(url), self.allowed, self.platforms))
-        if on_allowlisted_site and _names_whole_site(url):
-            return "broad-url-on-allowlisted-site"
-        return None
+        on_allowlisted_site = host_refusal == "allowlisted" or reference.is_allowlisted(
+            (split.hostname or "").rstrip("."), self.allowed, self.platforms)
+        return "broad-url-on-allowlisted-site" if on_allowlisted_site and _names_whole_site(split) else None
 
 
-def _parents(name: str) -> Iterator[str]:
-    """The proper parents of ``name``: ``a.b.c`` gives ``b.c`` and ``c``."""
-    labels = name.split(".")
-    return (".".join(labels[start:]) for start in range(1, len(labels)))
-
-
-def _url_host(url: str) -> str:
-    """The host of a validated URL, lowercase."""
-    return (urlsplit(url).hostname or "").rstrip(".")
-
-
-def _names_whole_site(url: str) -> bool:
-    """True when ``url`` has no query and at most one path segment: it stands for much of its site."""
-    split = urlsplit(url)
+def _names_whole_site(split: SplitResult) -> bool:
+    """True when a URL has no query and at most one path segment: it stands for much of its site."""
     return not split.query and len([segment for segment in split.path.split("/") if segment]) < 2
 
 

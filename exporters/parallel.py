@@ -126,7 +126,6 @@ def _stage_in_workers(
     shared: SharedInput, jobs: Sequence[FormatJob], order: Sequence[int], workers: int, meanwhile: Callable[[], T],
 ) -> tuple[list[StagedExport], T]:
     submitted: dict[int, Future[StagedExport]] = {}
-    futures: list[Future[StagedExport]] = []
     try:
         with ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)

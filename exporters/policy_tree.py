@@ -152,10 +152,8 @@ def policy_spans(prepared: PreparedEntries) -> Iterator[PolicySpan]:
         return
     # Rows [start, end) of blocked that each subtree entry or exception covers, itself included.
     covered: list[tuple[int, int]] = []
-    row = blocked.scopes.find(SUBTREE)
-    while row >= 0:
+    for row in blocked.subtree_rows():
         covered.append((row, _end_of_subtree(names, names[row], row + 1)))
-        row = blocked.scopes.find(SUBTREE, row + 1)
     positions: list[int] = []  # where each exception's name is, or would be, among the blocks
     for name in allowed.names:
         at = bisect.bisect_left(names, sort_key(name), key=sort_key)

@@ -201,13 +201,13 @@ def stage_directory(
         raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
     if path.exists() and not path.is_dir():
         raise ExportError(f"cannot publish the folder {path}: a file of that name is in the way")
-    if path.with_name(f"{path.name}.report.json").is_dir():
-        raise ExportError(f"cannot publish {path}: a folder {path.name}.report.json is in the way")
+    report_path = path.with_name(f"{path.name}.report.json")
+    if report_path.is_dir():
+        raise ExportError(f"cannot publish {path}: a folder {report_path.name} is in the way")
     for name in files:
         # Plain names only: nothing may land outside the folder or hide in it.
         if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
             raise ExportError(f"cannot publish {path}: bad file name {name!r}")
-    report_path = path.with_name(f"{path.name}.report.json")
     staged = _temp_name(path)
     temporary: list[Path] = []
     done = False

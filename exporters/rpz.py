@@ -65,11 +65,10 @@ from pathlib import Path
 from fraudwall.exceptions import ExportError, InvalidName
 from fraudwall.exporters.base import Exporter, ExportMeta, line_blocks, name_regex
 from fraudwall.exporters.policy_tree import PolicyRow, policy_rows, policy_spans
-from fraudwall.entries import SUBTREE
 from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries
 from fraudwall.models import BlockEntry
 from fraudwall.exporters.verify import verify_rpz
-from fraudwall.names import MAX_NAME_LENGTH, normalize_name
+from fraudwall.names import MAX_NAME_LENGTH, normalize_name, parent_names
 
 SERIAL_MODULUS = 2**32
 MAX_TTL = 2**31 - 1  # RFC 2181 section 8
@@ -174,26 +173,21 @@ def exceptions_too_deep(prepared: PreparedEntries) -> list[int]:
         return []
     subtrees: dict[str, bool] = {}  # name -> True for a blocked subtree, False for an allowed one
     for table, blocks in ((prepared.blocked, True), (allowed, False)):  # an allowed subtree wins
-        row = table.scopes.find(SUBTREE)
-        while row >= 0:
+        for row in table.subtree_rows():
             subtrees[table.names[row]] = blocks
-            row = table.scopes.find(SUBTREE, row + 1)
     deep = []
     for row, name in enumerate(allowed.names):
-        labels = name.split(".")
-        origin = next((cut for cut in range(1, len(labels) - 1) if ".".join(labels[cut:]) in subtrees), None)
-        if origin is not None and origin > MAX_EXCEPTION_DEPTH and subtrees[".".join(labels[origin:])]:
+        # The closest ancestor with a subtree entry, and how many labels above the name it is.
+        depth, origin = next(((depth, parent) for depth, parent in enumerate(parent_names(name), start=1)
+                              if parent in subtrees), (0, ""))
+        if depth > MAX_EXCEPTION_DEPTH and subtrees[origin]:
             deep.append(row)
     return deep
 
 
 def _with_exceptions_below(prepared: PreparedEntries) -> set[str]:
     """The names that have an allowed name somewhere below them."""
-    above: set[str] = set()
-    for name in prepared.allowed.names:
-        labels = name.split(".")
-        above.update(".".join(labels[start:]) for start in range(1, len(labels)))
-    return above
+    return {parent for name in prepared.allowed.names for parent in parent_names(name)}
 
 
 def _is_covered(row: PolicyRow, excepted: set[str]) -> bool:

@@ -186,11 +186,9 @@ def _passed_below(prepared: PreparedEntries) -> int:
     pass rules match them first, so Suricata lets them through (the module docstring)."""
     blocked, allowed = prepared.blocked, prepared.allowed
     below: set[int] = set()
-    row = allowed.scopes.find(SUBTREE)
-    while row >= 0:
+    for row in allowed.subtree_rows():
         name = allowed.names[row]
         below.update(index for index in subtree(blocked.names, name) if blocked.names[index] != name)
-        row = allowed.scopes.find(SUBTREE, row + 1)
     return len(below)
 
 

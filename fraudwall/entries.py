@@ -187,6 +187,13 @@ class EntryTable(Sequence[BlockEntry]):
         """How many rows have the SUBTREE scope."""
         return self.scopes.count(SUBTREE)
 
+    def subtree_rows(self) -> Iterator[int]:
+        """The rows that have the SUBTREE scope, in order (found at C speed in the scope column)."""
+        row = self.scopes.find(SUBTREE)
+        while row >= 0:
+            yield row
+            row = self.scopes.find(SUBTREE, row + 1)
+
     def __len__(self) -> int:
         return len(self.names)
 

@@ -297,6 +297,12 @@ def is_public_suffix(name: str) -> bool:
     return bool(parent) and f"*.{parent}" in rules and f"!{name}" not in rules
 
 
+def parent_names(name: str) -> list[str]:
+    """The proper parents of ``name``, closest first: ``a.b.c`` gives ``b.c`` and ``c``."""
+    labels = name.split(".")
+    return [".".join(labels[start:]) for start in range(1, len(labels))]
+
+
 @functools.cache
 def public_suffix_parents() -> frozenset[str]:
     """Names that are no public suffix but have one below them: ``amazonaws.com`` (``s3.amazonaws.com``),
@@ -309,8 +315,9 @@ def public_suffix_parents() -> frozenset[str]:
         if rule.startswith("!"):
             continue
         name = rule.removeprefix("*.")
-        labels = name.split(".")
-        parents.update(".".join(labels[start:]) for start in range(0 if rule.startswith("*.") else 1, len(labels)))
+        parents.update(parent_names(name))
+        if name != rule:  # a wildcard rule's own base holds the suffixes below it
+            parents.add(name)
     return frozenset(parent for parent in parents if not is_public_suffix(parent))
 
 
