@@ -1,6 +1,7 @@
 """The store's schema, as an ordered list of migrations.
 
-``PRAGMA user_version`` holds the number of migrations applied. Each migration
+``PRAGMA user_version`` holds the number of migrations applied, and
+``PRAGMA application_id`` marks the file as fraudwall's (:data:`APPLICATION_ID`). Each migration
 runs in the same transaction as the version bump, so a process killed halfway
 leaves the previous schema intact. Never edit a released migration: append one.
 """
@@ -10,6 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlite_utils import Database
+
+#: SQLite ``application_id`` of a fraudwall database: "FRWL" in ASCII, so ``file(1)`` and
+#: ``sqlite3`` show whose file it is.
+APPLICATION_ID = 0x4652574C
+
+#: The tables every fraudwall database has had since the first schema version.
+TABLES = ("targets", "bodies", "observations", "findings", "verdicts")
 
 
 def _v1_initial(db: Database) -> None:

@@ -3,6 +3,12 @@
 Written in WAL mode, each logical write in one transaction, so a killed
 crawler never leaves a half-written page or a corrupt database behind. The
 schema is versioned and migrated on open (see :mod:`fraudwall.blocklists.schema`).
+
+A fraudwall database says so: SQLite's ``application_id`` holds
+:data:`APPLICATION_ID` and ``user_version`` the schema version. Opening any
+other file is refused before anything is written to it, so ``--db`` pointed at
+someone else's SQLite file (or at a file that is not SQLite) never gains
+fraudwall's tables.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from fraudwall.blocklists.schema import MIGRATIONS, SCHEMA_VERSION
+from fraudwall.blocklists.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
 from fraudwall.exceptions import SchemaError, StoreError
 from fraudwall.models import Finding, PageObservation, Target, Verdict
 from fraudwall.pages import parse_page
@@ -40,6 +46,26 @@ class StoredPage:
     page: PageObservation
 
 
+def _check_ours(db: Database, path: str) -> None:
+    """Refuse, before any write, a SQLite file that another application owns.
+
+    Ours: marked with :data:`APPLICATION_ID`; or unmarked and either empty (a
+    new file) or holding fraudwall's tables (written before databases were
+    marked). Reading the header also makes SQLite refuse a file that is not a
+    database at all (``sqlite3.DatabaseError``).
+    """
+    application_id = db.execute("PRAGMA application_id").fetchone()[0]
+    if application_id == APPLICATION_ID:
+        return
+    if application_id:
+        raise StoreError(f"{path} is not a fraudwall database: it belongs to another application "
+                         f"(SQLite application_id {application_id:#010x})")
+    tables = set(db.table_names())
+    if tables and not set(TABLES) <= tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{path} is not a fraudwall database: it holds other tables ({shown})")
+
+
 class Store:
     """fraudwall's database. Open it with :meth:`open`; it migrates itself."""
 
@@ -49,17 +75,27 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
-        """Open (creating if needed) and migrate the database at ``path``."""
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        Raises :class:`StoreError` for a path that cannot hold a database, a
+        file that is not SQLite, or a SQLite database that is not fraudwall's.
+        """
+        target = Path(path)
+        if target.exists() and not target.is_file():
+            raise StoreError(f"{path} is not a database file")
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             db = Database(str(path))
+            _check_ours(db, str(path))
             with db.ensure_autocommit_on():
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # with WAL: never corrupt, only the last commit at risk on power loss
                 db.execute("PRAGMA busy_timeout=10000")
                 db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
+            raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open database {path}: {exc.strerror or exc}") from exc
         store = cls(db, str(path))
         store.migrate()
         return store
@@ -90,6 +126,9 @@ class Store:
                 with self.db.atomic():
                     MIGRATIONS[version](self.db)
                     self.db.execute(f"PRAGMA user_version = {version + 1}")
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                # A new database, or one written before databases were marked.
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot migrate database {self.path}: {exc}") from exc
 

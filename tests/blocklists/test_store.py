@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fraudwall.blocklists.schema import SCHEMA_VERSION
+from fraudwall.blocklists.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.store import Store
-from fraudwall.exceptions import SchemaError
+from fraudwall.exceptions import SchemaError, StoreError
 from fraudwall.models import Finding, Target
 from fraudwall.pages import parse_page
 from fraudwall.settings import Settings
@@ -106,3 +106,62 @@ def test_older_database_is_migrated_in_place(tmp_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION >= 2
         assert "analysis_runs" in store.db.table_names()
         assert store.db["targets"].count == 1
+
+
+def test_new_database_is_marked_as_fraudwall(tmp_path: Path) -> None:
+    """A new store carries SQLite's application_id 'FRWL' and its schema version, for any tool to read."""
+    Store.open(tmp_path / "f.db").close()
+    connection = sqlite3.connect(tmp_path / "f.db")
+    assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID == 0x4652574C
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_someone_elses_database_is_refused_untouched(tmp_path: Path) -> None:
+    """An unrelated SQLite file, or one another application marked, is refused; not a byte of it changes."""
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE people (name TEXT)")
+    connection.commit()
+    connection.close()
+    marked = tmp_path / "marked.db"
+    connection = sqlite3.connect(marked)
+    connection.execute("PRAGMA application_id = 1234")
+    connection.commit()
+    connection.close()
+    for path, message in ((other, "holds other tables \\(people\\)"), (marked, "belongs to another application")):
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match=message):
+            Store.open(path)
+        assert path.read_bytes() == before
+        assert not Path(f"{path}-wal").exists()
+
+
+@pytest.mark.parametrize("content", [b"\x7fELF\x02\x01\x01" + bytes(4000), b"hello, this is a text file\n" * 200])
+def test_file_that_is_not_sqlite_is_refused(tmp_path: Path, content: bytes) -> None:
+    """A binary or text file given as the database is a StoreError, left as it was."""
+    path = tmp_path / "f.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        Store.open(path)
+    assert path.read_bytes() == content
+
+
+def test_folder_given_as_database_is_refused(tmp_path: Path) -> None:
+    """A folder where the database file should be is a StoreError, not an OSError from deep in SQLite."""
+    with pytest.raises(StoreError, match="not a database file"):
+        Store.open(tmp_path)
+
+
+def test_database_from_before_marking_is_adopted(tmp_path: Path) -> None:
+    """A fraudwall database written before databases were marked (schema 1, no application_id) opens and is marked."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    db = Database(str(path))
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.conn.commit()
+    db.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
