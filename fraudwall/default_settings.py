@@ -67,3 +67,8 @@ LIST_MAX_BYTES = 256 * 1024 * 1024
 # or plain lists of names. Allowlisted names and everything below them are never
 # published; a fraud page on an allowlisted host is published by URL only.
 ALLOWLIST_FILES: list[str] = []
+# Publishing guard against collapse: an export is refused (exit code 5, the previous list kept)
+# when its list would lose more than this share of the previous generation's entries, would be
+# empty where the previous one was not, or comes from inputs that yielded only rejections.
+# ``--allow-shrink`` publishes it all the same.
+PUBLISH_MAX_SHRINK = 0.5

@@ -3,14 +3,23 @@
 Modelled on Scrapy's settings: each value is stored with the priority of the
 layer that set it, and a lower layer never overrides a higher one. Components
 receive a :class:`Settings` and read it; nothing reads globals.
+
+Every name a config file or the environment sets must be a setting of
+:mod:`fraudwall.default_settings` (names are case-insensitive): a typo is a
+:class:`ConfigError` with the closest names, never silently ignored.
+:meth:`Settings.check` converts every value once, so a bad one is reported at
+start, naming where it came from, and not halfway through a crawl.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import json
+import math
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +31,42 @@ PRIORITIES: dict[str, int] = {"default": 0, "file": 10, "env": 20, "cmdline": 30
 
 ENV_PREFIX = "FRAUDWALL_"
 
+#: Environment variables with the prefix that are not settings: read by other parts of fraudwall.
+ENV_NOT_SETTINGS = frozenset({"FRAUDWALL_CONFIG"})
+
+#: Bounds of numeric settings, inclusive (None: unbounded on that side).
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "PLUGIN_TIMEOUT": (0.001, None),
+    "SCORE_MALICIOUS": (0.0, 1.0),
+    "SCORE_SUSPICIOUS": (0.0, 1.0),
+    "CRAWL_DEPTH": (0, None),
+    "CRAWL_MAX_PAGES": (0, None),
+    "CRAWL_TIMEOUT": (0.001, None),
+    "CRAWL_MAX_BYTES": (1, None),
+    "CRAWL_CONCURRENCY": (1, None),
+    "EXPORT_WORKERS": (0, None),
+    "LIST_MAX_BYTES": (1, None),
+    "PUBLISH_MAX_SHRINK": (0.0, 1.0),
+}
+
+
+def _known_setting(name: str, where: str) -> str:
+    """``name`` upper-cased, or a :class:`ConfigError` naming the closest settings."""
+    key = name.upper()
+    if not hasattr(default_settings, key) or not key.isupper() or key.startswith("_"):
+        known = [n for n in dir(default_settings) if n.isupper() and not n.startswith("_")]
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; see fraudwall/default_settings.py"
+        raise ConfigError(f"unknown setting {name!r} {where}{hint}")
+    return key
+
 
 class Settings(Mapping[str, Any]):
     """A mapping of upper-case setting names to values, each with the priority that set it."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, priority: str = "cmdline") -> None:
         self._values: dict[str, tuple[Any, int]] = {}
+        self._config_file: str | None = None
         for name in dir(default_settings):
             if name.isupper():
                 self._values[name] = (getattr(default_settings, name), PRIORITIES["default"])
@@ -56,14 +95,70 @@ class Settings(Mapping[str, Any]):
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-        self.update(data, "file")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {path} is not UTF-8 text") from exc
+        for name, value in data.items():
+            key = _known_setting(name, f"in config file {path}")
+            if isinstance(value, dict) and not isinstance(getattr(default_settings, key), dict):
+                raise ConfigError(f"[{name}] in config file {path}: {key} is not a table setting")
+            self.set(key, value, "file")
+        self._config_file = str(path)
 
     def load_env(self, environ: Mapping[str, str] | None = None) -> None:
         """Read ``FRAUDWALL_*`` variables into the ``env`` layer (strings; getters convert)."""
         environ = os.environ if environ is None else environ
         for key, value in environ.items():
-            if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
-                self.set(key[len(ENV_PREFIX):], value, "env")
+            if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX) and key not in ENV_NOT_SETTINGS:
+                name = _known_setting(key[len(ENV_PREFIX):], f"in the environment ({key})")
+                self.set(name, value, "env")
+
+    def origin(self, name: str) -> str:
+        """Where ``name``'s value came from, for messages: the config file, the environment, ..."""
+        key = name.upper()
+        layer = self.getpriority(key)
+        if layer == "file":
+            return f"{key} in config file {self._config_file}"
+        if layer == "env":
+            return f"environment variable {ENV_PREFIX}{key}"
+        if layer == "cmdline":
+            return f"{key} from the command line"
+        return f"default {key}"
+
+    def check(self) -> None:
+        """Convert every setting once; the first bad value is a :class:`ConfigError` naming its origin.
+
+        Types follow the defaults (a number, a boolean, a list, a table);
+        numbers must lie within :data:`BOUNDS`; networks must be CIDRs and
+        host-map answers IP addresses.
+        """
+        getters: dict[type, Callable[[str], Any]] = {
+            bool: self.getbool, int: self.getint, float: self.getfloat, list: self.getlist, dict: self.getdict,
+        }
+        for key in self:
+            kind = type(getattr(default_settings, key, None))
+            try:
+                value = getters[kind](key) if kind in getters else self.get(key)
+                if kind is str and not isinstance(value, str):
+                    raise ConfigError(f"setting {key} expects text, got {value!r}")
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} ({self.origin(key)})") from exc
+            low, high = BOUNDS.get(key, (None, None))
+            if isinstance(value, float) and not math.isfinite(value) or (
+                    low is not None and value < low) or (high is not None and value > high):
+                bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+                raise ConfigError(f"setting {key} must be {bounds}, got {value!r} ({self.origin(key)})")
+        for cidr in self.getlist("ALLOW_NETS"):
+            try:
+                ipaddress.ip_network(str(cidr).strip(), strict=False)
+            except ValueError:
+                raise ConfigError(f"ALLOW_NETS expects CIDRs such as 127.0.0.0/8, got {cidr!r} "
+                                  f"({self.origin('ALLOW_NETS')})") from None
+        for host, address in self.getdict("HOST_MAP").items():
+            try:
+                ipaddress.ip_address(str(address))
+            except ValueError:
+                raise ConfigError(f"HOST_MAP answers {host!r} with {address!r}, which is not an IP address "
+                                  f"({self.origin('HOST_MAP')})") from None
 
     def getpriority(self, name: str) -> str | None:
         entry = self._values.get(name.upper())
@@ -124,14 +219,17 @@ class Settings(Mapping[str, Any]):
         """A copy with ``values`` layered on top."""
         clone = Settings.__new__(Settings)
         clone._values = dict(self._values)
+        clone._config_file = self._config_file
         clone.update(values, priority)
         return clone
 
     def _convert(self, name: str, default: Any, kind: type) -> Any:
         value = self.get(name, default)
+        if isinstance(value, bool) or kind is int and isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"setting {name.upper()} expects {kind.__name__}, got {value!r}")
         try:
             return kind(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(f"setting {name.upper()} expects {kind.__name__}, got {value!r}") from exc
 
     @staticmethod

@@ -66,3 +66,54 @@ def test_bad_config_file_is_config_error(tmp_path: Path) -> None:
         load_settings(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("SCORE_MALICOUS = 0.9\n", "unknown setting 'SCORE_MALICOUS' in config file .*did you mean SCORE_MALICIOUS"),
+        ("score_malicous = 0.9\n", "unknown setting 'score_malicous'.*did you mean SCORE_MALICIOUS"),
+        ("[crawl]\ndepth = 3\n", "unknown setting 'crawl'"),
+        ("[DB_PATH]\nx = 1\n", r"\[DB_PATH\] in config file .*not a table setting"),
+    ],
+)
+def test_unknown_config_keys_and_tables_are_errors(tmp_path: Path, toml: str, message: str) -> None:
+    """A typo, an unknown table or a table where a value belongs is an error with the closest names, never ignored."""
+    config = tmp_path / "fraudwall.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)
+
+
+def test_unknown_environment_setting_is_an_error() -> None:
+    """FRAUDWALL_DB_PTH is a typo of FRAUDWALL_DB_PATH, said so; FRAUDWALL_CONFIG is not a setting but is allowed."""
+    with pytest.raises(ConfigError, match=r"'DB_PTH' in the environment \(FRAUDWALL_DB_PTH\); did you mean DB_PATH"):
+        load_settings(environ={"FRAUDWALL_DB_PTH": "x.db"})
+    assert load_settings(environ={"FRAUDWALL_CONFIG": "f.toml"}).get("DB_PATH") == "fraudwall.db"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"FRAUDWALL_ALLOW_NETS": "bogus"}, "ALLOW_NETS expects CIDRs.*'bogus' \\(environment variable FRAUDWALL_ALLOW_NETS\\)"),
+        ({"FRAUDWALL_CRAWL_DEPTH": "-1"}, "CRAWL_DEPTH must be at least 0, got -1 \\(environment variable"),
+        ({"FRAUDWALL_CRAWL_MAX_PAGES": "2.5"}, "CRAWL_MAX_PAGES expects int"),
+        ({"FRAUDWALL_SCORE_MALICIOUS": "nan"}, "SCORE_MALICIOUS must be between 0.0 and 1.0, got nan"),
+        ({"FRAUDWALL_PUBLISH_MAX_SHRINK": "1.5"}, "PUBLISH_MAX_SHRINK must be between"),
+        ({"FRAUDWALL_HOST_MAP": '{"a.top": "notanip"}'}, "HOST_MAP answers 'a.top' with 'notanip', which is not an IP"),
+        ({"FRAUDWALL_HOST_MAP_ONLY": "maybe"}, "HOST_MAP_ONLY expects a boolean"),
+    ],
+)
+def test_check_reports_a_bad_value_with_its_origin(environ: dict[str, str], message: str) -> None:
+    """check() converts every setting at start; a bad value names the environment variable it came from."""
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=environ).check()
+
+
+def test_check_names_the_config_file(tmp_path: Path) -> None:
+    """A bad value from a config file names the file, not a command-line option."""
+    config = tmp_path / "fraudwall.toml"
+    config.write_text('ALLOW_NETS = ["10.0.0.0/8", "nonsense"]\n')
+    with pytest.raises(ConfigError, match=f"ALLOW_NETS in config file {config}"):
+        load_settings(config).check()
+    load_settings().check()  # the defaults themselves pass
