@@ -1,7 +1,11 @@
 """Read crawl seeds: URLs, bare domains, or files of them.
 
 A seed file holds one URL or domain per line; ``#`` starts a comment. A bad
-line is rejected with a reason and counted, and the rest still load.
+line is rejected with a reason and counted, and the rest still load; so is a
+seed file that is not text (``binary-file``). A value that names no existing
+file but reads as a path (``seeds/today.txt``, ``nosuchfile.txt``: no known
+top-level domain) is a :class:`~fraudwall.exceptions.ConfigError`, never a
+name to look up in DNS.
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fraudwall.exceptions import InputError
+from fraudwall.exceptions import ConfigError, CrawlError, InputError
 from fraudwall.models import Target
-from fraudwall.names import parse_url
+from fraudwall.names import is_ip_literal, is_public_suffix, parse_url
 from fraudwall.rejections import Rejections
 
 SCHEMES = ("http", "https")
@@ -38,6 +42,42 @@ def seed_to_target(value: str, source: str = "seed") -> Target:
     return Target(url=text, source=source)
 
 
+def looks_like_path(value: str) -> bool:
+    """True when ``value`` (no scheme) reads as a file path rather than a domain or a URL without scheme.
+
+    ``shop.top/login`` is a URL: what comes before its first slash is a name
+    with a known top-level domain. ``lists/today.txt``, ``./seeds``,
+    ``~/seeds`` and ``nosuchfile.txt`` are paths.
+    """
+    if "://" in value:
+        return False
+    text = value.strip()
+    if text.startswith(("~", ".", "/", "\\")) or "\\" in text:
+        return True
+    head = text.split("/", 1)[0]
+    if "/" in text and "." not in head:
+        return True
+    last = head.rstrip(".").rsplit(".", 1)[-1].lower()
+    return "." in head and not is_ip_literal(head) and last.isascii() and last.isalnum() and not is_public_suffix(last)
+
+
+def _seed_file_lines(path: Path, rejected: Rejections) -> list[str]:
+    """The lines of a seed file; a file that is not UTF-8 text is rejected whole as ``binary-file``."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CrawlError(f"cannot read seed file {path}: {exc.strerror or exc}") from exc
+    nul = data.find(b"\0")
+    if nul >= 0:
+        rejected.add(f"{path}: a NUL byte at byte {nul}, not a text file", "binary-file")
+        return []
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        rejected.add(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})", "binary-file")
+        return []
+
+
 def read_seeds(values: Iterable[str]) -> SeedList:
     """Targets from command-line values; a value naming an existing file is read line by line."""
     seeds = SeedList()
@@ -45,8 +85,11 @@ def read_seeds(values: Iterable[str]) -> SeedList:
     for value in values:
         path = Path(value)
         if "://" not in value and path.is_file():
-            lines: Iterable[str] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines: Iterable[str] = _seed_file_lines(path, seeds.rejected)
             source = f"file:{path.name}"
+        elif looks_like_path(value):
+            problem = "is not a regular file" if path.exists() else "does not exist"
+            raise ConfigError(f"seed file {value} {problem} (a seed is a URL, a domain or a seed file)")
         else:
             lines, source = [value], "seed"
         for line in lines:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
+
 from fraudwall.crawler.feeds import read_lists
-from fraudwall.crawler.seeds import read_seeds
+from fraudwall.crawler.seeds import looks_like_path, read_seeds
+from fraudwall.exceptions import ConfigError
 from fraudwall.models import Action, Scope
 
 
@@ -35,3 +39,34 @@ def test_list_formats_and_scopes(tmp_path: Path) -> None:
         ("allowed.com", Scope.SUBTREE, Action.ALLOW, ""), ("a.top", Scope.EXACT, Action.BLOCK, ""),
         ("b.top", Scope.EXACT, Action.BLOCK, ""), ("xn--czr93rq40bruk.top", Scope.EXACT, Action.BLOCK, "")]
     assert dict(read.rejected.counts) == {"local-name": 1, "dnsmasq-directive": 1}
+
+
+@pytest.mark.parametrize("value", ["nosuchfile.txt", "seeds/today.txt", "./seeds", "~/seeds.lst", "feeds.csv"])
+def test_missing_seed_file_is_an_error_not_a_domain(tmp_path: Path, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value that reads as a path but names no file is an error, never a name looked up in DNS."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=f"seed file {re.escape(value)} does not exist"):
+        read_seeds([value])
+
+
+@pytest.mark.parametrize("value", ["shop.top/login", "example.com", "工行-kefu.top", "list.zip", "x.co.uk/a"])
+def test_domains_and_schemeless_urls_are_not_paths(value: str) -> None:
+    """Names with a known top-level domain, and URLs without their scheme, stay seeds."""
+    assert not looks_like_path(value)
+    assert read_seeds([value]).targets
+
+
+def test_folder_given_as_seed_file_is_an_error(tmp_path: Path) -> None:
+    """A folder is not a seed file, and not a domain either."""
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        read_seeds([str(tmp_path)])
+
+
+@pytest.mark.parametrize("content", [b"good.top\n\x00\x01\x02ELF", b"good.top\n\xff\xfe garbage \xc3\x28\n"])
+def test_binary_seed_file_is_rejected_whole(tmp_path: Path, content: bytes) -> None:
+    """A seed file that is not UTF-8 text is one counted rejection: none of its bytes become a URL to fetch."""
+    binary = tmp_path / "seeds.bin"
+    binary.write_bytes(content)
+    seeds = read_seeds([str(binary), "other.top"])
+    assert [target.url for target in seeds.targets] == ["http://other.top/"]
+    assert dict(seeds.rejected.counts) == {"binary-file": 1}
