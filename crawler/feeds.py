@@ -63,19 +63,20 @@ rejected with a stable reason (``line-too-long``, ``nul-byte``, ``invalid-utf8``
 ``csv-column-count``, ``bad-json``, the reasons of
 :func:`~fraudwall.names.normalize_name`...), counted in
 :class:`~fraudwall.rejections.Rejections` with a sample ``file:line: text``, and
-reading goes on. A damaged compressed file is one ``corrupt-file`` rejection
-after the lines read before the damage. Reading a file also stops, keeping the
-whole lines read before, past :data:`MAX_LIST_BYTES` after decompression
-(``input-too-large``), when a compressed file expands more than
-:data:`MAX_COMPRESSION_RATIO` times (``compression-bomb``), and after
+reading goes on. A damaged compressed file (cut short, bytes its decompressor
+refuses, garbage after its last member) is one ``corrupt-file`` rejection after
+every whole line decompressed before the damage, as ``zcat`` writes them; a line
+the damage cut is dropped (:mod:`fraudwall.crawler.compressed`). Reading a file
+also stops, keeping the whole lines read before, past :data:`MAX_LIST_BYTES`
+after decompression (``input-too-large``), when a compressed file expands more
+than :data:`MAX_COMPRESSION_RATIO` times (``compression-bomb``), and after
 :data:`MAX_REJECTED_LINES` rejections in a file that gave fewer items
 (``mostly-rejected``): a hostile file costs bounded time and memory. Only a
 file that cannot be opened raises.
 
 Reading streams: :func:`iter_lists` yields items as it reads, a line longer
 than :data:`MAX_LINE_CHARS` is skipped without being held whole, JSON is decoded
-one record at a time, and line files are read 64 KiB at a time (a corrupt
-compressed file loses at most that much before the damage): a run of
+one record at a time, and line files are read 64 KiB at a time: a run of
 lines that are plain names is checked by one regex and comes out as one
 :class:`PlainNames` (:func:`iter_list_items`), so a 2-million-line list reads in
 about a second; other lines go through the full path one by one.
@@ -83,17 +84,13 @@ about a second; other lines go through the full path one by one.
 
 from __future__ import annotations
 
-import bz2
 import csv
 import gc
-import gzip
 import io
 import json
-import lzma
 import re
-import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -101,6 +98,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 from urllib.parse import urlsplit
 
+from fraudwall.crawler.compressed import DAMAGE_ERRORS, DecompressingReader, decompressing
 from fraudwall.exceptions import InputError
 from fraudwall.models import Action, Scope
 from fraudwall.names import (
@@ -322,8 +320,9 @@ def _read_file(path: Path, into: ListRead, max_bytes: int = MAX_LIST_BYTES) -> I
                 reject(0, f"over {BINARY_CONTROL_SHARE:.0%} control characters in its first bytes", "binary-file")
             else:
                 yield from _read_stream(stream, head, source, reject, tally)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
-        # A truncated or corrupt compressed file: keep what was read before the damage.
+    except DAMAGE_ERRORS as exc:
+        # A truncated or corrupt compressed file (or one failing to read): the whole lines
+        # read before the damage are kept; the damage is one rejection.
         reject.record(tally.lines, str(exc), "corrupt-file")
     except ReadLimitExceeded as exc:
         # As for a damaged file, the items read before the limit are kept.
@@ -346,18 +345,6 @@ def _read_stream(stream: IO[str], head: str, source: str, reject: _Rejector, tal
 
 
 # -- opening: compression, encoding, binary files ------------------------------
-
-
-def _is_bzip2(magic: bytes) -> bool:
-    """bzip2: ``BZh``, a block-size digit, then a block or end-of-stream marker."""
-    return magic[:3] == b"BZh" and magic[3:4].isdigit() and magic[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
-
-
-_DECOMPRESSORS: tuple[tuple[Callable[[bytes], bool], Callable[[IO[bytes]], IO[bytes]]], ...] = (
-    (lambda magic: magic[:2] == b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    (_is_bzip2, lambda raw: bz2.BZ2File(raw)),
-    (lambda magic: magic[:6] == b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
-)
 
 
 class ReadLimitExceeded(Exception):  # noqa: N818 (a reason to stop reading, like StopIteration)
@@ -411,20 +398,58 @@ class _CappedStream(io.BufferedIOBase):
 
 
 @contextmanager
-def _open_bytes(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[IO[bytes]]:
-    """``path`` as a stream of (decompressed) bytes, capped; :class:`InputError` if it cannot be opened."""
+def _open_bytes(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[tuple[IO[bytes], DecompressingReader | None]]:
+    """``path`` as a stream of (decompressed) bytes, capped, with its decompressor (``None`` if not compressed).
+
+    A damaged compressed file's bytes end at the damage, which the decompressor
+    then holds. :class:`InputError` if the file cannot be opened.
+    """
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise InputError("unreadable-file", f"{path}: {exc.strerror or exc}") from exc
     with raw:
-        magic = raw.peek(10)[:10]
-        for matches, decompress in _DECOMPRESSORS:
-            if matches(magic):
-                with decompress(raw) as stream:
-                    yield _CappedStream(stream, raw, max_bytes)
-                return
-        yield _CappedStream(raw, None, max_bytes)
+        decompressed = decompressing(raw)
+        if decompressed is None:
+            yield _CappedStream(raw, None, max_bytes), None
+            return
+        with io.BufferedReader(decompressed) as stream:
+            yield _CappedStream(stream, raw, max_bytes), decompressed
+
+
+class _TextBeforeDamage(io.TextIOBase):
+    """The text of a compressed file, read up to its damage, which is raised once that text is used up.
+
+    Raised from under :class:`io.TextIOWrapper`, the damage would lose the text
+    gathered by the read it ended; the decompressor ends the bytes instead, and
+    the damage comes from here, where the text runs out. A last line the damage
+    cut (no line end) is never returned, so never read as a name or a row:
+    ``bank.com.evil.top`` cut to ``bank.co`` must not be blocked.
+    """
+
+    def __init__(self, text: IO[str], decompressed: DecompressingReader) -> None:
+        super().__init__()
+        self._text = text
+        self._decompressed = decompressed
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        text = self._text.read(size)
+        if not text:
+            self._raise_damage()
+        return text
+
+    def readline(self, size: int | None = -1) -> str:
+        line = self._text.readline(-1 if size is None else size)
+        if not line.endswith("\n") and (size is None or size < 0 or len(line) < size):
+            self._raise_damage()  # the text has ended: this is a last line the damage may have cut
+        return line
+
+    def _raise_damage(self) -> None:
+        if self._decompressed.damage is not None:
+            raise self._decompressed.damage
 
 
 @contextmanager
@@ -434,8 +459,8 @@ def _open_text(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[tuple[IO
     The head is read through a first opening and the text through a second, so
     sniffing never has to push bytes back into a decompressor.
     """
-    with _open_bytes(path) as stream:
-        head_bytes = stream.read(SNIFF_BYTES)
+    with _open_bytes(path) as (stream, _):
+        head_bytes = stream.read(SNIFF_BYTES)  # up to any damage, which the reading below meets again
     if head_bytes.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16, whose LE mark it starts with
         encoding, errors = "utf-32", "replace"
     elif head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -449,9 +474,9 @@ def _open_text(path: Path, max_bytes: int = MAX_LIST_BYTES) -> Iterator[tuple[IO
     if head and controls > BINARY_CONTROL_SHARE * len(head):
         yield io.StringIO(), None
         return
-    with (_open_bytes(path, max_bytes) as stream,
+    with (_open_bytes(path, max_bytes) as (stream, decompressed),
           io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=None) as text):
-        yield text, head
+        yield (text if decompressed is None else _TextBeforeDamage(text, decompressed)), head
 
 
 def _lines(stream: IO[str], reject: _Rejector, tally: _Tally) -> Iterator[tuple[int, str]]:
@@ -484,7 +509,9 @@ def _blocks(stream: IO[str], reject: _Rejector, tally: _Tally) -> Iterator[tuple
     that is still too long arrives whole and is rejected by :func:`_line_items`.
     """
     lineno = 0  # lines before the text yielded next
-    carry = ""  # the start of a line that the last read cut
+    # The start of a line that the last read cut. Where a compressed file's damage cut it, the next
+    # read raises and it is dropped, never read: only whole lines before the damage count.
+    carry = ""
     try:
         while block := stream.read(_CHUNK_CHARS):
             text = carry + block
