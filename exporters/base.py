@@ -203,6 +203,18 @@ class Exporter(abc.ABC, Generic[OptionsT]):
             max_length=self.max_name_length(self.options(meta)),
         )
 
+    def entry_count(self, prepared: PreparedEntries) -> int:
+        """How many entries this format publishes from ``prepared``.
+
+        The report records it as ``entries``, and the collapse guard
+        (:mod:`fraudwall.exporters.collapse`) compares it from one generation to
+        the next. Blocked and allowed names, and URL-level entries where the
+        format matches URLs; a format that publishes something else (addresses,
+        URLs only) says so here, without a pass over the entries that rendering
+        does not share.
+        """
+        return len(prepared.blocked) + len(prepared.allowed) + (len(prepared.urls) if self.url_capable else 0)
+
     def render(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> str:
         """The whole output file for ``entries``."""
         return self.render_prepared(self.prepare(entries, meta), meta)
@@ -249,7 +261,10 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         if type(self).parse_line is Exporter.parse_line and all(map(self.data_line.fullmatch, lines)):
             return
         for line in lines:
-            self.parse_line(line)
+            try:
+                self.parse_line(line)
+            except ExportError as exc:  # the same check verify runs, worded for the writer
+                raise ExportError(f"{self.name}: refusing to write an invalid line: {line[:120]!r}") from exc
 
     def header(self, prepared: PreparedEntries, meta: ExportMeta) -> list[str]:
         """The comment block every file starts with."""
@@ -277,7 +292,7 @@ class Exporter(abc.ABC, Generic[OptionsT]):
             return None
         match = self.data_line.fullmatch(line)
         if match is None:
-            raise ExportError(f"{self.name}: refusing to write an invalid line: {line[:120]!r}")
+            raise ExportError(f"{self.name}: invalid line: {line[:120]!r}")
         return self.owner_of(match)
 
     def owner_of(self, match: re.Match[str]) -> str | None:

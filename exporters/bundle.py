@@ -13,7 +13,9 @@ generation. The state files:
   (the last :data:`DELTAS_KEPT` are kept);
 * ``manifest.json`` — put in place last, so a reader that sees generation ``N`` in it
   finds every file of generation ``N`` in place: files with sha256, size,
-  counts, verification, and the RPZ serial where there is one.
+  counts, verification, and the RPZ serial where there is one; each file's
+  ``entries`` beside the ``previous_entries`` the collapse guard compared them
+  with, and the guard's ``max_shrink`` (both null when it did not run).
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fraudwall.exceptions import ExportError
-from fraudwall.exporters.base import Exporter, ExportMeta
-from fraudwall.exporters.parallel import FormatJob, SharedInput, stage_formats, worker_count
+from fraudwall.exceptions import ExportError, PublishRefused
+from fraudwall.exporters.collapse import CollapseGuard
+from fraudwall.exporters.parallel import stage_formats, worker_count
 from fraudwall.exporters.publish import StagedState, stage_state
-from fraudwall.exporters.registry import get_exporter
-from fraudwall.exporters.run import ExportResult, StagedExport
+from fraudwall.exporters.run import CheckedExport, ExportResult, StagedExport, check_export
 from fraudwall.entries import SCOPES
 from fraudwall.exporters.validation import SharedEntries, prepare
 from fraudwall.models import BlockEntry
@@ -98,6 +99,7 @@ def export_bundle(
     options: Mapping[str, Mapping[str, object]] | None = None,
     generated_at: datetime | None = None,
     workers: int | None = None,
+    collapse: CollapseGuard | None = None,
 ) -> BundleResult:
     """Publish every format in ``formats`` into ``directory``, then the delta and the manifest.
 
@@ -106,12 +108,15 @@ def export_bundle(
     see :mod:`fraudwall.exporters.parallel`) and are staged beside their files.
     A format that fails (verification included) raises before any is published:
     every format, the manifest, the delta and the entries snapshot stay at the
-    previous, complete generation.
+    previous, complete generation. With ``collapse`` every format is held to
+    the guard before any is rendered, and the refusals of all of them raise
+    together as one :class:`~fraudwall.exceptions.PublishRefused`: nothing in
+    the folder changes and the generation does not advance.
     """
     directory.mkdir(parents=True, exist_ok=True)
     with _only_writer(directory):
         return _export_generation(entries, formats, directory, title=title, verify=verify, refused=refused,
-                                  options=options, generated_at=generated_at, workers=workers)
+                                  options=options, generated_at=generated_at, workers=workers, collapse=collapse)
 
 
 @contextmanager
@@ -143,23 +148,20 @@ def _export_generation(
     options: Mapping[str, Mapping[str, object]] | None,
     generated_at: datetime | None,
     workers: int | None,
+    collapse: CollapseGuard | None,
 ) -> BundleResult:
     entries = SharedEntries(entries)  # each name policy prepared once, not once per format
     when = generated_at or datetime.now(UTC)
     previous = _read_manifest(directory)
     generation = int(previous.get("generation", 0)) + 1
-    jobs = [FormatJob(name, directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt"), dict((options or {}).get(name, {})))
-            for name in formats]
-    workers = worker_count(workers, len(jobs))
-    if workers > 1:
-        # Each name policy prepared before the workers fork, so that they share its result instead of each
-        # redoing it: the base class's preparation, the part formats share (their own refinements, such as
-        # MISP's stricter names, run in the workers). The delta is worked out meanwhile, as the workers render.
-        for job in jobs:
-            Exporter.prepare(get_exporter(job.format), entries, ExportMeta(title, when, job.options))
+    # Every format is prepared and checked here before any renders: worker processes inherit the
+    # preparations (fork) instead of each redoing them, and one refusal stops the folder before
+    # anything in it is written. The delta is worked out meanwhile, as the formats render.
+    exports = _check_formats(entries, formats, directory, title=title, when=when, refused=refused,
+                             options=options or {}, collapse=collapse)
     delta_name = f"delta-{generation}.json"
     staged, change = stage_formats(
-        SharedInput(entries, title, verify, when, refused), jobs, workers=workers,
+        exports, verify=verify, workers=worker_count(workers, len(exports)),
         meanwhile=lambda: _changes(entries, directory / SNAPSHOT, generation, when),
     )
     # The state files are staged too before anything is published: a folder in the way of one
@@ -171,6 +173,7 @@ def _export_generation(
             "generated_at": when.isoformat(),
             "title": title,
             "entries": change.entries,
+            "max_shrink": collapse.max_shrink if collapse else None,  # null: published without the collapse guard
             "delta": {"file": delta_name, "added": change.added, "removed": change.removed},
             "files": [_describe(output) for output in staged],
         })
@@ -186,6 +189,37 @@ def _export_generation(
         if number.isdigit() and int(number) <= generation - DELTAS_KEPT:
             stale.unlink()
     return BundleResult(directory, generation, tuple(results), change.added, change.removed)
+
+
+def _check_formats(
+    entries: SharedEntries,
+    formats: Sequence[str],
+    directory: Path,
+    *,
+    title: str,
+    when: datetime,
+    refused: Rejections | None,
+    options: Mapping[str, Mapping[str, object]],
+    collapse: CollapseGuard | None,
+) -> list[CheckedExport]:
+    """Every format prepared for its file in ``directory`` and held to ``collapse``.
+
+    Every format is checked, so one :class:`~fraudwall.exceptions.PublishRefused`
+    names all those refused: each format counts what it publishes (an ipset
+    only addresses, squid-url only URLs), so one may collapse alone.
+    """
+    exports: list[CheckedExport] = []
+    reasons: list[str] = []
+    for name in formats:
+        path = directory / FILE_NAMES.get(name, f"fraudwall-{name}.txt")
+        try:
+            exports.append(check_export(entries, name, path, title=title, generated_at=when, refused=refused,
+                                        collapse=collapse, **dict(options.get(name, {}))))
+        except PublishRefused as exc:
+            reasons += exc.reasons
+    if reasons:
+        raise PublishRefused(reasons)
+    return exports
 
 
 def _commit_all(staged: Sequence[StagedExport], states: Sequence[StagedState]) -> list[ExportResult]:
@@ -246,6 +280,7 @@ def _describe(staged: StagedExport) -> dict[str, object]:
         "format": staged.format, "file": output.path.name, "sha256": output.sha256,
         "blocked": staged.blocked, "allowed": staged.allowed, "rejected": staged.rejected,
         "verified": staged.verified, "report": output.report_path.name,
+        "entries": staged.entries, "previous_entries": staged.previous_entries,
     }
     serial = report.get("options", {}).get("serial")
     if serial is not None:

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
-from fraudwall.exporters.base import Exporter, ExportMeta
+from fraudwall.exporters.base import Exporter, ExportMeta, OptionsT
 from fraudwall.exporters.record_order import allowed_rows, uniform_runs
 from fraudwall.exporters.validation import PreparedEntries
 from fraudwall.exporters.verify import run_checker
@@ -167,6 +167,34 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
     )
 
 
+class AddressSetExporter(Exporter[OptionsT]):
+    """A format that publishes the addresses of the blocked names (``ipset``, ``nftables``).
+
+    The addresses are planned once per preparation (:meth:`address_plan`):
+    counting, the header and the body all read the plan, and planning the
+    addresses of millions of names takes seconds.
+    """
+
+    subtree_capable = False
+    # Names are never written, only their addresses: an underscore in one changes nothing.
+    allow_underscore = True
+    _planned: tuple[PreparedEntries, AddressPlan] | None = None
+
+    def address_plan(self, prepared: PreparedEntries) -> AddressPlan:
+        """:func:`plan_addresses` of ``prepared``, worked out on first use."""
+        if self._planned is None or self._planned[0] is not prepared:
+            self._planned = (prepared, plan_addresses(prepared))
+        return self._planned[1]
+
+    def entry_count(self, prepared: PreparedEntries) -> int:
+        """The addresses published."""
+        return self.address_plan(prepared).accepted
+
+    def notes(self, prepared: PreparedEntries) -> list[str]:
+        """The address counts."""
+        return self.address_plan(prepared).notes()
+
+
 def network_text(network: IPv4Net | IPv6Net) -> str:
     """``network`` as ipset and nft write it: a lone address without its /32 or /128."""
     return str(network.network_address) if network.num_addresses == 1 else str(network)
@@ -200,14 +228,11 @@ class IpsetOptions:
             raise ExportError(f"ipset maxelem must be an integer in [1, 2**31 - 1], got {self.maxelem!r}")
 
 
-class IpsetExporter(Exporter[IpsetOptions]):
+class IpsetExporter(AddressSetExporter[IpsetOptions]):
     """``ipset restore`` commands that atomically replace a v4 and a v6 ``hash:net`` set."""
 
     name = "ipset"
     description = "ipset restore file; hash:net sets NAME-v4 and NAME-v6, swapped in atomically"
-    subtree_capable = False
-    # Names are never written, only their addresses: an underscore in one changes nothing.
-    allow_underscore = True
     comment_prefix = "#"
     options_type = IpsetOptions
     data_line = re.compile(
@@ -220,14 +245,10 @@ class IpsetExporter(Exporter[IpsetOptions]):
         r"|destroy [A-Za-z0-9_][A-Za-z0-9_-]{0,20}-v[46]-next"
     )
 
-    def notes(self, prepared: PreparedEntries) -> list[str]:
-        """The address counts."""
-        return plan_addresses(prepared).notes()
-
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """Per family: create both sets, fill the next one, swap it in, drop the old contents."""
         options = self.options(meta)
-        plan = plan_addresses(prepared)
+        plan = self.address_plan(prepared)
         for family, suffix, networks in (("inet", "v4", plan.v4), ("inet6", "v6", plan.v6)):
             if len(networks) > options.maxelem:
                 raise ExportError(f"ipset: {len(networks)} {suffix} networks exceed maxelem {options.maxelem}")

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraudwall.exceptions import ExportError
-from fraudwall.exporters.base import Exporter, ExportMeta
-from fraudwall.exporters.ipset import network_text, plan_addresses, run_in_private_netns
+from fraudwall.exporters.base import ExportMeta
+from fraudwall.exporters.ipset import AddressSetExporter, network_text, run_in_private_netns
 from fraudwall.exporters.validation import PreparedEntries
 
 _TABLE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -53,14 +53,11 @@ class NftablesOptions:
             raise ExportError(f"nftables table must be 1-32 of a-z 0-9 _ starting with a letter, got {self.table!r}")
 
 
-class NftablesExporter(Exporter[NftablesOptions]):
+class NftablesExporter(AddressSetExporter[NftablesOptions]):
     """An ``nft -f`` script that atomically refills two interval sets."""
 
     name = "nftables"
     description = "nftables script; interval sets blocked_v4 and blocked_v6 in table inet TABLE"
-    subtree_capable = False
-    # Names are never written, only their addresses: an underscore in one changes nothing.
-    allow_underscore = True
     comment_prefix = "#"
     options_type = NftablesOptions
     data_line = re.compile(
@@ -76,14 +73,10 @@ class NftablesExporter(Exporter[NftablesOptions]):
         r"|\t[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:/[0-9]{1,3})?,"
     )
 
-    def notes(self, prepared: PreparedEntries) -> list[str]:
-        """The address counts."""
-        return plan_addresses(prepared).notes()
-
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """Declare the table and sets, flush them, add the elements."""
         table = self.options(meta).table
-        plan = plan_addresses(prepared)
+        plan = self.address_plan(prepared)
         families = (("blocked_v4", "ipv4_addr", plan.v4), ("blocked_v6", "ipv6_addr", plan.v6))
         yield f"table inet {table} {{"
         for name, kind, _ in families:

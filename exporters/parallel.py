@@ -1,11 +1,14 @@
 """An export folder's formats rendered side by side, one worker process per CPU.
 
-Once their entries are prepared the formats of a folder are independent, and
-each is CPU-bound Python, so on a machine with several cores they render in
-forked worker processes (one per CPU, up to :data:`DEFAULT_MAX_WORKERS` unless
-asked). Forking lets every worker read the entries the parent holds
-(copy-on-write) instead of receiving millions of names through a pipe: only a
-format's name, file and options go to a worker, and only its small
+Once their entries are prepared (and held to the collapse guard: every format
+of a folder is, in this process, before any is rendered) the formats of a
+folder are independent, and each is CPU-bound Python, so on a machine with
+several cores they render in forked worker processes (one per CPU, up to
+:data:`DEFAULT_MAX_WORKERS` unless asked). Forking lets every worker read what
+the parent holds (the entries, each format's preparation:
+:class:`~fraudwall.exporters.run.CheckedExport`) copy-on-write instead of
+receiving millions of names through a pipe: only a format's place in the list
+goes to a worker, and only its small
 :class:`~fraudwall.exporters.run.StagedExport` comes back: the worker renders and
 verifies its format beside the published file, and the parent publishes every
 format only once all of them are staged.
@@ -21,42 +24,25 @@ import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TypeVar
 
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.publish import remove_staged_leftovers
-from fraudwall.exporters.registry import get_exporter
-from fraudwall.exporters.run import StagedExport, stage_export
-from fraudwall.models import BlockEntry
-from fraudwall.rejections import Rejections
+from fraudwall.exporters.run import CheckedExport, StagedExport
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class FormatJob:
-    """One format of a folder: where it is published and with which options."""
-
-    format: str
-    path: Path
-    options: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class SharedInput:
-    """What every format of one folder is made from; a forked worker inherits it, nothing is copied."""
+    """What the workers of one folder render; a forked worker inherits it, nothing is copied."""
 
-    entries: Sequence[BlockEntry]
-    title: str
+    exports: Sequence[CheckedExport]
     verify: bool
-    generated_at: datetime
-    refused: Rejections | None
 
 
 def available_cpus() -> int:
@@ -88,51 +74,52 @@ def worker_count(requested: int | None, formats: int) -> int:
 
 
 def stage_formats(
-    shared: SharedInput,
-    jobs: Sequence[FormatJob],
+    exports: Sequence[CheckedExport],
     *,
+    verify: bool,
     workers: int,
     meanwhile: Callable[[], T],
 ) -> tuple[list[StagedExport], T]:
-    """Render and verify every job beside its path, and run ``meanwhile`` in this process meanwhile.
+    """Render and verify every export beside its path, and run ``meanwhile`` in this process meanwhile.
 
     Nothing is published: the caller commits the staged outputs, which come in
-    job order. The first failing job (in job order) raises, after every job
-    already started has ended and every staged output is discarded; jobs not
-    yet started are cancelled.
+    the order of ``exports``. The first failing export (in that order) raises,
+    after every one already started has ended and every staged output is
+    discarded; those not yet started are cancelled.
     """
     if workers <= 1:
         staged: list[StagedExport] = []
         try:
-            for job in jobs:
-                staged.append(_stage(shared, job))
+            for checked in exports:
+                staged.append(checked.stage(verify=verify))
             return staged, meanwhile()
         except BaseException:
             for output in staged:
                 output.discard()
             raise
     # The costliest formats first, so no worker is left with a long one at the end.
-    costliest_first = sorted(range(len(jobs)), key=lambda i: get_exporter(jobs[i].format).render_cost, reverse=True)
+    costliest_first = sorted(range(len(exports)), key=lambda i: exports[i].exporter.render_cost, reverse=True)
     # Objects that exist at the fork are left out of garbage collection meanwhile: a collection in a
     # worker would otherwise write to every one of them and copy the pages they share with this process.
     gc.freeze()
     try:
-        return _stage_in_workers(shared, jobs, costliest_first, workers, meanwhile)
+        return _stage_in_workers(SharedInput(exports, verify), costliest_first, workers, meanwhile)
     finally:
         gc.unfreeze()
 
 
 def _stage_in_workers(
-    shared: SharedInput, jobs: Sequence[FormatJob], order: Sequence[int], workers: int, meanwhile: Callable[[], T],
+    shared: SharedInput, order: Sequence[int], workers: int, meanwhile: Callable[[], T],
 ) -> tuple[list[StagedExport], T]:
+    exports = shared.exports
     submitted: dict[int, Future[StagedExport]] = {}
     try:
         with ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared,)
         ) as pool:
             for i in order:
-                submitted[i] = pool.submit(_stage_in_worker, jobs[i])
-            futures = [submitted[i] for i in range(len(jobs))]  # in job order
+                submitted[i] = pool.submit(_stage_in_worker, i)
+            futures = [submitted[i] for i in range(len(exports))]  # in the order of the exports
             try:
                 extra = meanwhile()
                 wait(futures, return_when=FIRST_EXCEPTION)
@@ -140,35 +127,30 @@ def _stage_in_workers(
                 # After a failure the jobs not yet started are cancelled; the pool then waits for those running.
                 if any(not future.done() or future.exception() is not None for future in futures):
                     pool.shutdown(cancel_futures=True)
-        _raise_first_failure(jobs, futures)
+        _raise_first_failure(exports, futures)
     except BaseException:
         for future in submitted.values():  # a generation is published whole or not at all
             if future.done() and not future.cancelled() and future.exception() is None:
                 future.result().discard()
         # A worker killed mid-way (or one whose result never came back) leaves hidden files only it knew.
-        for job in jobs:
-            remove_staged_leftovers(job.path)
+        for checked in exports:
+            remove_staged_leftovers(checked.path)
         raise
     return [future.result() for future in futures], extra
 
 
-def _raise_first_failure(jobs: Sequence[FormatJob], futures: Sequence[Future[StagedExport]]) -> None:
-    """The first job's own error, in job order; else, if a worker died, which formats got no result."""
-    failures = [(job, future.exception()) for job, future in zip(jobs, futures)
+def _raise_first_failure(exports: Sequence[CheckedExport], futures: Sequence[Future[StagedExport]]) -> None:
+    """The first export's own error, in order; else, if a worker died, which formats got no result."""
+    failures = [(checked, future.exception()) for checked, future in zip(exports, futures)
                 if not future.cancelled() and future.exception() is not None]
     for _, exc in failures:
         if not isinstance(exc, BrokenProcessPool):
             raise exc  # type: ignore[misc]
     if failures:
         # A worker killed (out of memory, a signal) breaks the pool: every unfinished job fails alike.
-        missing = ", ".join(job.format for job, _ in failures)
+        missing = ", ".join(checked.exporter.name for checked, _ in failures)
         raise ExportError(f"an export worker ended without a result (killed, or out of memory?); "
                           f"no result for: {missing}") from failures[0][1]
-
-
-def _stage(shared: SharedInput, job: FormatJob) -> StagedExport:
-    return stage_export(shared.entries, job.format, job.path, title=shared.title, verify=shared.verify,
-                  generated_at=shared.generated_at, refused=shared.refused, **dict(job.options))
 
 
 #: A worker's copy of the folder's input, set once when the worker starts (inherited through fork).
@@ -180,7 +162,7 @@ def _adopt(shared: SharedInput) -> None:
     _WORKER_INPUT = shared
 
 
-def _stage_in_worker(job: FormatJob) -> StagedExport:
+def _stage_in_worker(index: int) -> StagedExport:
     if _WORKER_INPUT is None:
         raise ExportError("export worker started without its input")
-    return _stage(_WORKER_INPUT, job)
+    return _WORKER_INPUT.exports[index].stage(verify=_WORKER_INPUT.verify)

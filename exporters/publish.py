@@ -6,7 +6,8 @@ verifier (the consumer's own checker) look at it, keeps the old version as
 reader (or a crash) sees the old file or the new one, never half of either. A
 JSON report ``PATH.report.json`` goes beside it, written the same way; it
 carries the output's sha256, so a report that does not belong to the file
-(a crash between the two renames) is detectable.
+(a crash between the two renames) is detectable: :func:`published_report`
+reads one back only when it belongs.
 
 The temporary files start with a dot and end in ``.tmp``; they are removed on
 any failure. A new file gets the old file's permissions, or 0666 less the umask
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fraudwall.exceptions import ExportError
 
@@ -225,8 +226,7 @@ def stage_directory(
         _fsync_directory(staged)
         if verify is not None:
             verify(staged)
-        listing = "".join(f"{sha}  {name}\n" for name, (sha, _) in written.items())
-        digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()
+        digest = _listing_sha256((name, sha) for name, (sha, _) in written.items())
         size = sum(length for _, length in written.values())
         summary = {
             **(report or {}), "folder": path.name, "sha256": digest, "bytes": size,
@@ -244,6 +244,55 @@ def stage_directory(
                 leftover.unlink(missing_ok=True)
             shutil.rmtree(staged, ignore_errors=True)
     return result
+
+
+def published_report(path: Path) -> dict[str, Any] | None:
+    """The report beside ``path`` if it describes what is published at ``path`` now; ``None`` otherwise.
+
+    A report belongs to its output by the sha256 it carries: the file's, or for
+    a folder its listing's (see :func:`stage_directory`). ``None`` when there is
+    no report or no output, when either cannot be read, or when the sha256
+    differs (a crash between the two renames of a commit left the old report
+    beside the new file, or a file was put there by hand): nothing the report
+    says can then be taken as true of ``path``. The output is hashed, about a
+    second per gigabyte.
+    """
+    report_path = path.with_name(f"{path.name}.report.json")
+    if not report_path.is_file():  # a pipe in its place would never end
+        return None
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(report, dict) or not isinstance(report.get("sha256"), str):
+        return None
+    return report if _published_sha256(path) == report["sha256"] else None
+
+
+def _published_sha256(path: Path) -> str | None:
+    """The sha256 a report of the output at ``path`` carries; ``None`` for anything but a file or a folder of files."""
+    try:
+        if path.is_file():
+            return _file_sha256(path)
+        if not path.is_dir():
+            return None
+        files = [(name, path / name) for name in sorted(os.listdir(path))]
+        if not all(file.is_file() for _, file in files):
+            return None  # stage_directory writes plain files only: this folder is not one it wrote
+        return _listing_sha256((name, _file_sha256(file)) for name, file in files)
+    except OSError:
+        return None
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _listing_sha256(files: Iterable[tuple[str, str]]) -> str:
+    """A folder's sha256 from ``(file name, sha256)`` in name order: that of ``cd PATH && sha256sum * | sha256sum``."""
+    listing = "".join(f"{sha}  {name}\n" for name, sha in files)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

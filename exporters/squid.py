@@ -295,6 +295,10 @@ class SquidUrlExporter(Exporter[NoOptions]):
     options_type = NoOptions
     data_line = _pattern_line_regex()
 
+    def entry_count(self, prepared: PreparedEntries) -> int:
+        """The URL-level entries: names are the ``squid`` format's."""
+        return len(prepared.urls)
+
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Say what the patterns match, what could not be written, and what is left to ``squid``."""
         patterns = [url_pattern(entry.url) for entry in prepared.urls]
@@ -318,7 +322,7 @@ class SquidUrlExporter(Exporter[NoOptions]):
     def parse_line(self, line: str) -> str | None:
         """As the base, and printable only: the grammar's negated classes let other characters by."""
         if not line.isprintable():
-            raise ExportError(f"{self.name}: refusing to write a non-printable line: {line[:120]!r}")
+            raise ExportError(f"{self.name}: not a printable line: {line[:120]!r}")
         return super().parse_line(line)
 
     def verify(self, path: Path, meta: ExportMeta) -> None:
