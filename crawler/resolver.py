@@ -6,12 +6,18 @@ address is checked against :class:`~fraudwall.crawler.network.NetworkPolicy`
 before a socket is opened. ``FRAUDWALL_HOST_MAP`` gives fixed answers, like
 curl's ``--resolve``; with ``FRAUDWALL_HOST_MAP_ONLY`` no other name is
 looked up at all (the demo runs that way, so it never sends a DNS query).
+
+A resolver can only withhold addresses, which the download handler reports
+as a failed DNS lookup. So the resolver also remembers, per name, why it gave
+none (:meth:`GuardedResolver.refusal`); :mod:`fraudwall.crawler.refusals`
+reads that to turn the failed download into a counted refusal.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -22,6 +28,19 @@ from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.names import is_ip_literal
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a name was given no address: ``reason`` is a stat token, ``detail`` a sentence for the log."""
+
+    reason: str
+    detail: str
+
+
+def _key(host: str) -> str:
+    """``host`` as the resolver files it: lower case, no trailing dot, no IPv6 brackets."""
+    return host.lower().rstrip(".").strip("[]")
 
 
 @implementer(IHostResolution)
@@ -40,24 +59,29 @@ def _address(ip: str, port: int, transport: str) -> IAddress:
 
 @provider(IResolutionReceiver)
 class _PolicyReceiver:
-    """Passes on only the addresses the policy allows; logs the others."""
+    """Passes on only the addresses the policy allows; tells the resolver what it withheld."""
 
-    def __init__(self, receiver: IResolutionReceiver, name: str, policy: NetworkPolicy) -> None:
+    def __init__(self, receiver: IResolutionReceiver, name: str, resolver: GuardedResolver) -> None:
         self.receiver = receiver
         self.name = name
-        self.policy = policy
+        self.resolver = resolver
+        self.refused: list[str] = []
+        self.delivered = False
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:
         self.receiver.resolutionBegan(resolution)
 
     def addressResolved(self, address: IAddress) -> None:
         host = getattr(address, "host", "")
-        if self.policy.allows(host):
+        if self.resolver.policy.allows(host):
+            self.delivered = True
             self.receiver.addressResolved(address)
         else:
-            log.warning("refused %s -> %s: address not allowed by the network policy", self.name, host)
+            self.refused.append(host)
 
     def resolutionComplete(self) -> None:
+        # Settled first: the receiver fails the connection as soon as it hears there is no address.
+        self.resolver.settle(self.name, self.refused, self.delivered)
         self.receiver.resolutionComplete()
 
 
@@ -74,9 +98,10 @@ class GuardedResolver:
     ) -> None:
         self.reactor = reactor
         self.policy = policy
-        self.host_map = {name.lower().rstrip("."): ip for name, ip in (host_map or {}).items()}
+        self.host_map = {_key(name): ip for name, ip in (host_map or {}).items()}
         self.host_map_only = host_map_only
         self.original = reactor.nameResolver
+        self.refusals: dict[str, Refusal] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
@@ -91,14 +116,33 @@ class GuardedResolver:
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
 
+    def refusal(self, host: str) -> Refusal | None:
+        """Why the last resolution of ``host`` gave no address, or None if it was not refused."""
+        return self.refusals.get(_key(host))
+
+    def settle(self, name: str, refused: Sequence[str], delivered: bool) -> None:
+        """Record the outcome of resolving ``name``: refused when it had addresses and none was allowed.
+
+        A later answer that does deliver an address clears the record, so a real
+        connection failure is never mistaken for a refusal.
+        """
+        if refused and not delivered:
+            detail = "; ".join(self.policy.explain(ip) for ip in refused)
+            if list(refused) != [name]:  # a name, not an IP literal: say what it resolved to
+                detail = f"{name} resolves to {', '.join(refused)}: {detail}"
+            self.refusals[name] = Refusal("network-policy", detail)
+        else:
+            self.refusals.pop(name, None)
+            if refused:  # the connection goes to the other addresses; a mixed answer is still worth a look
+                log.warning("withheld %s -> %s: not allowed by the network policy", name, ", ".join(refused))
+
     def _answer(self, receiver: IResolutionReceiver, name: str, ips: Sequence[str], port: int, transport: str) -> IHostResolution:
         resolution = _Resolution(name)
         receiver.resolutionBegan(resolution)
-        for ip in ips:
-            if self.policy.allows(ip):
-                receiver.addressResolved(_address(ip, port, transport))
-            else:
-                log.warning("refused %s -> %s: address not allowed by the network policy", name, ip)
+        allowed = [ip for ip in ips if self.policy.allows(ip)]
+        for ip in allowed:
+            receiver.addressResolved(_address(ip, port, transport))
+        self.settle(name, [ip for ip in ips if ip not in allowed], bool(allowed))
         receiver.resolutionComplete()
         return resolution
 
@@ -110,14 +154,19 @@ class GuardedResolver:
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
     ) -> IHostResolution:
-        name = hostName.lower().rstrip(".")
+        name = _key(hostName)
         if is_ip_literal(name):
-            return self._answer(resolutionReceiver, name, [name.strip("[]")], portNumber, transportSemantics)
+            return self._answer(resolutionReceiver, name, [name], portNumber, transportSemantics)
         if name in self.host_map:
             return self._answer(resolutionReceiver, name, [self.host_map[name]], portNumber, transportSemantics)
         if self.host_map_only:
-            log.warning("refused %s: not in the host map and lookups are off", name)
-            return self._answer(resolutionReceiver, name, [], portNumber, transportSemantics)
+            resolution = _Resolution(name)
+            resolutionReceiver.resolutionBegan(resolution)
+            self.refusals[name] = Refusal(
+                "not-in-host-map", f"{name} is not in the host map and lookups are off (--resolve {name}:IP maps it)"
+            )
+            resolutionReceiver.resolutionComplete()
+            return resolution
         return self.original.resolveHostName(
-            _PolicyReceiver(resolutionReceiver, name, self.policy), hostName, portNumber, addressTypes, transportSemantics
+            _PolicyReceiver(resolutionReceiver, name, self), hostName, portNumber, addressTypes, transportSemantics
         )

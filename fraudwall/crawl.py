@@ -6,6 +6,8 @@ Scrapy project settings module, so ``scrapy crawl fraudwall`` behaves the same.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fraudwall.models import Target
@@ -26,8 +28,10 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Fraud sites are investigated, not indexed: their robots.txt is not an instruction to us.
         "ROBOTSTXT_OBEY": False,
         "USER_AGENT": settings.get("CRAWL_USER_AGENT"),
-        "DEPTH_LIMIT": settings.getint("CRAWL_DEPTH"),
-        "CLOSESPIDER_PAGECOUNT": settings.getint("CRAWL_MAX_PAGES"),
+        # The spider applies both limits itself: Scrapy's DEPTH_LIMIT takes 0 for "no limit", and
+        # CLOSESPIDER_PAGECOUNT lets the responses in flight through, so neither means what it says.
+        "FRAUDWALL_DEPTH": settings.getint("CRAWL_DEPTH"),
+        "FRAUDWALL_MAX_PAGES": settings.getint("CRAWL_MAX_PAGES"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
         "DOWNLOAD_WARNSIZE": 0,
@@ -36,7 +40,11 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "RETRY_TIMES": 1,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy's remote-control endpoint runs code sent to it; a crawl of hostile sites serves nothing.
+        "REMOTE_CONTROL_ENABLED": False,
         "TWISTED_DNS_RESOLVER": "fraudwall.crawler.resolver.GuardedResolver",
+        # Above RetryMiddleware (550): it must see a refused lookup first, so it is not retried.
+        "DOWNLOADER_MIDDLEWARES": {"fraudwall.crawler.refusals.RefusalMiddleware": 560},
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
         "FRAUDWALL_HOST_MAP": settings.getdict("HOST_MAP"),
         "FRAUDWALL_HOST_MAP_ONLY": settings.getbool("HOST_MAP_ONLY"),
@@ -46,18 +54,51 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_crawl(settings: Settings, targets: list[Target]) -> dict[str, Any]:
-    """Crawl ``targets`` to completion in this process; returns Scrapy's final stats.
+@dataclass(frozen=True, slots=True)
+class CrawlOutcome:
+    """How a crawl ended: pages fetched, why others were not, and the signal that cut it short, if one did."""
+
+    #: Scrapy's final stats, with fraudwall's under ``fraudwall/`` (see :func:`run_crawl`).
+    stats: Mapping[str, Any]
+    #: Pages fetched and handed to analysis.
+    pages: int
+    #: Requests that brought no page, by reason: an error type, or a refusal (``refused: network-policy``).
+    failures: Mapping[str, int]
+    #: ``"SIGINT"`` or ``"SIGTERM"`` when a signal stopped the crawl; ``None`` when it ran to its end.
+    interrupted: str | None
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any]) -> CrawlOutcome:
+        failures: dict[str, int] = {}
+        for key, value in stats.items():
+            if key.startswith("fraudwall/fetch_failed/"):
+                failures[key.removeprefix("fraudwall/fetch_failed/")] = int(value)
+            elif key.startswith("fraudwall/refused/"):
+                failures[f"refused: {key.removeprefix('fraudwall/refused/')}"] = int(value)
+        return cls(stats, int(stats.get("fraudwall/pages", 0)), failures, stats.get("fraudwall/interrupted"))
+
+
+def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
+    """Crawl ``targets`` in this process until done, or until SIGINT/SIGTERM; returns how it ended.
+
+    Besides Scrapy's own stats, the outcome's ``stats`` hold:
+
+    - ``fraudwall/pages``: pages fetched and handed to analysis (absent when none was);
+    - ``fraudwall/fetch_failed/<error>``: requests that failed, by error type;
+    - ``fraudwall/refused/<reason>``: requests not sent because of the network policy
+      (``network-policy``) or a host missing from a host-map-only map (``not-in-host-map``);
+    - ``fraudwall/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
+    - ``fraudwall/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
+      absent when it ran to its end.
 
     Scrapy's reactor cannot be restarted, so this runs once per process.
     """
-    from scrapy.crawler import CrawlerProcess
-
+    from fraudwall.crawler.process import SignalRecordingProcess
     from fraudwall.crawler.spiders.seed_spider import SeedSpider
 
     # The CLI has configured logging already; Scrapy must not add a second root handler.
-    process = CrawlerProcess({**scrapy_settings_for(settings), "LOG_INSTALL_ROOT_HANDLER": False})
+    process = SignalRecordingProcess({**scrapy_settings_for(settings), "LOG_INSTALL_ROOT_HANDLER": False})
     crawler = process.create_crawler(SeedSpider)
     process.crawl(crawler, targets=targets)
     process.start()
-    return dict(crawler.stats.get_stats()) if crawler.stats else {}
+    return CrawlOutcome.from_stats(dict(crawler.stats.get_stats()) if crawler.stats else {})

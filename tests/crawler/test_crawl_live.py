@@ -15,6 +15,7 @@ import pytest
 
 from fraudwall.blocklists.store import Store
 from fraudwall.demo.server import SiteServer
+from fraudwall.exit_codes import ExitCode
 
 PAGES = {
     "rebate-tasks.top/index.html": '<html><head><title>刷单返利 日结</title></head><body>'
@@ -60,16 +61,22 @@ def test_crawl_follows_links_within_registered_domain(tmp_path: Path, site: Site
 
 
 def test_ssrf_guard_refuses_loopback_by_default(tmp_path: Path, site: SiteServer) -> None:
-    """Without --allow-net, a seed resolving to 127.0.0.1 is refused and nothing is fetched."""
+    """Without --allow-net, a seed resolving to 127.0.0.1 is refused, with the reason, and nothing is fetched."""
     result = _crawl(tmp_path, site.url("rebate-tasks.top"), "--resolve", "rebate-tasks.top:127.0.0.1")
-    assert result.returncode == 0, result.stderr
-    assert "not allowed by the network policy" in result.stderr
+    assert result.returncode == ExitCode.NOTHING_FETCHED, result.stderr
+    assert (
+        f"refused {site.url('rebate-tasks.top')}: rebate-tasks.top resolves to 127.0.0.1: "
+        "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)"
+    ) in result.stderr
     with Store.open(tmp_path / "f.db") as store:
         assert store.db["observations"].count == 0
 
 
 def test_bad_seeds_are_reported(tmp_path: Path) -> None:
-    """Seeds that are not URLs or domains are rejected with a reason; none left is an error."""
+    """Seeds that are not URLs or domains are rejected with a reason; none left is an input error (exit 3), in one line."""
     result = _crawl(tmp_path, "ftp://x.top/", "bad..name")
-    assert result.returncode == 1
-    assert "unsupported-scheme" in result.stderr and "no valid seeds" in result.stderr
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        "error: no valid seeds: give URLs, domains or seed files: rejected ftp://x.top/ (unsupported-scheme); "
+        "bad..name (empty-label)"]
+    assert not (tmp_path / "f.db").exists()

@@ -1,10 +1,17 @@
-"""The SSRF guard: only public addresses unless a network is allowed explicitly."""
+"""The SSRF guard: only public addresses unless a network is allowed explicitly, and why one is refused."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IHostnameResolver
+from zope.interface import implementer
 
 from fraudwall.crawler.network import NetworkPolicy
+from fraudwall.crawler.resolver import GuardedResolver, Refusal
 from fraudwall.exceptions import ConfigError
 
 
@@ -30,3 +37,68 @@ def test_bad_cidr_is_a_config_error() -> None:
     """A malformed --allow-net value is reported, not ignored."""
     with pytest.raises(ConfigError, match="CIDR"):
         NetworkPolicy(["127.0.0.0/33"])
+
+
+def test_explain_names_the_address_and_the_network_that_opens_it() -> None:
+    """A refusal says what the address is and the narrowest usual --allow-net that opens it."""
+    assert NetworkPolicy.explain("127.0.0.1") == (
+        "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)"
+    )
+    assert NetworkPolicy.explain("10.1.2.3").endswith("(network policy; --allow-net 10.1.2.3/32 opens it)")
+    assert NetworkPolicy.explain("::1").endswith("--allow-net ::1/128 opens it)")
+    assert NetworkPolicy.explain("not-an-ip") == "not-an-ip is not an IP address"
+
+
+@implementer(IHostnameResolver)
+class _FixedDNS:
+    """Stands in for the system resolver: answers each name from ``answers``, sends no query."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[str]] = {}
+
+    def resolveHostName(
+        self, resolutionReceiver: Any, hostName: str, portNumber: int = 0, addressTypes: Any = None,
+        transportSemantics: str = "TCP",
+    ) -> None:
+        resolutionReceiver.resolutionBegan(None)
+        for ip in self.answers[hostName]:
+            resolutionReceiver.addressResolved(IPv4Address("TCP", ip, portNumber))
+        resolutionReceiver.resolutionComplete()
+
+
+class _Receiver:
+    """Collects the addresses a resolution delivers."""
+
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+
+    def resolutionBegan(self, resolution: Any) -> None:
+        pass
+
+    def addressResolved(self, address: IPv4Address) -> None:
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self) -> None:
+        pass
+
+
+def test_resolver_records_a_dns_answer_refused_whole_and_forgets_it_when_one_passes() -> None:
+    """A looked-up name whose every address is refused is recorded with the reason; an answer with a public address clears it."""
+    dns = _FixedDNS()
+    resolver = GuardedResolver(SimpleNamespace(nameResolver=dns), NetworkPolicy())
+    dns.answers["evil.top"] = ["127.0.0.1", "10.0.0.1"]
+    receiver = _Receiver()
+    resolver.resolveHostName(receiver, "evil.top", 80)
+    assert receiver.addresses == []
+    assert resolver.refusal("EVIL.top.") == Refusal(
+        "network-policy",
+        "evil.top resolves to 127.0.0.1, 10.0.0.1: "
+        "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it); "
+        "10.0.0.1 is not a public address (network policy; --allow-net 10.0.0.1/32 opens it)",
+    )
+
+    dns.answers["evil.top"] = ["127.0.0.1", "8.8.8.8"]
+    receiver = _Receiver()
+    resolver.resolveHostName(receiver, "evil.top", 80)
+    assert receiver.addresses == ["8.8.8.8"]
+    assert resolver.refusal("evil.top") is None
