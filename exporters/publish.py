@@ -41,7 +41,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fraudwall.exceptions import ExportError
+from fraudwall.exceptions import OutputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ class StagedOutput:
             os.replace(self.staged_report, self.report_path)
             _fsync_directory(self.path.parent)
         except OSError as exc:
-            raise ExportError(f"cannot publish {self.path}: {exc}") from exc
+            raise OutputError(f"cannot publish {self.path}: {exc}") from exc
         finally:
             for leftover in temporary:  # already renamed away on success
                 leftover.unlink(missing_ok=True)
@@ -139,12 +139,12 @@ def stage(
     """
     path = Path(path)
     if not path.parent.is_dir():
-        raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
+        raise OutputError(f"cannot publish {path}: {_not_a_folder(path.parent)}")
     report_path = path.with_name(f"{path.name}.report.json")
     # Found now, not when the staged file is put in place: by then other formats may be published.
     for in_the_way in (path, report_path, path.with_name(f"{path.name}.prev")):
         if in_the_way.is_dir():
-            raise ExportError(f"cannot publish the file {path}: a folder {in_the_way.name} is in the way")
+            raise OutputError(f"cannot publish the file {path}: a folder {in_the_way.name} is in the way")
     pieces = (text,) if isinstance(text, str) else text
     mode = _mode_of(path)
     temporary: list[Path] = []
@@ -159,7 +159,7 @@ def stage(
         staged = StagedOutput(path, new, new_report, digest, size, is_folder=False)
         temporary.clear()  # staged: kept until committed or discarded
     except OSError as exc:
-        raise ExportError(f"cannot publish {path}: {exc}") from exc
+        raise OutputError(f"cannot publish {path}: {exc}") from exc
     finally:
         for leftover in temporary:
             leftover.unlink(missing_ok=True)
@@ -199,16 +199,16 @@ def stage_directory(
     """
     path = Path(path)
     if not path.parent.is_dir():
-        raise ExportError(f"cannot publish {path}: directory {path.parent} does not exist")
+        raise OutputError(f"cannot publish {path}: {_not_a_folder(path.parent)}")
     if path.exists() and not path.is_dir():
-        raise ExportError(f"cannot publish the folder {path}: a file of that name is in the way")
+        raise OutputError(f"cannot publish the folder {path}: a file of that name is in the way")
     report_path = path.with_name(f"{path.name}.report.json")
     if report_path.is_dir():
-        raise ExportError(f"cannot publish {path}: a folder {report_path.name} is in the way")
+        raise OutputError(f"cannot publish {path}: a folder {report_path.name} is in the way")
     for name in files:
         # Plain names only: nothing may land outside the folder or hide in it.
         if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
-            raise ExportError(f"cannot publish {path}: bad file name {name!r}")
+            raise OutputError(f"cannot publish {path}: bad file name {name!r}")
     staged = _temp_name(path)
     temporary: list[Path] = []
     done = False
@@ -237,7 +237,7 @@ def stage_directory(
         result = StagedOutput(path, staged, new_report, digest, size, is_folder=True)
         done = True
     except OSError as exc:
-        raise ExportError(f"cannot publish {path}: {exc}") from exc
+        raise OutputError(f"cannot publish {path}: {exc}") from exc
     finally:
         if not done:
             for leftover in temporary:
@@ -309,7 +309,7 @@ class StagedState:
             _fsync_directory(self.path.parent)
         except OSError as exc:
             self.discard()
-            raise ExportError(f"cannot write {self.path}: {exc}") from exc
+            raise OutputError(f"cannot write {self.path}: {exc}") from exc
 
     def discard(self) -> None:
         self.staged.unlink(missing_ok=True)
@@ -318,14 +318,14 @@ class StagedState:
 def stage_state(path: Path, text: str) -> StagedState:
     """Write ``text`` beside ``path`` and sync it, for :meth:`StagedState.commit` to put in place."""
     if path.is_dir():
-        raise ExportError(f"cannot write {path}: a folder of that name is in the way")
+        raise OutputError(f"cannot write {path}: a folder of that name is in the way")
     temporary: list[Path] = []
     try:
         staged = _write_temp(path, text.encode("utf-8"), _mode_of(path), temporary)
     except OSError as exc:
         for leftover in temporary:
             leftover.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc}") from exc
+        raise OutputError(f"cannot write {path}: {exc}") from exc
     return StagedState(path, staged)
 
 
@@ -503,3 +503,8 @@ def _exchange(first: Path, second: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), str(second))
+
+
+def _not_a_folder(directory: Path) -> str:
+    """Why ``directory`` cannot hold an output, for messages."""
+    return f"{directory} is not a folder" if directory.exists() else f"folder {directory} does not exist"

@@ -13,6 +13,7 @@
     │   └── NothingFetched     a crawl ran but fetched no page at all
     ├── ExportError            an export could not be rendered or published
     │   ├── VerificationError  the consumer's own checker rejected the output
+    │   ├── OutputError        the output cannot be written where it was asked for
     │   └── PublishRefused     the list would collapse; the previous one stays
     └── Interrupted            SIGINT or SIGTERM stopped the run; what was done is kept
 
@@ -89,6 +90,12 @@ class ExportError(FraudwallError):
 
 class VerificationError(ExportError):
     """The consumer's own checker rejected a rendered file; nothing was published."""
+
+
+class OutputError(ExportError):
+    """The output cannot be written where it was asked for: no such folder, something in the way, the OS refused."""
+
+    exit_code = ExitCode.DATA
 
 
 class PublishRefused(ExportError):
