@@ -74,19 +74,30 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
-        """Open (creating if needed) and migrate the database at ``path``.
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        """Open and migrate the database at ``path``, creating it unless ``create`` is false.
 
         Raises :class:`StoreError` for a path that cannot hold a database, a
-        file that is not SQLite, or a SQLite database that is not fraudwall's.
+        file that is not SQLite, or a SQLite database that is not fraudwall's;
+        with ``create`` false, also for a missing or empty file (commands that
+        read what a crawl stored must not start a new database by mistake).
         """
         target = Path(path)
         if target.exists() and not target.is_file():
             raise StoreError(f"{path} is not a database file")
+        if not create and not target.exists():
+            raise StoreError(f"no database at {path}")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                target.parent.mkdir(parents=True, exist_ok=True)
             db = Database(str(path))
-            _check_ours(db, str(path))
+            try:
+                _check_ours(db, str(path))
+                if not create and not db.table_names():
+                    raise StoreError(f"{path} is empty: no fraudwall database in it yet")
+            except (StoreError, sqlite3.DatabaseError):
+                db.close()
+                raise
             with db.ensure_autocommit_on():
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # with WAL: never corrupt, only the last commit at risk on power loss
