@@ -49,6 +49,11 @@ def _installed_resolver() -> GuardedResolver | None:
     return resolver if isinstance(resolver, GuardedResolver) else None
 
 
+#: The stat holding the first refusal's message, such as
+#: ``refused http://127.0.0.1/: 127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)``.
+FIRST_REFUSAL_STAT = "fraudwall/first_refusal"
+
+
 class RefusalMiddleware:
     """Turns the failed download of a host the resolver refused into a counted, unretried :class:`Refused`."""
 
@@ -66,6 +71,9 @@ class RefusalMiddleware:
         if refusal is None:
             return  # a real failure: the next middlewares (RetryMiddleware) handle it
         message = f"refused {request.url}: {refusal.detail}"
-        log.warning("%s", message)
+        # Each refusal is counted; the first is kept whole for the summary, the others are logged at INFO (-v).
+        log.info("%s", message)
         self.stats.inc_value(f"fraudwall/refused/{refusal.reason}")
+        if self.stats.get_value(FIRST_REFUSAL_STAT) is None:
+            self.stats.set_value(FIRST_REFUSAL_STAT, message)
         raise Refused(refusal.reason, message) from exception

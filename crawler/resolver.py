@@ -134,7 +134,7 @@ class GuardedResolver:
         else:
             self.refusals.pop(name, None)
             if refused:  # the connection goes to the other addresses; a mixed answer is still worth a look
-                log.warning("withheld %s -> %s: not allowed by the network policy", name, ", ".join(refused))
+                log.info("withheld %s -> %s: not allowed by the network policy", name, ", ".join(refused))
 
     def _answer(self, receiver: IResolutionReceiver, name: str, ips: Sequence[str], port: int, transport: str) -> IHostResolution:
         resolution = _Resolution(name)

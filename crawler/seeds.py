@@ -87,9 +87,10 @@ def read_seeds(values: Iterable[str]) -> SeedList:
         if "://" not in value and path.is_file():
             lines: Iterable[str] = _seed_file_lines(path, seeds.rejected)
             source = f"file:{path.name}"
+        elif path.exists() and "://" not in value:
+            raise CrawlError(f"seed file {value} is not a regular file")
         elif looks_like_path(value):
-            problem = "is not a regular file" if path.exists() else "does not exist"
-            raise ConfigError(f"seed file {value} {problem} (a seed is a URL, a domain or a seed file)")
+            raise ConfigError(f"seed file {value} does not exist (a seed is a URL, a domain or a seed file)")
         else:
             lines, source = [value], "seed"
         for line in lines:

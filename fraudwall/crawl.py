@@ -6,6 +6,7 @@ Scrapy project settings module, so ``scrapy crawl fraudwall`` behaves the same.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ class CrawlOutcome:
     failures: Mapping[str, int]
     #: ``"SIGINT"`` or ``"SIGTERM"`` when a signal stopped the crawl; ``None`` when it ran to its end.
     interrupted: str | None
+    #: The first refused request and why, e.g. an address the network policy does not allow.
+    first_refusal: str | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> CrawlOutcome:
@@ -75,7 +78,8 @@ class CrawlOutcome:
                 failures[key.removeprefix("fraudwall/fetch_failed/")] = int(value)
             elif key.startswith("fraudwall/refused/"):
                 failures[f"refused: {key.removeprefix('fraudwall/refused/')}"] = int(value)
-        return cls(stats, int(stats.get("fraudwall/pages", 0)), failures, stats.get("fraudwall/interrupted"))
+        return cls(stats, int(stats.get("fraudwall/pages", 0)), failures, stats.get("fraudwall/interrupted"),
+                   stats.get("fraudwall/first_refusal"))
 
 
 def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
@@ -87,6 +91,7 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
     - ``fraudwall/fetch_failed/<error>``: requests that failed, by error type;
     - ``fraudwall/refused/<reason>``: requests not sent because of the network policy
       (``network-policy``) or a host missing from a host-map-only map (``not-in-host-map``);
+      ``fraudwall/first_refusal``: the first of them, with its reason, for messages;
     - ``fraudwall/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
     - ``fraudwall/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
@@ -98,6 +103,11 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
 
     # The CLI has configured logging already; Scrapy must not add a second root handler.
     process = SignalRecordingProcess({**scrapy_settings_for(settings), "LOG_INSTALL_ROOT_HANDLER": False})
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        # Each failed fetch is counted by reason in the outcome; RetryMiddleware's ERROR line per URL
+        # would bury a crawl of thousands of seeds in noise. -v shows them. (Set after Scrapy has
+        # configured its logging, which resets its loggers' levels.)
+        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(SeedSpider)
     process.crawl(crawler, targets=targets)
     process.start()

@@ -129,4 +129,4 @@ class SeedSpider(scrapy.Spider):
             return  # counted and logged, with its reason, where it was refused
         reason = failure.type.__name__ if failure.type else "error"
         self.crawler.stats.inc_value(f"fraudwall/fetch_failed/{reason}")
-        log.warning("fetch failed (%s): %s", reason, getattr(failure.request, "url", "?"))
+        log.info("fetch failed (%s): %s", reason, getattr(failure.request, "url", "?"))

@@ -38,7 +38,8 @@ from fraudwall.crawler.seeds import read_seeds
 from fraudwall.settings import Settings
 
 handler = logging.StreamHandler()
-handler.setLevel("WARNING")
+handler.setLevel("INFO")  # as with -v: each refusal is logged at INFO
+logging.root.setLevel("INFO")
 handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 logging.root.addHandler(handler)
 settings = Settings(json.loads(sys.argv[1]))
@@ -260,6 +261,7 @@ def test_refused_address_is_one_clear_counted_refusal(
         stats, log = _run_crawl(tmp_path / "f.db", settings, seed)
     assert server.received == []
     assert log.count(f"refused {seed}: {detail}") == 1, log
+    assert stats["fraudwall/first_refusal"] == f"refused {seed}: {detail}"
     assert "DNS lookup failed" not in log
     assert stats[f"fraudwall/refused/{reason}"] == 1
     assert stats["downloader/request_count"] == 1 and "retry/count" not in stats
@@ -299,3 +301,31 @@ def test_redirect_to_a_refused_address_is_refused(tmp_path: Path) -> None:
     assert log.count(f"refused {hop}: {detail}") == 1, log
     assert stats["fraudwall/refused/network-policy"] == 1
     assert "retry/count" not in stats and "fraudwall/pages" not in stats
+
+
+def test_interrupted_cli_crawl_exits_130_and_says_so(tmp_path: Path) -> None:
+    """`fraudwall crawl` stopped by SIGINT prints its summary marked interrupted, one error line, and exits 130;
+    the pages fetched before the signal are stored."""
+    db = tmp_path / "f.db"
+    with _LoopbackServer(_slow_page) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8",
+             "--depth", "6", server.url("/p/1")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while len(server.served) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 130, err
+    stored = len(_stored(db))
+    assert stored >= 3
+    assert "fraudwall run (interrupted by SIGINT)" in out
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: crawl interrupted by SIGINT: {stored} pages analysed and stored"]

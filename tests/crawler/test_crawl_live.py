@@ -61,13 +61,13 @@ def test_crawl_follows_links_within_registered_domain(tmp_path: Path, site: Site
 
 
 def test_ssrf_guard_refuses_loopback_by_default(tmp_path: Path, site: SiteServer) -> None:
-    """Without --allow-net, a seed resolving to 127.0.0.1 is refused, with the reason, and nothing is fetched."""
+    """Without --allow-net, a seed resolving to 127.0.0.1 is refused, and the one error line says why; nothing is fetched."""
     result = _crawl(tmp_path, site.url("rebate-tasks.top"), "--resolve", "rebate-tasks.top:127.0.0.1")
     assert result.returncode == ExitCode.NOTHING_FETCHED, result.stderr
-    assert (
+    assert result.stderr.strip().splitlines() == [
+        "error: nothing fetched from 1 seeds (refused: network-policy x1); first: "
         f"refused {site.url('rebate-tasks.top')}: rebate-tasks.top resolves to 127.0.0.1: "
-        "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)"
-    ) in result.stderr
+        "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)"]
     with Store.open(tmp_path / "f.db") as store:
         assert store.db["observations"].count == 0
 
@@ -80,3 +80,22 @@ def test_bad_seeds_are_reported(tmp_path: Path) -> None:
         "error: no valid seeds: give URLs, domains or seed files: rejected ftp://x.top/ (unsupported-scheme); "
         "bad..name (empty-label)"]
     assert not (tmp_path / "f.db").exists()
+
+
+def test_summary_lists_only_what_an_export_publishes(tmp_path: Path) -> None:
+    """A crawl of a fraud site served on http://127.0.0.1/ blocks no name (an address is not a name) and no URL
+    (formats refuse URLs on non-public addresses): the summary says so, counting each refusal by reason."""
+    root = tmp_path / "site"
+    (root / "127.0.0.1").mkdir(parents=True)
+    (root / "127.0.0.1" / "index.html").write_text(
+        "<html><head><title>公安局 通缉令 安全账户</title></head><body>您涉嫌洗钱，请将资金转入安全账户配合调查，"
+        "否则将被逮捕。检察院 刑事拘留 冻结</body></html>", encoding="utf-8")
+    with SiteServer(root) as server:
+        result = _crawl(tmp_path, f"http://127.0.0.1:{server.port}/", "--allow-net", "127.0.0.0/8")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.stdout.splitlines()
+            if line.count("│") == 3}
+    assert rows["pages analysed"] == "1" and rows["pages malicious"] == "1", result.stdout
+    assert rows["names blocked (every format)"] == "0" and rows["URLs blocked (URL-matching formats only)"] == "0"
+    assert rows["not published: ip-literal"] == "1" and rows["not published: non-public-address"] == "1"
+    assert "blocked names" not in result.stdout and "127.0.0.1" not in result.stdout.split("observations stored")[1]

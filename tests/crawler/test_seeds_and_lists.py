@@ -9,7 +9,7 @@ import pytest
 
 from fraudwall.crawler.feeds import read_lists
 from fraudwall.crawler.seeds import looks_like_path, read_seeds
-from fraudwall.exceptions import ConfigError
+from fraudwall.exceptions import ConfigError, CrawlError
 from fraudwall.models import Action, Scope
 
 
@@ -57,8 +57,8 @@ def test_domains_and_schemeless_urls_are_not_paths(value: str) -> None:
 
 
 def test_folder_given_as_seed_file_is_an_error(tmp_path: Path) -> None:
-    """A folder is not a seed file, and not a domain either."""
-    with pytest.raises(ConfigError, match="is not a regular file"):
+    """A folder is not a seed file, and not a domain either: an input error."""
+    with pytest.raises(CrawlError, match="is not a regular file"):
         read_seeds([str(tmp_path)])
 
 
