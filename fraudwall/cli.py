@@ -1,12 +1,18 @@
 """The ``fraudwall`` command line.
 
-The only place that turns exceptions into one-line messages and exit codes:
-0 success, 1 a fraudwall error (bad input file, failed export...), 2 usage.
+The only place that turns exceptions into one-line messages and exit codes
+(:class:`~fraudwall.exit_codes.ExitCode`: 0 success, 1 failure, 2 usage,
+3 bad input or data, 4 nothing fetched, 5 publishing refused, 130 interrupted).
+Every error, click's usage errors included, is one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
+import ipaddress
+import io
 import json
 import logging
 import shutil
@@ -15,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -27,14 +33,19 @@ from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.selection import Selection, SelectionFilter, select_entries
 from fraudwall.blocklists.store import Store
-from fraudwall.crawl import run_crawl
+from fraudwall.crawl import CrawlOutcome, run_crawl
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.demo.server import SiteServer, site_hosts
-from fraudwall.exceptions import ConfigError, CrawlError, FraudwallError, InputError
-from fraudwall.exporters import EXPORTERS, ExportMeta, export, get_exporter
+from fraudwall.exceptions import (
+    ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, NothingFetched,
+)
+from fraudwall.exit_codes import ExitCode
+from fraudwall.exporters import EXPORTERS, CollapseGuard, ExportMeta, export, get_exporter
+from fraudwall.exporters.base import FolderExporter
+from fraudwall.exporters.validation import prepare
 from fraudwall.exporters.bundle import export_bundle
 from fraudwall.list_compiler import compile_lists
-from fraudwall.models import VerdictStatus
+from fraudwall.models import Category, VerdictStatus
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
@@ -51,26 +62,52 @@ class _Context:
 
 
 def _settings(ctx: click.Context, **cmdline: Any) -> Settings:
-    """The layered settings with this command's options on top."""
+    """The layered settings with this command's options on top, every value checked."""
     base: Settings = ctx.ensure_object(_Context).settings
-    return base.copy_with({k: v for k, v in cmdline.items() if v is not None and v != ()})
+    settings = base.copy_with({k: v for k, v in cmdline.items() if v is not None and v != ()})
+    try:
+        settings.check()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return settings
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line: a checker's multi-line output joined with `` | ``."""
+    return " | ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {_one_line(message)}", err=True)
+    sys.exit(code)
 
 
 class _Group(click.Group):
-    """Turns fraudwall errors into one line on stderr and exit code 1."""
+    """Ends every run with its documented exit code and at most one line of error on stderr."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> NoReturn:
+        extra.pop("standalone_mode", None)
         try:
-            return super().invoke(ctx)
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(exc.format_message() + where, ExitCode.USAGE)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("interrupted", ExitCode.INTERRUPTED)
         except FraudwallError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-            sys.exit(1)
+            _fail(str(exc), exc.exit_code)
+        except OSError as exc:  # an unreadable input or an unwritable output, named by the OS
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", ExitCode.DATA)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="fraudwall")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file.")
-@click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a plugin from a Python file (repeatable).")
+@click.option("--config", "config_file", type=click.Path(exists=True), help="TOML settings file.")
+@click.option("--plugin", "plugin_files", multiple=True, type=click.Path(exists=True), help="Load a plugin from a Python file (repeatable).")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A folder of YAML rule files (repeatable).")
 @click.option("--yara", "yara_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A folder of YARA rule files (repeatable).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -80,6 +117,10 @@ def main(
     yara_dirs: tuple[str, ...], verbose: int,
 ) -> None:
     """Find the infrastructure of telecom and online fraud and publish it as blocklists."""
+    if config_file is not None:
+        _require_regular_file(Path(config_file), "--config")
+    for plugin_file in plugin_files:
+        _require_regular_file(Path(plugin_file), "--plugin")
     cmdline: dict[str, Any] = {}
     if rules_dirs:
         cmdline["RULES_DIRS"] = list(rules_dirs)
@@ -91,6 +132,7 @@ def main(
         cmdline["PLUGIN_FILES"] = list(plugin_files)
     try:
         settings = load_settings(config_file, cmdline)
+        settings.check()
         level = str(settings.get("LOG_LEVEL")).upper()
         handler = logging.StreamHandler()
         # The level sits on the handler too: Scrapy sets its own loggers to DEBUG.
@@ -125,41 +167,58 @@ def plugins_command(ctx: click.Context) -> None:
 
 
 def _parse_resolve(values: Sequence[str]) -> dict[str, str]:
+    """``--resolve HOST:ADDRESS`` values as a host map; the address must be an IP address."""
     mapping = {}
     for value in values:
         name, sep, address = value.rpartition(":") if value.count(":") == 1 else value.partition("=")
         if not sep or not name or not address:
             raise click.BadParameter(f"expected HOST:ADDRESS, got {value!r}", param_hint="--resolve")
-        mapping[name.lower()] = address
+        try:
+            ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            raise click.BadParameter(f"{address!r} is not an IP address (in {value!r})", param_hint="--resolve") from None
+        mapping[name.lower()] = address.strip("[]")
     return mapping
 
 
 @main.command("crawl")
 @click.argument("seeds", nargs=-1, required=True)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="SQLite database (default: DB_PATH setting).")
+@click.option("--db", "db_path", type=click.Path(), help="SQLite database (default: DB_PATH setting).")
 @click.option("--allow-net", "allow_nets", multiple=True, metavar="CIDR", help="Also allow connecting to this network (SSRF guard; repeatable).")
 @click.option("--resolve", "resolve", multiple=True, metavar="HOST:ADDRESS", help="Answer HOST with ADDRESS instead of DNS (repeatable).")
-@click.option("--depth", type=int, help="How many links deep to follow inside each seed's domain.")
-@click.option("--max-pages", type=int, help="Stop after this many pages (0: no cap).")
+@click.option("--depth", type=click.IntRange(min=0), help="How many links deep to follow inside each seed's domain (0: the seeds only).")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Store at most this many pages (0: no cap).")
 @click.pass_context
 def crawl_command(
     ctx: click.Context, seeds: tuple[str, ...], db_path: str | None, allow_nets: tuple[str, ...],
     resolve: tuple[str, ...], depth: int | None, max_pages: int | None,
 ) -> None:
-    """Crawl SEED URLs, domains or seed files; analyse and store every page."""
+    """Crawl SEED URLs, domains or seed files; analyse and store every page.
+
+    Exits 4 when not a single page could be fetched, and 130 when SIGINT or
+    SIGTERM stopped the crawl (every page fetched before is stored).
+    """
     settings = _settings(
         ctx, DB_PATH=db_path, ALLOW_NETS=list(allow_nets) or None, HOST_MAP=_parse_resolve(resolve) or None,
         CRAWL_DEPTH=depth, CRAWL_MAX_PAGES=max_pages,
     )
     seed_list = read_seeds(seeds)
+    if not seed_list.targets:
+        first = "; ".join(f"{value} ({reason})" for value, reason in seed_list.rejected.samples[:3])
+        raise CrawlError(f"no valid seeds: give URLs, domains or seed files{': rejected ' + first if first else ''}")
     for value, reason in seed_list.rejected.samples:
         err_console.print(f"seed rejected ({reason}): {value}", highlight=False, markup=False)
-    if not seed_list.targets:
-        raise CrawlError("no valid seeds: give URLs, domains or seed files")
+    Store.open(settings.get("DB_PATH")).close()  # a database that is not ours is refused before the crawl starts
     with console.status(f"crawling {len(seed_list.targets)} seeds..."):
-        stats = run_crawl(settings, seed_list.targets)
+        outcome = run_crawl(settings, seed_list.targets)
     with Store.open(settings.get("DB_PATH")) as store:
-        _print_summary(store, stats, select_entries(store, PublishGuard.from_settings(settings)), exported=[])
+        _print_summary(store, outcome, select_entries(store, PublishGuard.from_settings(settings)), exported=[])
+    if outcome.interrupted:
+        raise Interrupted(f"crawl interrupted by {outcome.interrupted}: {outcome.pages} pages analysed and stored")
+    if not outcome.pages:
+        failures = ", ".join(f"{reason} x{count}" for reason, count in sorted(outcome.failures.items()))
+        first = f"; first: {outcome.first_refusal}" if outcome.first_refusal else ""
+        raise NothingFetched(f"nothing fetched from {len(seed_list.targets)} seeds ({failures or 'no response'}){first}")
 
 
 # -- analyze ----------------------------------------------------------------------
@@ -171,7 +230,7 @@ def analyze_group() -> None:
 
 
 @analyze_group.command("pages")
-@click.argument("manifest", type=click.Path(exists=True, dir_okay=False))
+@click.argument("manifest", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per page, then a summary line.")
 @click.pass_context
 def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> None:
@@ -179,51 +238,49 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
 
     With a ``label`` column of fraud/benign, ends with the confusion matrix,
     precision and recall, counting a page as predicted fraud when its verdict
-    is malicious (what would be published).
+    is malicious (what would be published); a ratio with nothing to divide by
+    (no page predicted fraud, no fraud page) is shown as n/a.
     """
     settings = _settings(ctx)
+    rows = _manifest_rows(Path(manifest))
     host = PluginHost.from_settings(settings)
     base = Path(manifest).parent
     matrix: Counter[str] = Counter()
     rows_out = []
-    with open(manifest, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"file", "url"} <= set(reader.fieldnames):
-            raise InputError("bad-manifest", f"{manifest} needs the columns 'file' and 'url'")
-        for line_no, row in enumerate(reader, start=2):
-            file = base / (row.get("file") or "")
-            try:
-                body = file.read_bytes()
-                page = parse_page(row["url"], body)
-                analysis = analyze_page(host, page)
-            except OSError as exc:
-                err_console.print(f"line {line_no}: cannot read {file}: {exc.strerror}", markup=False)
-                matrix["rejected"] += 1
-                continue
-            except InputError as exc:
-                err_console.print(f"line {line_no}: rejected ({exc.reason}): {row['url']}", markup=False)
-                matrix["rejected"] += 1
-                continue
-            verdict = score_findings(page.final_url, analysis.findings, settings)
-            record = {
-                "file": row["file"], "url": row["url"], "verdict": str(verdict.status), "score": verdict.score,
-                "categories": list(verdict.categories),
-                "findings": [
-                    {"detector": f.detector, "version": f.detector_version, "category": str(f.category),
-                     "score": f.score, "reason": f.reason, "evidence": list(f.evidence),
-                     "indicators": [list(i) for i in f.indicators]}
-                    for f in verdict.findings
-                ],
-            }
-            label = (row.get("label") or "").strip().lower()
-            if label in {"fraud", "benign"}:
-                predicted = "fraud" if verdict.status == VerdictStatus.MALICIOUS else "benign"
-                record["label"] = label
-                matrix[{("fraud", "fraud"): "tp", ("benign", "fraud"): "fp", ("fraud", "benign"): "fn",
-                        ("benign", "benign"): "tn"}[(label, predicted)]] += 1
-            rows_out.append(record)
-            if as_json:
-                click.echo(json.dumps(record, ensure_ascii=False))
+    for line_no, row in rows:
+        file = base / (row.get("file") or "")
+        try:
+            body = file.read_bytes()
+            page = parse_page(row["url"] or "", body)
+            analysis = analyze_page(host, page)
+        except OSError as exc:
+            err_console.print(f"line {line_no}: cannot read {file}: {exc.strerror}", markup=False)
+            matrix["rejected"] += 1
+            continue
+        except InputError as exc:
+            err_console.print(f"line {line_no}: rejected ({exc.reason}): {row['url']}", markup=False)
+            matrix["rejected"] += 1
+            continue
+        verdict = score_findings(page.final_url, analysis.findings, settings)
+        record = {
+            "file": row["file"], "url": row["url"], "verdict": str(verdict.status), "score": verdict.score,
+            "categories": list(verdict.categories),
+            "findings": [
+                {"detector": f.detector, "version": f.detector_version, "category": str(f.category),
+                 "score": f.score, "reason": f.reason, "evidence": list(f.evidence),
+                 "indicators": [list(i) for i in f.indicators]}
+                for f in verdict.findings
+            ],
+        }
+        label = (row.get("label") or "").strip().lower()
+        if label:
+            predicted = "fraud" if verdict.status == VerdictStatus.MALICIOUS else "benign"
+            record["label"] = label
+            matrix[{("fraud", "fraud"): "tp", ("benign", "fraud"): "fp", ("fraud", "benign"): "fn",
+                    ("benign", "benign"): "tn"}[(label, predicted)]] += 1
+        rows_out.append(record)
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
     summary = _evaluation(matrix)
     if as_json:
         click.echo(json.dumps({"summary": summary}, ensure_ascii=False))
@@ -237,68 +294,112 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
     if summary.get("labelled"):
         console.print(
             f"confusion matrix: TP={summary['tp']} FP={summary['fp']} FN={summary['fn']} TN={summary['tn']}  "
-            f"precision={summary['precision']:.3f} recall={summary['recall']:.3f}"
+            f"precision={_ratio(summary['precision'])} recall={_ratio(summary['recall'])}"
         )
     if matrix["rejected"]:
         console.print(f"rejected: {matrix['rejected']}")
 
 
+LABELS = ("fraud", "benign")
+
+
+def _manifest_rows(manifest: Path) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an ``analyze pages`` manifest with their line numbers, checked before any page runs.
+
+    A file that is not UTF-8 CSV with ``file`` and ``url`` columns is an
+    :class:`InputError`; a label other than fraud, benign or empty is a usage
+    error naming its line, so that no evaluation silently leaves pages out.
+    """
+    _require_regular_file(manifest, "MANIFEST")
+    try:
+        text = manifest.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError("bad-manifest", f"{manifest} is not UTF-8 text (byte {exc.start})") from None
+    if "\0" in text:
+        raise InputError("bad-manifest", f"{manifest} is not a CSV file (it holds NUL bytes)")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if not reader.fieldnames or not {"file", "url"} <= set(reader.fieldnames):
+            raise InputError("bad-manifest", f"{manifest} needs the columns 'file' and 'url'")
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise InputError("bad-manifest", f"{manifest} is not valid CSV: {exc}") from None
+    for line_no, row in rows:
+        label = (row.get("label") or "").strip().lower()
+        if label and label not in LABELS:
+            raise click.UsageError(f"{manifest} line {line_no}: unknown label {label!r}; labels are fraud, benign or empty")
+    return rows
+
+
+def _require_regular_file(path: Path, what: str) -> None:
+    """Refuse a device, a pipe or a folder where a file is read whole: ``/dev/zero`` never ends, a FIFO may never open."""
+    if not path.is_file():
+        raise InputError("not-a-file", f"{what} {path} is not a regular file")
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
+    """Counts, precision and recall; a ratio with nothing to divide by is ``None`` (no prediction, no fraud)."""
     tp, fp, fn, tn = (matrix[k] for k in ("tp", "fp", "fn", "tn"))
     summary: dict[str, Any] = {"labelled": tp + fp + fn + tn, "rejected": matrix["rejected"]}
     if summary["labelled"]:
         summary.update(
             tp=tp, fp=fp, fn=fn, tn=tn,
-            precision=round(tp / (tp + fp), 4) if tp + fp else 1.0,
-            recall=round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            precision=round(tp / (tp + fp), 4) if tp + fp else None,
+            recall=round(tp / (tp + fn), 4) if tp + fn else None,
         )
     return summary
 
 
 @main.command("reanalyze")
-@click.option("--plugin", "plugin_names", multiple=True, metavar="NAME", help="Re-run this plugin even if its version did not change (repeatable).")
+@click.option("--rerun", "rerun", multiple=True, metavar="PLUGIN", help="Re-run this plugin (by name) even if its version did not change (repeatable).")
 @click.option("--since", help="Only observations fetched since: ISO date, or 7d / 12h / 30m.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="The database (default: DB_PATH setting).")
+@click.option("--db", "db_path", type=click.Path(), help="The database (default: DB_PATH setting).")
 @click.pass_context
-def reanalyze_command(ctx: click.Context, plugin_names: tuple[str, ...], since: str | None, db_path: str | None) -> None:
+def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | None, db_path: str | None) -> None:
     """Re-run new or changed plugins over stored pages, without recrawling.
 
-    Without --plugin, each stored page is re-analysed by the plugins whose
+    Without --rerun, each stored page is re-analysed by the plugins whose
     installed version has not analysed it yet. New findings are stored beside
     the old versions' and every touched verdict is recomputed from the latest
-    version of each detector.
+    version of each detector. The summary counts what changed in the store:
+    findings new to it, and verdicts whose status moved.
     """
     settings = _settings(ctx, DB_PATH=db_path)
-    if not Path(settings.get("DB_PATH")).is_file():
-        raise InputError("no-database", f"no database at {settings.get('DB_PATH')}")
+    _require_database(settings)
+    cutoff = _parse_since(since)
     host = PluginHost.from_settings(settings)
     versions = host.versions()
-    unknown = sorted(set(plugin_names) - set(versions))
+    unknown = sorted(set(rerun) - set(versions))
     if unknown:
-        raise click.BadParameter(f"no plugin named {', '.join(unknown)}; see 'fraudwall plugins'", param_hint="--plugin")
+        raise click.BadParameter(f"no plugin named {', '.join(unknown)}; see 'fraudwall plugins'", param_hint="--rerun")
     changes: Counter[str] = Counter()
-    with Store.open(settings.get("DB_PATH")) as store:
+    with Store.open(settings.get("DB_PATH"), create=False) as store:
+        findings_before = store.db["findings"].count
         runs = store.analysis_runs()
-        for stored in store.iter_pages(_parse_since(since)):
+        for stored in store.iter_pages(cutoff):
             done = runs.get(stored.observation_id, {})
-            todo = set(plugin_names) or {name for name, version in versions.items() if done.get(name) != version}
+            todo = set(rerun) or {name for name, version in versions.items() if done.get(name) != version}
             if not todo:
-                changes["up to date"] += 1
+                changes["pages up to date"] += 1
                 continue
             try:
                 analysis = analyze_page(host, stored.page, only=todo)
             except InputError as exc:
-                changes[f"rejected ({exc.reason})"] += 1
+                changes[f"pages rejected ({exc.reason})"] += 1
                 continue
             subjects = [stored.page.final_url, analysis.url.host]
             kept = store.current_findings(subjects, exclude_detectors=todo)
             verdict = score_findings(stored.page.final_url, [*analysis.findings, *kept], settings)
             before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?", [verdict.subject]).fetchone()
             store.save_analysis(stored.observation_id, analysis.url.host, analysis.findings, verdict, analysis.plugins)
-            changes["re-analysed"] += 1
-            changes["new findings"] += len(analysis.findings)
+            changes["pages re-analysed"] += 1
             if before is None or before[0] != str(verdict.status):
-                changes[f"verdict now {verdict.status}"] += 1
+                changes[f"verdicts now {verdict.status}"] += 1
+        changes["findings new to the store"] = store.db["findings"].count - findings_before
     for what, count in sorted(changes.items()):
         console.print(f"{what}: {count}", highlight=False)
 
@@ -344,55 +445,103 @@ def _format_names(values: Sequence[str]) -> list[str]:
     return names
 
 
+def _require_database(settings: Settings, hint: str = "crawl first, or give --db") -> None:
+    """The database a reading command names must exist; a missing one is a usage error, never a new empty store."""
+    path = Path(settings.get("DB_PATH"))
+    if not path.exists():
+        raise click.BadParameter(f"no database at {path}: {hint}", param_hint="--db")
+
+
+def _check_format_options(per_format: dict[str, dict[str, object]], title: str) -> None:
+    """Every ``--option`` must be one its format has, with a value it takes: checked before any work."""
+    for name, options in per_format.items():
+        try:
+            get_exporter(name).options(ExportMeta(title, datetime.now(timezone.utc), options))
+        except (ExportError, TypeError, ValueError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--option") from exc
+
+
+def _check_categories(categories: Sequence[str], store: Store) -> None:
+    """Every ``--category`` must be a known category: fraudwall's own, or one stored findings use."""
+    known = {str(category) for category in Category} | set(store.finding_counts_by_category())
+    for category in categories:
+        if category not in known:
+            close = difflib.get_close_matches(category, sorted(known), n=2, cutoff=0.7)
+            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(known))}"
+            raise click.BadParameter(f"unknown category {category!r}{hint}", param_hint="--category")
+
+
+def _collapse_guard(settings: Settings, allow_shrink: bool) -> CollapseGuard | None:
+    """The publishing guard against collapse, unless ``--allow-shrink`` turns it off."""
+    return None if allow_shrink else CollapseGuard(max_shrink=settings.getfloat("PUBLISH_MAX_SHRINK"))
+
+
 @main.command("export")
 @click.option("--format", "formats", required=True, multiple=True, metavar="NAME[,NAME...]",
               help=f"Output format(s), or 'all': {', '.join(sorted(EXPORTERS))}.")
 @click.option("--out", "out", type=click.Path(), help="File (or folder, for folder formats) to publish, for one format.")
 @click.option("--out-dir", "out_dir", type=click.Path(file_okay=False), help="Export folder for several formats, with manifest.json and deltas.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Export from this database (default: DB_PATH setting).")
-@click.option("--input", "inputs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Export from list or feed files instead of the database (repeatable).")
+@click.option("--db", "db_path", type=click.Path(), help="Export from this database (default: DB_PATH setting).")
+@click.option("--input", "inputs", multiple=True, type=click.Path(exists=True), help="Export from list or feed files instead of the database (repeatable).")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(["malicious", "suspicious"]), help="Verdicts to publish (default: malicious; repeatable).")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Only verdicts scoring at least this.")
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Only verdicts scoring at least this.")
 @click.option("--category", "categories", multiple=True, help="Only verdicts with one of these categories (repeatable).")
 @click.option("--since", help="Only verdicts updated since: ISO date, or 7d / 12h / 30m.")
-@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True, dir_okay=False), help="Your allowlist: plain names or .toml (repeatable).")
+@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True), help="Your allowlist: plain names or .toml (repeatable).")
 @click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
 @click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: EXPORT_WORKERS, or one per CPU, at most 4).")
+@click.option("--allow-shrink", is_flag=True, help="Publish even a list that would shrink past PUBLISH_MAX_SHRINK, come out empty, or come from rejections only.")
 @click.pass_context
 def export_command(
     ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,
-    inputs: tuple[str, ...], statuses: tuple[str, ...], min_score: float, categories: tuple[str, ...],
+    inputs: tuple[str, ...], statuses: tuple[str, ...], min_score: float | None, categories: tuple[str, ...],
     since: str | None, allowlists: tuple[str, ...], option_values: tuple[str, ...], verify: bool,
-    workers: int | None,
+    workers: int | None, allow_shrink: bool,
 ) -> None:
-    """Publish blocklists from the database or from list and feed files (a standalone list compiler)."""
+    """Publish blocklists from the database or from list and feed files (a standalone list compiler).
+
+    A list that would lose more than PUBLISH_MAX_SHRINK (default half) of the
+    previous generation's entries, come out empty where the previous one was
+    not, or come from inputs that yielded nothing but rejections is refused
+    (exit 5) and the previous list stays in place, unless --allow-shrink.
+    """
     names = _format_names(formats)
     if inputs and db_path:
         raise click.UsageError("give either --db or --input, not both")
+    if inputs and (statuses or min_score is not None or categories or since):
+        raise click.UsageError("--status, --min-score, --category and --since filter verdicts in the database; "
+                               "list files given with --input have none")
     if (out is None) == (out_dir is None):
         raise click.UsageError("give --out PATH for one format, or --out-dir DIR")
     if out is not None and len(names) != 1:
         raise click.UsageError("--out takes one format; use --out-dir for several")
+    cutoff = _parse_since(since)
     settings = _settings(ctx, DB_PATH=db_path, ALLOWLIST_FILES=list(allowlists) or None)
+    for path in allowlists:
+        _require_regular_file(Path(path), "--allowlist")
     guard = PublishGuard.from_settings(settings)
     options = _parse_options(option_values)
-    if inputs:
-        selection = compile_lists(inputs, guard, max_bytes=settings.getint("LIST_MAX_BYTES"))
-    else:
-        if not Path(settings.get("DB_PATH")).is_file():
-            raise InputError("no-database", f"no database at {settings.get('DB_PATH')}: crawl first, or give --db or --input")
-        wanted = SelectionFilter(tuple(statuses) or ("malicious",), min_score, tuple(categories), _parse_since(since))
-        with Store.open(settings.get("DB_PATH")) as store:
-            selection = select_entries(store, guard, wanted)
     title = settings.get("EXPORT_TITLE")
     per_format = {name: {**options.get("*", {}), **options.get(name, {})} for name in names}
+    _check_format_options(per_format, title)
+    collapse = _collapse_guard(settings, allow_shrink)
+    if inputs:
+        for path in inputs:
+            _require_regular_file(Path(path), "--input")
+        selection = compile_lists(inputs, guard, max_bytes=settings.getint("LIST_MAX_BYTES"))
+    else:
+        _require_database(settings, hint="crawl first, or give --db or --input")
+        wanted = SelectionFilter(tuple(statuses) or ("malicious",), min_score or 0.0, tuple(categories), cutoff)
+        with Store.open(settings.get("DB_PATH"), create=False) as store:
+            _check_categories(categories, store)
+            selection = select_entries(store, guard, wanted)
     if out is not None:
         results = [export(selection.entries, names[0], Path(out), title=title, verify=verify,
-                          refused=selection.refused, **per_format[names[0]])]
+                          refused=selection.refused, collapse=collapse, **per_format[names[0]])]
     else:
         bundle = export_bundle(selection.entries, names, Path(out_dir or "."), title=title, verify=verify,
-                               refused=selection.refused, options=per_format,
+                               refused=selection.refused, options=per_format, collapse=collapse,
                                workers=workers or settings.getint("EXPORT_WORKERS") or None)
         results = list(bundle.results)
         console.print(f"generation {bundle.generation}: +{bundle.added} -{bundle.removed} since the previous one; "
@@ -412,11 +561,14 @@ def export_command(
 def verify_command(format_name: str, option_values: tuple[str, ...], path: str) -> None:
     """Check PATH as its consumer would load it (named-checkzone, unbound-checkconf, dnsmasq --test, squid -k parse...)."""
     target = Path(path)
-    if not (target.is_file() or target.is_dir()):  # a device or a pipe is no list, and may never end
-        raise click.ClickException(f"{path} is not a regular file or folder")
+    exporter = get_exporter(format_name)
+    if isinstance(exporter, FolderExporter) != target.is_dir() or not (target.is_file() or target.is_dir()):
+        # A device or a pipe is no list and may never end; a folder is a list only for folder formats.
+        kind = "a folder" if isinstance(exporter, FolderExporter) else "a regular file"
+        raise InputError("not-a-file", f"{path} is not {kind}, as a {format_name} list is")
     options = _parse_options(option_values)
     meta = ExportMeta("verify", datetime.now(timezone.utc), {**options.get("*", {}), **options.get(format_name, {})})
-    get_exporter(format_name).verify(Path(path), meta)
+    exporter.verify(target, meta)
     console.print(f"{path}: accepted as {format_name}", highlight=False)
 
 
@@ -441,46 +593,69 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         )
         targets = read_seeds([server.url(host) for host in hosts]).targets
         with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
-            stats = run_crawl(settings, targets)
+            outcome = run_crawl(settings, targets)
         console.print(f"crawled the demo site: {len(hosts)} hosts served on 127.0.0.1:{server.port}")
     with Store.open(db_path) as store:
         selection = select_entries(store, PublishGuard.from_settings(settings))
         exported = []
-        for format_name, file_name in DEMO_EXPORTS:
-            result = export(selection.entries, format_name, out / file_name, title="fraudwall demo blocklist",
-                            verify=shutil.which("named-checkzone") is not None or format_name != "rpz",
-                            refused=selection.refused)
-            exported.append((format_name, out / file_name, result.blocked))
-        _print_summary(store, stats, selection, exported)
+        if not outcome.interrupted:
+            for format_name, file_name in DEMO_EXPORTS:
+                result = export(selection.entries, format_name, out / file_name, title="fraudwall demo blocklist",
+                                verify=shutil.which("named-checkzone") is not None or format_name != "rpz",
+                                refused=selection.refused, collapse=_collapse_guard(settings, allow_shrink=False))
+                exported.append((format_name, out / file_name, result.blocked))
+        _print_summary(store, outcome, selection, exported)
+    if outcome.interrupted:
+        raise Interrupted(f"demo interrupted by {outcome.interrupted}; no list was written")
 
 
-def _print_summary(store: Store, stats: dict[str, Any], selection: Selection, exported: list[tuple[str, Path, int]]) -> None:
+def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, exported: list[tuple[str, Path, int]]) -> None:
+    """What the crawl did and what an export of the store would publish now: names, and URLs apart.
+
+    The entries go through the exporters' own validation, so a URL on a
+    loopback address, which every format refuses, is counted as refused here too.
+    """
     counts = store.counts()
-    failed = sum(v for k, v in stats.items() if k.startswith("fraudwall/fetch_failed/"))
-    table = Table(title="fraudwall run", show_header=False)
+    prepared = prepare(selection.entries)
+    names, urls = list(prepared.blocked), list(prepared.urls)
+    not_published = Counter(selection.refused.counts) + prepared.rejections
+    table = Table(title="fraudwall run" + (f" (interrupted by {outcome.interrupted})" if outcome.interrupted else ""),
+                  show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
-    table.add_row("pages analysed", str(stats.get("fraudwall/pages", 0)))
-    table.add_row("fetches failed", str(failed))
+    table.add_row("pages analysed", str(outcome.pages))
+    table.add_row("fetches failed or refused", str(sum(outcome.failures.values())))
+    for reason, count in sorted(outcome.failures.items()):
+        table.add_row(f"  failed: {reason}", str(count))
     for status in ("malicious", "suspicious", "benign"):
-        table.add_row(f"pages {status}", str(stats.get(f"fraudwall/verdicts/{status}", 0)))
+        table.add_row(f"pages {status}", str(outcome.stats.get(f"fraudwall/verdicts/{status}", 0)))
     for category, count in store.finding_counts_by_category().items():
         table.add_row(f"findings: {category}", str(count))
-    table.add_row("names blocked", str(len(selection.entries)))
-    for reason, count in sorted(selection.refused.counts.items()):
-        table.add_row(f"names refused: {reason}", str(count))
+    table.add_row("names blocked (every format)", str(len(names)))
+    table.add_row("URLs blocked (URL-matching formats only)", str(len(urls)))
+    for reason, count in sorted(not_published.items()):
+        table.add_row(f"not published: {reason}", str(count))
     table.add_row("observations stored", str(counts["observations"]))
+    if outcome.interrupted:
+        table.add_row("interrupted", outcome.interrupted)
     console.print(table)
-    if selection.entries:
+    if names:
         blocked = Table(title="blocked names")
         for column in ("name", "scope", "categories", "confidence"):
             blocked.add_column(column)
-        for entry in selection.entries:
+        for entry in names:
             blocked.add_row(entry.name, str(entry.scope), ", ".join(entry.categories), f"{entry.confidence:.2f}")
         console.print(blocked)
+    if urls:
+        blocked_urls = Table(title="blocked URLs (their hosts are not blocked)")
+        for column in ("url", "categories", "confidence"):
+            blocked_urls.add_column(column)
+        for entry in urls:
+            blocked_urls.add_row(entry.url, ", ".join(entry.categories), f"{entry.confidence:.2f}")
+        console.print(blocked_urls)
     for format_name, path, count in exported:
         console.print(f"wrote {format_name:8} {path} ({count} entries)")
-    for (key, value) in sorted(stats.items()):
+    for (key, value) in sorted(outcome.stats.items()):
         if key.startswith("fraudwall/plugins/") and not key.endswith("/ok"):
             err_console.print(f"plugin problem: {key.removeprefix('fraudwall/plugins/')} x{value}", highlight=False)
 

@@ -14,11 +14,13 @@ class ExitCode(IntEnum):
 
     #: Everything asked for was done.
     OK = 0
-    #: The operation failed: an export or verification that did not pass, a plugin that would not load.
+    #: The operation failed: a verification that did not pass, a plugin that would not load.
     FAILURE = 1
-    #: The command line or the settings are wrong (unknown option, value out of range, unknown config key).
+    #: The command line or the settings are wrong: an unknown option or value, a number out of range, an
+    #: unknown config key, a config file that is not valid settings, a path that does not exist.
     USAGE = 2
-    #: An input or a data file is unusable: missing, unreadable, binary, the wrong format, someone else's database.
+    #: A file that exists cannot be used: empty where content is needed, binary, a folder or a device where a
+    #: file is read, the wrong format, not SQLite or someone else's database; or an output cannot be written.
     DATA = 3
     #: A crawl ran but could not fetch a single page.
     NOTHING_FETCHED = 4

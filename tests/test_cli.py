@@ -131,9 +131,14 @@ def test_export_folder_from_hostile_feed_records(tmp_path: Path) -> None:
 
 
 def test_export_without_database_is_a_clear_error(tmp_path: Path) -> None:
-    """Exporting from a database that does not exist says so in one line, exit code 1."""
+    """Exporting from a database that does not exist says so in one line, exit code 2 (a path on the command line
+    that is not there), and creates no database; an empty file there is no database either (exit 3)."""
     result = _run("export", "--format", "hosts", "--out", str(tmp_path / "h"), "--db", str(tmp_path / "none.db"))
-    assert result.returncode == 1
+    assert result.returncode == 2 and not (tmp_path / "none.db").exists()
+    (tmp_path / "empty.db").write_bytes(b"")
+    empty = _run("export", "--format", "hosts", "--out", str(tmp_path / "h"), "--db", str(tmp_path / "empty.db"))
+    assert empty.returncode == 3 and "is empty: no fraudwall database in it yet" in empty.stderr
+    assert (tmp_path / "empty.db").read_bytes() == b"" and not (tmp_path / "h").exists()
     assert "no database" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -177,7 +182,8 @@ def test_export_folder_manifest_and_deltas(tmp_path: Path) -> None:
     # The worker count comes from the EXPORT_WORKERS setting when --workers is not given.
     refused = _run("export", "--format", "hosts,rpz", "--out-dir", str(out), "--input", str(first),
                    env={"FRAUDWALL_EXPORT_WORKERS": "-1"})
-    assert refused.returncode != 0 and "workers must be 1 or more, not -1" in refused.stderr
+    assert refused.returncode == 2 and "EXPORT_WORKERS must be at least 0, got -1" in refused.stderr
+    assert "environment variable FRAUDWALL_EXPORT_WORKERS" in refused.stderr
     assert json.loads((out / "manifest.json").read_text())["generation"] == 2
 
 
@@ -193,7 +199,7 @@ def test_verify_command_runs_the_consumer_checker(tmp_path: Path) -> None:
     assert result.returncode == 1 and "error:" in result.stderr
     # A device never ends: refused at once, not read until memory runs out.
     result = _run("verify", "--format", "domains", "/dev/zero")
-    assert result.returncode == 1 and "not a regular file" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 3 and "not a regular file" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_export_options_and_unknown_format(tmp_path: Path) -> None:
@@ -246,7 +252,7 @@ def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> Non
 
     result = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
     assert result.returncode == 0, result.stderr
-    assert "re-analysed: 1" in result.stdout and "verdict now benign: 1" in result.stdout
+    assert "re-analysed: 1" in result.stdout and "verdicts now benign: 1" in result.stdout
     with Store.open(db) as store:
         versions = [row["detector_version"] for row in store.db.query(
             "SELECT detector_version FROM findings WHERE detector = 'hello_detector'")]
@@ -254,5 +260,117 @@ def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> Non
         assert store.verdicts()[0]["status"] == "benign"
     again = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
     assert "up to date: 1" in again.stdout and "re-analysed" not in again.stdout
-    forced = _run("--plugin", str(v2), "reanalyze", "--db", str(db), "--plugin", "hello_detector")
+    forced = _run("--plugin", str(v2), "reanalyze", "--db", str(db), "--rerun", "hello_detector")
     assert "re-analysed: 1" in forced.stdout
+    # The same version re-run finds what it found before: nothing new reaches the store, and the summary says so.
+    assert "findings new to the store: 0" in forced.stdout and "verdicts now" not in forced.stdout
+
+
+def test_analyze_pages_refuses_unknown_labels_before_running(tmp_path: Path) -> None:
+    """A label other than fraud/benign (say 'phish') is a usage error naming its line; no page is analysed."""
+    (tmp_path / "p.html").write_text("<title>x</title>", encoding="utf-8")
+    (tmp_path / "m.csv").write_text("file,url,label\np.html,http://a.top/,fraud\np.html,http://b.top/,phish\n")
+    result = _run("analyze", "pages", str(tmp_path / "m.csv"), "--json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'm.csv'} line 3: unknown label 'phish'; labels are fraud, benign or empty "
+        "(see 'python -m fraudwall.cli analyze pages --help')"]
+
+
+def test_analyze_pages_binary_manifest_is_one_line(tmp_path: Path) -> None:
+    """A binary file given as the manifest is a data error in one line, not a UnicodeDecodeError traceback."""
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256)))
+    result = _run("analyze", "pages", str(manifest))
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [f"error: bad-manifest: {manifest} is not UTF-8 text (byte 0)"]
+
+
+def test_analyze_pages_precision_without_predictions_is_not_a_number(tmp_path: Path) -> None:
+    """With no page predicted fraud, precision is n/a (null in JSON), not a perfect 1.000."""
+    (tmp_path / "p.html").write_text("<title>weather</title><p>sunny</p>", encoding="utf-8")
+    (tmp_path / "m.csv").write_text("file,url,label\np.html,http://weather.example.com/,fraud\n")
+    text = _run("analyze", "pages", str(tmp_path / "m.csv"))
+    assert text.returncode == 0 and "precision=n/a recall=0.000" in text.stdout
+    lines = _run("analyze", "pages", str(tmp_path / "m.csv"), "--json").stdout.splitlines()
+    assert json.loads(lines[-1])["summary"]["precision"] is None
+
+
+def test_export_filters_are_checked(tmp_path: Path) -> None:
+    """An unknown --category is a usage error with the closest names; verdict filters with --input too."""
+    db = tmp_path / "f.db"
+    from fraudwall.blocklists.store import Store
+
+    Store.open(db).close()
+    out = tmp_path / "h.hosts"
+    result = _run("export", "--format", "hosts", "--out", str(out), "--db", str(db), "--category", "loans")
+    assert result.returncode == 2 and "unknown category 'loans'; did you mean loan?" in result.stderr
+    assert not out.exists()
+    listing = tmp_path / "in.txt"
+    listing.write_text("alpha-scam.top\n")
+    result = _run("export", "--format", "hosts", "--out", str(out), "--input", str(listing), "--status", "suspicious")
+    assert result.returncode == 2 and "filter verdicts in the database" in result.stderr
+
+
+def test_crawl_refuses_bad_options_at_start(tmp_path: Path) -> None:
+    """--resolve without an address, negative limits and a config typo are usage errors before anything is fetched."""
+    db = tmp_path / "f.db"
+    cases = [
+        (["crawl", "--db", str(db), "--resolve", "x.top:notanip", "x.top"], "'notanip' is not an IP address"),
+        (["crawl", "--db", str(db), "--depth", "-1", "x.top"], "--depth"),
+        (["crawl", "--db", str(db), "--max-pages", "-5", "x.top"], "--max-pages"),
+    ]
+    for args, message in cases:
+        result = _run(*args)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and not db.exists()
+    config = tmp_path / "c.toml"
+    config.write_text("SCORE_MALICOUS = 0.9\n")
+    result = _run("--config", str(config), "crawl", "--db", str(db), "x.top")
+    assert result.returncode == 2 and "did you mean SCORE_MALICIOUS" in result.stderr and not db.exists()
+
+
+def test_crawl_refuses_a_database_that_is_not_ours(tmp_path: Path) -> None:
+    """`crawl --db` on a file that is not SQLite, or on another application's database: one line, exit 3, untouched."""
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE accounts (id INTEGER)")
+    connection.commit()
+    connection.close()
+    text = tmp_path / "notes.db"
+    text.write_text("not a database\n" * 100)
+    for path in (other, text):
+        before = path.read_bytes()
+        result = _run("crawl", "--db", str(path), "x.top")
+        assert result.returncode == 3 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr and path.read_bytes() == before
+
+
+def test_reanalyze_counts_only_what_changed_in_the_store(tmp_path: Path) -> None:
+    """Re-running a plugin that finds the same things again reports no new findings, however often it runs."""
+    from fraudwall.analysis import analyze_page
+    from fraudwall.blocklists.scoring import score_findings
+    from fraudwall.blocklists.store import Store
+    from fraudwall.pages import parse_page
+    from fraudwall.plugin_host import PluginHost
+    from fraudwall.settings import Settings
+
+    plugin = tmp_path / "p.py"
+    plugin.write_text(PLUGIN_SOURCE.format(version="1", finds=True))
+    db = tmp_path / "f.db"
+    settings = Settings({"PLUGIN_FILES": [str(plugin)]})
+    host = PluginHost.from_settings(settings)
+    with Store.open(db) as store:
+        page = parse_page("http://hello-loan.top/", b"<p>hello</p>")
+        analysis = analyze_page(host, page)
+        store.save_page(page, analysis.url.host, analysis.findings,
+                        score_findings(page.final_url, analysis.findings, settings), analysis.plugins)
+    for _ in range(2):
+        forced = _run("--plugin", str(plugin), "reanalyze", "--db", str(db), "--rerun", "hello_detector")
+        assert forced.returncode == 0, forced.stderr
+        assert "pages re-analysed: 1" in forced.stdout and "findings new to the store: 0" in forced.stdout
+    plugin.write_text(PLUGIN_SOURCE.format(version="2", finds=True))
+    bumped = _run("--plugin", str(plugin), "reanalyze", "--db", str(db))
+    assert "findings new to the store: 1" in bumped.stdout

@@ -37,7 +37,7 @@ RUN_TESTS = "python -m pytest test_my_detector.py"
 INSTALL = "pip install ."
 LIST_PLUGINS = "fraudwall plugins"
 INSTALLED_RUN = "fraudwall analyze pages pages/manifest.csv --json"
-REANALYZE = "fraudwall reanalyze --plugin my_detector"
+REANALYZE = "fraudwall reanalyze --rerun my_detector"
 RULES_RUN = "fraudwall --rules rules analyze pages pages/manifest.csv --json"
 YARA_RUN = "fraudwall --yara yara analyze pages pages/manifest.csv --json"
 CONFIG_RUN = "fraudwall --config fraudwall.toml analyze pages pages/manifest.csv --json"
@@ -161,12 +161,12 @@ def test_packaged_plugin_is_listed_and_used(project: Path, installed: Path) -> N
 
 
 def test_reanalyze_command_takes_the_documented_options() -> None:
-    """`fraudwall reanalyze --plugin NAME [--since WHEN]` exists as the tutorial shows it."""
+    """`fraudwall reanalyze --rerun NAME [--since WHEN]` exists as the tutorial shows it."""
     _command(REANALYZE)
     command = cli_main.commands.get("reanalyze") if isinstance(cli_main, click.Group) else None
     if command is None:
         pytest.skip("`fraudwall reanalyze` is not on the CLI yet (the lead's part of issue 4)")
-    assert _has_option("--plugin", command) and _has_option("--since", command)
+    assert _has_option("--rerun", command) and _has_option("--since", command)
 
 
 def test_rule_files_follow_the_schema(project: Path) -> None:

@@ -6,7 +6,8 @@ a small model of its consumer here (:data:`CONSUMERS`); a format without one
 fails the contract until it gets one, as it does without a golden file.
 
 Golden files are in ``golden/``; regenerate them with
-``FRAUDWALL_UPDATE_GOLDEN=1 pytest tests/exporters`` and review the diff.
+``UPDATE_GOLDEN=1 pytest tests/exporters`` and review the diff (not ``FRAUDWALL_*``: every
+variable with that prefix must be a setting).
 """
 
 from __future__ import annotations
@@ -477,7 +478,7 @@ def test_golden_file(exporter: Exporter, meta: ExportMeta, sample_entries: list[
         files = {name: "".join(pieces) for name, pieces in
                  exporter.render_files(exporter.prepare(sample_entries, meta), meta).items()}
         folder = GOLDEN / exporter.name
-        if os.environ.get("FRAUDWALL_UPDATE_GOLDEN") == "1":
+        if os.environ.get("UPDATE_GOLDEN") == "1":
             folder.mkdir(exist_ok=True)
             for stale in folder.iterdir():
                 stale.unlink()
@@ -487,7 +488,7 @@ def test_golden_file(exporter: Exporter, meta: ExportMeta, sample_entries: list[
         return
     golden = GOLDEN / f"{exporter.name}.txt"
     text = exporter.render(sample_entries, meta)
-    if os.environ.get("FRAUDWALL_UPDATE_GOLDEN") == "1":
+    if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
 
