@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from fraudwall.analysis import analyze_page
+from fraudwall.judging import judge
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings
@@ -57,10 +57,10 @@ def main() -> None:
     pages = corpus()
     parsed = [parse_page(url, body) for url, body in pages]
     for page in parsed:  # warm caches (rule compilation, lexicon) outside the timing
-        analyze_page(host, page)
+        judge(host, page)
     parse_rate = rate(lambda item: parse_page(*item), pages, args.seconds / 2)
-    plugin_rate = rate(lambda page: analyze_page(host, page), parsed, args.seconds)
-    both_rate = rate(lambda item: analyze_page(host, parse_page(*item)), pages, args.seconds / 2)
+    plugin_rate = rate(lambda page: judge(host, page), parsed, args.seconds)
+    both_rate = rate(lambda item: judge(host, parse_page(*item)), pages, args.seconds / 2)
     plugins = ", ".join(info.name for info in host.describe())
     print(f"{len(pages)} pages, plugins: {plugins}; YARA rules: {'890 community rules' if yara else 'none'}")
     print("| stage | pages/s (one core) |")

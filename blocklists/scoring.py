@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fraudwall.models import Finding, Verdict, VerdictStatus
+from fraudwall.models import Finding, SubjectKind, Verdict, VerdictStatus
 from fraudwall.settings import Settings
 
 #: A category is named on a verdict only when one of its findings alone scores at
@@ -27,8 +27,10 @@ def combine(scores: Sequence[float]) -> float:
     return round(1.0 - remaining, 4)
 
 
-def score_findings(subject: str, findings: Sequence[Finding], settings: Settings) -> Verdict:
-    """The verdict on ``subject`` given all findings about it (page and host alike)."""
+def score_findings(
+    subject: str, findings: Sequence[Finding], settings: Settings, *, kind: SubjectKind | None = None,
+) -> Verdict:
+    """The verdict on ``subject`` (of ``kind``, read from it when not given) given all findings about it."""
     score = combine([finding.score for finding in findings])
     if score >= settings.getfloat("SCORE_MALICIOUS"):
         status = VerdictStatus.MALICIOUS
@@ -43,4 +45,5 @@ def score_findings(subject: str, findings: Sequence[Finding], settings: Settings
             best[category] = max(best.get(category, 0.0), finding.score)
     categories = tuple(sorted(best, key=lambda c: (-best[c], c)))
     ordered = tuple(sorted(findings, key=lambda f: (-f.score, f.detector, str(f.category))))
-    return Verdict(subject=subject, score=score, status=status, categories=categories, findings=ordered)
+    return Verdict(subject=subject, score=score, status=status, categories=categories, findings=ordered,
+                   subject_kind=kind)  # type: ignore[arg-type]  # None: read from the subject

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from fraudwall.blocklists.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
 from fraudwall.exceptions import SchemaError, StoreError
-from fraudwall.models import Finding, PageObservation, Target, Verdict
+from fraudwall.models import Finding, Judgement, PageObservation, Target, Verdict
 from fraudwall.pages import parse_page
 
 
@@ -153,6 +153,28 @@ class Store:
                     "ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen",
                     [target.url, target.source, target.parent, target.depth, now, now],
                 )
+
+    def record(self, judgements: Iterable[Judgement]) -> list[int]:
+        """Store judged observations in one transaction; the row id of each observation, in order.
+
+        A new observation (``observation_id`` is ``None``) is stored with its
+        body; one judged again from the store keeps its row. Each records which
+        plugins ran, its findings and its verdict: the one write path of the
+        crawl, ``analyze`` and ``reanalyze``.
+        """
+        ids: list[int] = []
+        with self.db.atomic():
+            for judgement in judgements:
+                observation_id = judgement.observation_id
+                if observation_id is None:
+                    if not isinstance(judgement.observation, PageObservation):
+                        raise StoreError(f"cannot store a {type(judgement.observation).__name__} yet")
+                    observation_id = self._insert_observation(judgement.observation, judgement.host)
+                self._record_runs(observation_id, judgement.plugins)
+                self._upsert_findings(judgement.findings, observation_id)
+                self._upsert_verdict(judgement.verdict, judgement.host)
+                ids.append(observation_id)
+        return ids
 
     def save_page(
         self, page: PageObservation, host: str, findings: Sequence[Finding], verdict: Verdict,

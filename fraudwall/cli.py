@@ -28,9 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fraudwall import __version__
-from fraudwall.analysis import analyze_page
 from fraudwall.blocklists.guards import PublishGuard
-from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.selection import Selection, SelectionFilter, select_entries
 from fraudwall.blocklists.store import Store
 from fraudwall.crawl import CrawlOutcome, run_crawl
@@ -44,8 +42,10 @@ from fraudwall.exporters import EXPORTERS, CollapseGuard, ExportMeta, export, ge
 from fraudwall.exporters.base import FolderExporter
 from fraudwall.exporters.validation import prepare
 from fraudwall.exporters.bundle import export_bundle
+from fraudwall.judging import judge
 from fraudwall.list_compiler import compile_lists
 from fraudwall.models import Category, VerdictStatus
+from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
@@ -252,7 +252,7 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
         try:
             body = file.read_bytes()
             page = parse_page(row["url"] or "", body)
-            analysis = analyze_page(host, page)
+            verdict = judge(host, page).verdict
         except OSError as exc:
             err_console.print(f"line {line_no}: cannot read {file}: {exc.strerror}", markup=False)
             matrix["rejected"] += 1
@@ -261,7 +261,6 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
             err_console.print(f"line {line_no}: rejected ({exc.reason}): {row['url']}", markup=False)
             matrix["rejected"] += 1
             continue
-        verdict = score_findings(page.final_url, analysis.findings, settings)
         record = {
             "file": row["file"], "url": row["url"], "verdict": str(verdict.status), "score": verdict.score,
             "categories": list(verdict.categories),
@@ -387,18 +386,18 @@ def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | N
                 changes["pages up to date"] += 1
                 continue
             try:
-                analysis = analyze_page(host, stored.page, only=todo)
+                host_name = parse_url(stored.page.final_url).host
+                kept = store.current_findings([stored.page.final_url, host_name], exclude_detectors=todo)
+                judgement = judge(host, stored.page, only=todo, kept=kept, observation_id=stored.observation_id)
             except InputError as exc:
                 changes[f"pages rejected ({exc.reason})"] += 1
                 continue
-            subjects = [stored.page.final_url, analysis.url.host]
-            kept = store.current_findings(subjects, exclude_detectors=todo)
-            verdict = score_findings(stored.page.final_url, [*analysis.findings, *kept], settings)
-            before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?", [verdict.subject]).fetchone()
-            store.save_analysis(stored.observation_id, analysis.url.host, analysis.findings, verdict, analysis.plugins)
+            before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?",
+                                      [judgement.verdict.subject]).fetchone()
+            store.record([judgement])
             changes["pages re-analysed"] += 1
-            if before is None or before[0] != str(verdict.status):
-                changes[f"verdicts now {verdict.status}"] += 1
+            if before is None or before[0] != str(judgement.verdict.status):
+                changes[f"verdicts now {judgement.verdict.status}"] += 1
         changes["findings new to the store"] = store.db["findings"].count - findings_before
     for what, count in sorted(changes.items()):
         console.print(f"{what}: {count}", highlight=False)

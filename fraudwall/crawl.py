@@ -15,8 +15,7 @@ from fraudwall.models import Target
 from fraudwall.settings import Settings
 
 PIPELINES = {
-    "fraudwall.pipelines.AnalyzePipeline": 100,
-    "fraudwall.pipelines.ScorePipeline": 200,
+    "fraudwall.pipelines.JudgePipeline": 100,
     "fraudwall.pipelines.StorePipeline": 300,
 }
 

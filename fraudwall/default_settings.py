@@ -72,3 +72,7 @@ ALLOWLIST_FILES: list[str] = []
 # empty where the previous one was not, or comes from inputs that yielded only rejections.
 # ``--allow-shrink`` publishes it all the same.
 PUBLISH_MAX_SHRINK = 0.5
+
+# Judging: worker processes that run the detectors during a crawl, so downloads never wait on
+# them; 0 means one per CPU (at most eight). Each worker loads every plugin once at start.
+JUDGE_WORKERS = 0

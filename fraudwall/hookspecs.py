@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 import pluggy
 
-from fraudwall.models import Finding, PageObservation, UrlParts
+from fraudwall.models import ApkObservation, DnsObservation, Finding, PageObservation, UrlParts
 from fraudwall.settings import Settings
 
 PROJECT_NAME = "fraudwall"
@@ -71,4 +71,35 @@ def analyze_page(page: PageObservation, url: UrlParts, settings: Settings) -> It
     crawl or from stored evidence during re-analysis. ``url`` is the parsed
     final URL of the page. Findings should use ``page.final_url`` as their
     subject. Must not fetch anything the page refers to.
+    """
+
+
+# -- detection: DNS answers ------------------------------------------------------
+
+
+@hookspec
+def analyze_dns(dns: DnsObservation, settings: Settings) -> Iterable[Finding] | None:
+    """Judge the answer to one DNS question: records and TTLs, wildcard and fast-flux signs, name servers.
+
+    Called once per :class:`~fraudwall.models.DnsObservation`, from a probe or
+    from stored evidence. ``dns.rcode`` is a value (``NOERROR``, ``NXDOMAIN``,
+    ``SERVFAIL``, ``TIMEOUT``...), never an exception: a failure is evidence
+    too. Findings should use ``dns.name`` as their subject (kind ``host``), or
+    an address it answered with (kind ``ip``). Must not send DNS queries.
+    """
+
+
+# -- detection: APKs ---------------------------------------------------------------
+
+
+@hookspec
+def analyze_apk(apk: ApkObservation, settings: Settings) -> Iterable[Finding] | None:
+    """Judge an Android app from what it declares and carries, without running it.
+
+    Called once per :class:`~fraudwall.models.ApkObservation` (an APK inside an
+    APK is its own observation). Findings about the app use ``apk.sha256`` as
+    their subject with ``subject_kind=SubjectKind.APK``; about its signer,
+    the certificate's sha256 (``CERTIFICATE``); about a host, URL, wallet or
+    handle it embeds, that value with its kind. Must not open the APK file:
+    everything there is to read is in the observation.
     """

@@ -10,6 +10,7 @@ and sent between processes without surprises.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +37,43 @@ class Category(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class SubjectKind(str, enum.Enum):
+    """What a finding or a verdict is about, and so where it may be published.
+
+    Names (``host``) and ``url`` reach every list format, ``ip`` the IP-set
+    formats, and the rest (an APK's sha256, a signing certificate's sha256, a
+    wallet address, a chat handle) only the threat-intelligence formats (csv,
+    json, stix, misp): a hash never becomes a URL or a name entry.
+    """
+
+    URL = "url"
+    HOST = "host"
+    IP = "ip"
+    APK = "apk"  # the APK file's sha256
+    CERTIFICATE = "certificate"  # the signing certificate's sha256
+    WALLET = "wallet"
+    HANDLE = "handle"  # a chat handle: Telegram, WhatsApp, QQ, WeChat...
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def blocklistable(self) -> bool:
+        """True for the kinds resolver and gateway lists can carry: hosts, URLs and IP addresses."""
+        return self in (SubjectKind.URL, SubjectKind.HOST, SubjectKind.IP)
+
+    @classmethod
+    def of(cls, subject: str) -> SubjectKind:
+        """The kind a subject reads as when none is given: a URL, an IP address, or else a host name."""
+        if "://" in subject:
+            return cls.URL
+        try:
+            ipaddress.ip_address(subject.strip("[]"))
+        except ValueError:
+            return cls.HOST
+        return cls.IP
 
 
 class VerdictStatus(str, enum.Enum):
@@ -182,6 +220,94 @@ class DnsObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentFilter:
+    """One intent filter of an Android component: what it answers to."""
+
+    actions: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    #: ``data`` elements as URIs or partial URIs: ``sms:``, ``https://pay.example/*``, ``*/*``.
+    data: tuple[str, ...] = ()
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApkComponent:
+    """An activity, service, receiver or provider declared in the manifest."""
+
+    kind: str  # "activity", "service", "receiver", "provider"
+    name: str
+    #: ``None`` when the manifest does not say (then Android's default applies: exported iff it has filters).
+    exported: bool | None = None
+    permission: str = ""
+    intent_filters: tuple[IntentFilter, ...] = ()
+    #: Service types and other attributes detectors need, e.g. ("foregroundServiceType", "mediaProjection").
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApkCertificate:
+    """A signing certificate, and which signature schemes carry it and verify."""
+
+    sha256: str
+    subject: str = ""
+    issuer: str = ""
+    serial: str = ""
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    self_signed: bool = False
+    #: The public Android debug certificate (CN=Android Debug): anyone can sign with it.
+    debug: bool = False
+    #: Signature schemes ("v1", "v2", "v3", "v3.1", "v4") with whether each verified.
+    schemes: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApkObservation:
+    """What an APK is and what it carries, read without running it (``apk_analysis/`` fills it).
+
+    Embedded indicators come from the DEX string tables and the assets:
+    ``urls``, ``hosts``, ``ips``, ``wallets`` (kind, address), ``handles``
+    (kind, handle) and ``phones``. ``packers`` (jiagu, bangcle, ijiami, legu,
+    secneo...), ``shells`` (web-to-APK: DCloud/uni-app, APICloud, GoNative,
+    Median, Cordova with a remote start URL) and ``sdks`` (remote control,
+    screen sharing) are marks with the evidence that named them; ``tamper``
+    lists zip and signing tricks (invalid compression methods, data between
+    the central directory and its end, a DEX before the zip). ``nested`` are
+    the sha256 of APKs inside this one, each observed too.
+    """
+
+    sha256: str
+    size: int
+    package: str = ""
+    #: The app's label per locale, ("", default) first: ("", "国家反诈中心"), ("en", "Anti-Fraud").
+    labels: tuple[tuple[str, str], ...] = ()
+    version_code: int | None = None
+    version_name: str = ""
+    min_sdk: int | None = None
+    target_sdk: int | None = None
+    #: Requested permissions with their protection level when known: ("android.permission.READ_SMS", "dangerous").
+    permissions: tuple[tuple[str, str], ...] = ()
+    components: tuple[ApkComponent, ...] = ()
+    certificates: tuple[ApkCertificate, ...] = ()
+    urls: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    wallets: tuple[tuple[str, str], ...] = ()
+    handles: tuple[tuple[str, str], ...] = ()
+    phones: tuple[str, ...] = ()
+    native_libraries: tuple[str, ...] = ()
+    packers: tuple[tuple[str, str], ...] = ()
+    shells: tuple[tuple[str, str], ...] = ()
+    sdks: tuple[tuple[str, str], ...] = ()
+    tamper: tuple[str, ...] = ()
+    nested: tuple[str, ...] = ()
+    #: Where it was downloaded from, and the page that offered it.
+    download_url: str = ""
+    referrer: str = ""
+    observed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One detector's claim about one subject, with the evidence behind it.
 
@@ -200,10 +326,15 @@ class Finding:
     reason: str
     evidence: tuple[str, ...] = ()
     indicators: tuple[tuple[str, str], ...] = ()
+    #: What ``subject`` is; when not given, read from it (:meth:`SubjectKind.of`): a URL, an IP
+    #: address or a host. Findings about an APK, a certificate, a wallet or a handle must say so.
+    subject_kind: SubjectKind = None  # type: ignore[assignment]  # filled in by __post_init__
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
             raise ValueError(f"finding score must be within [0, 1], got {self.score!r}")
+        kind = SubjectKind.of(self.subject) if self.subject_kind is None else SubjectKind(self.subject_kind)
+        object.__setattr__(self, "subject_kind", kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +346,11 @@ class Verdict:
     status: VerdictStatus
     categories: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    subject_kind: SubjectKind = None  # type: ignore[assignment]  # read from the subject when not given
+
+    def __post_init__(self) -> None:
+        kind = SubjectKind.of(self.subject) if self.subject_kind is None else SubjectKind(self.subject_kind)
+        object.__setattr__(self, "subject_kind", kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,3 +376,29 @@ class BlockEntry:
     sources: tuple[str, ...] = field(default=())
     url: str = ""
     addresses: tuple[str, ...] = ()
+
+
+#: The kinds of evidence :func:`fraudwall.judging.judge` takes: a fetched page, a URL or name on its
+#: own, a DNS answer, an APK.
+Observation = PageObservation | UrlParts | DnsObservation | ApkObservation
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """One observation judged: the findings of the plugins that ran, and the verdict they add up to.
+
+    ``findings`` are the ones this run produced; the verdict also counts the
+    findings a re-analysis kept from plugins it did not re-run. ``host`` is the
+    name a blocklist would carry for the subject (empty for an APK).
+    ``plugins`` names every plugin that ran, findings or not, with its
+    version: what tells a later re-analysis which plugins are new or changed.
+    ``observation_id`` is the stored observation's row when it was judged
+    again from the store, ``None`` for new evidence.
+    """
+
+    observation: Observation
+    findings: tuple[Finding, ...]
+    verdict: Verdict
+    host: str
+    plugins: tuple[tuple[str, str], ...]
+    observation_id: int | None = None

@@ -1,37 +1,34 @@
-"""Scrapy item pipelines: analyze → score → store.
+"""Scrapy item pipelines: judge → store.
 
 This module is orchestration: it is the one place (with the CLI) that wires
-the crawler's output to the plugins, the scoring and the store. Each pipeline
-is built from the crawler's settings; the fraudwall :class:`Settings` travel
-in the Scrapy setting ``FRAUDWALL_SETTINGS`` (``scrapy crawl`` builds them from
+the crawler's output to the judging path and the store. Each pipeline is
+built from the crawler's settings; the fraudwall :class:`Settings` travel in
+the Scrapy setting ``FRAUDWALL_SETTINGS`` (``scrapy crawl`` builds them from
 the environment, see :mod:`fraudwall.scrapy_settings`).
+
+:class:`JudgePipeline` hands each observation to worker processes
+(:mod:`fraudwall.judge_pool`) and awaits the judgement, so the reactor goes on
+downloading meanwhile; :class:`StorePipeline` records judgements in batches
+through :meth:`~fraudwall.blocklists.store.Store.record`, one transaction each.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from fraudwall.analysis import PageAnalysis, analyze_page
-from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.store import Store
-from fraudwall.exceptions import InputError
-from fraudwall.models import PageObservation, Verdict
+from fraudwall.judge_pool import JudgePool, worker_count
+from fraudwall.models import Judgement, PageObservation
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ScoredPage:
-    """An analysed page with its verdict: what the store pipeline writes."""
-
-    analysis: PageAnalysis
-    verdict: Verdict
+#: Judgements stored per transaction. A graceful stop (SIGINT, SIGTERM, --max-pages) stores the rest.
+STORE_BATCH = 32
 
 
 def fraudwall_settings(crawler: Any) -> Settings:
@@ -42,56 +39,47 @@ def fraudwall_settings(crawler: Any) -> Settings:
     return settings
 
 
-class AnalyzePipeline:
-    """Runs every detector plugin over each page observation."""
+class JudgePipeline:
+    """Judges each page observation in a worker process (:func:`fraudwall.judging.judge`)."""
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
-        self.host = PluginHost.from_settings(fraudwall_settings(crawler))
-        enabled = ", ".join(f"{info.name} {info.version}" for info in self.host.describe())
-        log.info("detector plugins enabled: %s", enabled or "none")
+        host = PluginHost.from_settings(settings)  # here only to name what runs and to size the budget
+        infos = host.describe()
+        log.info("detector plugins enabled: %s", ", ".join(f"{i.name} {i.version}" for i in infos) or "none")
+        self.pool = JudgePool(settings, worker_count(settings), hook_count=sum(len(i.hooks) for i in infos))
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> AnalyzePipeline:
-        return cls(crawler)
+    def from_crawler(cls, crawler: Any) -> JudgePipeline:
+        return cls(crawler, fraudwall_settings(crawler))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageObservation):
             return item
-        try:
-            return analyze_page(self.host, item)
-        except InputError as exc:
-            self.crawler.stats.inc_value(f"fraudwall/rejected/{exc.reason}")
-            raise DropItem(f"page rejected ({exc.reason}): {item.final_url}") from exc
+        stats = self.crawler.stats
+        result = await self.pool.judge(item)
+        if result is None:
+            stats.inc_value("fraudwall/judging/abandoned")
+            raise DropItem(f"judging abandoned: {item.final_url}")
+        for (plugin, outcome), count in result.plugin_stats:
+            stats.inc_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
+        if result.judgement is None:
+            stats.inc_value(f"fraudwall/rejected/{result.rejected}")
+            raise DropItem(f"page rejected ({result.rejected}): {item.final_url}")
+        return result.judgement
 
     def close_spider(self) -> None:
-        for (plugin, outcome), count in sorted(self.host.stats.items()):
-            self.crawler.stats.set_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
-
-
-class ScorePipeline:
-    """Turns a page's findings into its verdict."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ScorePipeline:
-        return cls(fraudwall_settings(crawler))
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageAnalysis):
-            return item
-        return ScoredPage(item, score_findings(item.page.final_url, item.findings, self.settings))
+        self.pool.close()
 
 
 class StorePipeline:
-    """Writes each scored page, its findings and its verdict to the SQLite store."""
+    """Records judgements in the SQLite store, :data:`STORE_BATCH` per transaction."""
 
     def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
         self.path = settings.get("DB_PATH")
         self.store: Store | None = None
+        self.pending: list[Judgement] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -104,12 +92,19 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         if self.store is not None:
+            self._flush()
             self.store.close()
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ScoredPage) or self.store is None:
+        if not isinstance(item, Judgement) or self.store is None:
             return item
-        analysis = item.analysis
-        self.store.save_page(analysis.page, analysis.url.host, analysis.findings, item.verdict, analysis.plugins)
+        self.pending.append(item)
         self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
+        if len(self.pending) >= STORE_BATCH:
+            self._flush()
         return item
+
+    def _flush(self) -> None:
+        if self.pending and self.store is not None:
+            self.store.record(self.pending)
+            self.pending.clear()

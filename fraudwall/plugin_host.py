@@ -91,6 +91,7 @@ class PluginHost:
         self.load_errors: list[tuple[str, str]] = []
         self.timeout = settings.getfloat("PLUGIN_TIMEOUT")
         self._disabled = set(settings.getlist("PLUGINS_DISABLED"))
+        self._versions: dict[str, str] | None = None  # what versions() answers, until a plugin is registered
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PluginHost:
@@ -122,6 +123,7 @@ class PluginHost:
                 self.manager.unregister(plugin)
             raise PluginError(f"plugin {name!r} from {origin} does not match the hook specs: {exc}") from exc
         self.origins[name] = origin
+        self._versions = None
         return name
 
     def load_entry_points(self) -> None:
@@ -166,8 +168,10 @@ class PluginHost:
         return sorted(infos, key=lambda info: info.name)
 
     def versions(self) -> dict[str, str]:
-        """Plugin name -> version, for re-analysis bookkeeping."""
-        return {info.name: info.version for info in self.describe()}
+        """Plugin name -> version, for re-analysis bookkeeping (asked once per judged observation)."""
+        if self._versions is None:
+            self._versions = {info.name: info.version for info in self.describe()}
+        return dict(self._versions)
 
     # -- calling --------------------------------------------------------------
     def call(self, hook_name: str, only: set[str] | None = None, **kwargs: Any) -> list[Finding]:

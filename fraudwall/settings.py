@@ -45,6 +45,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "CRAWL_MAX_BYTES": (1, None),
     "CRAWL_CONCURRENCY": (1, None),
     "EXPORT_WORKERS": (0, None),
+    "JUDGE_WORKERS": (0, None),
     "LIST_MAX_BYTES": (1, None),
     "PUBLISH_MAX_SHRINK": (0.0, 1.0),
 }

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fraudwall.analysis import analyze_page
-from fraudwall.models import Finding, PageObservation, UrlParts
+from fraudwall.judging import judge
+from fraudwall.models import ApkObservation, DnsObservation, Finding, Observation, PageObservation, UrlParts
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
@@ -90,6 +90,8 @@ def run_plugin(
     *,
     page: PageObservation | str | bytes | None = None,
     url: str | UrlParts | None = None,
+    dns: DnsObservation | None = None,
+    apk: ApkObservation | None = None,
     settings: Settings | Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Run one plugin in isolation through the real plugin host; return its findings.
@@ -101,13 +103,17 @@ def run_plugin(
       ``url`` or :data:`DEFAULT_URL`), the plugin sees what a crawl shows it:
       ``analyze_url`` on the page's final URL, then ``analyze_page``.
     * With ``url`` alone, only ``analyze_url`` runs.
+    * With ``dns`` (a :class:`~fraudwall.models.DnsObservation`), ``analyze_dns`` runs;
+      with ``apk`` (an :class:`~fraudwall.models.ApkObservation`), ``analyze_apk``.
+
+    Whatever the evidence, it takes the crawl's own road, :func:`fraudwall.judging.judge`.
 
     ``settings`` are the settings hooks receive (a mapping is layered over
     the defaults). Raises :class:`PluginRunError` when the plugin raises,
     runs past ``PLUGIN_TIMEOUT`` or returns something other than findings.
     """
-    if page is None and url is None:
-        raise TypeError("run_plugin needs a page, a url, or both")
+    if sum(x is not None for x in (page or url, dns, apk)) != 1:
+        raise TypeError("run_plugin needs one kind of evidence: a page (and its url), a url, dns or apk")
     if isinstance(page, PageObservation) and url is not None:
         raise TypeError("give the URL of a PageObservation through the observation itself, not url=")
     if not isinstance(settings, Settings):
@@ -117,14 +123,17 @@ def run_plugin(
         plugin_name = host.load_file(plugin)
     else:
         plugin_name = host.register(plugin, origin="fraudwall.testing")
+    observation: Observation
+    if page is not None:
+        if not isinstance(page, PageObservation):
+            page = make_page(page, url if isinstance(url, str) else (url.url if url else DEFAULT_URL))
+        observation = page
+    elif url is not None:
+        observation = url if isinstance(url, UrlParts) else make_url(str(url))
+    else:
+        observation = dns if dns is not None else apk  # type: ignore[assignment]  # one is given, checked above
     with _host_failures() as failures:
-        if page is not None:
-            if not isinstance(page, PageObservation):
-                page = make_page(page, url if isinstance(url, str) else (url.url if url else DEFAULT_URL))
-            findings = list(analyze_page(host, page).findings)
-        else:
-            parts = url if isinstance(url, UrlParts) else make_url(str(url))
-            findings = host.call("analyze_url", url=parts, settings=settings)
+        findings = list(judge(host, observation).findings)
     problems = {
         outcome: count for (name, outcome), count in host.stats.items() if name == plugin_name and outcome != "ok"
     }

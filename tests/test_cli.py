@@ -230,9 +230,8 @@ def analyze_page(page):
 
 def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> None:
     """A plugin's new version re-runs over stored pages; old findings stay beside, verdicts follow the new one."""
-    from fraudwall.analysis import analyze_page
-    from fraudwall.blocklists.scoring import score_findings
     from fraudwall.blocklists.store import Store
+    from fraudwall.judging import judge
     from fraudwall.pages import parse_page
     from fraudwall.plugin_host import PluginHost
     from fraudwall.settings import Settings
@@ -245,10 +244,9 @@ def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> Non
     host = PluginHost.from_settings(settings)
     with Store.open(db) as store:
         page = parse_page("http://hello-loan.top/", b"<p>hello</p>")
-        analysis = analyze_page(host, page)
-        verdict = score_findings(page.final_url, analysis.findings, settings)
-        store.save_page(page, analysis.url.host, analysis.findings, verdict, analysis.plugins)
-        assert verdict.status == "malicious"
+        judgement = judge(host, page)
+        store.record([judgement])
+        assert judgement.verdict.status == "malicious"
 
     result = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
     assert result.returncode == 0, result.stderr
@@ -350,9 +348,8 @@ def test_crawl_refuses_a_database_that_is_not_ours(tmp_path: Path) -> None:
 
 def test_reanalyze_counts_only_what_changed_in_the_store(tmp_path: Path) -> None:
     """Re-running a plugin that finds the same things again reports no new findings, however often it runs."""
-    from fraudwall.analysis import analyze_page
-    from fraudwall.blocklists.scoring import score_findings
     from fraudwall.blocklists.store import Store
+    from fraudwall.judging import judge
     from fraudwall.pages import parse_page
     from fraudwall.plugin_host import PluginHost
     from fraudwall.settings import Settings
@@ -364,9 +361,7 @@ def test_reanalyze_counts_only_what_changed_in_the_store(tmp_path: Path) -> None
     host = PluginHost.from_settings(settings)
     with Store.open(db) as store:
         page = parse_page("http://hello-loan.top/", b"<p>hello</p>")
-        analysis = analyze_page(host, page)
-        store.save_page(page, analysis.url.host, analysis.findings,
-                        score_findings(page.final_url, analysis.findings, settings), analysis.plugins)
+        store.record([judge(host, page)])
     for _ in range(2):
         forced = _run("--plugin", str(plugin), "reanalyze", "--db", str(db), "--rerun", "hello_detector")
         assert forced.returncode == 0, forced.stderr

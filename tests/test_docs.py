@@ -41,8 +41,10 @@ REANALYZE = "fraudwall reanalyze --rerun my_detector"
 RULES_RUN = "fraudwall --rules rules analyze pages pages/manifest.csv --json"
 YARA_RUN = "fraudwall --yara yara analyze pages pages/manifest.csv --json"
 CONFIG_RUN = "fraudwall --config fraudwall.toml analyze pages pages/manifest.csv --json"
+EVIDENCE_TESTS = "python -m pytest test_evidence_detector.py"
 TESTED_COMMANDS = {
     SCRATCH_RUN, RUN_TESTS, INSTALL, LIST_PLUGINS, INSTALLED_RUN, REANALYZE, RULES_RUN, YARA_RUN, CONFIG_RUN,
+    EVIDENCE_TESTS,
 }
 PAGE_URL = "http://kuaiyi-dai.top/withdraw"
 
@@ -136,6 +138,12 @@ def test_tutorial_tests_pass(project: Path) -> None:
     """The tutorial's test file passes with pytest, through fraudwall.testing."""
     result = _run(RUN_TESTS, project)
     assert "2 passed" in result.stdout
+
+
+def test_dns_and_apk_hooks_example_passes(project: Path) -> None:
+    """The tutorial's analyze_dns and analyze_apk plugin passes its tests, run through fraudwall.testing and judge()."""
+    result = _run(EVIDENCE_TESTS, project)
+    assert "3 passed" in result.stdout
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from fraudwall.analysis import analyze_page
-from fraudwall.blocklists.scoring import combine, score_findings
+from fraudwall.blocklists.scoring import combine
 from fraudwall.default_settings import SCORE_MALICIOUS, SCORE_SUSPICIOUS
+from fraudwall.judging import judge
 from fraudwall.models import Finding, PageObservation, Verdict
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
@@ -53,14 +53,12 @@ def plugin_host() -> PluginHost:
 
 def all_findings(html: str | bytes, url: str) -> list[Finding]:
     """Every plugin's findings for the page and its host, through the host as a crawl runs them."""
-    return list(analyze_page(plugin_host(), page_of(html, url)).findings)
+    return list(judge(plugin_host(), page_of(html, url)).findings)
 
 
 def verdict(html: str | bytes, url: str) -> Verdict:
     """The verdict the scoring stage gives the page: every plugin's findings, combined and thresholded."""
-    page = page_of(html, url)
-    analysis = analyze_page(plugin_host(), page)
-    return score_findings(page.final_url, analysis.findings, plugin_host().settings)
+    return judge(plugin_host(), page_of(html, url)).verdict
 
 
 @dataclass(frozen=True)

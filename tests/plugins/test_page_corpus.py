@@ -3,7 +3,7 @@
 Each page runs the way ``fraudwall analyze pages`` and a crawl run it: parsed
 from its raw bytes with ``fraudwall.pages.parse_page`` (so GBK and Big5 pages
 are decoded as in production, declared or not), every installed plugin run
-through the isolating host by ``fraudwall.analysis.analyze_page`` (URL hooks on
+through the isolating host by ``fraudwall.judging.judge`` (URL hooks on
 the page's URL, then page hooks), and the findings scored by
 ``fraudwall.blocklists.scoring``. A *malicious* verdict is the prediction
 "fraud": what would be published.

@@ -1,0 +1,140 @@
+"""Judging in worker processes, so that a crawl's downloads never wait on detectors.
+
+Detectors are CPU-bound Python: threads would share one core with the
+reactor, so :class:`JudgePool` adds cores instead, as worker processes, each
+with its own :class:`~fraudwall.plugin_host.PluginHost` built once from the
+crawl's settings. An observation goes out, a :class:`WorkerResult` (the
+:class:`~fraudwall.models.Judgement`, or the reason it was rejected, and how
+each plugin fared) comes back; both are plain frozen values, so they pickle.
+
+Inside a worker each plugin call has its ``PLUGIN_TIMEOUT`` budget (the
+worker is its process's main thread, where the host's alarm works). A worker
+stuck where no alarm reaches (inside a C extension) is abandoned once the
+whole observation's budget has passed: the item is counted as abandoned, the
+pool is replaced, and the crawl goes on.
+
+Workers start with ``forkserver``: the crawl's process runs the reactor's
+threads, and forking a process with threads can copy a lock held by one of
+them. Workers ignore SIGINT: a Ctrl-C reaches the whole process group, and
+the crawl's graceful stop needs them to finish the observations in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from fraudwall.exceptions import InputError
+from fraudwall.judging import judge
+from fraudwall.models import Judgement, Observation
+from fraudwall.plugin_host import PluginHost
+from fraudwall.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Time for a worker to start and load its plugins, on top of an observation's plugin budgets.
+STARTUP_SECONDS = 60.0
+#: Workers when ``JUDGE_WORKERS`` is 0: one per CPU, up to this many.
+MAX_DEFAULT_WORKERS = 8
+
+_worker_host: PluginHost | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    """What a worker sends back for one observation: a judgement, or why it was rejected."""
+
+    judgement: Judgement | None
+    #: The rejection's reason token (``empty-label``...) when there is no judgement.
+    rejected: str = ""
+    #: (plugin, outcome) -> count for this observation: ok, error, timeout, bad-result.
+    plugin_stats: tuple[tuple[tuple[str, str], int], ...] = ()
+
+
+def worker_count(settings: Settings) -> int:
+    """``JUDGE_WORKERS``, or one per CPU (at most :data:`MAX_DEFAULT_WORKERS`) when it is 0."""
+    configured = settings.getint("JUDGE_WORKERS")
+    return configured or max(1, min(MAX_DEFAULT_WORKERS, len(os.sched_getaffinity(0))))
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_host
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_host = PluginHost.from_settings(settings)
+
+
+def _judge_in_worker(observation: Observation) -> WorkerResult:
+    host = _worker_host
+    assert host is not None, "the pool's initializer builds the host"
+    before = Counter(host.stats)
+    try:
+        judgement: Judgement | None = judge(host, observation)
+        rejected = ""
+    except InputError as exc:
+        judgement, rejected = None, exc.reason
+    counts = Counter(host.stats)
+    counts.subtract(before)
+    return WorkerResult(judgement, rejected, tuple((key, n) for key, n in counts.items() if n))
+
+
+class JudgePool:
+    """A pool of judging worker processes; :meth:`judge` awaits one observation's result."""
+
+    def __init__(self, settings: Settings, workers: int, hook_count: int) -> None:
+        self.settings = settings
+        self.workers = workers
+        # Every hook implementation may use its whole budget before the observation is given up.
+        self.budget = settings.getfloat("PLUGIN_TIMEOUT") * max(1, hook_count) + STARTUP_SECONDS
+        self.abandoned = 0
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker, initargs=(self.settings,),
+        )
+
+    async def judge(self, observation: Observation) -> WorkerResult | None:
+        """The worker's result for ``observation``; ``None`` when it was abandoned past its budget.
+
+        An observation whose worker was killed because another one got stuck
+        is judged again, once, by the new workers.
+        """
+        for attempt in range(2):
+            executor = self._executor
+            future = executor.submit(_judge_in_worker, observation)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
+            except BrokenProcessPool:
+                if executor is not self._executor and attempt == 0:
+                    continue  # killed with a stuck neighbour: the new pool judges it
+                reason = "a judging worker died"
+            except TimeoutError:
+                reason = f"no result within {self.budget:.0f}s"
+            self.abandoned += 1
+            log.error("judging abandoned (%s); the judging workers are restarted", reason)
+            if executor is self._executor:
+                self._restart()
+            return None
+        return None
+
+    def _restart(self) -> None:
+        """Replace the pool: a worker stuck past every budget is killed, not waited for."""
+        stuck = self._executor
+        self._executor = self._new_executor()
+        # ProcessPoolExecutor has no public way to kill its workers before Python 3.14.
+        processes = getattr(stuck, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        stuck.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Wait for the observations in flight, then stop the workers."""
+        self._executor.shutdown(wait=True)

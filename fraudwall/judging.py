@@ -1,0 +1,69 @@
+"""The one road from evidence to a verdict: :func:`judge`.
+
+Every kind of evidence takes it, whoever brings it: the live crawl (in worker
+processes, see :mod:`fraudwall.judge_pool`), ``fraudwall analyze``, and
+``fraudwall reanalyze`` over stored observations. :func:`judge` runs the
+detectors for the observation's kind through the isolating
+:class:`~fraudwall.plugin_host.PluginHost`, scores their findings into a
+verdict, and returns both as a :class:`~fraudwall.models.Judgement`, which
+:meth:`~fraudwall.blocklists.store.Store.record` stores in batches.
+
+==========================  ===========================  ======================  ===============
+evidence                    hooks, in order              verdict subject         subject kind
+==========================  ===========================  ======================  ===============
+:class:`PageObservation`    ``analyze_url`` (final URL), the page's final URL    ``url``
+                            ``analyze_page``
+:class:`UrlParts`           ``analyze_url``              the URL's host          ``host``/``ip``
+:class:`DnsObservation`     ``analyze_dns``              the name asked          ``host``
+:class:`ApkObservation`     ``analyze_apk``              the APK's sha256        ``apk``
+==========================  ===========================  ======================  ===============
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fraudwall.blocklists.scoring import score_findings
+from fraudwall.models import (
+    ApkObservation, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
+)
+from fraudwall.names import normalize_name, parse_url
+from fraudwall.plugin_host import PluginHost
+
+def judge(
+    host: PluginHost,
+    observation: Observation,
+    *,
+    only: set[str] | None = None,
+    kept: Iterable[Finding] = (),
+    observation_id: int | None = None,
+) -> Judgement:
+    """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
+
+    ``only`` restricts the run to the named plugins. Raises
+    :class:`~fraudwall.exceptions.InvalidName` for a page or name that is no
+    usable URL or name: a rejection the caller counts.
+    """
+    settings = host.settings
+    if isinstance(observation, PageObservation):
+        url = parse_url(observation.final_url)
+        findings = host.call("analyze_url", only=only, url=url, settings=settings)
+        findings += host.call("analyze_page", only=only, page=observation, url=url, settings=settings)
+        subject, kind, name = observation.final_url, SubjectKind.URL, url.host
+    elif isinstance(observation, UrlParts):
+        findings = host.call("analyze_url", only=only, url=observation, settings=settings)
+        subject = name = observation.host
+        kind = SubjectKind.IP if observation.is_ip else SubjectKind.HOST
+    elif isinstance(observation, DnsObservation):
+        name = normalize_name(observation.name, allow_underscore=True)
+        findings = host.call("analyze_dns", only=only, dns=observation, settings=settings)
+        subject, kind = name, SubjectKind.HOST
+    elif isinstance(observation, ApkObservation):
+        findings = host.call("analyze_apk", only=only, apk=observation, settings=settings)
+        subject, kind, name = observation.sha256, SubjectKind.APK, ""
+    else:
+        raise TypeError(f"judge() takes an observation, not {type(observation).__name__}")
+    verdict = score_findings(subject, [*findings, *kept], settings, kind=kind)
+    plugins = tuple((plugin, version) for plugin, version in sorted(host.versions().items())
+                    if only is None or plugin in only)
+    return Judgement(observation, tuple(findings), verdict, name, plugins, observation_id)

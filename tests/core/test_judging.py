@@ -1,0 +1,113 @@
+"""The one judging road: every kind of evidence through judge(), each to its hooks and its kind of subject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fraudwall import Finding, hookimpl
+from fraudwall.exceptions import InvalidName
+from fraudwall.judging import judge
+from fraudwall.models import (
+    ApkObservation, DnsObservation, DnsRecord, SubjectKind, Target, VerdictStatus,
+)
+from fraudwall.names import parse_url
+from fraudwall.pages import parse_page
+from fraudwall.plugin_host import PluginHost
+from fraudwall.settings import Settings
+
+
+class _EveryHook:
+    """A plugin with one finding per hook, so each call shows which hooks ran."""
+
+    name = "every_hook"
+    version = "2"
+
+    @hookimpl
+    def analyze_url(self, url):  # type: ignore[no-untyped-def]
+        return [Finding(url.host, self.name, self.version, "suspicious_url", 0.3, "url hook")]
+
+    @hookimpl
+    def analyze_page(self, page):  # type: ignore[no-untyped-def]
+        return [Finding(page.final_url, self.name, self.version, "loan", 0.6, "page hook")]
+
+    @hookimpl
+    def analyze_dns(self, dns):  # type: ignore[no-untyped-def]
+        return [Finding(dns.name, self.name, self.version, "suspicious_url", 0.5, "dns hook")]
+
+    @hookimpl
+    def analyze_apk(self, apk):  # type: ignore[no-untyped-def]
+        return [Finding(apk.sha256, self.name, self.version, "fake_app", 0.9, "apk hook",
+                        subject_kind=SubjectKind.APK)]
+
+
+@pytest.fixture
+def host() -> PluginHost:
+    """A host with only the test plugin, so its findings are the whole story."""
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(_EveryHook(), origin="test")
+    return plugin_host
+
+
+def test_page_runs_url_then_page_hooks_and_is_judged_by_its_url(host: PluginHost) -> None:
+    """A page's verdict is about its final URL (kind url), from the URL hook on its host and the page hook."""
+    judgement = judge(host, parse_page("http://daikuan.top/a", b"<p>x</p>"))
+    assert [f.reason for f in judgement.findings] == ["url hook", "page hook"]
+    assert judgement.verdict.subject == "http://daikuan.top/a" and judgement.verdict.subject_kind is SubjectKind.URL
+    assert judgement.host == "daikuan.top" and judgement.plugins == (("every_hook", "2"),)
+    assert [f.subject_kind for f in judgement.findings] == [SubjectKind.HOST, SubjectKind.URL]
+
+
+def test_name_dns_and_apk_each_take_their_hook(host: PluginHost) -> None:
+    """A name is judged by analyze_url alone, a DNS answer by analyze_dns, an APK by analyze_apk, each as its kind."""
+    name = judge(host, parse_url("http://kefu.top/"))
+    dns = judge(host, DnsObservation("KeFu.top.", "NOERROR", (DnsRecord("A", "203.0.113.9", 30),)))
+    apk = judge(host, ApkObservation("cd" * 32, 1000, package="com.fake"))
+    assert [f.reason for f in name.findings] == ["url hook"] and name.verdict.subject_kind is SubjectKind.HOST
+    assert [f.reason for f in dns.findings] == ["dns hook"]
+    assert dns.verdict.subject == dns.host == "kefu.top" and dns.verdict.subject_kind is SubjectKind.HOST
+    assert apk.verdict.subject == "cd" * 32 and apk.verdict.subject_kind is SubjectKind.APK and apk.host == ""
+    assert apk.verdict.status is VerdictStatus.MALICIOUS and not apk.verdict.subject_kind.blocklistable
+    address = judge(host, parse_url("http://203.0.113.7/x"))
+    assert address.verdict.subject_kind is SubjectKind.IP
+
+
+def test_only_restricts_and_kept_findings_count(host: PluginHost) -> None:
+    """only= runs the named plugins alone; kept findings join the verdict but are not this run's findings."""
+    page = parse_page("http://daikuan.top/a", b"<p>x</p>")
+    kept = [Finding("http://daikuan.top/a", "other", "1", "loan", 0.9, "stored earlier")]
+    nothing = judge(host, page, only=set(), kept=kept, observation_id=7)
+    assert nothing.findings == () and nothing.plugins == () and nothing.observation_id == 7
+    assert nothing.verdict.findings == tuple(kept) and nothing.verdict.status is VerdictStatus.MALICIOUS
+
+
+def test_unusable_evidence_is_a_rejection(host: PluginHost) -> None:
+    """A page whose URL is no usable name raises InvalidName (a counted rejection); a non-observation is a TypeError."""
+    with pytest.raises(InvalidName):
+        judge(host, parse_page("http://bad..name/", b""))
+    with pytest.raises(TypeError, match="takes an observation"):
+        judge(host, Target("http://a.top/"))  # type: ignore[arg-type]
+
+
+def test_subject_kind_is_read_from_the_subject_unless_given() -> None:
+    """Findings without a kind read as url, ip or host; an APK finding names its kind, and it survives pickling."""
+    import pickle
+
+    assert Finding("https://a.top/x", "d", "1", "loan", 0.1, "r").subject_kind is SubjectKind.URL
+    assert Finding("2001:db8::1", "d", "1", "loan", 0.1, "r").subject_kind is SubjectKind.IP
+    assert Finding("a.top", "d", "1", "loan", 0.1, "r").subject_kind is SubjectKind.HOST
+    apk = Finding("ab" * 32, "d", "1", "fake_app", 0.1, "r", subject_kind="apk")  # type: ignore[arg-type]
+    assert apk.subject_kind is SubjectKind.APK and pickle.loads(pickle.dumps(apk)) == apk
+    assert {kind.value for kind in SubjectKind if kind.blocklistable} == {"url", "host", "ip"}
+
+
+def test_tutorial_style_plugin_file_gets_every_kind(tmp_path: Path) -> None:
+    """A plugin file loaded like --plugin answers analyze_dns through judge() like any built-in hook."""
+    plugin = tmp_path / "p.py"
+    plugin.write_text(
+        "from fraudwall import Finding, hookimpl\nname = 'p'\nversion = '1'\n"
+        "@hookimpl\ndef analyze_dns(dns):\n    return [Finding(dns.name, name, version, 'loan', 0.2, 'seen')]\n")
+    plugin_host = PluginHost(Settings())
+    plugin_host.load_file(plugin)
+    assert [f.reason for f in judge(plugin_host, DnsObservation("a.top", "NXDOMAIN")).findings] == ["seen"]
