@@ -44,6 +44,24 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
+# -- loading -----------------------------------------------------------------
+
+
+@hookspec
+def configure(settings: Settings) -> str | None:
+    """Load and compile the plugin's rule and data files, once, when the host loads the plugin.
+
+    Called before any observation, outside every per-observation time budget,
+    so that no page pays for a compile. Return a short digest of what was
+    loaded (say the first hex digits of a sha256 over the rule files), or
+    ``None`` when the plugin reads no files: the host records the plugin's
+    version as ``VERSION+DIGEST``, so that ``fraudwall reanalyze`` re-runs it
+    over stored evidence when a rule file changes. Log every file that cannot
+    be used, naming it and, where the parser says, the line; raising
+    :class:`~fraudwall.exceptions.PluginError` refuses to start.
+    """
+
+
 # -- detection: URLs and domains ---------------------------------------------
 
 

@@ -10,6 +10,7 @@ implementation itself, with a time budget, and records what went wrong.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import importlib.util
 import logging
@@ -92,6 +93,8 @@ class PluginHost:
         self.timeout = settings.getfloat("PLUGIN_TIMEOUT")
         self._disabled = set(settings.getlist("PLUGINS_DISABLED"))
         self._versions: dict[str, str] | None = None  # what versions() answers, until a plugin is registered
+        #: plugin name -> digest of the rule and data files its ``configure`` loaded
+        self.digests: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PluginHost:
@@ -100,6 +103,7 @@ class PluginHost:
         host.load_entry_points()
         for path in settings.getlist("PLUGIN_FILES"):
             host.load_file(path)
+        host.configure()
         return host
 
     # -- registration ---------------------------------------------------------
@@ -159,12 +163,34 @@ class PluginHost:
             raise PluginError(f"plugin file {file} failed to import: {exc}") from exc
         return self.register(module, origin=f"file {file}")
 
+    def configure(self) -> None:
+        """Call every plugin's ``configure`` hook once, outside any time budget; keep the digests they return.
+
+        A plugin whose ``configure`` raises is unregistered and listed in
+        ``load_errors``: a plugin that cannot load its rules must not run without them.
+        """
+        for impl in self.manager.hook.configure.get_hookimpls():
+            name = impl.plugin_name
+            try:
+                digest = impl.function(*[{"settings": self.settings}[arg] for arg in impl.argnames])
+            except Exception as exc:
+                log.error("plugin %s could not be configured and is not used: %s", name, exc)
+                self.load_errors.append((name, str(exc)))
+                self.manager.unregister(name=name)
+                continue
+            if digest:
+                self.digests[name] = str(digest)
+        self._versions = None
+
     def describe(self) -> list[PluginInfo]:
         """Name, version, hooks and origin of every registered plugin, by name."""
         infos = []
         for name, plugin in self.manager.list_name_plugin():
             hooks = tuple(sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ()))
-            infos.append(PluginInfo(name, getattr(plugin, "version", "?"), hooks, self.origins.get(name, "?")))
+            version = getattr(plugin, "version", "?")
+            if name in self.digests:
+                version = f"{version}+{self.digests[name]}"
+            infos.append(PluginInfo(name, version, hooks, self.origins.get(name, "?")))
         return sorted(infos, key=lambda info: info.name)
 
     def versions(self) -> dict[str, str]:
@@ -209,6 +235,18 @@ class PluginHost:
                 self.stats[(name, "bad-result")] += 1
                 log.error("plugin %s.%s returned something other than Finding objects", name, hook_name)
                 continue
+            declared = getattr(impl.plugin, "version", None)
+            foreign = [f for f in produced if f.detector != name or f.detector_version != declared]
+            if foreign:
+                # Stored findings are keyed by detector and version: one filed under another name or
+                # version would escape re-analysis, or overwrite another plugin's results.
+                self.stats[(name, "foreign-finding")] += len(foreign)
+                log.error("plugin %s.%s filed %d findings under another detector or version (%s %s); they are dropped",
+                          name, hook_name, len(foreign), foreign[0].detector, foreign[0].detector_version)
+                produced = [f for f in produced if f not in foreign]
             self.stats[(name, "ok")] += 1
+            digest = self.digests.get(name)
+            if digest:  # recorded under the version that covers the rule files loaded
+                produced = [dataclasses.replace(f, detector_version=f"{declared}+{digest}") for f in produced]
             findings.extend(produced)
         return findings

@@ -6,9 +6,11 @@ under the directories of the ``RULES_DIRS`` setting (``--rules DIR``). A bad
 file is logged with its name and reason and the others still load; see
 :func:`ruleset` for what was loaded and rejected.
 
-Rule sets are loaded once per process and per ``RULES_DIRS`` value: editing a
-rule file takes effect on the next run, and ``fraudwall reanalyze --plugin
-yaml_rules`` applies the change to stored pages.
+Rule sets are loaded once per process and per ``RULES_DIRS`` value, when the
+plugin is configured (before any page, outside every time budget). The
+recorded version covers the rule files loaded (``1.0+`` a digest of them):
+editing a rule file takes effect on the next run, and ``fraudwall reanalyze``
+re-runs the plugin over stored pages by itself.
 
 Several rules of one category matching one page make a single finding (stored
 findings are keyed by subject, detector, version and category), scored by its
@@ -25,6 +27,7 @@ from collections.abc import Sequence
 from fraudwall.hookspecs import hookimpl
 from fraudwall.models import Finding, PageObservation, UrlParts
 from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
+from fraudwall.plugins.rule_files import files_digest
 from fraudwall.settings import Settings
 
 name = "yaml_rules"
@@ -42,6 +45,12 @@ def _load(directories: tuple[str, ...]) -> RuleSet:
 def ruleset(settings: Settings) -> RuleSet:
     """The bundled rules plus those under ``RULES_DIRS``, loaded once per process."""
     return _load(tuple(str(directory) for directory in settings.getlist("RULES_DIRS")))
+
+
+@hookimpl
+def configure(settings: Settings) -> str:
+    """Load the rules now, and name them by a digest of their files."""
+    return files_digest(ruleset(settings).files)
 
 
 def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:

@@ -45,6 +45,7 @@ import yara
 from fraudwall.hookspecs import hookimpl
 from fraudwall.models import Finding, PageObservation
 from fraudwall.plugins.rules_engine import RuleFileError
+from fraudwall.plugins.rule_files import files_digest
 from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,12 @@ def _compiled(directories: tuple[str, ...]) -> YaraRuleSet:
 def ruleset(settings: Settings) -> YaraRuleSet:
     """The compiled rules of ``YARA_DIRS``, compiled once per process."""
     return _compiled(tuple(str(directory) for directory in settings.getlist("YARA_DIRS")))
+
+
+@hookimpl
+def configure(settings: Settings) -> str | None:
+    """Compile the rules now, before any page; name them by a digest of their files (none without rules)."""
+    return files_digest(ruleset(settings).files) or None
 
 
 # -- findings ------------------------------------------------------------------------

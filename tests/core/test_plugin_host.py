@@ -122,3 +122,79 @@ def test_disabled_plugins_are_not_registered() -> None:
     """PLUGINS_DISABLED switches a plugin off by name."""
     host = PluginHost.from_settings(Settings({"PLUGINS_DISABLED": ["url_heuristics"]}))
     assert "url_heuristics" not in {info.name for info in host.describe()}
+
+
+class _Impostor:
+    name, version = "impostor", "1"
+
+    @hookimpl
+    def analyze_page(self, page):
+        return [Finding(page.final_url, "fraud_lexicon", "2.0", "loan", 0.9, "under another plugin's name"),
+                Finding(page.final_url, self.name, "0.9", "loan", 0.9, "under another version"),
+                Finding(page.final_url, self.name, self.version, "loan", 0.5, "its own")]
+
+
+def test_findings_under_another_name_or_version_are_dropped_and_counted() -> None:
+    """A finding filed under another plugin's name, or another version, would escape re-analysis: rejected, counted."""
+    host = PluginHost(Settings())
+    host.register(_Impostor(), origin="test")
+    findings = host.call("analyze_page", page=PAGE, url=URL, settings=host.settings)
+    assert [f.reason for f in findings] == ["its own"]
+    assert host.stats[("impostor", "foreign-finding")] == 2
+
+
+class _Configured:
+    name, version = "configured", "3"
+    calls = 0
+
+    @hookimpl
+    def configure(self, settings):
+        _Configured.calls += 1
+        return "abc123"
+
+    @hookimpl
+    def analyze_page(self, page):
+        return [Finding(page.final_url, self.name, self.version, "loan", 0.5, "rules said so")]
+
+
+class _CannotLoad:
+    name, version = "cannot_load", "1"
+
+    @hookimpl
+    def configure(self):
+        raise ValueError("rules/bad.yaml line 3: mapping values are not allowed here")
+
+    @hookimpl
+    def analyze_page(self, page):
+        return [Finding(page.final_url, self.name, self.version, "loan", 0.5, "never")]
+
+
+def test_configure_runs_once_and_its_digest_versions_the_findings() -> None:
+    """configure() runs once at load, outside any page; its digest joins the version findings and runs are stored under."""
+    host = PluginHost(Settings())
+    host.register(_Configured(), origin="test")
+    host.register(_CannotLoad(), origin="test")
+    host.configure()
+    for _ in range(3):
+        findings = host.call("analyze_page", page=PAGE, url=URL, settings=host.settings)
+    assert _Configured.calls == 1
+    assert host.versions() == {"configured": "3+abc123"}
+    assert [f.detector_version for f in findings] == ["3+abc123"]
+    assert host.load_errors == [("cannot_load", "rules/bad.yaml line 3: mapping values are not allowed here")]
+
+
+def test_rule_file_change_changes_the_yaml_plugins_version(tmp_path: Path) -> None:
+    """Editing a rule under RULES_DIRS gives yaml_rules a new recorded version, so stored pages are due again."""
+    rule = tmp_path / "rules" / "mine.yaml"
+    rule.parent.mkdir()
+    text = ("rules:\n  - id: mine\n    category: loan\n    score: 0.5\n    description: d\n"
+            "    match:\n      all:\n        - {field: text, contains: \"%s\"}\n")
+    rule.write_text(text % "解冻费", encoding="utf-8")
+    import fraudwall.plugins.yaml_rules as yaml_rules
+
+    yaml_rules._load.cache_clear()  # the rule set is cached per process and directory list
+    first = PluginHost.from_settings(Settings({"RULES_DIRS": [str(rule.parent)]})).versions()["yaml_rules"]
+    rule.write_text(text % "保证金", encoding="utf-8")
+    yaml_rules._load.cache_clear()
+    second = PluginHost.from_settings(Settings({"RULES_DIRS": [str(rule.parent)]})).versions()["yaml_rules"]
+    assert first.startswith("1.0+") and second.startswith("1.0+") and first != second
