@@ -32,11 +32,15 @@ Rules every hook shares:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from fraudwall.models import ApkObservation, DnsObservation, Finding, PageObservation, UrlParts
 from fraudwall.settings import Settings
+
+if TYPE_CHECKING:  # the view's text machinery is only needed once a page is judged, not to import fraudwall
+    from fraudwall.page_view import PageView
 
 PROJECT_NAME = "fraudwall"
 
@@ -82,13 +86,28 @@ def analyze_url(url: UrlParts, settings: Settings) -> Iterable[Finding] | None:
 
 
 @hookspec
-def analyze_page(page: PageObservation, url: UrlParts, settings: Settings) -> Iterable[Finding] | None:
+def analyze_page(
+    page: PageObservation, url: UrlParts, settings: Settings, view: PageView
+) -> Iterable[Finding] | None:
     """Judge a fetched page: its text, title, links, forms, scripts and headers.
 
     Called once per :class:`~fraudwall.models.PageObservation`, from a live
     crawl or from stored evidence during re-analysis. ``url`` is the parsed
     final URL of the page. Findings should use ``page.final_url`` as their
     subject. Must not fetch anything the page refers to.
+
+    ``view`` is the page as the detectors read it, a
+    :class:`~fraudwall.page_view.PageView` built once for every page hook:
+    ``view.page`` is ``page``; ``view.strings`` everything a visitor can be
+    shown, hidden places (script strings, attributes, base64 payloads)
+    included, and ``view.text`` the same normalised for matching; and the
+    facts several detectors weigh: ``install_paths``, ``contacts``,
+    ``opens_chat``, ``credential_fields``, ``warning_frame`` and
+    ``lexicon_hits``. Each is computed on first use and shared by the page's
+    hooks, so reading the view costs a detector nothing another already paid
+    for. Read it rather than importing another plugin: a detector's findings
+    must depend only on the evidence, fraudwall and its reference data, never
+    on another plugin's code, or a change there would escape re-analysis.
     """
 
 

@@ -17,6 +17,10 @@ evidence                    hooks, in order              verdict subject        
 :class:`DnsObservation`     ``analyze_dns``              the name asked          ``host``
 :class:`ApkObservation`     ``analyze_apk``              the APK's sha256        ``apk``
 ==========================  ===========================  ======================  ===============
+
+A page's hooks share one :class:`~fraudwall.page_view.PageView`, built here
+once per page, so that the text and facts several detectors read are
+extracted once, and no detector needs another's module to get them.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from fraudwall.models import (
     ApkObservation, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
 )
 from fraudwall.names import normalize_name, parse_url
+from fraudwall.page_view import PageView
 from fraudwall.plugin_host import PluginHost
+
 
 def judge(
     host: PluginHost,
@@ -48,7 +54,8 @@ def judge(
     if isinstance(observation, PageObservation):
         url = parse_url(observation.final_url)
         findings = host.call("analyze_url", only=only, url=url, settings=settings)
-        findings += host.call("analyze_page", only=only, page=observation, url=url, settings=settings)
+        view = PageView(observation)
+        findings += host.call("analyze_page", only=only, page=observation, url=url, settings=settings, view=view)
         subject, kind, name = observation.final_url, SubjectKind.URL, url.host
     elif isinstance(observation, UrlParts):
         findings = host.call("analyze_url", only=only, url=observation, settings=settings)

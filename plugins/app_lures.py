@@ -3,17 +3,18 @@
 About six cases in ten go through an app, and the page that delivers it has a
 recognisable shape. Two kinds of evidence are combined:
 
-**Install paths** the page offers, from its links, its HTML (onclick handlers,
-``data-*`` attributes), its script strings (escapes decoded) and its decoded
-base64 payloads: ``.apk`` (and ``.xapk``) downloads, ``.ipa`` files,
-``itms-services://`` enterprise installs, ``.mobileconfig`` configuration
-profiles, TestFlight invitations and beta-distribution hosts (see ``[apps]`` in
-``fraudwall/data/page_signals.toml``), and QR codes. QR codes inlined as
-``data:`` images are decoded when the optional zxing-cpp decoder (and Pillow)
-is installed, and what they encode is judged like a link; a QR image that is
-only referenced counts, weakly, when it sits on a page that offers a download.
-Nothing is ever fetched. Installs served from a name the reference data vouches
-for (a brand's own, an allowlisted store) do not count.
+**Install paths** the page offers, as the page view reads them
+(:attr:`fraudwall.page_view.PageView.install_paths`, which other detectors weigh
+too) from its links, its HTML (onclick handlers, ``data-*`` attributes), its
+script strings (escapes decoded) and its decoded base64 payloads: ``.apk`` (and
+``.xapk``) downloads, ``.ipa`` files, ``itms-services://`` enterprise installs,
+``.mobileconfig`` configuration profiles, TestFlight invitations and
+beta-distribution hosts (see ``[apps]`` in ``fraudwall/data/page_signals.toml``),
+and QR codes. QR codes inlined as ``data:`` images are decoded when the optional
+zxing-cpp decoder (and Pillow) is installed, and what they encode is judged like
+a link; a QR image that is only referenced counts, weakly, when it sits on a page
+that offers a download. Nothing is ever fetched. Installs served from a name the
+reference data vouches for (a brand's own, an allowlisted store) do not count.
 
 **Words**, from the ``fake_app`` scripts of ``fraudwall/data/fraud_lexicon.toml``:
 *bypass* instructions (如遇报毒请忽略, 信任企业级开发者, "trust the enterprise
@@ -30,36 +31,15 @@ warning that offers no install itself is scaled down like in ``fraud_lexicon``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
+from fraudwall.matching import Hit, Term, compile_lexicon, compile_terms, find_terms, longest_first
 from fraudwall.models import Category, Finding, PageObservation, UrlParts
-from fraudwall.plugins.page_text import (
-    Hit,
-    Term,
-    compile_lexicon,
-    compile_terms,
-    find_terms,
-    hidden_sources,
-    lexicon_hits,
-    longest_first,
-    page_text,
-    warning_frame,
-)
-
-try:  # optional: without a decoder, QR codes are judged by their alt texts and file names only
-    import zxingcpp
-    from PIL import Image, UnidentifiedImageError
-except ImportError:  # pragma: no cover - depends on the installation
-    zxingcpp = None
+from fraudwall.page_view import InstallPath, PageView
 
 name = "app_lures"
 version = "1.0"
@@ -90,94 +70,9 @@ SCORE_MAX = 0.97
 #: Warning pages that offer no install: score x FRAME_DECAY ** (warning terms - 1).
 FRAME_DECAY = 0.3
 MIN_SCORE = 0.05
-#: QR decoding limits: images decoded per page, and the largest inline image read.
-QR_MAX_IMAGES = 4
-QR_MAX_BASE64 = 400_000
 
-_FILE_REF = re.compile(
-    r"""["'(=]\s*([^"'()\s<>]+?\.(apk|xapk|ipa|mobileconfig))(?:[?#][^"'()\s<>]*)?\s*["')]""", re.IGNORECASE
-)
-_ITMS_REF = re.compile(r"itms-services://[^\s\"'<>]+", re.IGNORECASE)
-# Install paths that count wherever they are served from: enterprise installs name
-# no store, and TestFlight and beta services live on reputable hosts by design.
-_ANY_HOST = {"itms", "testflight", "distribution"}
-_EXTENSION_KIND = {".apk": "apk", ".xapk": "apk", ".ipa": "ipa", ".mobileconfig": "mobileconfig"}
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_DATA_IMAGE = re.compile(
-    r"""src\s*=\s*["']?data:image/(?:png|jpe?g|gif|webp|bmp);base64,([A-Za-z0-9+/=\s]+)""", re.IGNORECASE
-)
 _NAME_PARTS = re.compile(r"[^a-z0-9]+|(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
-
-
-@dataclass(frozen=True, slots=True)
-class InstallPath:
-    """One way the page offers to install an app: its kind, where it points, how it was found."""
-
-    kind: str
-    url: str
-    via: str = "link"
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:  # hostile pages carry malformed URLs
-        return ""
-
-
-def _path(url: str) -> str:
-    try:
-        return urlsplit(url).path.lower()
-    except ValueError:
-        return ""
-
-
-def classify(url: str, base: str) -> InstallPath | None:
-    """The install path ``url`` (relative to ``base``) is, or ``None`` for an ordinary link."""
-    if url.lower().startswith("itms-services:"):
-        return InstallPath("itms", url)
-    absolute = urljoin(base, url)
-    host = _host(absolute)
-    path = _path(absolute)
-    for extension, kind in _EXTENSION_KIND.items():
-        if path.endswith(extension):
-            return InstallPath(kind, absolute)
-    if host == "testflight.apple.com" and path.startswith("/join/"):
-        return InstallPath("testflight", absolute)
-    if host and host in reference.page_signals().app_distribution_hosts:
-        return InstallPath("distribution", absolute)
-    return None
-
-
-def _references(markup: str) -> Iterable[str]:
-    """App file and itms-services references written anywhere in ``markup`` (entities decoded).
-
-    References still written with escapes (``\\x68ttps://...``) are skipped here:
-    their decoded form comes from the page's hidden sources.
-    """
-    for match in _FILE_REF.finditer(markup):
-        if "\\" not in match.group(1):
-            yield match.group(1).replace("&amp;", "&")
-    for match in _ITMS_REF.finditer(markup):
-        yield match.group(0).replace("&amp;", "&")
-
-
-def decode_qr_images(page_html: str) -> list[str]:
-    """What the QR codes inlined as ``data:`` images encode (empty without the optional decoder)."""
-    if zxingcpp is None:
-        return []
-    texts = []
-    for match in list(_DATA_IMAGE.finditer(page_html))[:QR_MAX_IMAGES]:
-        encoded = re.sub(r"\s+", "", match.group(1))
-        if len(encoded) > QR_MAX_BASE64:
-            continue
-        try:
-            image = Image.open(io.BytesIO(base64.b64decode(encoded, validate=True)))
-            image.load()
-        except (binascii.Error, UnidentifiedImageError, OSError, ValueError):
-            continue  # not an image after all: hostile pages lie about their data URIs
-        texts += [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
-    return texts
 
 
 def qr_images(page: PageObservation) -> list[str]:
@@ -191,51 +86,25 @@ def qr_images(page: PageObservation) -> list[str]:
     return found
 
 
-@functools.lru_cache(maxsize=8)
-def install_paths(page: PageObservation) -> tuple[InstallPath, ...]:
-    """Every install path the page offers, from a name nothing vouches for, deduplicated by URL."""
-    found: dict[str, InstallPath] = {}
-    sources = hidden_sources(page)
-    candidates = [link.url for link in page.links]
-    candidates += _references(page.html)
-    # A decoded script literal or data-* value may be a whole URL, or markup holding one.
-    candidates += [source.strip() for source in sources if source.strip() and not any(c.isspace() for c in source.strip())]
-    candidates += _references("\n".join(sources))
-    for candidate in candidates:
-        path = classify(candidate, page.final_url)
-        if path is not None:
-            found.setdefault(path.url, path)
-    for text in decode_qr_images(page.html):
-        path = classify(text, page.final_url)
-        if path is not None:
-            found.setdefault(path.url, InstallPath(path.kind, path.url, "qr"))
-        elif text.startswith(("http://", "https://")):
-            found.setdefault(text, InstallPath("qr_url", text, "qr"))
-    return tuple(
-        path for path in found.values()
-        if path.kind in _ANY_HOST or not reference.is_allowlisted(_host(path.url))
-    )
-
-
 def brand_packages(paths: Iterable[InstallPath]) -> list[tuple[str, str]]:
     """``(brand id, url)`` for app files named after a brand and served from a name it does not own."""
     found = []
     for path in paths:
         if path.kind not in ("apk", "ipa"):
             continue
-        stem = _path(path.url).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        stem = path.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         parts = [part for part in _NAME_PARTS.split(stem) if part]
         for brand in reference.brands():
             named = any(token in stem for token in brand.tokens) or any(token in parts for token in brand.exact_tokens)
-            if named and not brand.owns(_host(path.url)):
+            if named and not brand.owns(path.host):
                 found.append((brand.id, path.url))
     return found
 
 
-def _fake_app_hits(page: PageObservation) -> list[Hit]:
+def _fake_app_hits(view: PageView) -> list[Hit]:
     """Hits of the fake_app scripts' groups, plus the lure pseudo-group from the other scripts."""
     compiled = compile_lexicon(reference.lexicon())
-    hits = lexicon_hits(page)
+    hits = view.lexicon_hits
     found: list[Hit] = []
     for script, _ in compiled.scripts:
         if script.category == Category.FAKE_APP.value:
@@ -251,16 +120,16 @@ def _download_words() -> tuple[Term, ...]:
     return compile_terms(reference.page_signals().download_words)
 
 
-def judge(page: PageObservation, url: UrlParts) -> Finding | None:
-    """The fake-app finding for ``page``, or ``None``."""
+def judge(view: PageView, url: UrlParts) -> Finding | None:
+    """The fake-app finding for the page, or ``None``."""
     if not url.is_ip and reference.is_allowlisted(url.host):
         return None
-    paths = list(install_paths(page))
-    text = page_text(page)
-    qr = qr_images(page) if find_terms(text, _download_words()) else []
+    paths = list(view.install_paths)
+    text = view.text
+    qr = qr_images(view.page) if find_terms(text, _download_words()) else []
     if qr:
         paths.append(InstallPath("qr_image", qr[0], "img"))
-    hits = _fake_app_hits(page)
+    hits = _fake_app_hits(view)
     groups = {hit.group for hit in hits}
     if not paths and not ("bypass" in groups and "install" in groups):
         return None
@@ -270,7 +139,7 @@ def judge(page: PageObservation, url: UrlParts) -> Finding | None:
     branded = brand_packages(paths)
     if branded:
         score += BRAND_PACKAGE
-    frame = warning_frame(page)
+    frame = view.warning_frame
     # A QR image seen only by its alt text is no install the page itself performs.
     factor = 1.0 if any(path.kind != "qr_image" for path in paths) else frame.factor(FRAME_DECAY)
     score = round(min(SCORE_MAX, score) * factor, 3)
@@ -291,14 +160,14 @@ def judge(page: PageObservation, url: UrlParts) -> Finding | None:
     indicators = [(path.kind, path.url) for path in paths if path.kind != "qr_image"]
     indicators += [("brand", brand_id) for brand_id, _ in branded]
     return Finding(
-        subject=page.final_url, detector=name, detector_version=version, category=Category.FAKE_APP.value,
+        subject=view.page.final_url, detector=name, detector_version=version, category=Category.FAKE_APP.value,
         score=score, reason="Page pushes an app outside the stores: " + "; ".join(reasons) + ".",
         evidence=tuple(evidence), indicators=tuple(dict.fromkeys(indicators)),
     )
 
 
 @hookimpl
-def analyze_page(page: PageObservation, url: UrlParts) -> list[Finding]:
+def analyze_page(view: PageView, url: UrlParts) -> list[Finding]:
     """At most one finding: the page as a fraud-app download page."""
-    finding = judge(page, url)
+    finding = judge(view, url)
     return [finding] if finding else []

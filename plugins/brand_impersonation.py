@@ -31,21 +31,9 @@ from dataclasses import dataclass, field
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
-from fraudwall.models import Category, Finding, PageObservation, UrlParts
-from fraudwall.plugins.app_lures import install_paths
-from fraudwall.plugins.page_text import (
-    Term,
-    Text,
-    compile_lexicon,
-    compile_terms,
-    find_terms,
-    negated,
-    normalize,
-    page_text,
-    strip_tags,
-    warning_frame,
-)
-from fraudwall.plugins.sensitive_forms import credential_fields
+from fraudwall.matching import Term, Text, compile_lexicon, compile_terms, find_terms, negated, normalize
+from fraudwall.models import Category, Finding, UrlParts
+from fraudwall.page_view import PageView, strip_tags
 from fraudwall.reference import Brand
 
 name = "brand_impersonation"
@@ -166,10 +154,11 @@ def logo_alts(page_html: str) -> list[Text]:
     return alts
 
 
-def page_claims(page: PageObservation) -> list[Claims]:
+def page_claims(view: PageView) -> list[Claims]:
     """Every brand the page claims, with how (brands owning the page's own name excluded by the caller)."""
     claim_words, list_cues, mention_cues = _vocabulary()
-    text = page_text(page)
+    page = view.page
+    text = view.text
     # Most pages name no brand at all: everything below is for those that do.
     present = [
         entry for entry in _brand_terms(reference.brands())
@@ -184,7 +173,7 @@ def page_claims(page: PageObservation) -> list[Claims]:
     logo_wall = sum(1 for entry in present if find_terms(alts, entry.names)) >= LOGO_WALL_BRANDS
     listing = logo_wall or bool(find_terms(text, list_cues))
     logos = logo_alts(page.html)
-    offers_download = bool(install_paths(page))
+    offers_download = bool(view.install_paths)
     found = []
     for entry in present:
         claims = Claims(entry.brand)
@@ -218,17 +207,17 @@ def score_claims(claims: Claims, asks_credentials: bool) -> float:
     return min(SCORE_MAX, score)
 
 
-def judge(page: PageObservation, url: UrlParts) -> Finding | None:
-    """The brand-impersonation finding for ``page``, naming the most strongly claimed brand."""
+def judge(view: PageView, url: UrlParts) -> Finding | None:
+    """The brand-impersonation finding for the page, naming the most strongly claimed brand."""
     if not url.is_ip and (reference.is_allowlisted(url.host) or reference.brand_for_domain(url.host)):
         return None
-    claims = page_claims(page)
+    claims = page_claims(view)
     if not claims:
         return None
-    asked = credential_fields(page)
+    asked = view.credential_fields
     scored = sorted(((score_claims(c, bool(asked)), c) for c in claims), key=lambda item: -item[0])
     score, top = scored[0]
-    frame = warning_frame(page)
+    frame = view.warning_frame
     factor = 1.0 if asked else frame.factor(FRAME_DECAY)
     score = round(score * factor, 3)
     if score < MIN_SCORE:
@@ -249,14 +238,14 @@ def judge(page: PageObservation, url: UrlParts) -> Finding | None:
         evidence.append(f"hotline {top.hotline}")
     evidence += [f"also claims {other.brand.id}: {', '.join(other.kinds)}" for _, other in scored[1:3]]
     return Finding(
-        subject=page.final_url, detector=name, detector_version=version,
+        subject=view.page.final_url, detector=name, detector_version=version,
         category=Category.BRAND_IMPERSONATION.value, score=score, reason=reason + ".",
         evidence=tuple(evidence), indicators=tuple(("brand", claim.brand.id) for _, claim in scored[:3]),
     )
 
 
 @hookimpl
-def analyze_page(page: PageObservation, url: UrlParts) -> list[Finding]:
+def analyze_page(view: PageView, url: UrlParts) -> list[Finding]:
     """At most one finding: the brand the page claims to be, on a name the brand does not own."""
-    finding = judge(page, url)
+    finding = judge(view, url)
     return [finding] if finding else []

@@ -20,7 +20,7 @@ word of them can be read. Read from the inline HTML and scripts only:
 Legitimate sites redirect and minify too, and some small sites pack their
 analytics, so the signs add up slowly and are capped below "malicious": hiding
 only matters beside what the other detectors find, often in the very payload
-:mod:`fraudwall.plugins.page_text` decodes for them. Names the reference data
+the page view (:attr:`fraudwall.page_view.PageView.hidden_sources`) decodes for them. Names the reference data
 vouches for get no finding.
 """
 

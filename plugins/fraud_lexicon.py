@@ -9,9 +9,10 @@ by **co-occurrence**, never by a single word:
   of them a *core* group (the part of the script only fraud has: 刷单, 解冻费,
   安全账户 ...); the score grows with distinct groups and distinct terms;
 * calls to action raise it: forms asking for an ID number, bank card, password
-  or SMS code (read by ``sensitive_forms``), app installs (``app_lures``),
-  contact IDs and chat links (``diversion_channels``), links whose text enters
-  the scheme ("查询本人通缉令") and "立即下载 / 联系客服" buttons;
+  or SMS code, app installs, contact IDs and chat links (page facts the page view
+  reads, which ``sensitive_forms``, ``app_lures`` and ``diversion_channels`` weigh
+  too), links whose text enters the scheme ("查询本人通缉令") and
+  "立即下载 / 联系客服" buttons;
 * a term preceded in its clause by a negation ("我们不会收取解冻费") does not
   count, and a *warning frame* (several anti-fraud words, at least one of them
   narrative such as 骗子 / 所谓 / victims) lowers the score steeply unless the
@@ -19,9 +20,10 @@ by **co-occurrence**, never by a single word:
   do not run them.
 
 The fake-app script (category ``fake_app``) is judged by ``app_lures``, which
-also sees install paths. What is read, and how it is normalised against evasion
-(full-width letters, spacing, traditional characters, text hidden in scripts,
-attributes, entities and base64 blocks), is :mod:`fraudwall.plugins.page_text`.
+also sees install paths. What is read (text hidden in scripts, attributes,
+entities and base64 blocks included) is :class:`fraudwall.page_view.PageView`;
+how it is normalised against evasion (full-width letters, spacing, traditional
+characters) is :mod:`fraudwall.matching`.
 """
 
 from __future__ import annotations
@@ -31,23 +33,10 @@ from dataclasses import dataclass
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
+from fraudwall.matching import CompiledLexicon, Frame, Hit, Text, compile_lexicon, find_terms, normalize
 from fraudwall.models import Category, Finding, PageObservation, UrlParts
-from fraudwall.plugins.app_lures import install_paths
-from fraudwall.plugins.diversion_channels import chat_links, contacts
-from fraudwall.plugins.page_text import (
-    CompiledLexicon,
-    Frame,
-    Hit,
-    Text,
-    compile_lexicon,
-    find_terms,
-    lexicon_hits,
-    normalize,
-    page_text,
-    warning_frame,
-)
-from fraudwall.plugins.sensitive_forms import credential_fields
-from fraudwall.reference import Lexicon, Script
+from fraudwall.page_view import PageView
+from fraudwall.reference import Script
 
 name = "fraud_lexicon"
 version = "2.0"
@@ -154,16 +143,16 @@ def acting_links(page: PageObservation, compiled: CompiledLexicon) -> list[str]:
     return found
 
 
-def page_signals(page: PageObservation, url: UrlParts, text: Text, compiled: CompiledLexicon) -> PageSignals:
-    """Everything about ``page`` that is not one script's words: its actions and its frame."""
+def page_signals(view: PageView, compiled: CompiledLexicon) -> PageSignals:
+    """Everything about the page that is not one script's words: its actions and its frame."""
     return PageSignals(
-        credentials=credential_fields(page),
-        acting_links=tuple(acting_links(page, compiled)),
-        apps=tuple((path.kind, path.url) for path in install_paths(page)),
-        contacts=contacts(page),
-        messaging=chat_links(page),
-        phrases=tuple(find_terms(text, compiled.cta_phrases)),
-        frame=warning_frame(page),
+        credentials=view.credential_fields,
+        acting_links=tuple(acting_links(view.page, compiled)),
+        apps=tuple((path.kind, path.url) for path in view.install_paths),
+        contacts=view.contacts,
+        messaging=view.opens_chat,
+        phrases=tuple(find_terms(view.text, compiled.cta_phrases)),
+        frame=view.warning_frame,
     )
 
 
@@ -230,27 +219,27 @@ def judge_script(
     )
 
 
-def analyze(page: PageObservation, url: UrlParts, lexicon: Lexicon | None = None) -> list[Finding]:
-    """All findings for ``page``; ``lexicon`` defaults to the bundled one.
+def analyze(view: PageView, url: UrlParts) -> list[Finding]:
+    """All findings for the page, by the bundled lexicon (whose hits the view holds).
 
     Names the reference data vouches for (a brand's own, the allowlist) get none:
     a bank's pages explain loans and fees, a police site quotes the scripts.
     """
     if not url.is_ip and reference.is_allowlisted(url.host):
         return []
-    compiled = compile_lexicon(lexicon or reference.lexicon())
-    text = page_text(page)
-    found = lexicon_hits(page, lexicon)
+    compiled = compile_lexicon(reference.lexicon())
+    text = view.text
+    found = view.lexicon_hits
     scripts = [script for script, _ in compiled.scripts if script.category != Category.FAKE_APP.value]
     lead = max((co_occurrence(script, found[script.id]) for script in scripts), default=0.0)
     if lead == 0.0:
         return []
-    signals = page_signals(page, url, text, compiled)
-    findings = (judge_script(script, found[script.id], signals, text, page, lead) for script in scripts)
+    signals = page_signals(view, compiled)
+    findings = (judge_script(script, found[script.id], signals, text, view.page, lead) for script in scripts)
     return [finding for finding in findings if finding is not None]
 
 
 @hookimpl
-def analyze_page(page: PageObservation, url: UrlParts) -> list[Finding]:
+def analyze_page(view: PageView, url: UrlParts) -> list[Finding]:
     """One finding per fraud script the page's words and actions match."""
-    return analyze(page, url)
+    return analyze(view, url)

@@ -26,15 +26,14 @@ apexes get no finding.
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
+from fraudwall.host_labels import owned_labels, parts, token_in_label, vouched_for
 from fraudwall.models import Category, Finding, UrlParts
-from fraudwall.plugins.url_heuristics import owned_labels, token_in_label, vouched_for
 from fraudwall.reference import Brand, DomainWords
 
 name = "lookalike"
@@ -51,8 +50,6 @@ SCORE_MAX = 0.95
 #: Shortest token matched by edit distance, and the length from which two edits are allowed.
 TYPO_MIN_LENGTH = 6
 TWO_EDITS_LENGTH = 9
-
-_PART_SPLIT = re.compile(r"[-_]+|(?<=\d)(?=[^\d-])|(?<=[^\d-])(?=\d)")
 
 
 def skeleton(label: str, words: DomainWords) -> str:
@@ -143,7 +140,7 @@ def _typos(unicode_label: str, words: DomainWords) -> list[Lookalike]:
     folded = skeleton(unicode_label, words)
     candidates = [
         (candidate, frozenset(candidate))
-        for candidate in {folded, *(part for part in _PART_SPLIT.split(folded) if part)}
+        for candidate in {folded, *parts(folded)}
         if candidate not in words.not_typos
     ]
     found = []

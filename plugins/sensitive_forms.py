@@ -1,11 +1,12 @@
 """Page detector: forms that ask for what only a bank, a wallet or the visitor should know.
 
-A form field's kind is read from its label, placeholder, aria-label, name and
-type against the ``[calls_to_action.fields]`` vocabulary of
-``fraudwall/data/fraud_lexicon.toml``: ID-card number, bank card, card security
-code or expiry (CVV), card PIN, payment password, login password, SMS code.
-Inputs outside any ``<form>`` count too: phishing kits often post them with a
-script.
+What the page's fields ask for is read by the page view
+(:attr:`fraudwall.page_view.PageView.credential_fields`, which other detectors
+weigh too): each field's label, placeholder, aria-label, name and type against
+the ``[calls_to_action.fields]`` vocabulary of ``fraudwall/data/fraud_lexicon.toml``
+(ID-card number, bank card, card security code or expiry (CVV), card PIN,
+payment password, login password, SMS code), inputs outside any ``<form>``
+included: phishing kits often post them with a script.
 
 Names the reference data vouches for (a brand's own domains, allowlisted sites)
 are never judged. Elsewhere, **what is asked together** decides, because a
@@ -26,16 +27,14 @@ registrable domain or an IP literal, or a script posting to the Telegram bot API
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
-from fraudwall.models import Category, FormField, Finding, PageObservation, UrlParts
+from fraudwall.models import Category, Finding, PageObservation, UrlParts
 from fraudwall.names import is_ip_literal, registrable_domain
-from fraudwall.plugins.page_text import compile_lexicon, find_terms, normalize
+from fraudwall.page_view import PageView
 
 name = "sensitive_forms"
 version = "1.0"
@@ -62,45 +61,7 @@ _COMBINATIONS: tuple[tuple[frozenset[str], float, str], ...] = (
     (frozenset({"bank_card", "card_security"}), CARD_WITH_SECURITY_CODE, "a card with its security code or expiry"),
     (frozenset({"id_number", "bank_card", "sms_code"}), IDENTITY_ELEMENTS, "ID number, bank card and SMS code"),
 )
-_INPUT = re.compile(r"<(?:input|textarea|select)\b[^>]*>", re.IGNORECASE)
-_INPUT_ATTRIBUTE = re.compile(
-    r"""\b(name|id|type|placeholder|aria-label)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
-)
-_NOT_DATA = {"hidden", "submit", "button", "image", "reset", "checkbox", "radio"}
 _TELEGRAM_BOT = re.compile(r"api\.telegram\.org/bot[0-9]{5,}:[A-Za-z0-9_-]{20,}/send", re.IGNORECASE)
-
-
-def _loose_fields(page_html: str) -> list[FormField]:
-    """Data inputs anywhere in the HTML, described by their attributes (labels are not resolved)."""
-    fields = []
-    for tag in _INPUT.finditer(page_html):
-        attributes = {
-            match.group(1).lower(): next(value for value in match.groups()[1:] if value is not None)
-            for match in _INPUT_ATTRIBUTE.finditer(tag.group(0))
-        }
-        kind = attributes.get("type", "text").lower()
-        if kind in _NOT_DATA:
-            continue
-        label = " ".join(attributes.get(key, "") for key in ("placeholder", "aria-label", "id"))
-        fields.append(FormField(name=attributes.get("name", ""), type=kind, label=label.strip()))
-    return fields
-
-
-@functools.lru_cache(maxsize=8)
-def credential_fields(page: PageObservation) -> tuple[tuple[str, str], ...]:
-    """``(kind, field label)`` for each kind of credential the page asks for, first field of each kind."""
-    compiled = compile_lexicon(reference.lexicon())
-    kinds: dict[str, str] = {}
-    fields: Iterable[FormField] = [
-        *(field for form in page.forms for field in form.fields), *_loose_fields(page.html)
-    ]
-    for field in fields:
-        described = normalize(f"{field.label} {field.name.replace('_', ' ')} {field.name}")
-        for kind, terms in compiled.credential_fields:
-            typed_password = kind == "password" and field.type == "password"
-            if kind not in kinds and (typed_password or find_terms(described, terms)):
-                kinds[kind] = field.label or field.name
-    return tuple(kinds.items())
 
 
 def _host(url: str) -> str:
@@ -127,11 +88,12 @@ def telegram_exfiltration(page: PageObservation) -> bool:
     return any(_TELEGRAM_BOT.search(script) for script in page.scripts)
 
 
-def judge(page: PageObservation, url: UrlParts) -> Finding | None:
-    """The finding for ``page``'s forms, or ``None`` when they ask for nothing that needs explaining."""
+def judge(view: PageView, url: UrlParts) -> Finding | None:
+    """The finding for the page's forms, or ``None`` when they ask for nothing that needs explaining."""
     if not url.is_ip and reference.is_allowlisted(url.host):
         return None
-    asked = dict(credential_fields(page))
+    page = view.page
+    asked = dict(view.credential_fields)
     matched = [(kinds, score, label) for kinds, score, label in _COMBINATIONS if kinds <= asked.keys()]
     if not matched:
         return None
@@ -159,7 +121,7 @@ def judge(page: PageObservation, url: UrlParts) -> Finding | None:
 
 
 @hookimpl
-def analyze_page(page: PageObservation, url: UrlParts) -> list[Finding]:
+def analyze_page(view: PageView, url: UrlParts) -> list[Finding]:
     """At most one finding: the credentials the page's forms ask for, on a name no brand owns."""
-    finding = judge(page, url)
+    finding = judge(view, url)
     return [finding] if finding else []

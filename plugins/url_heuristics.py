@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
+from fraudwall.host_labels import owned_labels, parts, token_in_label, vouched_for
 from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.reference import Brand, DomainWords
 
@@ -63,10 +64,6 @@ SHAPE_MAX = 0.60
 RANDOM_MIN_LENGTH = 6
 RANDOM_SWITCHES = 4
 
-#: Hotlines shorter than this (110, 10000...) are too common as digit runs.
-MIN_HOTLINE_DIGITS = 5
-
-_PART_SPLIT = re.compile(r"[-_]+|(?<=\d)(?=[^\d-])|(?<=[^\d-])(?=\d)")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER_DIGIT_SWITCH = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
@@ -92,21 +89,7 @@ class Observations:
 
 
 # -- the name's parts ----------------------------------------------------------
-
-
-def owned_labels(url: UrlParts) -> list[str]:
-    """The labels the registrant chose: the host minus its public suffix or shared-platform apex."""
-    host = url.host
-    apex = reference.shared_platform_of(host)
-    cut = apex or url.suffix
-    if cut and host.endswith("." + cut):
-        host = host[: -len(cut) - 1]
-    return [label for label in host.split(".") if label]
-
-
-def parts(label: str) -> list[str]:
-    """A label split at hyphens and letter/digit boundaries: ``icbc95588-kefu`` -> icbc, 95588, kefu."""
-    return [part for part in _PART_SPLIT.split(label) if part]
+# Which labels the registrant chose, and their parts, is fraudwall.host_labels (lookalike reads them too).
 
 
 def scripts_of(label: str) -> set[str]:
@@ -115,21 +98,6 @@ def scripts_of(label: str) -> set[str]:
 
 
 # -- brands --------------------------------------------------------------------
-
-
-def token_in_label(brand: Brand, label: str) -> str | None:
-    """The brand token or hotline that ``label`` carries, if any."""
-    label_parts = parts(label)
-    for token in brand.tokens:
-        if token in label:
-            return token
-    for token in brand.exact_tokens:
-        if token in label_parts:
-            return token
-    for hotline in brand.hotlines:
-        if len(hotline) >= MIN_HOTLINE_DIGITS and hotline in label_parts:
-            return hotline
-    return None
 
 
 def name_in_label(brand: Brand, label: str) -> str | None:
@@ -294,17 +262,6 @@ def judge(url: UrlParts, seen: Observations) -> Finding | None:
         subject=url.host, detector=name, detector_version=version, category=str(category),
         score=round(score, 3), reason=reason + ".", evidence=_evidence(seen),
         indicators=tuple(("brand", brand) for brand in brands),
-    )
-
-
-def vouched_for(url: UrlParts) -> bool:
-    """Official brand names, allowlisted sites and shared-platform apexes are never flagged."""
-    if url.is_ip:
-        return False
-    return (
-        reference.brand_for_domain(url.host) is not None
-        or reference.is_allowlisted(url.host)
-        or reference.is_shared_platform_apex(url.host)
     )
 
 

@@ -13,6 +13,7 @@ from fraudwall.models import (
     ApkObservation, DnsObservation, DnsRecord, SubjectKind, Target, VerdictStatus,
 )
 from fraudwall.names import parse_url
+from fraudwall.page_view import PageView
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings
@@ -80,6 +81,39 @@ def test_only_restricts_and_kept_findings_count(host: PluginHost) -> None:
     nothing = judge(host, page, only=set(), kept=kept, observation_id=7)
     assert nothing.findings == () and nothing.plugins == () and nothing.observation_id == 7
     assert nothing.verdict.findings == tuple(kept) and nothing.verdict.status is VerdictStatus.MALICIOUS
+
+
+class _ViewReader:
+    """A page plugin that declares ``view`` and keeps every view it is given."""
+
+    version = "1"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.views: list[PageView] = []
+
+    @hookimpl
+    def analyze_page(self, page, view):  # type: ignore[no-untyped-def]
+        self.views.append(view)
+        return [Finding(page.final_url, self.name, self.version, "loan", 0.1, f"read {view.text.flat}")]
+
+
+def test_page_hooks_share_one_view_built_once_per_page() -> None:
+    """judge() builds one PageView per page and hands that same view to every page hook that declares it.
+
+    What one detector read of it (the normalised text) is there for the next; the next page gets a new view.
+    Hooks that do not declare ``view``, like third-party plugins written before it, run as before.
+    """
+    first, second = _ViewReader("first"), _ViewReader("second")
+    host = PluginHost(Settings())
+    for plugin in (first, second, _EveryHook()):
+        host.register(plugin, origin="test")
+    page, other = parse_page("http://daikuan.top/a", b"<p>A</p>"), parse_page("http://daikuan.top/b", b"<p>B</p>")
+    judgement = judge(host, page)
+    judge(host, other, only={"second"})
+    assert first.views[0] is second.views[0] and first.views[0].page is page
+    assert second.views[1].page is other and second.views[1] is not second.views[0] and len(first.views) == 1
+    assert [f.reason for f in judgement.findings] == ["url hook", "read a", "read a", "page hook"]
 
 
 def test_unusable_evidence_is_a_rejection(host: PluginHost) -> None:

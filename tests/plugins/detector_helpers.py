@@ -13,11 +13,12 @@ from fraudwall.blocklists.scoring import combine
 from fraudwall.default_settings import SCORE_MALICIOUS, SCORE_SUSPICIOUS
 from fraudwall.judging import judge
 from fraudwall.models import Finding, PageObservation, Verdict
-from fraudwall.names import parse_url
+from fraudwall.page_view import PageView
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.plugins import fraud_lexicon
 from fraudwall.settings import Settings
+from fraudwall.testing import run_plugin
 
 MALICIOUS = SCORE_MALICIOUS
 SUSPICIOUS = SCORE_SUSPICIOUS
@@ -34,10 +35,14 @@ def page_of(html: str | bytes, url: str = "http://example-test.top/") -> PageObs
     return parse_page(url, body)
 
 
+def view_of(html: str | bytes, url: str = "http://example-test.top/") -> PageView:
+    """The PageView the page hooks get for ``html`` served from ``url``."""
+    return PageView(page_of(html, url))
+
+
 def page_findings(plugin: ModuleType, html: str | bytes, url: str = "http://example-test.top/") -> list[Finding]:
-    """The findings of one page plugin module for ``html`` served from ``url``."""
-    page = page_of(html, url)
-    return list(plugin.analyze_page(page=page, url=parse_url(page.final_url)))
+    """The findings of one page plugin module for ``html`` served from ``url``, run by the host as in a crawl."""
+    return run_plugin(plugin, page=page_of(html, url))
 
 
 def lexicon_findings(html: str | bytes, url: str = "http://example-test.top/") -> list[Finding]:

@@ -6,14 +6,16 @@ import base64
 import io
 
 import pytest
-from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, page_of
+from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, view_of
 
+from fraudwall import page_view
 from fraudwall.models import Category
 from fraudwall.plugins import app_lures
 
 
 def paths(html: str, url: str = "http://x.top/") -> set[tuple[str, str]]:
-    return {(path.kind, path.url) for path in app_lures.install_paths(page_of(html_doc(html), url))}
+    """(kind, url) of the install paths app_lures reads in the page (PageView.install_paths)."""
+    return {(path.kind, path.url) for path in view_of(html_doc(html), url).install_paths}
 
 
 def score(html: str, url: str = "http://x.top/") -> float:
@@ -98,4 +100,4 @@ def test_qr_code_images_are_decoded() -> None:
 
 def test_broken_data_images_are_ignored() -> None:
     """A data: URI that claims to be an image but is not decodes to nothing, without an error."""
-    assert app_lures.decode_qr_images("<img src='data:image/png;base64,bm90IGFuIGltYWdl'>") == []
+    assert page_view.decode_qr_images("<img src='data:image/png;base64,bm90IGFuIGltYWdl'>") == []

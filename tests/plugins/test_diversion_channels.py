@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, page_of
-from tests.plugins.test_wallets import base58check
+from tests.core.test_wallets import base58check
+from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, view_of
 
 from fraudwall.plugins import diversion_channels
 
@@ -13,7 +13,8 @@ TRON = base58check(0x41, hashlib.sha256(b"pool").digest()[:20])
 
 
 def contacts(html: str) -> set[tuple[str, str]]:
-    return set(diversion_channels.contacts(page_of(html_doc(html))))
+    """The chat indicators diversion_channels reads in the page (PageView.contacts)."""
+    return set(view_of(html_doc(html)).contacts)
 
 
 def test_ids_written_beside_channel_names() -> None:

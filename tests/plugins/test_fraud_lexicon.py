@@ -18,6 +18,7 @@ from fraudwall.plugins import fraud_lexicon
 
 from fraudwall.models import Category, Finding
 from fraudwall.names import parse_url
+from fraudwall.page_view import PageView
 
 
 def by_category(findings: list[Finding]) -> dict[str, Finding]:
@@ -217,9 +218,9 @@ def test_finding_fields() -> None:
 
 
 def test_hook_signature_matches_the_host() -> None:
-    """The hook implementation takes only page and url, as the plugin host passes them by name."""
+    """The hook implementation takes only the page's view and url, as the plugin host passes them by name."""
     page = page_of("<p>hello</p>")
-    assert fraud_lexicon.analyze_page(page=page, url=parse_url(page.final_url)) == []
+    assert fraud_lexicon.analyze_page(view=PageView(page), url=parse_url(page.final_url)) == []
 
 
 def test_calls_to_action_boost_only_the_leading_script() -> None:

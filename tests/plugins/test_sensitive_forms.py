@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, page_of
+from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, view_of
 
 from fraudwall.models import Category
 from fraudwall.plugins import sensitive_forms
@@ -24,13 +24,13 @@ def test_field_kinds_are_read_from_labels_placeholders_and_names() -> None:
         "<form><label for=i>身份证号</label><input id=i name=x><input placeholder='CVV2'>"
         "<input name=paypwd placeholder='支付密码'><input type=password name=p><input name=otp></form>"
     )
-    kinds = dict(sensitive_forms.credential_fields(page_of(html)))
+    kinds = dict(view_of(html).credential_fields)
     assert {"id_number", "card_security", "payment_password", "password", "sms_code"} <= kinds.keys()
 
 
 def test_inputs_outside_forms_count() -> None:
     """Kits that post inputs with a script, without a form element, are read too."""
-    kinds = dict(sensitive_forms.credential_fields(page_of(html_doc("<div><input name=cardno placeholder='银行卡号'><input placeholder='取款密码'></div>"))))
+    kinds = dict(view_of(html_doc("<div><input name=cardno placeholder='银行卡号'><input placeholder='取款密码'></div>")).credential_fields)
     assert {"bank_card", "card_pin"} <= kinds.keys()
 
 

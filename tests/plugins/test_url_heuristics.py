@@ -6,6 +6,7 @@ import pytest
 from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS
 from fraudwall.plugins import url_heuristics
 
+from fraudwall import host_labels
 from fraudwall.models import Category, Finding
 from fraudwall.names import parse_url
 
@@ -149,8 +150,8 @@ def test_finding_fields() -> None:
 
 
 def test_parts_split_hyphens_and_digit_runs() -> None:
-    """Labels split into parts at hyphens and letter/digit boundaries."""
-    assert url_heuristics.parts("icbc95588-kefu") == ["icbc", "95588", "kefu"]
+    """Labels split into parts at hyphens and letter/digit boundaries (fraudwall.host_labels, read by both URL detectors)."""
+    assert host_labels.parts("icbc95588-kefu") == ["icbc", "95588", "kefu"]
 
 
 def test_homoglyphs_are_left_to_lookalike() -> None:

@@ -1,4 +1,4 @@
-"""Unit tests for fraudwall.plugins.wallets: addresses are checked by their checksums, not their looks.
+"""Unit tests for fraudwall.wallets: addresses are checked by their checksums, not their looks.
 
 Valid addresses are built here with the algorithms themselves (base58check,
 bech32), independently of the code under test; invalid ones are the same
@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from fraudwall.plugins import wallets
+from fraudwall import wallets
 
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"

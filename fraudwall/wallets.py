@@ -1,8 +1,9 @@
 """Cryptocurrency addresses: find them in text and prove they are well formed.
 
-Not a plugin: the address checks behind ``diversion_channels``. A string only
-counts as an address when its checksum holds, so random tokens, hashes and
-base64 noise that merely look like addresses are not reported:
+Part of fraudwall's core, for any detector that reports the wallets a page or
+an app shows (``diversion_channels`` does). A string only counts as an address
+when its checksum holds, so random tokens, hashes and base64 noise that merely
+look like addresses are not reported:
 
 * TRON (where USDT-TRC20 is paid): base58check, 25 bytes, version byte 0x41;
 * Bitcoin legacy and script addresses: base58check, version 0x00 (``1...``) or

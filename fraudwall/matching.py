@@ -1,18 +1,4 @@
-"""What a page says, normalised for matching: shared by the page detectors.
-
-Not a plugin itself: the word-reading detectors (``fraud_lexicon``,
-``app_lures``, ``brand_impersonation``, ``diversion_channels``) all read the
-same text, so it is assembled, normalised and matched against the lexicon once
-per page here, and cached for the next detector that asks about the same page.
-
-**Everything a visitor can be shown is searched**, not just the visible body
-text: the title, meta tags, image alts, form labels, attribute texts (title,
-aria-label, data-*, button values), the string literals of inline scripts and
-JSON blobs (with ``\\u``/``\\x`` escapes, HTML entities and ``%u``/``%XX``
-escapes decoded), ``String.fromCharCode`` lists, and base64 blocks that decode
-to text (``atob("...")`` payloads, ``data:text/html;base64`` frames, hidden
-values), two layers deep. Fraud kits hide their words in exactly those places
-so that a crawler reading ``<body>`` sees nothing.
+"""Text normalised for matching, and the terms matched against it: shared by the page view and the detectors.
 
 **Normalisation** (:func:`normalize`) defeats cheap evasion: NFKC folds
 full-width letters and digits, format characters (zero-width spaces, joiners,
@@ -20,23 +6,29 @@ bidi controls) and fillers are dropped, case is folded, traditional characters
 are folded to simplified through ``fraudwall/data/t2s.toml`` (so one simplified
 lexicon matches Taiwan and Hong Kong pages), and spaces or punctuation between
 Chinese characters are removed ("刷 单", "刷·单" read 刷单).
+
+**Terms** (:class:`Term`) are compiled once and matched against the flat form
+of a :class:`Text`: Chinese terms anywhere, Latin ones at word boundaries, a
+term preceded in its clause by a negation cue not counted. The bundled lexicon
+(``fraudwall/data/fraud_lexicon.toml``) is compiled once per process
+(:func:`compile_lexicon`); nothing here is cached per page. What a page says,
+and the facts derived from it, is :class:`fraudwall.page_view.PageView`.
+
+Part of fraudwall's core, not of any plugin: a detector's findings may depend
+on it (as on the reference data), never on another detector's module.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import functools
-import html
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote
+from types import MappingProxyType
 
 from fraudwall import reference
-from fraudwall.models import PageObservation
 from fraudwall.reference import Lexicon, Script, TermGroup
 
 #: Characters of context on each side of a match in evidence snippets.
@@ -44,14 +36,6 @@ EVIDENCE_CONTEXT = 20
 #: Characters before a term searched for a negation cue (same clause only).
 NEGATION_WINDOW_CJK = 24
 NEGATION_WINDOW_LATIN = 60
-#: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
-BASE64_MIN = 16
-#: ... and at most this long: larger blocks are images or fonts, not hidden words.
-BASE64_MAX = 200_000
-#: Decoded text must be at least this printable to count as text.
-PRINTABLE_MIN = 0.85
-#: Layers of encoding unwrapped (base64 of HTML carrying another base64 block).
-DECODE_DEPTH = 2
 #: A warning frame needs this many distinct warning/narrative terms, one of them narrative.
 FRAME_MIN_TERMS = 3
 
@@ -74,23 +58,6 @@ _INVISIBLE = re.compile(
 )
 _CLAUSE_END_CJK = re.compile(r"[，,。.！!？?；;]")
 _CLAUSE_END_LATIN = re.compile(r"[。.！!？?；;]")
-
-# Every literal is matched, empty ones too, so that the scan stays in step with the quotes.
-_JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`]*)`')
-_JS_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
-_PERCENT_U = re.compile(r"%u([0-9a-fA-F]{4})")
-_PERCENT_RUN = re.compile(r"(?:%[0-9a-fA-F]{2})+")
-_CHAR_CODES = re.compile(
-    r"fromCharCode\s*\(\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))*)\s*\)", re.IGNORECASE
-)
-_TAG = re.compile(r"<[^>]+>")
-# Attribute values a visitor sees (tooltips, button values) or that scripts render (data-*).
-_ATTRIBUTE = re.compile(
-    r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
-)
-_DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
-_BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
-_BASE64_URLSAFE = str.maketrans("-_", "+/")
 
 
 # -- normalisation -------------------------------------------------------------
@@ -164,6 +131,11 @@ def normalize(text: str) -> Text:
     pieces.append(raw[position:])
     flat = "".join(pieces).translate(_t2s_table())
     return Text(raw=raw, flat=flat, gaps=gaps, _flat_cuts=tuple(cuts), _removed=tuple(removed))
+
+
+def has_chinese(text: str) -> bool:
+    """True when ``text`` has at least one Chinese character."""
+    return _CJK_CHAR.search(text) is not None
 
 
 # -- terms ---------------------------------------------------------------------
@@ -293,137 +265,14 @@ def script_hits(text: Text, groups: Sequence[tuple[str, Sequence[Term]]], negati
     return longest_first(hits)
 
 
-# -- hidden text -----------------------------------------------------------------
+def lexicon_hits(text: Text, compiled: CompiledLexicon) -> Mapping[str, tuple[Hit, ...]]:
+    """Script id -> the counted hits of that script in ``text`` (read-only: one page's detectors share it)."""
+    return MappingProxyType(
+        {script.id: tuple(script_hits(text, groups, compiled.negation)) for script, groups in compiled.scripts}
+    )
 
 
-def _is_url(entry: str) -> bool:
-    return not any(ch.isspace() for ch in entry) and entry.startswith(("http://", "https://", "//"))
-
-
-def _unescape_js(literal: str) -> str:
-    """JS string escapes, ``%u``/``%XX`` escapes and HTML entities decoded."""
-    if "\\" in literal:
-        literal = _JS_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), literal)
-    if "%" in literal:
-        literal = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), literal)
-        literal = _PERCENT_RUN.sub(lambda m: unquote(m.group(0)), literal)
-    if "&" in literal:
-        literal = html.unescape(literal)
-    return literal
-
-
-def strip_tags(markup: str) -> str:
-    """``markup`` with its tags replaced by spaces: what a visitor would read of it."""
-    return _TAG.sub(" ", markup) if "<" in markup else markup
-
-
-def script_strings(scripts: Iterable[str]) -> list[str]:
-    """String literals of inline scripts (JSON blobs included), decoded, markup kept; external script URLs skipped."""
-    strings = []
-    for body in scripts:
-        if _is_url(body):
-            continue
-        for match in _JS_STRING.finditer(body):
-            literal = next(group for group in match.groups() if group is not None)
-            if len(literal) >= 2:
-                strings.append(_unescape_js(literal))
-        for match in _CHAR_CODES.finditer(body):
-            codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
-            strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
-    return strings
-
-
-def attribute_texts(page_html: str) -> list[str]:
-    """Texts held in attributes: tooltips, aria labels, button values and data-* payloads, entities decoded."""
-    return [
-        html.unescape(value)
-        for match in _ATTRIBUTE.finditer(page_html)
-        if (value := match.group(1) if match.group(1) is not None else match.group(2)).strip()
-    ]
-
-
-def decode_base64_text(candidate: str) -> str | None:
-    """The text a base64 block decodes to, or ``None`` when it is not a plausible text block.
-
-    Plausible: long enough, only base64 characters (standard or URL-safe),
-    decoding to UTF-8 that is almost all printable. Images, keys and hashes fail.
-    """
-    if not BASE64_MIN <= len(candidate) <= BASE64_MAX:
-        return None
-    block = _BASE64_BLOCK.fullmatch(candidate)
-    if block is None:
-        return None
-    body = block.group(1).translate(_BASE64_URLSAFE)
-    if not (any(ch.isdigit() or ch in "+/" for ch in body) or (body.lower() != body and body.upper() != body)):
-        return None  # a plain word or identifier, not an encoding
-    try:
-        decoded = base64.b64decode(body + "=" * (-len(body) % 4), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in decoded)
-    if len(decoded) < 4 or printable < PRINTABLE_MIN * len(decoded):
-        return None
-    return decoded
-
-
-def decoded_blocks(candidates: Iterable[str], depth: int = DECODE_DEPTH) -> list[str]:
-    """Texts hidden as base64 among ``candidates`` (and inside what they decode to), as readable text."""
-    found: list[str] = []
-    layer = list(candidates)
-    for _ in range(depth):
-        decoded = [text for text in map(decode_base64_text, layer) if text]
-        if not decoded:
-            break
-        found += [_unescape_js(text) for text in decoded]
-        # A decoded payload is often HTML or JS carrying its own strings and blocks.
-        layer = [*script_strings(decoded), *attribute_texts("\n".join(decoded))]
-    return found
-
-
-@functools.lru_cache(maxsize=8)
-def hidden_sources(page: PageObservation) -> tuple[str, ...]:
-    """Every string the page can render that is not in its visible body, decoded, markup kept.
-
-    Script literals, attribute texts and the base64 blocks among them (see the
-    module docstring). Detectors that look for URLs (app installs) read these;
-    detectors that read words get them without tags through :func:`page_strings`.
-    """
-    strings = script_strings(page.scripts)
-    attributes = attribute_texts(page.html)
-    data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
-    return (*strings, *attributes, *decoded_blocks([*strings, *attributes, *data_uris]))
-
-
-def readable(source: str) -> bool:
-    """True for a string that can carry words (Chinese, or several words): not an identifier, class or URL."""
-    return bool(_CJK_CHAR.search(source)) or " " in source.strip()
-
-
-@functools.lru_cache(maxsize=8)
-def page_strings(page: PageObservation) -> str:
-    """Everything a visitor can read on ``page``, hidden places included, as the page spelt it (case kept).
-
-    Of the hidden sources only readable ones count: minified code is full of
-    one-word literals (``"none"``, ``"refund"`` as an API path) that are no text.
-    """
-    parts = [page.title, *(content for _, content in page.meta), page.text, *page.image_alts]
-    parts += [field.label for form in page.forms for field in form.fields]
-    parts += (strip_tags(source) for source in hidden_sources(page) if readable(source))
-    return "\n".join(part for part in parts if part)
-
-
-@functools.lru_cache(maxsize=8)
-def page_text(page: PageObservation) -> Text:
-    """:func:`page_strings`, normalised for matching."""
-    return normalize(page_strings(page))
-
-
-@functools.lru_cache(maxsize=8)
-def lexicon_hits(page: PageObservation, lexicon: Lexicon | None = None) -> dict[str, list[Hit]]:
-    """Script id -> the counted hits of that script on ``page`` (``lexicon`` defaults to the bundled one)."""
-    compiled = compile_lexicon(lexicon or reference.lexicon())
-    text = page_text(page)
-    return {script.id: script_hits(text, groups, compiled.negation) for script, groups in compiled.scripts}
+# -- the warning frame ---------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,11 +299,9 @@ class Frame:
         return decay ** (len(self.terms) - 1) if self.warns else 1.0
 
 
-@functools.lru_cache(maxsize=8)
-def warning_frame(page: PageObservation, lexicon: Lexicon | None = None) -> Frame:
-    """The warning frame of ``page``: distinct warning/narrative terms, and whether one is narrative."""
-    compiled = compile_lexicon(lexicon or reference.lexicon())
-    found = find_terms(page_text(page), compiled.frame)
+def warning_frame(text: Text, compiled: CompiledLexicon) -> Frame:
+    """The warning frame of ``text``: distinct warning/narrative terms, and whether one is narrative."""
+    found = find_terms(text, compiled.frame)
     # Count 犯罪嫌疑人 once, not also as 嫌疑人; but 都是诈骗 still shows the page narrates.
     terms = [hit.term for hit in longest_first(Hit("frame", term, *span) for term, span in found.items())]
     return Frame(terms=tuple(terms), narrative=any(term in compiled.narrative for term in found))

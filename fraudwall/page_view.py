@@ -1,0 +1,525 @@
+"""What the page detectors read of one page, extracted once per page: :class:`PageView`.
+
+:func:`fraudwall.judging.judge` builds one view per page observation and
+passes it to every ``analyze_page`` implementation that declares a ``view``
+argument. Several detectors read the same things of a page: its text, hidden
+places included, and facts such as the app installs it offers or the chat IDs
+it shows. The view extracts each of them once, on first use, and keeps it for
+the other detectors of that page only: nothing is cached across pages, and no
+detector depends on another detector's module. A detector's findings depend on
+the page, on the view and on the reference data in ``fraudwall/data/``, all of
+which belong to fraudwall's own version.
+
+**Everything a visitor can be shown is read** (:attr:`PageView.strings`), not
+just the visible body text: the title, meta tags, image alts, form labels,
+attribute texts (title, aria-label, data-*, button values), the string
+literals of inline scripts and JSON blobs (with ``\\u``/``\\x`` escapes, HTML
+entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists,
+and base64 blocks that decode to text (``atob("...")`` payloads,
+``data:text/html;base64`` frames, hidden values), two layers deep. Fraud kits
+hide their words in exactly those places so that a crawler reading ``<body>``
+sees nothing. How that text is normalised against evasion is
+:mod:`fraudwall.matching`.
+
+**Page facts** several detectors weigh: the app install paths the page offers
+(:class:`InstallPath`), the chat IDs and chat links it shows, the credentials
+its forms ask for, its warning frame and the fraud lexicon's hits in its text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import html
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
+
+from fraudwall import reference
+from fraudwall.matching import (
+    CompiledLexicon,
+    Frame,
+    Hit,
+    Text,
+    compile_lexicon,
+    find_terms,
+    has_chinese,
+    lexicon_hits,
+    normalize,
+    warning_frame,
+)
+from fraudwall.models import FormField, PageObservation
+
+try:  # optional: without a decoder, QR codes are judged by their alt texts and file names only
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+except ImportError:  # pragma: no cover - depends on the installation
+    zxingcpp = None
+
+#: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
+BASE64_MIN = 16
+#: ... and at most this long: larger blocks are images or fonts, not hidden words.
+BASE64_MAX = 200_000
+#: Decoded text must be at least this printable to count as text.
+PRINTABLE_MIN = 0.85
+#: Layers of encoding unwrapped (base64 of HTML carrying another base64 block).
+DECODE_DEPTH = 2
+#: QR decoding limits: images decoded per page, and the largest inline image read.
+QR_MAX_IMAGES = 4
+QR_MAX_BASE64 = 400_000
+
+# Every literal is matched, empty ones too, so that the scan stays in step with the quotes.
+_JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`]*)`')
+_JS_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+_PERCENT_U = re.compile(r"%u([0-9a-fA-F]{4})")
+_PERCENT_RUN = re.compile(r"(?:%[0-9a-fA-F]{2})+")
+_CHAR_CODES = re.compile(
+    r"fromCharCode\s*\(\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))*)\s*\)", re.IGNORECASE
+)
+_TAG = re.compile(r"<[^>]+>")
+# Attribute values a visitor sees (tooltips, button values) or that scripts render (data-*).
+_ATTRIBUTE = re.compile(
+    r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
+)
+_DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
+_BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
+_BASE64_URLSAFE = str.maketrans("-_", "+/")
+
+
+# -- hidden text -----------------------------------------------------------------
+
+
+def _is_url(entry: str) -> bool:
+    return not any(ch.isspace() for ch in entry) and entry.startswith(("http://", "https://", "//"))
+
+
+def _unescape_js(literal: str) -> str:
+    """JS string escapes, ``%u``/``%XX`` escapes and HTML entities decoded."""
+    if "\\" in literal:
+        literal = _JS_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), literal)
+    if "%" in literal:
+        literal = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), literal)
+        literal = _PERCENT_RUN.sub(lambda m: unquote(m.group(0)), literal)
+    if "&" in literal:
+        literal = html.unescape(literal)
+    return literal
+
+
+def strip_tags(markup: str) -> str:
+    """``markup`` with its tags replaced by spaces: what a visitor would read of it."""
+    return _TAG.sub(" ", markup) if "<" in markup else markup
+
+
+def script_strings(scripts: Iterable[str]) -> list[str]:
+    """String literals of inline scripts (JSON blobs included), decoded, markup kept; external script URLs skipped."""
+    strings = []
+    for body in scripts:
+        if _is_url(body):
+            continue
+        for match in _JS_STRING.finditer(body):
+            literal = next(group for group in match.groups() if group is not None)
+            if len(literal) >= 2:
+                strings.append(_unescape_js(literal))
+        for match in _CHAR_CODES.finditer(body):
+            codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
+            strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
+    return strings
+
+
+def attribute_texts(page_html: str) -> list[str]:
+    """Texts held in attributes: tooltips, aria labels, button values and data-* payloads, entities decoded."""
+    return [
+        html.unescape(value)
+        for match in _ATTRIBUTE.finditer(page_html)
+        if (value := match.group(1) if match.group(1) is not None else match.group(2)).strip()
+    ]
+
+
+def decode_base64_text(candidate: str) -> str | None:
+    """The text a base64 block decodes to, or ``None`` when it is not a plausible text block.
+
+    Plausible: long enough, only base64 characters (standard or URL-safe),
+    decoding to UTF-8 that is almost all printable. Images, keys and hashes fail.
+    """
+    if not BASE64_MIN <= len(candidate) <= BASE64_MAX:
+        return None
+    block = _BASE64_BLOCK.fullmatch(candidate)
+    if block is None:
+        return None
+    body = block.group(1).translate(_BASE64_URLSAFE)
+    if not (any(ch.isdigit() or ch in "+/" for ch in body) or (body.lower() != body and body.upper() != body)):
+        return None  # a plain word or identifier, not an encoding
+    try:
+        decoded = base64.b64decode(body + "=" * (-len(body) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in decoded)
+    if len(decoded) < 4 or printable < PRINTABLE_MIN * len(decoded):
+        return None
+    return decoded
+
+
+def decoded_blocks(candidates: Iterable[str], depth: int = DECODE_DEPTH) -> list[str]:
+    """Texts hidden as base64 among ``candidates`` (and inside what they decode to), as readable text."""
+    found: list[str] = []
+    layer = list(candidates)
+    for _ in range(depth):
+        decoded = [text for text in map(decode_base64_text, layer) if text]
+        if not decoded:
+            break
+        found += [_unescape_js(text) for text in decoded]
+        # A decoded payload is often HTML or JS carrying its own strings and blocks.
+        layer = [*script_strings(decoded), *attribute_texts("\n".join(decoded))]
+    return found
+
+
+def readable(source: str) -> bool:
+    """True for a string that can carry words (Chinese, or several words): not an identifier, class or URL."""
+    return has_chinese(source) or " " in source.strip()
+
+
+# -- app installs ----------------------------------------------------------------
+
+_FILE_REF = re.compile(
+    r"""["'(=]\s*([^"'()\s<>]+?\.(apk|xapk|ipa|mobileconfig))(?:[?#][^"'()\s<>]*)?\s*["')]""", re.IGNORECASE
+)
+_ITMS_REF = re.compile(r"itms-services://[^\s\"'<>]+", re.IGNORECASE)
+# Install paths that count wherever they are served from: enterprise installs name
+# no store, and TestFlight and beta services live on reputable hosts by design.
+_ANY_HOST = {"itms", "testflight", "distribution"}
+_EXTENSION_KIND = {".apk": "apk", ".xapk": "apk", ".ipa": "ipa", ".mobileconfig": "mobileconfig"}
+_DATA_IMAGE = re.compile(
+    r"""src\s*=\s*["']?data:image/(?:png|jpe?g|gif|webp|bmp);base64,([A-Za-z0-9+/=\s]+)""", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InstallPath:
+    """One way the page offers to install an app: its kind, where it points, how it was found.
+
+    The kinds the view finds: ``apk`` (``.apk``, ``.xapk``), ``ipa``, ``itms``
+    (``itms-services://`` enterprise installs), ``mobileconfig`` (configuration
+    profiles), ``testflight``, ``distribution`` (beta-distribution hosts,
+    ``[apps]`` in ``fraudwall/data/page_signals.toml``) and ``qr_url`` (a
+    decoded QR code leading to a page, not to an install). ``via`` is ``link``
+    (a link, the HTML or a hidden source), or ``qr`` for what a QR code image encodes.
+    """
+
+    kind: str
+    url: str
+    via: str = "link"
+
+    @property
+    def host(self) -> str:
+        """The lowercase host ``url`` points to ("" when it has none or is malformed)."""
+        return _host(self.url)
+
+    @property
+    def path(self) -> str:
+        """The lowercase path of ``url`` ("" when it is malformed)."""
+        return _path(self.url)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # hostile pages carry malformed URLs
+        return ""
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path.lower()
+    except ValueError:
+        return ""
+
+
+def classify(url: str, base: str) -> InstallPath | None:
+    """The install path ``url`` (relative to ``base``) is, or ``None`` for an ordinary link."""
+    if url.lower().startswith("itms-services:"):
+        return InstallPath("itms", url)
+    absolute = urljoin(base, url)
+    host = _host(absolute)
+    path = _path(absolute)
+    for extension, kind in _EXTENSION_KIND.items():
+        if path.endswith(extension):
+            return InstallPath(kind, absolute)
+    if host == "testflight.apple.com" and path.startswith("/join/"):
+        return InstallPath("testflight", absolute)
+    if host and host in reference.page_signals().app_distribution_hosts:
+        return InstallPath("distribution", absolute)
+    return None
+
+
+def _references(markup: str) -> Iterable[str]:
+    """App file and itms-services references written anywhere in ``markup`` (entities decoded).
+
+    References still written with escapes (``\\x68ttps://...``) are skipped here:
+    their decoded form comes from the page's hidden sources.
+    """
+    for match in _FILE_REF.finditer(markup):
+        if "\\" not in match.group(1):
+            yield match.group(1).replace("&amp;", "&")
+    for match in _ITMS_REF.finditer(markup):
+        yield match.group(0).replace("&amp;", "&")
+
+
+def decode_qr_images(page_html: str) -> list[str]:
+    """What the QR codes inlined as ``data:`` images encode (empty without the optional decoder)."""
+    if zxingcpp is None:
+        return []
+    texts = []
+    for match in list(_DATA_IMAGE.finditer(page_html))[:QR_MAX_IMAGES]:
+        encoded = re.sub(r"\s+", "", match.group(1))
+        if len(encoded) > QR_MAX_BASE64:
+            continue
+        try:
+            image = Image.open(io.BytesIO(base64.b64decode(encoded, validate=True)))
+            image.load()
+        except (binascii.Error, UnidentifiedImageError, OSError, ValueError):
+            continue  # not an image after all: hostile pages lie about their data URIs
+        texts += [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return texts
+
+
+# -- chat channels -----------------------------------------------------------------
+
+# Account ID formats per channel kind (protocol facts, not vocabulary): after a
+# colon any well-formed ID counts; without one, only an ID that cannot be an
+# ordinary word ("Telegram group", "WeChat account"): an @handle, a number, a
+# WeChat ID with a digit, dash or underscore.
+_ID_AFTER_COLON = {
+    "qq": r"[1-9]\d{4,11}(?!\d)",
+    "wechat": r"(?:[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
+    "telegram": r"@?[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
+    "whatsapp": r"\+?\d[\d -]{7,16}\d",
+    "line": r"@?[a-z0-9][-_.a-z0-9]{3,19}(?![a-z0-9])",
+}
+_ID_WITHOUT_COLON = {
+    "qq": _ID_AFTER_COLON["qq"],
+    "wechat": r"(?:(?=[a-z]*[-_\d])[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
+    "telegram": r"@[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
+    "whatsapp": _ID_AFTER_COLON["whatsapp"],
+}
+# Channel words that are also everyday Latin words need a colon before the ID.
+_NEEDS_COLON = {"line", "wa", "tg", "vx", "wx"}
+# Links that open a chat directly: (indicator kind, pattern with the ID as group 1).
+_CHAT_LINKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("telegram", re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?\+?([a-z0-9_]{4,32})", re.I)),
+    ("telegram", re.compile(r"^tg://resolve\?domain=([a-z0-9_]{4,32})", re.I)),
+    ("whatsapp", re.compile(r"^(?:https?://)?(?:wa\.me/|(?:api|web)\.whatsapp\.com/send/?\?phone=)(\+?\d{6,16})", re.I)),
+    ("whatsapp", re.compile(r"^whatsapp://send\?phone=(\+?\d{6,16})", re.I)),
+    ("qq", re.compile(r"^(?:tencent://message/\?.*uin=|mqqwpa://im/chat\?.*uin=)(\d{5,12})", re.I)),
+    ("qq", re.compile(r"^https?://wpa\.qq\.com/msgrd\?.*uin=(\d{5,12})", re.I)),
+    ("wechat", re.compile(r"^weixin://(?:dl/chat\?|contacts/profile/)?([-_a-z0-9]{6,20})", re.I)),
+    ("line", re.compile(r"^https?://line\.me/(?:ti/p|r/ti/p)/[~@]?([-_.a-z0-9]{4,20})", re.I)),
+)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+@functools.cache
+def _contact_patterns() -> tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]:
+    """Per channel kind: a channel word, an optional 号/ID, then an ID (see ``_ID_AFTER_COLON``)."""
+    patterns = []
+    for kind, words in reference.page_signals().channel_words.items():
+        if kind not in _ID_AFTER_COLON or not words:
+            continue
+        suffix = r"\s*(?:号码|号|id|群)?\s*"
+        after_colon = rf"[:：]\s*({_ID_AFTER_COLON[kind]})"
+        loose = [word for word in words if word not in _NEEDS_COLON]
+        strict = [word for word in words if word in _NEEDS_COLON]
+        branches = []
+        if loose:
+            without_colon = f"|({_ID_WITHOUT_COLON[kind]})" if kind in _ID_WITHOUT_COLON else ""
+            branches.append(rf"(?:{_alternation(loose)}){suffix}(?:{after_colon}{without_colon})")
+        if strict:
+            branches.append(rf"(?:{_alternation(strict)}){suffix}{after_colon}")
+        patterns.append((kind, words, re.compile(rf"(?<![a-z0-9])(?:{'|'.join(branches)})")))
+    return tuple(patterns)
+
+
+def _indicator(kind: str, value: str) -> tuple[str, str]:
+    value = re.sub(r"[\s-]+", "", value) if kind == "whatsapp" else value
+    if kind == "telegram":
+        value = "@" + value.lstrip("@").lower()
+    return kind, value
+
+
+# -- credential fields ---------------------------------------------------------------
+
+_INPUT = re.compile(r"<(?:input|textarea|select)\b[^>]*>", re.IGNORECASE)
+_INPUT_ATTRIBUTE = re.compile(
+    r"""\b(name|id|type|placeholder|aria-label)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
+_NOT_DATA = {"hidden", "submit", "button", "image", "reset", "checkbox", "radio"}
+
+
+def _loose_fields(page_html: str) -> list[FormField]:
+    """Data inputs anywhere in the HTML, described by their attributes (labels are not resolved)."""
+    fields = []
+    for tag in _INPUT.finditer(page_html):
+        attributes = {
+            match.group(1).lower(): next(value for value in match.groups()[1:] if value is not None)
+            for match in _INPUT_ATTRIBUTE.finditer(tag.group(0))
+        }
+        kind = attributes.get("type", "text").lower()
+        if kind in _NOT_DATA:
+            continue
+        label = " ".join(attributes.get(key, "") for key in ("placeholder", "aria-label", "id"))
+        fields.append(FormField(name=attributes.get("name", ""), type=kind, label=label.strip()))
+    return fields
+
+
+# -- the view ----------------------------------------------------------------------------
+
+
+def _lexicon() -> CompiledLexicon:
+    """The bundled fraud lexicon, compiled (once per process, by :func:`~fraudwall.matching.compile_lexicon`)."""
+    return compile_lexicon(reference.lexicon())
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One page as the page detectors read it: its text, hidden places included, and the facts several weigh.
+
+    Built once per page observation by :func:`fraudwall.judging.judge` and
+    given to every ``analyze_page`` that declares ``view``. Each attribute is
+    computed on first use and kept in this view alone (so a detector that
+    reads nothing of it costs nothing, and no page's results outlive it).
+    Every value is immutable: detectors of one page share them.
+
+    Not slotted: :func:`functools.cached_property` keeps its values in the
+    instance's ``__dict__``, which a frozen dataclass leaves writable to it.
+    """
+
+    page: PageObservation
+
+    @functools.cached_property
+    def hidden_sources(self) -> tuple[str, ...]:
+        """Every string the page can render that is not in its visible body, decoded, markup kept.
+
+        Script literals, attribute texts and the base64 blocks among them (see the
+        module docstring). Detectors that look for URLs (app installs) read these;
+        detectors that read words get them without tags through :attr:`strings`.
+        """
+        page = self.page
+        strings = script_strings(page.scripts)
+        attributes = attribute_texts(page.html)
+        data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
+        return (*strings, *attributes, *decoded_blocks([*strings, *attributes, *data_uris]))
+
+    @functools.cached_property
+    def strings(self) -> str:
+        """Everything a visitor can read on the page, hidden places included, as the page spelt it (case kept).
+
+        The title, meta contents, visible text, image alts and form labels, then
+        the readable :attr:`hidden_sources` without their tags, one per line. Of
+        the hidden sources only readable ones count: minified code is full of
+        one-word literals (``"none"``, ``"refund"`` as an API path) that are no text.
+        """
+        page = self.page
+        parts = [page.title, *(content for _, content in page.meta), page.text, *page.image_alts]
+        parts += [field.label for form in page.forms for field in form.fields]
+        parts += (strip_tags(source) for source in self.hidden_sources if readable(source))
+        return "\n".join(part for part in parts if part)
+
+    @functools.cached_property
+    def text(self) -> Text:
+        """:attr:`strings`, normalised for matching (see :func:`fraudwall.matching.normalize`)."""
+        return normalize(self.strings)
+
+    @functools.cached_property
+    def lexicon_hits(self) -> Mapping[str, tuple[Hit, ...]]:
+        """Script id of the bundled fraud lexicon -> the counted hits of that script in :attr:`text`."""
+        return lexicon_hits(self.text, _lexicon())
+
+    @functools.cached_property
+    def warning_frame(self) -> Frame:
+        """How :attr:`text` talks about fraud: its warning and narrative words (see :class:`~fraudwall.matching.Frame`)."""
+        return warning_frame(self.text, _lexicon())
+
+    @functools.cached_property
+    def install_paths(self) -> tuple[InstallPath, ...]:
+        """Every install path the page offers, from a name nothing vouches for, deduplicated by URL.
+
+        Read from its links, its HTML (onclick handlers, ``data-*`` attributes),
+        its hidden sources, and the QR codes inlined as ``data:`` images (when the
+        optional zxing-cpp decoder is installed). Nothing is fetched. Installs
+        served from an allowlisted name (a brand's own, a store) are left out,
+        except enterprise, TestFlight and beta-distribution installs.
+        """
+        page = self.page
+        found: dict[str, InstallPath] = {}
+        sources = self.hidden_sources
+        candidates = [link.url for link in page.links]
+        candidates += _references(page.html)
+        # A decoded script literal or data-* value may be a whole URL, or markup holding one.
+        candidates += [source.strip() for source in sources if source.strip() and not any(c.isspace() for c in source.strip())]
+        candidates += _references("\n".join(sources))
+        for candidate in candidates:
+            path = classify(candidate, page.final_url)
+            if path is not None:
+                found.setdefault(path.url, path)
+        for text in decode_qr_images(page.html):
+            path = classify(text, page.final_url)
+            if path is not None:
+                found.setdefault(path.url, InstallPath(path.kind, path.url, "qr"))
+            elif text.startswith(("http://", "https://")):
+                found.setdefault(text, InstallPath("qr_url", text, "qr"))
+        return tuple(
+            path for path in found.values() if path.kind in _ANY_HOST or not reference.is_allowlisted(path.host)
+        )
+
+    @functools.cached_property
+    def contacts(self) -> tuple[tuple[str, str], ...]:
+        """Chat indicators ``(kind, id)``: IDs written beside a channel's name, then chat links.
+
+        Kinds are ``qq``, ``wechat``, ``telegram`` (as ``@handle``), ``whatsapp``
+        and ``line``; the channel words are ``[channels]`` in
+        ``fraudwall/data/page_signals.toml``.
+        """
+        found: list[tuple[str, str]] = []
+        text = self.text.raw
+        for kind, words, pattern in _contact_patterns():
+            if not any(word in text for word in words):
+                continue  # the channel is not named at all: skip the regex
+            found += [
+                _indicator(kind, next(value for value in match.groups() if value)) for match in pattern.finditer(text)
+            ]
+        for link in self.page.links:
+            for kind, pattern in _CHAT_LINKS:
+                opened = pattern.match(link.url)
+                if opened:
+                    found.append(_indicator(kind, opened.group(1)))
+        return tuple(dict.fromkeys(found))
+
+    @functools.cached_property
+    def opens_chat(self) -> bool:
+        """True when the page links straight into a chat app (it opens the conversation itself)."""
+        return any(pattern.match(link.url) for link in self.page.links for _, pattern in _CHAT_LINKS)
+
+    @functools.cached_property
+    def credential_fields(self) -> tuple[tuple[str, str], ...]:
+        """``(kind, field label)`` for each kind of credential the page asks for, first field of each kind.
+
+        A field's kind is read from its label, placeholder, aria-label, name and
+        type against ``[calls_to_action.fields]`` of the fraud lexicon: ID-card
+        number, bank card, card security code or expiry, card PIN, payment
+        password, login password, SMS code. Inputs outside any ``<form>`` count
+        too: phishing kits often post them with a script.
+        """
+        kinds: dict[str, str] = {}
+        fields = [*(field for form in self.page.forms for field in form.fields), *_loose_fields(self.page.html)]
+        for field in fields:
+            described = normalize(f"{field.label} {field.name.replace('_', ' ')} {field.name}")
+            for kind, terms in _lexicon().credential_fields:
+                typed_password = kind == "password" and field.type == "password"
+                if kind not in kinds and (typed_password or find_terms(described, terms)):
+                    kinds[kind] = field.label or field.name
+        return tuple(kinds.items())

@@ -1,0 +1,98 @@
+"""Unit tests for fraudwall.matching: how text is normalised for matching, and how terms are matched against it."""
+
+from __future__ import annotations
+
+import pytest
+
+from fraudwall import matching, reference
+from fraudwall.matching import Term, compile_lexicon, normalize
+
+
+# -- normalisation -----------------------------------------------------------------
+
+
+def test_normalize_folds_full_width_and_case() -> None:
+    """NFKC turns full-width letters and digits into ASCII; everything is lowercased."""
+    assert normalize("ＵＳＤＴ ＱＱ：１２３４５").flat == "usdt qq:12345"
+
+
+def test_normalize_joins_spaced_and_punctuated_chinese() -> None:
+    """Spaces, dots and symbols between Chinese characters disappear; zero-width and bidi characters too."""
+    assert normalize("刷 单·返\u200b利").flat == "刷单返利"
+    assert normalize("日 赚 ５００ 元").flat == "日赚500元"
+    assert normalize("下载 APP").flat == "下载app"
+    assert normalize("解\u202e冻\u2060费").flat == "解冻费"
+
+
+def test_normalize_folds_traditional_to_simplified() -> None:
+    """Traditional (and Taiwan/Hong Kong variant) characters match the simplified lexicon."""
+    assert normalize("穩賺不賠 帳戶凍結 臺灣").flat == "稳赚不赔账户冻结台湾"
+
+
+def test_normalize_keeps_latin_word_spacing() -> None:
+    """Spaces between Latin words stay, so English terms keep their word boundaries."""
+    assert normalize("Like  and\nFollow").flat == "like and follow"
+
+
+def test_flat_and_raw_positions_map_both_ways() -> None:
+    """Every flat index maps to the raw character it came from, and back."""
+    text = normalize("欢迎 刷 单·返 利，立即 加入 USDT 我们")
+    for index in range(len(text.flat)):
+        raw = text.to_raw(index)
+        assert text.to_flat(raw) == index
+        assert normalize(text.raw[raw]).flat == text.flat[index]
+
+
+def test_snippet_shows_the_page_spelling() -> None:
+    """Evidence snippets come from the readable text, with the spacing and characters the page used."""
+    text = normalize("欢迎来到本站 刷 單 返 利 立即加入")
+    start = text.flat.index("刷单")
+    assert "刷 單" in text.snippet(start, start + 2)
+
+
+def test_latin_terms_match_whole_words_with_plurals() -> None:
+    """'task' matches 'tasks' but not 'multitask'; Chinese terms match anywhere."""
+    term = Term.compile("task")
+    assert list(term.spans(normalize("daily tasks here")))
+    assert not list(term.spans(normalize("multitasking")))
+    assert list(Term.compile("刷单").spans(normalize("在家刷单赚钱")))
+
+
+def test_traditional_and_simplified_terms_compile_to_one() -> None:
+    """A lexicon needs only the simplified spelling: both spellings compile to the same term."""
+    assert matching.compile_terms(["刷單", "刷单"]) == (Term.compile("刷单"),)
+
+
+def test_negation_is_read_in_the_same_clause() -> None:
+    """A cue earlier in the same clause negates a term; one in the previous sentence does not."""
+    cues = matching.compile_terms(["不会", "never"])
+    terms = matching.compile_terms(["解冻费"])
+    assert matching.find_terms(normalize("我们不会收取解冻费"), terms, cues) == {}
+    assert matching.find_terms(normalize("我们不会骗人。请缴纳解冻费"), terms, cues)
+
+# -- the warning frame ------------------------------------------------------------------
+
+
+def test_warning_frame_needs_several_words_one_narrative() -> None:
+    """A text warns when it has three or more warning words, one of them narrating fraud in the third person."""
+    compiled = compile_lexicon(reference.lexicon())
+    warns = matching.warning_frame(normalize("警方提示：谨防骗子，切勿轻信，受害人请报警。"), compiled)
+    assert warns.warns and warns.factor(0.3) < 0.1
+    ordinary = matching.warning_frame(normalize("请勿吸烟。"), compiled)
+    assert not ordinary.warns and ordinary.factor(0.3) == 1.0
+
+
+# -- the lexicon ---------------------------------------------------------------------------
+
+
+def test_bundled_lexicon_is_compiled_once() -> None:
+    """Reference data is compiled once per process (a cache keyed on the lexicon, never on a page)."""
+    assert compile_lexicon(reference.lexicon()) is compile_lexicon(reference.lexicon())
+
+
+def test_lexicon_hits_are_read_only() -> None:
+    """The hits one page's detectors share cannot be changed by one of them: a read-only mapping of tuples."""
+    hits = matching.lexicon_hits(normalize("在家刷单，日结佣金，先垫付后返利"), compile_lexicon(reference.lexicon()))
+    assert hits["task_rebate"] and isinstance(hits["task_rebate"], tuple)
+    with pytest.raises(TypeError):
+        hits["task_rebate"] = ()  # type: ignore[index]

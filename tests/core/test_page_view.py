@@ -1,0 +1,173 @@
+"""Unit tests for fraudwall.page_view: what the page detectors read of a page, and the view that holds it."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+
+import pytest
+
+from fraudwall import page_view
+from fraudwall.page_view import InstallPath, PageView
+from fraudwall.testing import make_page
+
+
+def doc(body: str) -> str:
+    """A minimal UTF-8 HTML document around ``body``."""
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title></title></head><body>{body}</body></html>"
+
+
+def flat(html: str) -> str:
+    """The matching text of a page built from ``html``."""
+    return PageView(make_page(html)).text.flat
+
+
+# -- hidden text --------------------------------------------------------------------
+
+
+def test_script_strings_decode_every_escape() -> None:
+    """\\u, \\x, %u, %XX escapes, HTML entities and String.fromCharCode lists all come out as text."""
+    strings = page_view.script_strings([
+        'var a = "\\u5237\\u5355"; var b = \'\\x41\\x42\'; var c = unescape("%u8fd4%u5229");'
+        ' var d = decodeURIComponent("%E6%97%A5%E7%BB%93"); var e = "&#20323;&#37329;";'
+        " var f = String.fromCharCode(0x57ab, 20184);",
+        "https://cdn.example/app.js",
+    ])
+    assert {"刷单", "AB", "返利", "日结", "佣金", "垫付"} <= set(strings)
+
+
+def test_empty_literals_keep_the_scan_in_step() -> None:
+    """An empty string literal does not throw the quote scanner out of step (packer code is full of them)."""
+    assert page_view.script_strings(["if(!''.replace(/^/,String)){x='刷单|返利'}"]) == ["刷单|返利"]
+
+
+def test_attribute_texts_are_read() -> None:
+    """Tooltips, aria labels, button values and data-* payloads are text a page shows."""
+    html = '<div title="导师带单" data-tip="&#31283;&#36186;" aria-label="日收益"><input type=button value="立即充值"></div>'
+    assert {"导师带单", "稳赚", "日收益", "立即充值"} <= set(page_view.attribute_texts(html))
+
+
+def test_base64_blocks_decode_only_to_text() -> None:
+    """A base64 block of UTF-8 text decodes; images, identifiers and random bytes do not."""
+    assert page_view.decode_base64_text(base64.b64encode("刷单返利，日结佣金".encode()).decode()) == "刷单返利，日结佣金"
+    assert page_view.decode_base64_text(base64.urlsafe_b64encode("导师带单稳赚不赔".encode()).decode()) == "导师带单稳赚不赔"
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256))).decode()
+    assert page_view.decode_base64_text(png) is None
+    assert page_view.decode_base64_text("abcdefghijklmnopqrstuvwxyz") is None  # a word, not an encoding
+    assert page_view.decode_base64_text("short") is None
+
+
+def test_nested_base64_payloads_are_unwrapped() -> None:
+    """A decoded payload that carries its own base64 block is unwrapped too (two layers)."""
+    inner = base64.b64encode("名下资金转入安全账户".encode()).decode()
+    outer = base64.b64encode(f'<script>var x = atob("{inner}");</script>'.encode()).decode()
+    assert any("安全账户" in text for text in page_view.decoded_blocks([outer]))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<img src=a.png alt='导师带单'>", "导师带单"),
+        ("<script>var s = {\"notice\": \"\\u7a33\\u8d5a\\u4e0d\\u8d54\"};</script>", "稳赚不赔"),
+        ('<iframe src="data:text/html;base64,' + base64.b64encode("<p>刷单返利</p>".encode()).decode() + '"></iframe>', "刷单返利"),
+        ("<button data-msg='&#35299;&#20923;&#36153;'>x</button>", "解冻费"),
+    ],
+)
+def test_view_reads_hidden_places(body: str, expected: str) -> None:
+    """Alts, JSON blobs in scripts, base64 data: frames and entity-encoded attributes are all in the page text."""
+    assert expected in flat(doc(body))
+
+
+def test_meta_and_title_are_read() -> None:
+    """The title and meta descriptions are part of the text (image-only pages put their words there)."""
+    html = "<html><head><title>日结兼职</title><meta name='description' content='点赞任务 先垫付'></head><body></body></html>"
+    assert "日结兼职" in flat(html) and "点赞任务先垫付" in flat(html)
+
+
+def test_code_identifiers_are_not_text() -> None:
+    """One-word literals of minified code (class names, API paths) are not read as words; sentences are."""
+    text = flat(doc('<script>api("refund"); show("Refund your order now")</script>'))
+    assert "refund your order now" in text and "\nrefund\n" not in f"\n{text}\n"
+
+
+# -- decoding (fraudwall.pages) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "big5"])
+def test_legacy_encodings_decode_without_a_declared_charset(encoding: str) -> None:
+    """GBK and Big5 pages that declare no charset are detected and decoded, not read as mojibake."""
+    text = "導師帶單，穩賺不賠，每日收益百分之三，名額有限，請聯繫客服領取內部消息。" * 3
+    body = f"<html><head><title>投資</title></head><body><p>{text}</p></body></html>".encode(encoding)
+    page = make_page(body)
+    assert "穩賺不賠" in page.text or "稳赚不赔" in page.text
+
+
+def test_a_guessed_cp1252_decoding_is_redone() -> None:
+    """A body Scrapy decoded with its last-resort cp1252 guess is decoded again with detection."""
+    from fraudwall.pages import parse_page
+
+    body = "<html><body><p>無需抵押，即日批核，最快一小時放款，請先繳付解凍費。</p></body></html>".encode("big5")
+    page = parse_page("http://x.example/", body, text=body.decode("cp1252", errors="replace"), encoding="cp1252")
+    assert "即日批核" in page.text
+
+
+# -- the view ------------------------------------------------------------------------------
+
+FRAUD_PAGE = doc(
+    "<p>在家刷单，日结佣金。请先垫付。微信：kefu-vip888</p>"
+    "<a href='https://t.me/tasks_boss'>联系导师</a><a href='/dl/task.apk'>下载APP</a>"
+    "<form><label for=c>银行卡号</label><input id=c name=card><input type=password name=pin placeholder='取款密码'></form>"
+)
+
+
+def test_view_holds_the_facts_several_detectors_weigh() -> None:
+    """Install paths, chat IDs and links, credential fields and lexicon hits are read off the page once, in the view."""
+    view = PageView(make_page(FRAUD_PAGE, "http://task-example.top/"))
+    assert view.install_paths == (InstallPath("apk", "http://task-example.top/dl/task.apk"),)
+    assert {("wechat", "kefu-vip888"), ("telegram", "@tasks_boss")} <= set(view.contacts)
+    assert view.opens_chat
+    assert {"bank_card", "card_pin"} <= dict(view.credential_fields).keys()
+    assert view.lexicon_hits["task_rebate"] and not view.warning_frame.warns
+    assert "刷单" in view.strings and view.page.final_url == "http://task-example.top/"
+
+
+def test_warning_frame_needs_several_words_one_narrative() -> None:
+    """A page warns when it has three or more warning words, one of them narrating fraud in the third person."""
+    warns = PageView(make_page(doc("<p>警方提示：谨防骗子，切勿轻信，受害人请报警。</p>"))).warning_frame
+    assert warns.warns and warns.factor(0.3) < 0.1
+    ordinary = PageView(make_page(doc("<p>请勿吸烟。</p>"))).warning_frame
+    assert not ordinary.warns and ordinary.factor(0.3) == 1.0
+
+
+def test_each_fact_is_computed_once_per_view_and_never_shared_between_views() -> None:
+    """A view keeps what it computed for the page's other detectors; another view of the same page starts afresh.
+
+    Nothing is cached across views: a page's results live exactly as long as its view.
+    """
+    page = make_page(FRAUD_PAGE)
+    view = PageView(page)
+    assert view.text is view.text and view.install_paths is view.install_paths
+    other = PageView(page)
+    assert other.text == view.text and other.text is not view.text
+    assert other.contacts == view.contacts and other.contacts is not view.contacts
+
+
+def test_view_and_its_facts_cannot_be_changed_by_a_detector() -> None:
+    """The view is frozen and its facts immutable, so no detector can change what the next one reads."""
+    view = PageView(make_page(FRAUD_PAGE))
+    assert view.contacts
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        view.contacts = ()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        view.page = make_page("<p>x</p>")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        view.lexicon_hits["task_rebate"] = ()  # type: ignore[index]
+    assert all(isinstance(value, tuple) for value in (view.install_paths, view.contacts, view.credential_fields))
+
+
+def test_a_view_computes_nothing_it_is_not_asked_for() -> None:
+    """Facts are computed on first use: detectors that read only the page (cloaking, YARA) cost the view nothing."""
+    view = PageView(make_page(FRAUD_PAGE))
+    assert set(vars(view)) == {"page"}
+    assert view.contacts
+    assert set(vars(view)) == {"page", "text", "strings", "hidden_sources", "contacts"}
