@@ -1,30 +1,37 @@
 """Publishing guards: names that must never reach a blocklist.
 
 A bad entry can block a bank for millions of people, so every candidate passes
-these checks before selection hands it to an exporter: not a public suffix,
-not at or below a special-use domain (``.local``, ``.onion``, ``.test``, ...: no
-public site lives there, and local names do), not the apex of a shared platform (fraud on ``github.io`` is blocked by its own
-subdomain or URL), not an allowlisted site (suffix-aware: ``www.icbc.com.cn``
-is covered by ``icbc.com.cn``), and no subtree that holds a public suffix or a
-platform below it (``||amazonaws.com^`` would block every site on
-``s3.amazonaws.com``): :data:`SUBTREE_REFUSAL` refuses the subtree, and callers
-block the name alone instead, counted under that reason. URL-level entries on an allowlisted site must name one
-page (:meth:`PublishGuard.url_refusal`). The reference data behind them is shared with
-the detectors (:mod:`fraudwall.reference`); users add their own allowlist
-files with the ``ALLOWLIST_FILES`` setting (``--allowlist FILE``).
+these checks before selection hands it to an exporter: not an IP address (an
+address is no name: what was found there is published by URL), not a public
+suffix, not at or below a special-use domain (``.local``, ``.onion``, ``.test``,
+...: no public site lives there, and local names do), not the apex of a shared
+platform (fraud on ``github.io`` is blocked by its own subdomain or URL), not
+an allowlisted site (suffix-aware: ``www.icbc.com.cn`` is covered by
+``icbc.com.cn``), and no subtree that holds a public suffix or a platform below
+it (``||amazonaws.com^`` would block every site on ``s3.amazonaws.com``):
+:data:`SUBTREE_REFUSAL` refuses the subtree, and callers block the name alone
+instead, counted under that reason. URL-level entries on an allowlisted site
+must name one page (:meth:`PublishGuard.url_refusal`). Selection from the store
+and the list compiler apply them through one function,
+:func:`~fraudwall.blocklists.selection.guard_selection`. The reference data
+behind them is shared with the detectors (:mod:`fraudwall.reference`); users
+add their own allowlist files with the ``ALLOWLIST_FILES`` setting
+(``--allowlist FILE``).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 from fraudwall import reference
 from fraudwall.exceptions import ConfigError, InvalidName
-from fraudwall.entries import find, subtree
+from fraudwall.entries import find, sort_key, subtree
 from fraudwall.names import (
     SPECIAL_USE_DOMAINS,
+    is_ip_literal,
     is_public_suffix,
     normalize_name,
     parent_names,
@@ -70,8 +77,14 @@ class PublishGuard:
         return cls.from_files(settings.getlist("ALLOWLIST_FILES"))
 
     def refusal(self, name: str, *, subtree: bool = False) -> str | None:
-        """Why ``name`` (lowercase A-labels, already validated) must not be blocked, as a ``subtree``
-        or the name alone; ``None`` if it may be."""
+        """Why ``name`` (lowercase A-labels, already validated, or an IP address) must not be blocked,
+        as a ``subtree`` or the name alone; ``None`` if it may be.
+
+        An address is no name (``ip-literal``): an IP set would block every site on it, so what was
+        found there is published by URL.
+        """
+        if is_ip_literal(name):
+            return "ip-literal"
         if is_public_suffix(name):
             return "public-suffix"
         if special_use_domain(name) is not None:
@@ -91,13 +104,14 @@ class PublishGuard:
         (an :class:`~fraudwall.entries.EntryTable`'s scope column); without it
         every name is taken alone.
 
-        For lists of millions: only a name that is a public suffix, a shared
-        platform, a parent of either, or at or below a special-use or
+        For lists of millions: only an address, a name that is a public suffix,
+        a shared platform, a parent of either, or at or below a special-use or
         allowlisted name can be refused, and set intersections and binary
         searches (:mod:`fraudwall.entries`) find those few; :meth:`refusal`
         then decides each, so the answers are exactly its own.
         """
         candidates = public_suffix_indexes(names)
+        candidates.update(_address_candidates(names))
         lookups = self.platforms | self.shared_parents if subtrees is not None else self.platforms
         candidates.update(index for name in lookups.intersection(names) if (index := find(names, name)) is not None)
         for name in SPECIAL_USE_DOMAINS:
@@ -125,6 +139,21 @@ class PublishGuard:
         on_allowlisted_site = host_refusal == "allowlisted" or reference.is_allowlisted(
             (split.hostname or "").rstrip("."), self.allowed, self.platforms)
         return "broad-url-on-allowlisted-site" if on_allowlisted_site and _names_whole_site(split) else None
+
+
+def _address_candidates(names: Sequence[str]) -> Iterator[int]:
+    """The indexes among ``names`` (in export order) where an IP address may be.
+
+    An IPv4 address's key starts with its last number, and a key that starts
+    with a digit sorts before every name whose top label starts with a letter:
+    they are all at the front, found by binary search. An IPv6 address is
+    anywhere, but only it has a colon; one search of all the names joined
+    (at C speed) says whether there is one to look for.
+    """
+    front = bisect.bisect_left(names, "a", key=sort_key)
+    yield from range(front)
+    if ":" in "\n".join(names[front:]):
+        yield from (index for index in range(front, len(names)) if ":" in names[index])
 
 
 def _names_whole_site(split: SplitResult) -> bool:

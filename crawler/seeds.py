@@ -1,23 +1,34 @@
-"""Read crawl seeds: URLs, bare domains, or files of them.
+"""Read crawl seeds: URLs, bare domains, or list and feed files of them.
 
-A seed file holds one URL or domain per line; ``#`` starts a comment. A bad
-line is rejected with a reason and counted, and the rest still load; so is a
-seed file that is not text (``binary-file``). A value that names no existing
-file but reads as a path (``seeds/today.txt``, ``nosuchfile.txt``: no known
-top-level domain) is a :class:`~fraudwall.exceptions.ConfigError`, never a
-name to look up in DNS.
+A value naming a file is read as ``export --input`` reads it
+(:mod:`fraudwall.lists`): plain names, hosts and ABP/AdGuard lists, URL lists
+(OpenPhish), URLhaus, PhishTank and JPCERT/CC feeds, compressed or not. Each
+URL in it becomes a target as the feed gives it, each name a target
+``http://name/``, with the file as ``source`` (``file:NAME``); a line or record
+that is no usable name or http(s) URL is rejected with the reason the export
+would give, its sample naming ``file:line``. An ``@@`` exception is no seed:
+it is an ``untrusted-exception`` rejection, as no seed file is trusted for
+allowing. A seed file must be UTF-8 text as a whole (decompressed): one that
+is not is one ``binary-file`` rejection, so none of its bytes become a URL to
+fetch.
+
+A value that names no existing file but reads as a path (``seeds/today.txt``,
+``nosuchfile.txt``: no known top-level domain) is a
+:class:`~fraudwall.exceptions.ConfigError`, never a name to look up in DNS; a
+folder or a device is a :class:`~fraudwall.exceptions.CrawlError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fraudwall.exceptions import ConfigError, CrawlError, InputError
+from fraudwall.lists import ListRead, iter_lists, utf8_fault
 from fraudwall.models import Target
 from fraudwall.names import is_ip_literal, is_public_suffix, parse_url
-from fraudwall.rejections import Rejections
+from fraudwall.rejections import Rejections, readable
 
 SCHEMES = ("http", "https")
 
@@ -61,47 +72,43 @@ def looks_like_path(value: str) -> bool:
     return "." in head and not is_ip_literal(head) and last.isascii() and last.isalnum() and not is_public_suffix(last)
 
 
-def _seed_file_lines(path: Path, rejected: Rejections) -> list[str]:
-    """The lines of a seed file; a file that is not UTF-8 text is rejected whole as ``binary-file``."""
+def _file_targets(path: Path, rejected: Rejections) -> Iterator[Target]:
+    """The targets a seed file lists, its rejections counted in ``rejected``."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CrawlError(f"cannot read seed file {path}: {exc.strerror or exc}") from exc
-    nul = data.find(b"\0")
-    if nul >= 0:
-        rejected.add(f"{path}: a NUL byte at byte {nul}, not a text file", "binary-file")
-        return []
-    try:
-        return data.decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        rejected.add(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})", "binary-file")
-        return []
+        fault = utf8_fault(path)
+        if fault:
+            rejected.add(f"{path}: {fault}", "binary-file")
+            return
+        source = f"file:{readable(path.name)}"
+        # No file is trusted for exceptions here: an @@ rule is a counted rejection, never a target.
+        for item in iter_lists([path], ListRead(rejected=rejected)):
+            yield Target(url=item.url or f"http://{item.name}/", source=source)
+    except InputError as exc:  # only a file that cannot be opened raises
+        raise CrawlError(f"cannot read seed file {exc.detail}") from exc
 
 
 def read_seeds(values: Iterable[str]) -> SeedList:
-    """Targets from command-line values; a value naming an existing file is read line by line."""
+    """Targets from command-line values; a value naming an existing file is read as a list or feed."""
     seeds = SeedList()
     seen: set[str] = set()
     for value in values:
         path = Path(value)
         if "://" not in value and path.is_file():
-            lines: Iterable[str] = _seed_file_lines(path, seeds.rejected)
-            source = f"file:{path.name}"
+            targets: Iterable[Target] = _file_targets(path, seeds.rejected)
         elif path.exists() and "://" not in value:
             raise CrawlError(f"seed file {value} is not a regular file")
         elif looks_like_path(value):
             raise ConfigError(f"seed file {value} does not exist (a seed is a URL, a domain or a seed file)")
         else:
-            lines, source = [value], "seed"
-        for line in lines:
-            text = line.split("#", 1)[0].strip() if not line.lstrip().startswith("http") else line.strip()
+            text = value.strip() if value.lstrip().startswith("http") else value.split("#", 1)[0].strip()
             if not text:
                 continue
             try:
-                target = seed_to_target(text, source)
+                targets = [seed_to_target(text)]
             except InputError as exc:
                 seeds.rejected.add(text, exc.reason)
                 continue
+        for target in targets:
             if target.url not in seen:
                 seen.add(target.url)
                 seeds.targets.append(target)

@@ -44,7 +44,7 @@ from fraudwall.exporters.validation import prepare
 from fraudwall.exporters.bundle import export_bundle
 from fraudwall.judging import judge
 from fraudwall.list_compiler import compile_lists
-from fraudwall.models import Category, VerdictStatus
+from fraudwall.models import Category, DnsObservation, Observation, PageObservation, UrlParts, VerdictStatus
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
@@ -378,26 +378,23 @@ def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | N
     changes: Counter[str] = Counter()
     with Store.open(settings.get("DB_PATH"), create=False) as store:
         findings_before = store.db["findings"].count
-        runs = store.analysis_runs()
-        for stored in store.iter_pages(cutoff):
-            done = runs.get(stored.observation_id, {})
-            todo = set(rerun) or {name for name, version in versions.items() if done.get(name) != version}
-            if not todo:
-                changes["pages up to date"] += 1
-                continue
+        stored_count = store.observation_count(cutoff)
+        for stored in store.pending(versions, rerun, cutoff):
             try:
-                host_name = parse_url(stored.page.final_url).host
-                kept = store.current_findings([stored.page.final_url, host_name], exclude_detectors=todo)
-                judgement = judge(host, stored.page, only=todo, kept=kept, observation_id=stored.observation_id)
+                kept = store.current_findings(_subjects(stored.observation), exclude_detectors=stored.plugins)
+                judgement = judge(host, stored.observation, only=set(stored.plugins), kept=kept,
+                                  observation_id=stored.observation_id)
             except InputError as exc:
-                changes[f"pages rejected ({exc.reason})"] += 1
+                changes[f"observations rejected ({exc.reason})"] += 1
                 continue
             before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?",
                                       [judgement.verdict.subject]).fetchone()
             store.record([judgement])
-            changes["pages re-analysed"] += 1
+            changes["observations re-analysed"] += 1
             if before is None or before[0] != str(judgement.verdict.status):
                 changes[f"verdicts now {judgement.verdict.status}"] += 1
+        changes["observations up to date"] = stored_count - sum(
+            count for what, count in changes.items() if what.startswith("observations "))
         changes["findings new to the store"] = store.db["findings"].count - findings_before
     for what, count in sorted(changes.items()):
         console.print(f"{what}: {count}", highlight=False)
@@ -444,6 +441,17 @@ def _format_names(values: Sequence[str]) -> list[str]:
     return names
 
 
+def _subjects(observation: Observation) -> list[str]:
+    """The subjects whose stored findings a re-judged observation's verdict keeps: its own, and its host's."""
+    if isinstance(observation, PageObservation):
+        return [observation.final_url, parse_url(observation.final_url).host]
+    if isinstance(observation, UrlParts):
+        return [observation.host]
+    if isinstance(observation, DnsObservation):
+        return [observation.name]
+    return [observation.sha256]
+
+
 def _require_database(settings: Settings, hint: str = "crawl first, or give --db") -> None:
     """The database a reading command names must exist; a missing one is a usage error, never a new empty store."""
     path = Path(settings.get("DB_PATH"))
@@ -487,6 +495,8 @@ def _collapse_guard(settings: Settings, allow_shrink: bool) -> CollapseGuard | N
 @click.option("--category", "categories", multiple=True, help="Only verdicts with one of these categories (repeatable).")
 @click.option("--since", help="Only verdicts updated since: ISO date, or 7d / 12h / 30m.")
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(exists=True), help="Your allowlist: plain names or .toml (repeatable).")
+@click.option("--exceptions-from", "exception_lists", multiple=True, type=click.Path(exists=True), metavar="FILE",
+              help="An ABP/AdGuard list, read as an --input, whose @@ exceptions are honoured (repeatable); in any other input an @@ line is a counted rejection.")
 @click.option("--option", "option_values", multiple=True, metavar="[FORMAT.]KEY=VALUE", help="A format option, e.g. rpz.zone=rpz.example.net (repeatable).")
 @click.option("--verify/--no-verify", default=False, help="Run the consumer's own checker on each file before publishing it.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes rendering an --out-dir's formats side by side (default: EXPORT_WORKERS, or one per CPU, at most 4).")
@@ -495,8 +505,8 @@ def _collapse_guard(settings: Settings, allow_shrink: bool) -> CollapseGuard | N
 def export_command(
     ctx: click.Context, formats: tuple[str, ...], out: str | None, out_dir: str | None, db_path: str | None,
     inputs: tuple[str, ...], statuses: tuple[str, ...], min_score: float | None, categories: tuple[str, ...],
-    since: str | None, allowlists: tuple[str, ...], option_values: tuple[str, ...], verify: bool,
-    workers: int | None, allow_shrink: bool,
+    since: str | None, allowlists: tuple[str, ...], exception_lists: tuple[str, ...], option_values: tuple[str, ...],
+    verify: bool, workers: int | None, allow_shrink: bool,
 ) -> None:
     """Publish blocklists from the database or from list and feed files (a standalone list compiler).
 
@@ -506,8 +516,9 @@ def export_command(
     (exit 5) and the previous list stays in place, unless --allow-shrink.
     """
     names = _format_names(formats)
+    inputs = (*inputs, *(path for path in exception_lists if path not in inputs))  # a trusted list is an input too
     if inputs and db_path:
-        raise click.UsageError("give either --db or --input, not both")
+        raise click.UsageError("give either --db or --input/--exceptions-from, not both")
     if inputs and (statuses or min_score is not None or categories or since):
         raise click.UsageError("--status, --min-score, --category and --since filter verdicts in the database; "
                                "list files given with --input have none")
@@ -528,7 +539,7 @@ def export_command(
     if inputs:
         for path in inputs:
             _require_regular_file(Path(path), "--input")
-        selection = compile_lists(inputs, guard, max_bytes=settings.getint("LIST_MAX_BYTES"))
+        selection = compile_lists(inputs, guard, max_bytes=settings.getint("LIST_MAX_BYTES"), trusted=exception_lists)
     else:
         _require_database(settings, hint="crawl first, or give --db or --input")
         wanted = SelectionFilter(tuple(statuses) or ("malicious",), min_score or 0.0, tuple(categories), cutoff)

@@ -1,7 +1,7 @@
 """The list compiler: list and feed files in, guarded block entries out.
 
 Orchestration, like the CLI and the pipelines: it wires the feed readers
-(:mod:`fraudwall.crawler.feeds`) to the publishing guards
+(:mod:`fraudwall.lists`) to the publishing guards
 (:mod:`fraudwall.blocklists.guards`), so that ``fraudwall export --input``
 works without a database.
 
@@ -13,19 +13,19 @@ search; exceptions and URL-level entries, usually few, stay entries of their own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from fraudwall.blocklists.guards import SUBTREE_REFUSAL, PublishGuard
-from fraudwall.blocklists.selection import Selection
-from fraudwall.crawler.feeds import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
-from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable, ordered_table
+from fraudwall.blocklists.guards import PublishGuard
+from fraudwall.blocklists.selection import Selection, guard_selection
+from fraudwall.entries import EXACT, SUBTREE, Details, EntryTable, ordered_table
+from fraudwall.lists import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
 from fraudwall.models import Action, BlockEntry, Scope
-from fraudwall.names import is_ip_literal
-from fraudwall.rejections import Rejections
 
 
-def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int = MAX_LIST_BYTES) -> Selection:
+def compile_lists(
+    paths: Sequence[str], guard: PublishGuard, *, max_bytes: int = MAX_LIST_BYTES, trusted: Collection[str] = (),
+) -> Selection:
     """Block entries from list and feed files, guarded.
 
     A feed URL yields a URL-level entry (for URL-matching formats) and a block of
@@ -37,13 +37,15 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
     is blocked as a subtree: each list's request is kept, none narrowed. Only
     the guards narrow: a subtree with a public suffix below it
     (:data:`~fraudwall.blocklists.guards.SUBTREE_REFUSAL`) is blocked as the
-    name alone, and counted.
+    name alone, and counted. The guard path is the store's own
+    (:func:`~fraudwall.blocklists.selection.guard_selection`): the same names
+    and URLs give the same entries and refusals either way.
     """
     listed = ListRead()
     blocks = _NameBlocks()
     others: list[BlockEntry] = []  # exceptions and URL-level entries
     seen: set[tuple[str, str, Action]] = set()
-    for item in iter_list_items(paths, listed, max_bytes=max_bytes):
+    for item in iter_list_items(paths, listed, max_bytes=max_bytes, trusted_exceptions=trusted):
         if isinstance(item, PlainNames):
             blocks.add_plain(item.names, item.source)
             continue
@@ -53,9 +55,8 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
             if key in seen:
                 continue
             seen.add(key)
+            # The host is a block like any other; the guards refuse an address (ip-literal), and its URL stays.
             others.append(BlockEntry(item.name, Scope.EXACT, Action.BLOCK, *details._replace(url=item.url)))
-            if is_ip_literal(item.name):
-                continue  # an address is not a name to block
         if item.action is Action.ALLOW:
             key = (item.name, "", item.action)
             if key not in seen:
@@ -63,30 +64,7 @@ def compile_lists(paths: Sequence[str], guard: PublishGuard, *, max_bytes: int =
                 others.append(BlockEntry(item.name, item.scope, Action.ALLOW, *details))
         else:
             blocks.add(item, details)
-    table = blocks.table()
-    refused = dict(guard.refusals(table.names, table.scopes))
-    narrowed = [index for index, reason in refused.items() if reason == SUBTREE_REFUSAL]
-    for index in narrowed:  # the subtree is refused; the name itself may still be blocked
-        table.scopes[index] = EXACT
-        del refused[index]
-    refused_hosts = {table.names[index]: reason for index, reason in refused.items()}
-    urls_refused = Rejections()
-    if refused_hosts:
-        kept: list[BlockEntry] = []
-        for entry in others:
-            reason = guard.url_refusal(entry.url, refused_hosts.get(entry.name)) if entry.url else None
-            if reason is None:
-                kept.append(entry)
-            else:
-                urls_refused.add(entry.url, reason)
-        others = kept
-    # Selection.entries is declared a list; every consumer only needs a sequence of entries.
-    selection = Selection(entries=CompiledEntries(table.without(refused), others))
-    for index, reason in refused.items():
-        selection.refused.add(table.names[index], reason)
-    for index in narrowed:
-        selection.refused.add(f"||{table.names[index]}^", SUBTREE_REFUSAL)
-    selection.refused.merge(urls_refused)
+    selection = guard_selection(blocks.table(), others, guard)
     selection.refused.merge(listed.rejected)
     return selection
 

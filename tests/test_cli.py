@@ -255,7 +255,7 @@ def test_reanalyze_runs_changed_plugins_over_stored_pages(tmp_path: Path) -> Non
         versions = [row["detector_version"] for row in store.db.query(
             "SELECT detector_version FROM findings WHERE detector = 'hello_detector'")]
         assert versions == ["1"]  # v1's finding is kept for comparison; v2 found nothing
-        assert store.verdicts()[0]["status"] == "benign"
+        assert next(store.verdicts())["status"] == "benign"
     again = _run("--plugin", str(v2), "reanalyze", "--db", str(db))
     assert "up to date: 1" in again.stdout and "re-analysed" not in again.stdout
     forced = _run("--plugin", str(v2), "reanalyze", "--db", str(db), "--rerun", "hello_detector")
@@ -365,7 +365,26 @@ def test_reanalyze_counts_only_what_changed_in_the_store(tmp_path: Path) -> None
     for _ in range(2):
         forced = _run("--plugin", str(plugin), "reanalyze", "--db", str(db), "--rerun", "hello_detector")
         assert forced.returncode == 0, forced.stderr
-        assert "pages re-analysed: 1" in forced.stdout and "findings new to the store: 0" in forced.stdout
+        assert "observations re-analysed: 1" in forced.stdout and "findings new to the store: 0" in forced.stdout
     plugin.write_text(PLUGIN_SOURCE.format(version="2", finds=True))
     bumped = _run("--plugin", str(plugin), "reanalyze", "--db", str(db))
     assert "findings new to the store: 1" in bumped.stdout
+
+
+def test_exceptions_count_only_from_trusted_abp_lists(tmp_path: Path) -> None:
+    """An @@ exception in an --input list is a counted rejection; the same list given with --exceptions-from
+    keeps its exception, so no feed can unblock what another blocks."""
+    feed = tmp_path / "feed.txt"
+    feed.write_text("scam-site.top\nother-scam.top\n")
+    abp = tmp_path / "mine.txt"
+    abp.write_text("[Adblock Plus 2.0]\n||scam-site.top^\n@@||help.scam-site.top^\n")
+    untrusted = _run("export", "--format", "adblock", "--out", str(tmp_path / "u.txt"), "--input", str(feed),
+                     "--input", str(abp))
+    assert untrusted.returncode == 0, untrusted.stderr
+    assert not [line for line in (tmp_path / "u.txt").read_text().splitlines() if line.startswith("@@")]
+    report = json.loads((tmp_path / "u.txt.report.json").read_text())
+    assert report["refused_before_export"].get("untrusted-exception") == 1
+    trusted = _run("export", "--format", "adblock", "--out", str(tmp_path / "t.txt"), "--input", str(feed),
+                   "--exceptions-from", str(abp))
+    assert trusted.returncode == 0, trusted.stderr
+    assert "@@||help.scam-site.top^" in (tmp_path / "t.txt").read_text().splitlines()

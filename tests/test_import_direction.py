@@ -61,6 +61,18 @@ def test_module_imports_only_allowed_stages(folder: str, path: Path) -> None:
     assert not forbidden, f"{relative} imports {sorted(forbidden)}"
 
 
+def test_list_reading_is_core() -> None:
+    """fraudwall.lists, which crawl seeds and export --input both read through, is core: it imports no stage and
+    no orchestration module, so every stage may use it; and it is installed."""
+    modules = sorted((REPO / "fraudwall" / "lists").glob("*.py"))
+    assert modules
+    banned = [*STAGES.values(), *(path.removesuffix(".py").replace("/", ".") for path in ORCHESTRATION)]
+    for path in modules:
+        forbidden = {name for name in _imports(path) for ban in banned if name == ban or name.startswith(ban + ".")}
+        assert not forbidden, f"{path.relative_to(REPO)} imports {sorted(forbidden)}"
+    assert "\n    fraudwall.lists\n" in (REPO / "setup.cfg").read_text()
+
+
 def test_generic_names_never_installed_top_level() -> None:
     """The stage folders install under fraudwall.*: no top-level 'plugins' package lands in site-packages."""
     import fraudwall.plugins

@@ -99,3 +99,28 @@ def test_summary_lists_only_what_an_export_publishes(tmp_path: Path) -> None:
     assert rows["names blocked (every format)"] == "0" and rows["URLs blocked (URL-matching formats only)"] == "0"
     assert rows["not published: ip-literal"] == "1" and rows["not published: non-public-address"] == "1"
     assert "blocked names" not in result.stdout and "127.0.0.1" not in result.stdout.split("observations stored")[1]
+
+
+def test_crawl_takes_a_urlhaus_csv_as_its_seed_file(tmp_path: Path, site: SiteServer) -> None:
+    """A URLhaus CSV dump given as the seed file: each URL row is a seed, fetched from the loopback site with
+    the feed as its source; rows that are no http(s) URL are counted and named by file and line on stderr."""
+    feed = tmp_path / "urlhaus.csv"
+    feed.write_text(
+        "# abuse.ch URLhaus Database Dump (CSV - recent URLs only)\n#\n"
+        "# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
+        f'"1","2025-11-20 06:02:21","{site.url("rebate-tasks.top", "/task.html")}","online","",'
+        '"malware_download","apk","https://urlhaus.abuse.ch/url/1/","anonymous"\n'
+        f'"2","2025-11-20 06:02:19","{site.url("www.rebate-tasks.top", "/vip.html")}","online","",'
+        '"malware_download","","https://urlhaus.abuse.ch/url/2/","anonymous"\n'
+        '"3","2025-11-20 06:00:19","ftp://rebate-tasks.top/kefu.apk","online","","malware_download","",'
+        '"https://urlhaus.abuse.ch/url/3/","anonymous"\n',
+        encoding="utf-8")
+    hosts = ["rebate-tasks.top", "www.rebate-tasks.top"]
+    resolve = [arg for host in hosts for arg in ("--resolve", f"{host}:127.0.0.1")]
+    result = _crawl(tmp_path, str(feed), "--depth", "0", "--allow-net", "127.0.0.0/8", *resolve)
+    assert result.returncode == 0, result.stderr
+    with Store.open(tmp_path / "f.db") as store:
+        fetched = sorted(row["final_url"] for row in store.db.query("SELECT final_url FROM observations"))
+        assert fetched == [site.url("rebate-tasks.top", "/task.html"), site.url("www.rebate-tasks.top", "/vip.html")]
+        assert {row["source"] for row in store.db.query("SELECT source FROM targets")} == {"file:urlhaus.csv"}
+    assert "seed rejected (unsupported-scheme): urlhaus.csv:6: " in result.stderr

@@ -1,16 +1,21 @@
-"""Seeds and list files: what goes in, and what is rejected with a reason."""
+"""Seeds and list files: what goes in, and what is rejected with a reason.
+
+A seed file is read as ``export --input`` reads a list or feed: these tests hold
+``read_seeds`` to the same formats and the same counted rejections.
+"""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from fraudwall.crawler.feeds import read_lists
 from fraudwall.crawler.seeds import looks_like_path, read_seeds
 from fraudwall.exceptions import ConfigError, CrawlError
-from fraudwall.models import Action, Scope
+from tests.core.lists.samples import JPCERT_CSV, PHISHTANK_RECORD, URLHAUS_CSV
 
 
 def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
@@ -22,23 +27,6 @@ def test_seeds_from_urls_domains_and_files(tmp_path: Path) -> None:
         "http://a.top/", "http://工行-kefu.top/", "http://shuadan.top/", "https://usdt-licai.vip/a#frag"]
     assert seeds.targets[2].source == "file:seeds.txt"
     assert dict(seeds.rejected.counts) == {"unsupported-scheme": 1, "empty-label": 1}
-
-
-def test_list_formats_and_scopes(tmp_path: Path) -> None:
-    """Plain, hosts, ABP and URL lines are read with the scope, action and URL their syntax states."""
-    listing = tmp_path / "list.txt"
-    listing.write_text(
-        "! abp comment\n# hosts comment\n0.0.0.0 hosts.top\n127.0.0.1 localhost\nplain.xyz\n||abp.vip^\n"
-        "http://url.cyou/path\n@@||allowed.com^\n0.0.0.0 a.top b.top\nserver=/x.com/1.2.3.4\n工商银行.top\n",
-        encoding="utf-8",
-    )
-    read = read_lists([listing])
-    assert [(n.name, n.scope, n.action, n.url) for n in read.names] == [
-        ("hosts.top", Scope.EXACT, Action.BLOCK, ""), ("plain.xyz", Scope.EXACT, Action.BLOCK, ""),
-        ("abp.vip", Scope.SUBTREE, Action.BLOCK, ""), ("url.cyou", Scope.EXACT, Action.BLOCK, "http://url.cyou/path"),
-        ("allowed.com", Scope.SUBTREE, Action.ALLOW, ""), ("a.top", Scope.EXACT, Action.BLOCK, ""),
-        ("b.top", Scope.EXACT, Action.BLOCK, ""), ("xn--czr93rq40bruk.top", Scope.EXACT, Action.BLOCK, "")]
-    assert dict(read.rejected.counts) == {"local-name": 1, "dnsmasq-directive": 1}
 
 
 @pytest.mark.parametrize("value", ["nosuchfile.txt", "seeds/today.txt", "./seeds", "~/seeds.lst", "feeds.csv"])
@@ -70,3 +58,75 @@ def test_binary_seed_file_is_rejected_whole(tmp_path: Path, content: bytes) -> N
     seeds = read_seeds([str(binary), "other.top"])
     assert [target.url for target in seeds.targets] == ["http://other.top/"]
     assert dict(seeds.rejected.counts) == {"binary-file": 1}
+
+
+# -- feeds as seeds -------------------------------------------------------------
+
+URLHAUS_TARGETS = [
+    "http://shuadan-fanli.top/bin.sh", "https://app-xiazai-vip.top/apk/kefu.apk", "http://61.54.253.89:37352/i"]
+
+
+def test_urlhaus_csv_seed_file(tmp_path: Path) -> None:
+    """Each URL of a URLhaus CSV dump is a target, its feed the source (one on a public address too); a row
+    without a URL is the rejection ``export --input`` counts, its sample naming file and line."""
+    feed = tmp_path / "urlhaus.csv"
+    feed.write_text(URLHAUS_CSV, encoding="utf-8")
+    seeds = read_seeds([str(feed)])
+    assert [target.url for target in seeds.targets] == URLHAUS_TARGETS
+    assert {target.source for target in seeds.targets} == {"file:urlhaus.csv"}
+    assert dict(seeds.rejected.counts) == {"no-url": 1}
+    assert seeds.rejected.samples[0][0].startswith("urlhaus.csv:11: ")
+
+
+def test_compressed_feed_seed_file(tmp_path: Path) -> None:
+    """A gzip-compressed feed is read as seeds as it is by export: text once decompressed, not a binary file."""
+    feed = tmp_path / "urlhaus.csv.gz"
+    feed.write_bytes(gzip.compress(URLHAUS_CSV.encode()))
+    seeds = read_seeds([str(feed)])
+    assert [target.url for target in seeds.targets] == URLHAUS_TARGETS
+    assert dict(seeds.rejected.counts) == {"no-url": 1}
+
+
+def test_phishtank_json_seed_file(tmp_path: Path) -> None:
+    """Each verified http(s) URL of a PhishTank JSON dump is a target; an unverified record and a mailto: URL
+    are rejected as export rejects them."""
+    feed = tmp_path / "online-valid.json"
+    records = [PHISHTANK_RECORD, dict(PHISHTANK_RECORD, phish_id=2, url="https://gone.top/x", verified="no"),
+               dict(PHISHTANK_RECORD, phish_id=3, url="mailto:kefu@jd-tuikuan.top"),
+               dict(PHISHTANK_RECORD, phish_id=4, url="https://kefu.jd-tuikuan.top/refund")]
+    feed.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    seeds = read_seeds([str(feed)])
+    assert [(target.url, target.source) for target in seeds.targets] == [
+        ("https://usdt-licai.vip/login.php?id=1", "file:online-valid.json"),
+        ("https://kefu.jd-tuikuan.top/refund", "file:online-valid.json")]
+    assert dict(seeds.rejected.counts) == {"unverified": 1, "unsupported-scheme": 1}
+
+
+def test_jpcert_csv_seed_file(tmp_path: Path) -> None:
+    """Each URL of a JPCERT/CC CSV is a target as a client sends it (a space as %20); a URL whose scheme lost
+    its h (``ttps://``) is ``unsupported-scheme``, never fetched."""
+    feed = tmp_path / "202503.csv"
+    feed.write_text(JPCERT_CSV, encoding="utf-8")
+    seeds = read_seeds([str(feed)])
+    assert [target.url for target in seeds.targets] == [
+        "https://suill.cn/aeondsjkJKFD9834jkhKJ/", "http://arrow.razor.jp/special/,v/crypt/crypt/index.php",
+        "https://www.etc-noreply.aibnwfgcdu.com/", "https://47.238.159.31/",
+        "http://marikitpark.com/chameleon%20page/hotmail/"]
+    assert dict(seeds.rejected.counts) == {"unsupported-scheme": 1}
+    assert seeds.rejected.samples == [
+        ("202503.csv:6: 2021/12/16 09:22:00,ttps://www.jaccss.co.jp-service.gotobed.cn/,Amazon", "unsupported-scheme")]
+
+
+def test_abp_list_seed_file(tmp_path: Path) -> None:
+    """Every name an ABP/AdGuard list blocks (subtree or exact) and every hosts-line name is a target
+    ``http://name/``; an ``@@`` exception is no seed but an ``untrusted-exception``, and a narrowed rule
+    an ``abp-option``, as in an export."""
+    rules = tmp_path / "filters.txt"
+    rules.write_text(
+        "[Adblock Plus 2.0]\n! Title: fraud domains\n||shuadan.top^\n|exact.usdt-licai.vip^\n@@||kefu.jd.com^\n"
+        "||third.top^$third-party\n0.0.0.0 hosts-line.top\n.squid-style.top\n", encoding="utf-8")
+    seeds = read_seeds([str(rules), "http://shuadan.top/"])
+    assert [target.url for target in seeds.targets] == [
+        "http://shuadan.top/", "http://exact.usdt-licai.vip/", "http://hosts-line.top/", "http://squid-style.top/"]
+    assert dict(seeds.rejected.counts) == {"untrusted-exception": 1, "abp-option": 1}
+    assert seeds.rejected.samples[0] == ("filters.txt:5: @@||kefu.jd.com^", "untrusted-exception")
