@@ -390,7 +390,7 @@ class Store:
         each other run owed, with their parameters."""
         conn = self.db.conn
         stale: dict[str, list[str]] = {}
-        for detector, version in _run_versions(conn):
+        for detector, version in _distinct(conn, "analysis_runs", ("detector", "detector_version")):
             if detector in versions and _stale(version, versions[detector]):
                 stale.setdefault(detector, []).append(version)
         everywhere: set[str] = set()
@@ -469,7 +469,12 @@ class Store:
         """Row counts per table, for summaries."""
         return {name: self.db[name].count for name in ("targets", "observations", "bodies", "findings", "verdicts")}
 
+    def finding_categories(self) -> set[str]:
+        """Every category stored findings use, found by index in a few seeks however many findings there are."""
+        return {row[0] for row in _distinct(self.db.conn, "findings", ("category",))}
+
     def finding_counts_by_category(self) -> dict[str, int]:
+        """Findings per category, most first (counted in the category index, not the table)."""
         rows = self.db.query("SELECT category, COUNT(*) AS n FROM findings GROUP BY category ORDER BY n DESC, category")
         return {row["category"]: row["n"] for row in rows}
 
@@ -595,14 +600,16 @@ def _observation(row: Sequence[Any]) -> Observation:
     return replace(page, content_hash=content_hash)  # the hash names the raw bytes as fetched, not this copy
 
 
-def _run_versions(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
-    """The distinct (plugin, version) pairs of the stored runs, one index seek each (a loose index scan)."""
-    row = conn.execute("SELECT detector, detector_version FROM analysis_runs "
-                       "ORDER BY detector, detector_version LIMIT 1").fetchone()
+def _distinct(conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The distinct values of ``columns`` in ``table``, in order, one seek each into the index that starts
+    with them (a loose index scan): a few seeks where ``SELECT DISTINCT`` would pass millions of rows."""
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    row = conn.execute(f"SELECT {names} FROM {table} ORDER BY {names} LIMIT 1").fetchone()
     while row is not None:
-        yield row[0], row[1]
-        row = conn.execute("SELECT detector, detector_version FROM analysis_runs WHERE (detector, detector_version) "
-                           "> (?, ?) ORDER BY detector, detector_version LIMIT 1", row).fetchone()
+        yield row
+        row = conn.execute(f"SELECT {names} FROM {table} WHERE ({names}) > ({marks}) ORDER BY {names} LIMIT 1",
+                           row).fetchone()
 
 
 def _stale(stored: str, installed: str) -> bool:

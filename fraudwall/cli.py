@@ -45,7 +45,7 @@ from fraudwall.exporters.bundle import export_bundle
 from fraudwall.judging import judge
 from fraudwall.list_compiler import compile_lists
 from fraudwall.models import Category, DnsObservation, Observation, PageObservation, UrlParts, VerdictStatus
-from fraudwall.names import parse_url
+from fraudwall.names import normalize_name, parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
@@ -447,8 +447,8 @@ def _subjects(observation: Observation) -> list[str]:
         return [observation.final_url, parse_url(observation.final_url).host]
     if isinstance(observation, UrlParts):
         return [observation.host]
-    if isinstance(observation, DnsObservation):
-        return [observation.name]
+    if isinstance(observation, DnsObservation):  # plugins file under the name asked, the verdict under its A-labels
+        return [observation.name, normalize_name(observation.name, allow_underscore=True)]
     return [observation.sha256]
 
 
@@ -470,7 +470,9 @@ def _check_format_options(per_format: dict[str, dict[str, object]], title: str) 
 
 def _check_categories(categories: Sequence[str], store: Store) -> None:
     """Every ``--category`` must be a known category: fraudwall's own, or one stored findings use."""
-    known = {str(category) for category in Category} | set(store.finding_counts_by_category())
+    if not categories:
+        return
+    known = {str(category) for category in Category} | store.finding_categories()
     for category in categories:
         if category not in known:
             close = difflib.get_close_matches(category, sorted(known), n=2, cutoff=0.7)

@@ -121,7 +121,7 @@ def test_page_round_trip_and_finding_keys(tmp_path: Path) -> None:
 
 def test_every_kind_of_observation_is_recorded_and_read_back(tmp_path: Path) -> None:
     """A URL, a DNS answer and an APK are stored as their JSON payload with their kind, and come back equal;
-    findings and verdicts keep the kind of their subject (an APK's hash, a wallet)."""
+    findings and verdicts keep the kind of their subject (an APK's hash, a wallet); their categories are listed."""
     when = datetime(2026, 11, 3, 8, 30, tzinfo=timezone.utc)
     apk = ApkObservation(
         "ab" * 32, 123_456, package="com.fake.bank", labels=(("", "国家反诈中心"),), version_code=7,
@@ -147,6 +147,7 @@ def test_every_kind_of_observation_is_recorded_and_read_back(tmp_path: Path) -> 
         found = {(f.subject, f.subject_kind) for f in store.current_findings(["ab" * 32, "TXyz1111", "flux.top"])}
         assert found == {("ab" * 32, SubjectKind.APK), ("TXyz1111", SubjectKind.WALLET), ("flux.top", SubjectKind.HOST)}
         assert store.observation_count(since=when) == 3 and store.observation_count(since=when + timedelta(1)) == 1
+        assert store.finding_categories() == {"suspicious_url", "fake_app", "diversion"}
 
 
 def test_verdict_categories_follow_the_verdict(tmp_path: Path) -> None:
