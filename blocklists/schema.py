@@ -186,6 +186,22 @@ def _v3_detectors(top_findings: str | None) -> str:
 
 
 #: Migration ``i`` brings the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_analysis_runs, _v3_subject_kinds_payloads_and_keys]
+def _v4_indicator_context(db: Database) -> None:
+    """What goes with a verdict that only intelligence formats (and IP sets) publish, and an index to find them.
+
+    * ``verdicts.context``: (key, value) pairs as a JSON list: an APK's
+      package, labels, certificates, download URL and host; ``seen_in``, the
+      subject of the observation that named a host, wallet or handle.
+    * ``idx_verdicts_indicators``: verdicts by kind and status, so the few
+      addresses, hashes, wallets and handles of a national store are found
+      without passing its millions of names.
+    """
+    db["verdicts"].add_column("context", str, not_null_default="[]")
+    db.execute("CREATE INDEX idx_verdicts_indicators ON verdicts (subject_kind, status, subject)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_initial, _v2_analysis_runs, _v3_subject_kinds_payloads_and_keys, _v4_indicator_context,
+]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,9 +36,9 @@ from datetime import datetime
 from functools import lru_cache, partial
 
 from fraudwall.blocklists.guards import SUBTREE_REFUSAL, PublishGuard
-from fraudwall.blocklists.store import SelectionFilter, Store, UrlVerdict, VerdictRow
+from fraudwall.blocklists.store import IndicatorRow, SelectionFilter, Store, UrlVerdict, VerdictRow
 from fraudwall.entries import EXACT, SUBTREE, CompiledEntries, Details, EntryTable
-from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.models import Action, BlockEntry, Indicator, Scope, SubjectKind
 from fraudwall.names import is_public_suffix, public_suffix_indexes
 from fraudwall.rejections import Rejections
 
@@ -59,6 +59,11 @@ class Selection:
 
     entries: Sequence[BlockEntry] = field(default_factory=list)
     refused: Rejections = field(default_factory=Rejections)
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """The addresses, hashes, wallets and handles published beside the entries."""
+        return getattr(self.entries, "indicators", ())
 
 
 def scope_for(name: str) -> Scope:
@@ -93,6 +98,7 @@ def _holds_registered_domains(parent: str) -> bool:
 
 def guard_selection(
     blocks: EntryTable, others: Sequence[BlockEntry], guard: PublishGuard, url_fallback: UrlFallback | None = None,
+    indicators: Sequence[Indicator] = (),
 ) -> Selection:
     """The one guard path of every selection: name-level ``blocks`` and ``others`` through ``guard``.
 
@@ -104,6 +110,7 @@ def guard_selection(
     name alone and counted as ``||name^``. A URL-level entry on a refused host
     (from ``others``, or from ``url_fallback`` given the refused hosts) is
     published unless :meth:`PublishGuard.url_refusal` refuses it.
+    ``indicators`` pass through: each format checks the values it can carry.
     """
     names = blocks.names
     refused = dict(guard.refusals(names, blocks.scopes))
@@ -123,7 +130,7 @@ def guard_selection(
             kept.append(entry)
         else:
             urls_refused.add(entry.url, reason)
-    selection = Selection(entries=CompiledEntries(blocks.without(refused), kept))
+    selection = Selection(entries=CompiledEntries(blocks.without(refused), kept, indicators))
     for index, reason in refused.items():
         selection.refused.add(names[index], reason)
     for index in narrowed:
@@ -177,7 +184,8 @@ def select_entries(store: Store, guard: PublishGuard, wanted: SelectionFilter = 
     def urls_on(hosts: Mapping[str, str]) -> Iterable[BlockEntry]:
         return (_url_entry(row, read) for row in store.url_verdicts(hosts, wanted))
 
-    return guard_selection(table, (), guard, urls_on)
+    indicators = [_indicator(row, read) for row in store.selected_indicators(wanted)]
+    return guard_selection(table, (), guard, urls_on, indicators)
 
 
 #: The row after the last: no host, so the last host's row is closed.
@@ -197,6 +205,15 @@ def _url_entry(row: UrlVerdict, read: _Reader) -> BlockEntry:
         first_seen=datetime.fromisoformat(row.first_seen), last_seen=datetime.fromisoformat(row.updated_at),
         sources=read.sources(row.detectors),
         url=row.url,
+    )
+
+
+def _indicator(row: IndicatorRow, read: _Reader) -> Indicator:
+    return Indicator(
+        kind=SubjectKind(row.kind), value=row.subject, categories=read.categories(row.categories),
+        confidence=row.score, first_seen=datetime.fromisoformat(row.first_seen),
+        last_seen=datetime.fromisoformat(row.updated_at), sources=read.sources(row.detectors),
+        context=tuple((str(key), str(value)) for key, value in json.loads(row.context or "[]")),
     )
 
 

@@ -38,11 +38,12 @@ from sqlite_utils import Database
 from fraudwall.blocklists import payloads
 from fraudwall.blocklists.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
 from fraudwall.entries import sort_key
-from fraudwall.exceptions import SchemaError, StoreError
+from fraudwall.exceptions import InputError, SchemaError, StoreError
 from fraudwall.models import (
     ApkObservation, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, Target, UrlParts,
     Verdict, VerdictStatus,
 )
+from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
 
 
@@ -66,6 +67,22 @@ NARROW_SINCE = 20
 
 #: The subject kinds a blocklist can carry (hosts, URLs, IP addresses), as stored.
 BLOCKLISTABLE_KINDS = tuple(kind.value for kind in SubjectKind if kind.blocklistable)
+#: The subject kinds published as indicators: addresses for IP sets and intelligence formats, the rest
+#: (hashes, certificates, wallets, handles) for the intelligence formats only.
+INDICATOR_KINDS = tuple(kind.value for kind in SubjectKind if kind not in (SubjectKind.HOST, SubjectKind.URL))
+
+
+class IndicatorRow(NamedTuple):
+    """One selected verdict on an indicator subject, as stored."""
+
+    subject: str
+    kind: str
+    first_seen: str
+    updated_at: str
+    score: float
+    categories: str  # JSON list
+    detectors: str  # JSON list
+    context: str  # JSON list of [key, value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +253,7 @@ class Store:
         ids: list[int] = []
         runs: list[tuple[Any, ...]] = []
         findings: list[tuple[Any, ...]] = []
-        verdicts: dict[str, tuple[Verdict, str, str]] = {}
+        verdicts: dict[str, tuple[Verdict, str, str, str]] = {}
         with self.db.atomic():
             new = [j for j in batch if j.observation_id is None]
             self._insert_bodies([j.observation for j in new if isinstance(j.observation, PageObservation)])
@@ -252,7 +269,10 @@ class Store:
                 seen = _addresses_of(judgement.observation)
                 if subject in verdicts:  # judged again in this batch: the later verdict, every address
                     seen = _address_union(verdicts[subject][2], seen)
-                verdicts[subject] = (judgement.verdict, judgement.host, seen)
+                verdicts[subject] = (judgement.verdict, judgement.host, seen, _json(_context_of(judgement.observation)))
+                named_in = _json([["seen_in", subject]])
+                for related in judgement.related:
+                    verdicts[related.subject] = (related, _host_of(related), "", named_in)
             conn = self.db.conn
             conn.executemany(
                 "INSERT INTO analysis_runs (observation_id, detector, detector_version, ran_at) VALUES (?, ?, ?, ?) "
@@ -267,18 +287,19 @@ class Store:
                 "observation_id = excluded.observation_id, last_seen = excluded.last_seen", findings)
             conn.executemany(
                 "INSERT INTO verdicts (subject, subject_kind, host, host_key, score, status, categories, detectors, "
-                "addresses, top_findings, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "addresses, top_findings, first_seen, updated_at, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(subject) DO UPDATE SET subject_kind = excluded.subject_kind, host = excluded.host, "
                 "host_key = excluded.host_key, score = excluded.score, status = excluded.status, "
                 "categories = excluded.categories, detectors = excluded.detectors, "
                 "addresses = fraudwall_address_union(verdicts.addresses, excluded.addresses), "
-                "top_findings = excluded.top_findings, updated_at = excluded.updated_at",
-                [_verdict_row(verdict, host, seen, now) for verdict, host, seen in verdicts.values()])
+                "top_findings = excluded.top_findings, updated_at = excluded.updated_at, context = excluded.context",
+                [(*_verdict_row(verdict, host, seen, now), context)
+                 for verdict, host, seen, context in verdicts.values()])
             # The categories table follows each verdict: what it named before goes, what it names now comes.
             conn.executemany("DELETE FROM verdict_categories WHERE subject = ?", [(subject,) for subject in verdicts])
             conn.executemany(
                 "INSERT INTO verdict_categories (subject, category) VALUES (?, ?)",
-                [(subject, category) for subject, (verdict, _, _) in verdicts.items() for category in verdict.categories])
+                [(subject, category) for subject, (verdict, *_) in verdicts.items() for category in verdict.categories])
         return ids
 
     def _insert_bodies(self, pages: Sequence[PageObservation]) -> None:
@@ -337,6 +358,16 @@ class Store:
                 SubjectKind(row["subject_kind"]),
             )
         return list(latest.values())
+
+    def subjects_named(self, observation_id: int) -> list[str]:
+        """Every subject the stored findings of one observation are about (an APK's hosts and wallets too)."""
+        return [row[0] for row in self.db.conn.execute(
+            "SELECT DISTINCT subject FROM findings WHERE observation_id = ?", [observation_id])]
+
+    def verdict_status(self, subject: str) -> VerdictStatus | None:
+        """The stored verdict's status on ``subject``, ``None`` when there is none."""
+        row = self.db.conn.execute("SELECT status FROM verdicts WHERE subject = ?", [subject]).fetchone()
+        return None if row is None else VerdictStatus(row[0])
 
     def pending(
         self, versions: Mapping[str, str], rerun: Collection[str] = (), since: datetime | None = None,
@@ -465,6 +496,17 @@ class Store:
         for row in cursor:
             yield UrlVerdict(*row)
 
+    def selected_indicators(self, wanted: SelectionFilter) -> Iterator[IndicatorRow]:
+        """The verdicts on addresses, APK hashes, certificates, wallets and handles that pass ``wanted``,
+        by kind and subject, through ``idx_verdicts_indicators``."""
+        where, params = _where(wanted, kinds=INDICATOR_KINDS)
+        cursor = self.db.conn.execute(
+            "SELECT v.subject, v.subject_kind, v.first_seen, v.updated_at, v.score, v.categories, v.detectors, "
+            f"v.context FROM verdicts v INDEXED BY idx_verdicts_indicators WHERE {where} "
+            "ORDER BY v.subject_kind, v.subject", params)
+        for row in cursor:
+            yield IndicatorRow(*row)
+
     def counts(self) -> dict[str, int]:
         """Row counts per table, for summaries."""
         return {name: self.db[name].count for name in ("targets", "observations", "bodies", "findings", "verdicts")}
@@ -546,6 +588,35 @@ def _addresses_of(observation: Observation) -> str:
     if isinstance(observation, DnsObservation):
         return " ".join(sorted({record.value for record in observation.records if record.type in ("A", "AAAA")}))
     return ""
+
+
+def _context_of(observation: Observation) -> list[list[str]]:
+    """What goes with an observation's verdict in the intelligence formats (``verdicts.context``)."""
+    if not isinstance(observation, ApkObservation):
+        return []
+    pairs = [["package", observation.package]] if observation.package else []
+    pairs += [["label", label] for label in dict.fromkeys(label for _, label in observation.labels) if label]
+    pairs += [["certificate", certificate.sha256] for certificate in observation.certificates]
+    if observation.download_url:
+        pairs += [["download_url", observation.download_url],
+                  ["download_host", _host_of_url(observation.download_url)]]
+    return [pair for pair in pairs if pair[1]]
+
+
+def _host_of(verdict: Verdict) -> str:
+    """The name a blocklist would carry for a related verdict: a host's own, a URL's host, else none."""
+    if verdict.subject_kind is SubjectKind.HOST:
+        return verdict.subject
+    if verdict.subject_kind is SubjectKind.URL:
+        return _host_of_url(verdict.subject)
+    return ""
+
+
+def _host_of_url(url: str) -> str:
+    try:
+        return parse_url(url).host
+    except InputError:
+        return ""
 
 
 def _address_union(stored: str | None, new: str | None) -> str:

@@ -36,7 +36,9 @@ Rules:
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -46,7 +48,7 @@ from urllib.parse import quote, urlunsplit
 
 from fraudwall.entries import CompiledEntries, EntryTable, sort_key
 from fraudwall.exceptions import InvalidName
-from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.models import Action, BlockEntry, Indicator, Scope, SubjectKind
 from fraudwall.names import (
     MAX_NAME_LENGTH,
     is_public_suffix,
@@ -87,6 +89,8 @@ class PreparedEntries:
     rejections: Counter[str]
     samples: tuple[tuple[str, str], ...]
     merged: int
+    #: Addresses, hashes, wallets and handles, checked and each once, by kind and value.
+    indicators: tuple[Indicator, ...] = ()
 
     def __post_init__(self) -> None:
         for name, action in (("blocked", Action.BLOCK), ("allowed", Action.ALLOW)):
@@ -145,6 +149,7 @@ def prepare(
         table = None
     ordered = collector.ordered()
     blocked = [entry for entry in ordered if entry.action is Action.BLOCK and not entry.url]
+    indicators = collector.indicators(getattr(entries, "indicators", ()))
     return PreparedEntries(
         blocked=table if table is not None else EntryTable.from_entries(blocked, Action.BLOCK),
         allowed=EntryTable.from_entries((entry for entry in ordered if entry.action is Action.ALLOW), Action.ALLOW),
@@ -152,7 +157,30 @@ def prepare(
         rejections=collector.rejections,
         samples=tuple(collector.samples),
         merged=collector.merged,
+        indicators=indicators,
     )
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_INDICATOR_LENGTH = 256
+
+
+def indicator_refusal(indicator: Indicator) -> str | None:
+    """Why ``indicator`` cannot be published (a stable reason), or ``None`` when it can."""
+    value = indicator.value
+    if indicator.kind is SubjectKind.IP:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return "not-an-ip-address"
+        return None
+    if indicator.kind in (SubjectKind.APK, SubjectKind.CERTIFICATE):
+        return None if _SHA256.fullmatch(value) else "not-a-sha256"
+    if indicator.kind in (SubjectKind.WALLET, SubjectKind.HANDLE):
+        if not value or len(value) > MAX_INDICATOR_LENGTH:
+            return "bad-length"
+        return None if value.isprintable() and not any(ch.isspace() for ch in value) else "unprintable"
+    return "not-an-indicator-kind"
 
 
 def uniform_scope(prepared: PreparedEntries) -> Scope | None:
@@ -256,6 +284,17 @@ class _Collector:
             self.repeats.setdefault(key, [self.first[key]]).append(clean)
         else:
             self.first[key] = clean
+
+    def indicators(self, indicators: Iterable[Indicator]) -> tuple[Indicator, ...]:
+        """The publishable ``indicators``, each (kind, value) once, by kind and value; the rest counted."""
+        kept: dict[tuple[str, str], Indicator] = {}
+        for indicator in indicators:
+            reason = indicator_refusal(indicator)
+            if reason is not None:
+                self.reject(f"{indicator.kind}:{indicator.value}", reason)
+            else:
+                kept.setdefault((str(indicator.kind), indicator.value), indicator)
+        return tuple(kept[key] for key in sorted(kept))
 
     def has_name_blocks(self) -> bool:
         """Whether a name-level block entry was kept."""

@@ -381,17 +381,17 @@ def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | N
         stored_count = store.observation_count(cutoff)
         for stored in store.pending(versions, rerun, cutoff):
             try:
-                kept = store.current_findings(_subjects(stored.observation), exclude_detectors=stored.plugins)
+                subjects = [*_subjects(stored.observation), *store.subjects_named(stored.observation_id)]
+                kept = store.current_findings(subjects, exclude_detectors=stored.plugins)
                 judgement = judge(host, stored.observation, only=set(stored.plugins), kept=kept,
                                   observation_id=stored.observation_id)
             except InputError as exc:
                 changes[f"observations rejected ({exc.reason})"] += 1
                 continue
-            before = store.db.execute("SELECT status FROM verdicts WHERE subject = ?",
-                                      [judgement.verdict.subject]).fetchone()
+            before = store.verdict_status(judgement.verdict.subject)
             store.record([judgement])
             changes["observations re-analysed"] += 1
-            if before is None or before[0] != str(judgement.verdict.status):
+            if before != judgement.verdict.status:
                 changes[f"verdicts now {judgement.verdict.status}"] += 1
         changes["observations up to date"] = stored_count - sum(
             count for what, count in changes.items() if what.startswith("observations "))

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple, overload
 
-from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.models import Action, BlockEntry, Indicator, Scope
 
 SCOPES = (Scope.EXACT, Scope.SUBTREE)  # a scope column holds the index into this
 EXACT, SUBTREE = 0, 1
@@ -257,13 +257,18 @@ class CompiledEntries(Sequence[BlockEntry]):
     exporters take whole: :func:`~fraudwall.exporters.validation.prepare`
     re-validates ``blocks`` by column, and ``others`` (exceptions, URL-level
     entries) one by one. Iterating gives ``others`` first, then ``blocks``.
+    ``indicators`` ride beside the entries, not among them: the addresses,
+    hashes, wallets and handles only IP sets and intelligence formats publish.
     """
 
-    __slots__ = ("blocks", "others")
+    __slots__ = ("blocks", "indicators", "others")
 
-    def __init__(self, blocks: EntryTable, others: Sequence[BlockEntry] = ()) -> None:
+    def __init__(
+        self, blocks: EntryTable, others: Sequence[BlockEntry] = (), indicators: Sequence[Indicator] = (),
+    ) -> None:
         self.blocks = blocks
         self.others = tuple(others)
+        self.indicators = tuple(indicators)
 
     def __len__(self) -> int:
         return len(self.others) + len(self.blocks)

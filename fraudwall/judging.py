@@ -18,6 +18,12 @@ evidence                    hooks, in order              verdict subject        
 :class:`ApkObservation`     ``analyze_apk``              the APK's sha256        ``apk``
 ==========================  ===========================  ======================  ===============
 
+A finding about the verdict's subject or its host name counts towards the
+verdict; a finding about any other subject (a host, certificate, wallet or
+handle an APK carries) is judged on its own, into one of the judgement's
+``related`` verdicts, so the embedded C2 host of a fake app can be published
+while the app's hash cannot.
+
 A page's hooks share one :class:`~fraudwall.page_view.PageView`, built here
 once per page, so that the text and facts several detectors read are
 extracted once, and no detector needs another's module to get them.
@@ -70,7 +76,13 @@ def judge(
         subject, kind, name = observation.sha256, SubjectKind.APK, ""
     else:
         raise TypeError(f"judge() takes an observation, not {type(observation).__name__}")
-    verdict = score_findings(subject, [*findings, *kept], settings, kind=kind)
+    own = {subject, name}
+    about: dict[str, list[Finding]] = {}
+    for finding in [*findings, *kept]:
+        about.setdefault(subject if finding.subject in own else finding.subject, []).append(finding)
+    verdict = score_findings(subject, about.pop(subject, []), settings, kind=kind)
+    related = tuple(score_findings(other, found, settings, kind=found[0].subject_kind)
+                    for other, found in sorted(about.items()))
     plugins = tuple((plugin, version) for plugin, version in sorted(host.versions().items())
                     if only is None or plugin in only)
-    return Judgement(observation, tuple(findings), verdict, name, plugins, observation_id)
+    return Judgement(observation, tuple(findings), verdict, name, plugins, observation_id, related)

@@ -393,7 +393,9 @@ class Judgement:
     ``plugins`` names every plugin that ran, findings or not, with its
     version: what tells a later re-analysis which plugins are new or changed.
     ``observation_id`` is the stored observation's row when it was judged
-    again from the store, ``None`` for new evidence.
+    again from the store, ``None`` for new evidence. ``related`` are the
+    verdicts on other subjects the evidence named: the hosts, certificate,
+    wallets and handles an APK carries, each judged on its own findings.
     """
 
     observation: Observation
@@ -402,3 +404,25 @@ class Judgement:
     host: str
     plugins: tuple[tuple[str, str], ...]
     observation_id: int | None = None
+    related: tuple[Verdict, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A subject only threat-intelligence formats publish (and IP sets, for an address).
+
+    An IP address, an APK's sha256, a signing certificate's sha256, a wallet
+    address or a chat handle, with its verdict's categories, score and dates.
+    ``context`` says where it was seen and what goes with it, as (key, value)
+    pairs: an APK's ``package``, ``label``, ``certificate``, ``download_url``
+    and ``download_host``; ``seen_in`` for what carried a wallet or a handle.
+    """
+
+    kind: SubjectKind
+    value: str
+    categories: tuple[str, ...] = ()
+    confidence: float = 1.0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sources: tuple[str, ...] = ()
+    context: tuple[tuple[str, str], ...] = ()

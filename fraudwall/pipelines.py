@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from scrapy.exceptions import DropItem
+from twisted.internet import task
 
 from fraudwall.blocklists.store import Store
 from fraudwall.judge_pool import JudgePool, worker_count
@@ -27,8 +28,12 @@ from fraudwall.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-#: Judgements stored per transaction. A graceful stop (SIGINT, SIGTERM, --max-pages) stores the rest.
-STORE_BATCH = 32
+#: Judgements stored per transaction: at 256 a commit's index writes are spread over enough rows for
+#: the store to record well over 5,000 pages/s (``benchmarks/store.py``). A graceful stop (SIGINT,
+#: SIGTERM, --max-pages) stores the rest.
+STORE_BATCH = 256
+#: A slow crawl still stores what it judged at least this often, so a crash loses seconds, not a batch.
+STORE_FLUSH_SECONDS = 2.0
 
 
 def fraudwall_settings(crawler: Any) -> Settings:
@@ -73,13 +78,14 @@ class JudgePipeline:
 
 
 class StorePipeline:
-    """Records judgements in the SQLite store, :data:`STORE_BATCH` per transaction."""
+    """Records judgements in the SQLite store, :data:`STORE_BATCH` per transaction or every :data:`STORE_FLUSH_SECONDS`."""
 
     def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
         self.path = settings.get("DB_PATH")
         self.store: Store | None = None
         self.pending: list[Judgement] = []
+        self.timer = task.LoopingCall(self._flush)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -89,8 +95,11 @@ class StorePipeline:
         self.store = Store.open(self.path)
         spider = self.crawler.spider
         self.store.record_targets(getattr(spider, "targets", []))
+        self.timer.start(STORE_FLUSH_SECONDS, now=False)
 
     def close_spider(self) -> None:
+        if self.timer.running:
+            self.timer.stop()
         if self.store is not None:
             self._flush()
             self.store.close()

@@ -79,7 +79,7 @@ def _host(*plugins: object) -> PluginHost:
 def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     """Opening creates every table at the current schema version, journaled with WAL, foreign keys enforced."""
     with Store.open(tmp_path / "db" / "f.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert {"targets", "observations", "bodies", "findings", "verdicts", "analysis_runs",
                 "verdict_categories"} <= set(store.db.table_names())
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -143,7 +143,13 @@ def test_every_kind_of_observation_is_recorded_and_read_back(tmp_path: Path) -> 
         assert [s.observation_id for s in stored] == ids and [s.observation for s in stored] == observations
         assert all(s.plugins == {"detector"} for s in stored)
         verdicts = {row["subject"]: row["subject_kind"] for row in store.verdicts()}
-        assert verdicts == {"kefu-refund.top": "host", "flux.top": "host", "ab" * 32: "apk"}
+        # The wallet the APK carries is judged on its own finding, as a verdict beside the APK's.
+        assert verdicts == {"kefu-refund.top": "host", "flux.top": "host", "ab" * 32: "apk", "TXyz1111": "wallet"}
+        contexts = {row["subject"]: json.loads(row["context"]) for row in store.verdicts()}
+        assert contexts["ab" * 32] == [["package", "com.fake.bank"], ["label", "国家反诈中心"], ["certificate", "cd" * 32],
+                                       ["download_url", "https://app-xiazai.top/a.apk"],
+                                       ["download_host", "app-xiazai.top"]]
+        assert contexts["TXyz1111"] == [["seen_in", "ab" * 32]] and contexts["flux.top"] == []
         found = {(f.subject, f.subject_kind) for f in store.current_findings(["ab" * 32, "TXyz1111", "flux.top"])}
         assert found == {("ab" * 32, SubjectKind.APK), ("TXyz1111", SubjectKind.WALLET), ("flux.top", SubjectKind.HOST)}
         assert store.observation_count(since=when) == 3 and store.observation_count(since=when + timedelta(1)) == 1
@@ -254,7 +260,7 @@ for i in range(200):
 
 
 def _old_database(path: Path, version: int) -> None:
-    """A database at schema ``version`` (1 or 2) made by the released migrations, holding the rows the
+    """A database at schema ``version`` (1, 2 or 3) made by the released migrations, holding the rows the
     fraudwall of that version wrote: a page and its body, findings on its URL, its host and an address
     (one naming an observation that is gone), a verdict, a target, and at v2 plugin runs."""
     db = Database(str(path))
@@ -276,23 +282,33 @@ def _old_database(path: Path, version: int) -> None:
     db["findings"].insert_all([{**finding, "subject": "http://loan.xyz/", "observation_id": 1},
                                {**finding, "subject": "loan.xyz", "observation_id": 1},
                                {**finding, "subject": "203.0.113.5", "observation_id": 7}])
-    db["verdicts"].insert({
+    verdict = {
         "subject": "http://loan.xyz/", "host": "loan.xyz", "score": 0.9, "status": "malicious",
         "categories": '["loan"]', "top_findings": json.dumps([{"detector": "lexicon", "score": 0.9}]),
-        "first_seen": "2026-10-01T00:00:00+00:00", "updated_at": "2026-10-02T00:00:00+00:00"})
+        "first_seen": "2026-10-01T00:00:00+00:00", "updated_at": "2026-10-02T00:00:00+00:00"}
+    if version >= 3:  # the v3 migration fills these from the rows; a v3 fraudwall wrote them itself
+        verdict.update(subject_kind="url", host_key="xyz loan", detectors='["lexicon"]', addresses="203.0.113.5")
+    db["verdicts"].insert(verdict)
+    if version >= 3:
+        db["verdict_categories"].insert({"subject": "http://loan.xyz/", "category": "loan"})
+        db["findings"].update(("203.0.113.5", "lexicon", "1", "loan"), {"subject_kind": "ip", "observation_id": None})
+        db["findings"].update(("http://loan.xyz/", "lexicon", "1", "loan"), {"subject_kind": "url"})
     db["targets"].insert({"url": "http://loan.xyz/", "source": "seed", "depth": 0})
     if version >= 2:
         db["analysis_runs"].insert_all([
             {"observation_id": 1, "detector": "lexicon", "detector_version": "1", "ran_at": "2026-10-01"},
-            {"observation_id": 8, "detector": "lexicon", "detector_version": "1", "ran_at": "2026-10-01"}])
+            # A run of an observation that is gone, which v3's foreign keys no longer let in.
+            *([{"observation_id": 8, "detector": "lexicon", "detector_version": "1", "ran_at": "2026-10-01"}]
+              if version == 2 else [])])
     db.conn.commit()
     db.close()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_older_database_is_migrated_with_its_data(tmp_path: Path, version: int) -> None:
-    """A v1 or v2 database with real rows migrates to v3 in place: every row kept, subject kinds read from the
-    subjects, the categories table and host keys filled, foreign keys added; it then selects and re-analyses."""
+    """A v1, v2 or v3 database with real rows migrates to the current schema in place: every row kept, subject
+    kinds read from the subjects, the categories table and host keys filled, foreign keys added, verdicts given an
+    empty context; it then selects and re-analyses."""
     path = tmp_path / "old.db"
     _old_database(path, version)
     with Store.open(path) as store:
@@ -304,6 +320,7 @@ def test_older_database_is_migrated_with_its_data(tmp_path: Path, version: int) 
         assert (verdict["subject_kind"], verdict["host_key"], json.loads(verdict["detectors"])) == (
             "url", "xyz loan", ["lexicon"])
         assert verdict["first_seen"] == "2026-10-01T00:00:00+00:00" and verdict["score"] == 0.9
+        assert verdict["context"] == "[]"
         assert [tuple(row) for row in store.db.execute("SELECT * FROM verdict_categories")] == [
             ("http://loan.xyz/", "loan")]
         assert store.db["targets"].count == 1 and store.db["bodies"].count == 1
