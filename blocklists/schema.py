@@ -195,9 +195,13 @@ def _v4_indicator_context(db: Database) -> None:
     * ``idx_verdicts_indicators``: verdicts by kind and status, so the few
       addresses, hashes, wallets and handles of a national store are found
       without passing its millions of names.
+    * ``observations.sha256``: an APK observation's file hash, unique, so an
+      app downloaded from many places is stored once.
     """
     db["verdicts"].add_column("context", str, not_null_default="[]")
     db.execute("CREATE INDEX idx_verdicts_indicators ON verdicts (subject_kind, status, subject)")
+    db["observations"].add_column("sha256", str)
+    db.execute("CREATE UNIQUE INDEX idx_observations_sha256 ON observations (sha256) WHERE sha256 IS NOT NULL")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [

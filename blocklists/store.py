@@ -245,7 +245,8 @@ class Store:
         version, its findings (keyed by detector version: a new version's stand
         beside the old ones) and its verdict with its categories. A subject
         judged twice in one batch keeps the later verdict, as if recorded one
-        after the other. Rows go in with one prepared statement per table
+        after the other. An APK is stored once by its sha256: judged again,
+        new or from elsewhere, it keeps its first observation's row. Rows go in with one prepared statement per table
         (``executemany``), which is most of the speed of a batch.
         """
         batch = list(judgements)
@@ -255,13 +256,30 @@ class Store:
         findings: list[tuple[Any, ...]] = []
         verdicts: dict[str, tuple[Verdict, str, str, str]] = {}
         with self.db.atomic():
-            new = [j for j in batch if j.observation_id is None]
+            apks: dict[str, int | None] = {}  # an APK is stored once: sha256 -> its row, once known
+            new = []
+            for judgement in batch:
+                observation = judgement.observation
+                if judgement.observation_id is not None:
+                    continue
+                if isinstance(observation, ApkObservation):
+                    if observation.sha256 in apks:
+                        continue
+                    apks[observation.sha256] = self.apk_observation_id(observation.sha256)
+                    if apks[observation.sha256] is not None:
+                        continue
+                new.append(judgement)
             self._insert_bodies([j.observation for j in new if isinstance(j.observation, PageObservation)])
-            new_ids = iter(self._insert_observations(new, now))
+            new_ids = dict(zip(map(id, new), self._insert_observations(new, now)))
+            for judgement in new:
+                if isinstance(judgement.observation, ApkObservation):
+                    apks[judgement.observation.sha256] = new_ids[id(judgement)]
             for judgement in batch:
                 observation_id = judgement.observation_id
                 if observation_id is None:
-                    observation_id = next(new_ids)
+                    observation = judgement.observation
+                    observation_id = (apks[observation.sha256] if isinstance(observation, ApkObservation)
+                                      else new_ids[id(judgement)])
                 ids.append(observation_id)
                 runs.extend((observation_id, name, version, now) for name, version in judgement.plugins)
                 findings.extend(_finding_row(finding, observation_id, now) for finding in judgement.findings)
@@ -331,7 +349,7 @@ class Store:
         conn = self.db.conn
         conn.executemany(
             "INSERT INTO observations (kind, url, final_url, host, status, title, headers, redirect_chain, "
-            "content_hash, fetched_as, ip, fetched_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "content_hash, fetched_as, ip, fetched_at, payload, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_observation_row(j.observation, j.host, now) for j in judgements])
         last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
         return range(last - len(judgements) + 1, last + 1)
@@ -358,6 +376,11 @@ class Store:
                 SubjectKind(row["subject_kind"]),
             )
         return list(latest.values())
+
+    def apk_observation_id(self, sha256: str) -> int | None:
+        """The row of the stored observation of the APK with this sha256: each APK is stored once."""
+        row = self.db.conn.execute("SELECT id FROM observations WHERE sha256 = ?", [sha256]).fetchone()
+        return None if row is None else row[0]
 
     def subjects_named(self, observation_id: int) -> list[str]:
         """Every subject the stored findings of one observation are about (an APK's hosts and wallets too)."""
@@ -634,12 +657,13 @@ def _observation_row(observation: Observation, host: str, now: str) -> tuple[Any
         return (
             "page", observation.url, observation.final_url, host, observation.status, observation.title,
             _json(observation.headers), _json(observation.redirect_chain), observation.content_hash,
-            observation.fetched_as, observation.ip, _iso(observation.fetched_at), None,
+            observation.fetched_as, observation.ip, _iso(observation.fetched_at), None, None,
         )
     url = _observed_url(observation)
     observed_at = getattr(observation, "observed_at", None)  # a URL on its own has no time: now
+    sha256 = observation.sha256 if isinstance(observation, ApkObservation) else None
     return (payloads.kind_of(observation), url, url, host, None, None, None, None, None, None, None,
-            _iso(observed_at) if observed_at else now, payloads.dumps(observation))
+            _iso(observed_at) if observed_at else now, payloads.dumps(observation), sha256)
 
 
 def _observed_url(observation: Observation) -> str:

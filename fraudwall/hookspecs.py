@@ -130,13 +130,17 @@ def analyze_dns(dns: DnsObservation, settings: Settings) -> Iterable[Finding] | 
 
 
 @hookspec
-def analyze_apk(apk: ApkObservation, settings: Settings) -> Iterable[Finding] | None:
+def analyze_apk(apk: ApkObservation, settings: Settings, archive: bytes) -> Iterable[Finding] | None:
     """Judge an Android app from what it declares and carries, without running it.
 
     Called once per :class:`~fraudwall.models.ApkObservation` (an APK inside an
     APK is its own observation). Findings about the app use ``apk.sha256`` as
     their subject with ``subject_kind=SubjectKind.APK``; about its signer,
     the certificate's sha256 (``CERTIFICATE``); about a host, URL, wallet or
-    handle it embeds, that value with its kind. Must not open the APK file:
-    everything there is to read is in the observation.
+    handle it embeds, that value with its kind: each such subject is judged
+    into a verdict of its own, so a detector decides what of an app is
+    published. ``archive`` is the APK file's bytes when the host has them (an
+    APK analysed from a file or a download; ``b""`` when re-judged from the
+    store), for detectors that scan the archive itself, as YARA does; read
+    only, and never extracted to disk.
     """

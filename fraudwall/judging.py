@@ -49,10 +49,12 @@ def judge(
     only: set[str] | None = None,
     kept: Iterable[Finding] = (),
     observation_id: int | None = None,
+    archive: bytes = b"",
 ) -> Judgement:
     """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
 
-    ``only`` restricts the run to the named plugins. Raises
+    ``only`` restricts the run to the named plugins. ``archive`` is an APK's
+    file, for the detectors that scan it (see ``analyze_apk``). Raises
     :class:`~fraudwall.exceptions.InvalidName` for a page or name that is no
     usable URL or name: a rejection the caller counts.
     """
@@ -72,7 +74,7 @@ def judge(
         findings = host.call("analyze_dns", only=only, dns=observation, settings=settings)
         subject, kind = name, SubjectKind.HOST
     elif isinstance(observation, ApkObservation):
-        findings = host.call("analyze_apk", only=only, apk=observation, settings=settings)
+        findings = host.call("analyze_apk", only=only, apk=observation, settings=settings, archive=archive)
         subject, kind, name = observation.sha256, SubjectKind.APK, ""
     else:
         raise TypeError(f"judge() takes an observation, not {type(observation).__name__}")

@@ -92,6 +92,7 @@ def run_plugin(
     url: str | UrlParts | None = None,
     dns: DnsObservation | None = None,
     apk: ApkObservation | None = None,
+    archive: bytes = b"",
     settings: Settings | Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Run one plugin in isolation through the real plugin host; return its findings.
@@ -104,7 +105,8 @@ def run_plugin(
       ``analyze_url`` on the page's final URL, then ``analyze_page``.
     * With ``url`` alone, only ``analyze_url`` runs.
     * With ``dns`` (a :class:`~fraudwall.models.DnsObservation`), ``analyze_dns`` runs;
-      with ``apk`` (an :class:`~fraudwall.models.ApkObservation`), ``analyze_apk``.
+      with ``apk`` (an :class:`~fraudwall.models.ApkObservation`), ``analyze_apk``,
+      given ``archive`` as the APK file's bytes.
 
     Whatever the evidence, it takes the crawl's own road, :func:`fraudwall.judging.judge`.
 
@@ -133,7 +135,7 @@ def run_plugin(
     else:
         observation = dns if dns is not None else apk  # type: ignore[assignment]  # one is given, checked above
     with _host_failures() as failures:
-        findings = list(judge(host, observation).findings)
+        findings = list(judge(host, observation, archive=archive).findings)
     problems = {
         outcome: count for (name, outcome), count in host.stats.items() if name == plugin_name and outcome != "ok"
     }

@@ -1,4 +1,4 @@
-"""Page detector: YARA rules from the analyst's directories, over page bodies and archives.
+"""Page and APK detector: YARA rules from the analyst's directories, over page bodies and archives.
 
 Every ``.yar``/``.yara`` file under the directories of the ``YARA_DIRS`` setting
 (``--yara DIR``) is compiled in its own namespace (the file's path), so rule
@@ -36,14 +36,14 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yara
 
 from fraudwall.hookspecs import hookimpl
-from fraudwall.models import Finding, PageObservation
+from fraudwall.models import ApkObservation, Finding, PageObservation, SubjectKind
 from fraudwall.plugins.rules_engine import RuleFileError
 from fraudwall.plugins.rule_files import files_digest
 from fraudwall.settings import Settings
@@ -273,6 +273,17 @@ def analyze_page(page: PageObservation, settings: Settings) -> list[Finding]:
     return findings(page.final_url, rules.scan(page.html.encode("utf-8")))
 
 
+@hookimpl
+def analyze_apk(apk: ApkObservation, archive: bytes, settings: Settings) -> list[Finding]:
+    """Scan the APK file and its members (:func:`scan_archive`, bomb-safe) with the rules of ``YARA_DIRS``."""
+    rules = ruleset(settings)
+    if rules.rules is None or not archive:
+        return []
+    scan = scan_archive(archive, rules)
+    return [replace(finding, subject_kind=SubjectKind.APK)
+            for finding in findings(apk.sha256, scan.hits, "APK and its files")]
+
+
 # -- archives ------------------------------------------------------------------------
 
 
@@ -314,9 +325,7 @@ def scan_archive(
     reason; hostile archives never raise. Nested archives are scanned as
     members, not opened.
 
-    Used by the tests for now; the download hook (APK and kit downloads) will
-    call it with the bytes it fetched and turn the hits into findings with
-    :func:`findings`.
+    ``analyze_apk`` scans APKs with it; kit downloads will too.
     """
     hits: list[YaraHit] = []
     skipped: list[tuple[str, str]] = []

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -397,3 +398,17 @@ def test_verdict_status_values_are_stored_as_text(tmp_path: Path) -> None:
         store.record([_judged(page, [_finding(page.final_url)])])
         rows = store.verdicts([VerdictStatus.MALICIOUS.value])
         assert not isinstance(rows, list) and [row["status"] for row in rows] == ["malicious"]
+
+
+def test_an_apk_is_stored_once_by_its_sha256(tmp_path: Path) -> None:
+    """The same APK judged twice in one batch, and again later from another download, keeps one observation row."""
+    first = ApkObservation("ef" * 32, 1000, package="com.fake.loan", download_url="https://a.top/x.apk")
+    again = replace(first, download_url="https://b.top/y.apk")
+    other = ApkObservation("01" * 32, 2000, package="com.other")
+    host = _host(_Detector())
+    with Store.open(tmp_path / "f.db") as store:
+        ids = store.record([judge(host, first), judge(host, other), judge(host, again)])
+        assert ids[0] == ids[2] != ids[1]
+        assert store.record([judge(host, again)]) == [ids[0]]
+        assert store.counts()["observations"] == 2
+        assert store.apk_observation_id("ef" * 32) == ids[0] and store.apk_observation_id("ab" * 32) is None
