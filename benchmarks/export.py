@@ -2,7 +2,9 @@
 
 Inputs: a deterministic synthetic list of 2.1 million names (national blocking
 is millions a year; see ``synthetic.py``) and, when ``../shared/data`` is
-present, the JPCERT phishing-URL feed reduced to its host names. For each
+present, the JPCERT phishing-URL feed: reduced to its host names, and raw
+(``jpcert-csv``: fraudwall reads the feed's CSV files, 258,000 URLs, while the
+peer, which reads no CSV, gets the host names already extracted). For each
 input the peer compiles the list (RemoveComments, Compress, Validate,
 Deduplicate; twice by default, its fastest run compared), then fraudwall
 exports it in every format, each as its own process, and once more in all
@@ -27,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -148,13 +150,14 @@ def run_peer(source: Path, input_name: str) -> Run:
                    "hostlist-compiler", input_name, "adblock")
 
 
-def run_fraudwall(source: Path, input_name: str, formats: list[str]) -> list[Run]:
+def run_fraudwall(source: Path | list[Path], input_name: str, formats: list[str]) -> list[Run]:
     out = CACHE / f"out-{input_name}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     # Three Suricata rules per name: millions of names need more sids than the default
     # range holds (fraudwall refuses to wrap into someone else's), so widen it.
-    base = [sys.executable, "-m", "fraudwall.cli", "export", "--input", str(source),
+    sources = source if isinstance(source, list) else [source]
+    base = [sys.executable, "-m", "fraudwall.cli", "export", *(arg for path in sources for arg in ("--input", str(path))),
             "--option", f"suricata.sid_end={SURICATA_SID_END}"]
     runs = [measure([*base, "--format", name, "--out", str(out / name)], "fraudwall", input_name, name)
             for name in formats]
@@ -220,6 +223,12 @@ def main() -> None:
     if jpcert:
         inputs["jpcert"] = jpcert
     runs: list[Run] = []
+    if jpcert:  # the raw feed: fraudwall reads the CSV files, the peer the same URLs' host names
+        print("jpcert-csv: peer on the host names...", file=sys.stderr)
+        runs.append(replace(min((run_peer(jpcert, "jpcert") for _ in range(max(1, args.peer_runs))),
+                                key=lambda run: run.seconds), input="jpcert-csv"))
+        print("jpcert-csv: fraudwall on the CSV files...", file=sys.stderr)
+        runs.extend(run_fraudwall(sorted(SHARED_FEEDS.rglob("*.csv")), "jpcert-csv", formats))
     for name, source in inputs.items():
         print(f"{name}: peer, {args.peer_runs} run(s)...", file=sys.stderr)
         peer_runs = [run_peer(source, name) for _ in range(max(1, args.peer_runs))]

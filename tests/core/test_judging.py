@@ -145,3 +145,49 @@ def test_tutorial_style_plugin_file_gets_every_kind(tmp_path: Path) -> None:
     plugin_host = PluginHost(Settings())
     plugin_host.load_file(plugin)
     assert [f.reason for f in judge(plugin_host, DnsObservation("a.top", "NXDOMAIN")).findings] == ["seen"]
+
+
+class _ApkWithEmbedded:
+    """An APK plugin reporting the app, its C2 host, its signer and a wallet it carries, and reading the archive."""
+
+    name = "embedded"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.archives: list[bytes] = []
+
+    @hookimpl
+    def analyze_apk(self, apk, archive):  # type: ignore[no-untyped-def]
+        self.archives.append(archive)
+        return [
+            Finding(apk.sha256, self.name, self.version, "fake_app", 0.8, "app", subject_kind=SubjectKind.APK),
+            Finding("c2.loan-fast.top", self.name, self.version, "fake_app", 0.8, "its C2 host",
+                    subject_kind=SubjectKind.HOST),
+            Finding("TRTPLGm13bggWoHH36hTyd9JMBd49NqaVD", self.name, self.version, "investment", 0.3, "wallet",
+                    subject_kind=SubjectKind.WALLET),
+        ]
+
+
+def test_findings_about_other_subjects_are_judged_on_their_own() -> None:
+    """An APK's verdict counts only findings about the APK; its embedded host and wallet each get a verdict of
+    their own from their own findings, kinds kept, so the host can be blocked while the hash is only intel."""
+    plugin = _ApkWithEmbedded()
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(plugin, origin="test")
+    judgement = judge(plugin_host, ApkObservation("cd" * 32, 1000), archive=b"PK\x05\x06")
+    assert judgement.verdict.subject == "cd" * 32 and judgement.verdict.score == 0.8
+    assert [f.reason for f in judgement.verdict.findings] == ["app"]
+    related = {v.subject: (v.subject_kind, v.status, [f.reason for f in v.findings]) for v in judgement.related}
+    assert related == {
+        "c2.loan-fast.top": (SubjectKind.HOST, VerdictStatus.MALICIOUS, ["its C2 host"]),
+        "TRTPLGm13bggWoHH36hTyd9JMBd49NqaVD": (SubjectKind.WALLET, VerdictStatus.BENIGN, ["wallet"]),
+    }
+    assert len(judgement.findings) == 3 and plugin.archives == [b"PK\x05\x06"]
+
+
+def test_a_page_still_counts_findings_about_its_host() -> None:
+    """A page's URL hook files under the page's host: that is the page's own name, so it counts towards the page."""
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(_EveryHook(), origin="test")
+    judgement = judge(plugin_host, parse_page("http://daikuan.top/a", b"<p>x</p>"))
+    assert judgement.related == () and len(judgement.verdict.findings) == 2
