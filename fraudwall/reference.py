@@ -20,6 +20,7 @@ extra files, which is what detectors call on every page.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,11 +57,33 @@ class Brand:
     hotlines: tuple[str, ...] = ()
     apps: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
+    #: Android package names of the brand's official apps; ``com.tencent.*`` stands for ``com.tencent`` and
+    #: every package under it. Package names are not protected outside the app stores: a sideloaded fake can
+    #: use the real one, so only a certificate proves an app is the brand's (see ``certificates``).
+    packages: tuple[str, ...] = ()
+    #: SHA-256 fingerprints of the certificates the brand signs its apps with: lowercase hex, no colons.
+    certificates: tuple[str, ...] = ()
 
     def owns(self, name: str) -> bool:
         """True when ``name`` is one of the brand's domains or a name under one."""
         name = _clean_name(name)
         return any(name == domain or name.endswith("." + domain) for domain in self.domains)
+
+    def owns_package(self, package: str) -> bool:
+        """True when ``package`` is one of the brand's app packages (or under a ``prefix.*`` entry)."""
+        package = package.strip()
+        for entry in self.packages:
+            if entry.endswith(".*"):
+                prefix = entry[:-2]
+                if package == prefix or package.startswith(prefix + "."):
+                    return True
+            elif package == entry:
+                return True
+        return False
+
+    def signed(self, fingerprints: Iterable[str]) -> bool:
+        """True when one of ``fingerprints`` (certificate SHA-256s, any case, colons allowed) is the brand's."""
+        return any(certificate_fingerprint(value) in self.certificates for value in fingerprints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +165,15 @@ class PageVocabulary:
 
 def _clean_name(name: str) -> str:
     return name.strip().lower().rstrip(".")
+
+
+def certificate_fingerprint(value: str) -> str:
+    """A certificate SHA-256 as fraudwall compares them: lowercase hex without colons or spaces."""
+    return value.strip().lower().replace(":", "").replace(" ", "")
+
+
+_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+(?:\.\*)?")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
@@ -236,9 +268,29 @@ def load_brands(extra: Sequence[PathLike] = ()) -> tuple[Brand, ...]:
                 hotlines=_strings(entry, "hotlines", where),
                 apps=_strings(entry, "apps", where),
                 domains=tuple(_clean_name(d) for d in _strings(entry, "domains", where)),
+                packages=_packages(entry, where),
+                certificates=_certificates(entry, where),
             )
         )
     return tuple(brands_found)
+
+
+def _packages(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """A brand's ``packages``: Java package names, each optionally ending in ``.*``."""
+    packages = _strings(entry, "packages", where)
+    bad = [package for package in packages if not _PACKAGE.fullmatch(package)]
+    if bad:
+        raise ConfigError(f"{where}: 'packages' must be Android package names (optionally ending in .*), not {bad}")
+    return packages
+
+
+def _certificates(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """A brand's ``certificates``: SHA-256 fingerprints, normalised to lowercase hex without colons."""
+    fingerprints = tuple(_unique(certificate_fingerprint(value) for value in _strings(entry, "certificates", where)))
+    bad = [value for value in fingerprints if not _SHA256_HEX.fullmatch(value)]
+    if bad:
+        raise ConfigError(f"{where}: 'certificates' must be SHA-256 fingerprints (64 hex digits), not {bad}")
+    return fingerprints
 
 
 def _load_script(script_id: str, table: Mapping[str, Any]) -> Script:
