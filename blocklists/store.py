@@ -37,6 +37,7 @@ from sqlite_utils import Database
 
 from fraudwall.blocklists import payloads
 from fraudwall.blocklists.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
+from fraudwall.blocklists.scoring import score_findings
 from fraudwall.entries import sort_key
 from fraudwall.exceptions import InputError, SchemaError, StoreError
 from fraudwall.models import (
@@ -45,6 +46,7 @@ from fraudwall.models import (
 )
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
+from fraudwall.settings import Settings
 
 
 def _now() -> str:
@@ -235,7 +237,7 @@ class Store:
                 [(target.url, target.source, target.parent, target.depth, now, now) for target in targets],
             )
 
-    def record(self, judgements: Iterable[Judgement]) -> list[int]:
+    def record(self, judgements: Iterable[Judgement], settings: Settings | None = None) -> list[int]:
         """Store judged observations in one transaction; the row id of each observation, in order.
 
         The one write path of the crawl, ``analyze`` and ``reanalyze``. A new
@@ -246,7 +248,13 @@ class Store:
         beside the old ones) and its verdict with its categories. A subject
         judged twice in one batch keeps the later verdict, as if recorded one
         after the other. An APK is stored once by its sha256: judged again,
-        new or from elsewhere, it keeps its first observation's row. Rows go in with one prepared statement per table
+        new or from elsewhere, it keeps its first observation's row.
+
+        A related verdict (a host, wallet or handle the observation named) is
+        about a subject other evidence may have named too: it is scored again
+        (under ``settings``' thresholds) from its new findings and the stored
+        ones from other observations and from plugins that did not run now, so
+        an app's weak word about a host never overwrites what a crawl found. Rows go in with one prepared statement per table
         (``executemany``), which is most of the speed of a batch.
         """
         batch = list(judgements)
@@ -290,7 +298,8 @@ class Store:
                 verdicts[subject] = (judgement.verdict, judgement.host, seen, _json(_context_of(judgement.observation)))
                 named_in = _json([["seen_in", subject]])
                 for related in judgement.related:
-                    verdicts[related.subject] = (related, _host_of(related), "", named_in)
+                    merged = self._with_stored_findings(related, observation_id, judgement.plugins, settings)
+                    verdicts[related.subject] = (merged, _host_of(related), "", named_in)
             conn = self.db.conn
             conn.executemany(
                 "INSERT INTO analysis_runs (observation_id, detector, detector_version, ran_at) VALUES (?, ?, ?, ?) "
@@ -319,6 +328,28 @@ class Store:
                 "INSERT INTO verdict_categories (subject, category) VALUES (?, ?)",
                 [(subject, category) for subject, (verdict, *_) in verdicts.items() for category in verdict.categories])
         return ids
+
+    def _with_stored_findings(
+        self, verdict: Verdict, observation_id: int, plugins: Sequence[tuple[str, str]], settings: Settings | None,
+    ) -> Verdict:
+        """``verdict`` scored again with the stored findings on its subject that this judgement does not replace:
+        the latest per (detector, category), leaving out this observation's own by the plugins that just ran."""
+        ran = {name for name, _ in plugins}
+        latest: dict[tuple[str, str], Finding] = {}
+        rows = self.db.conn.execute(
+            "SELECT detector, detector_version, category, score, reason, evidence, indicators, subject_kind, "
+            "observation_id FROM findings WHERE subject = ? ORDER BY last_seen, detector_version", [verdict.subject])
+        for detector, version, category, score, reason, evidence, indicators, kind, source in rows:
+            if source == observation_id and detector in ran:
+                continue
+            latest[(detector, category)] = Finding(
+                verdict.subject, detector, version, category, score, reason, tuple(json.loads(evidence)),
+                tuple(tuple(pair) for pair in json.loads(indicators)), SubjectKind(kind))
+        if not latest:
+            return verdict
+        for finding in verdict.findings:
+            latest[(finding.detector, str(finding.category))] = finding
+        return score_findings(verdict.subject, list(latest.values()), settings or Settings(), kind=verdict.subject_kind)
 
     def _insert_bodies(self, pages: Sequence[PageObservation]) -> None:
         """Store the bodies of ``pages`` not stored yet; a body already stored is not compressed again."""

@@ -24,6 +24,11 @@ handle an APK carries) is judged on its own, into one of the judgement's
 ``related`` verdicts, so the embedded C2 host of a fake app can be published
 while the app's hash cannot.
 
+An APK that carries other APKs (``apk.nested``) is judged after them, given
+their verdicts (``carried``): carrying a fraud app is what a dropper does, so
+the carrier gets a finding of the core's own (detector ``apk_carrier``) at the
+score of the worst APK it carries, suspicious or worse.
+
 A page's hooks share one :class:`~fraudwall.page_view.PageView`, built here
 once per page, so that the text and facts several detectors read are
 extracted once, and no detector needs another's module to get them.
@@ -33,9 +38,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fraudwall import __version__
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.models import (
-    ApkObservation, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
+    ApkObservation, Category, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
+    Verdict, VerdictStatus,
 )
 from fraudwall.names import normalize_name, parse_url
 from fraudwall.page_view import PageView
@@ -50,11 +57,13 @@ def judge(
     kept: Iterable[Finding] = (),
     observation_id: int | None = None,
     archive: bytes = b"",
+    carried: Iterable[Verdict] = (),
 ) -> Judgement:
     """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
 
     ``only`` restricts the run to the named plugins. ``archive`` is an APK's
-    file, for the detectors that scan it (see ``analyze_apk``). Raises
+    file, for the detectors that scan it (see ``analyze_apk``); ``carried``
+    the verdicts on the APKs inside it. Raises
     :class:`~fraudwall.exceptions.InvalidName` for a page or name that is no
     usable URL or name: a rejection the caller counts.
     """
@@ -75,6 +84,7 @@ def judge(
         subject, kind = name, SubjectKind.HOST
     elif isinstance(observation, ApkObservation):
         findings = host.call("analyze_apk", only=only, apk=observation, settings=settings, archive=archive)
+        findings += _carrier_findings(observation, carried)
         subject, kind, name = observation.sha256, SubjectKind.APK, ""
     else:
         raise TypeError(f"judge() takes an observation, not {type(observation).__name__}")
@@ -88,3 +98,23 @@ def judge(
     plugins = tuple((plugin, version) for plugin, version in sorted(host.versions().items())
                     if only is None or plugin in only)
     return Judgement(observation, tuple(findings), verdict, name, plugins, observation_id, related)
+
+
+#: The detector name of the core's finding on an APK that carries a fraud app.
+CARRIER_DETECTOR = "apk_carrier"
+
+
+def _carrier_findings(apk: ApkObservation, carried: Iterable[Verdict]) -> list[Finding]:
+    """One finding when an APK inside ``apk`` was judged suspicious or worse, at the worst one's score."""
+    inside = set(apk.nested)
+    bad = [verdict for verdict in carried if verdict.subject in inside
+           and verdict.status in (VerdictStatus.MALICIOUS, VerdictStatus.SUSPICIOUS)]
+    if not bad:
+        return []
+    worst = max(bad, key=lambda verdict: verdict.score)
+    return [Finding(
+        apk.sha256, CARRIER_DETECTOR, __version__, worst.categories[0] if worst.categories else Category.FAKE_APP.value,
+        worst.score, f"Carries an APK judged {worst.status} ({worst.score:.2f}): a dropper installs what it carries.",
+        evidence=tuple(f"inside: {verdict.subject} ({verdict.status}, {verdict.score:.2f})" for verdict in bad[:5]),
+        subject_kind=SubjectKind.APK,
+    )]

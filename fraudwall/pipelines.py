@@ -82,6 +82,7 @@ class StorePipeline:
 
     def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
+        self.settings = settings
         self.path = settings.get("DB_PATH")
         self.store: Store | None = None
         self.pending: list[Judgement] = []
@@ -115,5 +116,5 @@ class StorePipeline:
 
     def _flush(self) -> None:
         if self.pending and self.store is not None:
-            self.store.record(self.pending)
+            self.store.record(self.pending, self.settings)
             self.pending.clear()

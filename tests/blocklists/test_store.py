@@ -412,3 +412,38 @@ def test_an_apk_is_stored_once_by_its_sha256(tmp_path: Path) -> None:
         assert store.record([judge(host, again)]) == [ids[0]]
         assert store.counts()["observations"] == 2
         assert store.apk_observation_id("ef" * 32) == ids[0] and store.apk_observation_id("ab" * 32) is None
+
+
+class _Carrier:
+    """An APK plugin naming a host the app talks to, with a weak score of its own."""
+
+    name = "carrier"
+    version = "1"
+
+    @hookimpl
+    def analyze_apk(self, apk):  # type: ignore[no-untyped-def]
+        return [Finding("c2.loan-fast.top", self.name, self.version, "loan", 0.45, "an app talks to it",
+                        subject_kind=SubjectKind.HOST)]
+
+
+class _Lookalike:
+    """A URL plugin finding the same host malicious on its own."""
+
+    name = "lookalike_test"
+    version = "1"
+
+    @hookimpl
+    def analyze_url(self, url):  # type: ignore[no-untyped-def]
+        return [Finding(url.host, self.name, self.version, "loan", 0.8, "looks like a lender's name")]
+
+
+def test_a_related_verdict_adds_to_what_the_store_knows(tmp_path: Path) -> None:
+    """A host found malicious by a URL judgement stays malicious when an app later names it with a weak finding:
+    the related verdict is scored from both findings, not from the app's alone."""
+    with Store.open(tmp_path / "f.db") as store:
+        store.record([judge(_host(_Lookalike()), parse_url("http://c2.loan-fast.top/"))])
+        assert store.verdict_status("c2.loan-fast.top") is VerdictStatus.MALICIOUS
+        store.record([judge(_host(_Carrier()), ApkObservation("aa" * 32, 10))], Settings())
+        [row] = [row for row in store.verdicts() if row["subject"] == "c2.loan-fast.top"]
+        assert row["status"] == "malicious" and row["score"] == pytest.approx(1 - 0.2 * 0.55)
+        assert json.loads(row["context"]) == [["seen_in", "aa" * 32]]

@@ -191,3 +191,20 @@ def test_a_page_still_counts_findings_about_its_host() -> None:
     plugin_host.register(_EveryHook(), origin="test")
     judgement = judge(plugin_host, parse_page("http://daikuan.top/a", b"<p>x</p>"))
     assert judgement.related == () and len(judgement.verdict.findings) == 2
+
+
+def test_an_apk_carrying_a_fraud_app_is_judged_by_it() -> None:
+    """A carrier gets the core's apk_carrier finding at the score of the worst APK inside it; a verdict on an APK
+    that is not inside it, or a benign one, adds nothing."""
+    inner = ApkObservation("11" * 32, 10)
+    bad = judge(PluginHost(Settings()), inner).verdict.__class__(
+        "11" * 32, 0.9, VerdictStatus.MALICIOUS, ("fake_app",), subject_kind=SubjectKind.APK)
+    carrier = ApkObservation("22" * 32, 20, nested=("11" * 32,))
+    judged = judge(PluginHost(Settings()), carrier, carried=[bad])
+    assert judged.verdict.status is VerdictStatus.MALICIOUS and judged.verdict.score == 0.9
+    [finding] = judged.findings
+    assert (finding.detector, finding.category, finding.subject_kind) == ("apk_carrier", "fake_app", SubjectKind.APK)
+    stranger = ApkObservation("33" * 32, 30)
+    assert judge(PluginHost(Settings()), stranger, carried=[bad]).findings == ()
+    benign = bad.__class__("11" * 32, 0.1, VerdictStatus.BENIGN, subject_kind=SubjectKind.APK)
+    assert judge(PluginHost(Settings()), carrier, carried=[benign]).findings == ()
