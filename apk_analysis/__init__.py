@@ -1,7 +1,21 @@
-"""Analyse Android packages: APK bytes in, an observation out.
+"""Analyse Android packages: APK bytes in, :class:`~fraudwall.models.ApkObservation` out.
 
-The only package that will import androguard. APK analysis (manifest,
-components, certificates, DEX strings, packers, tamper signs) lands with its
-own issue; the fake-app download pages that link APKs are already detected by
-the page plugins.
+The only package that imports androguard, and only for its binary XML and
+resource table parsers; the zip, the signatures and the DEX string tables are
+read here, tolerant of the tricks fraud apps play on stricter tools and
+bounded against hostile input (:class:`ApkBudget`)::
+
+    observations = observe_apk(data, download_url=url)    # bytes, in this process
+    result = observe_file(path)                            # a file, in this process
+    results = observe_files(paths, workers=4, timeout=60)  # a batch, in worker processes
+
+:func:`observe_apk` returns the APK's observation followed by those of the
+APKs nested in it, or raises :class:`ApkRejected` for bytes that are no APK.
 """
+
+from fraudwall.apk_analysis.budget import ApkBudget
+from fraudwall.apk_analysis.errors import ApkRejected
+from fraudwall.apk_analysis.observe import observe_apk
+from fraudwall.apk_analysis.pool import ApkResult, observe_file, observe_files
+
+__all__ = ["ApkBudget", "ApkRejected", "ApkResult", "observe_apk", "observe_file", "observe_files"]

@@ -44,7 +44,10 @@ from fraudwall.exporters.validation import prepare
 from fraudwall.exporters.bundle import export_bundle
 from fraudwall.judging import judge
 from fraudwall.list_compiler import compile_lists
-from fraudwall.models import Category, DnsObservation, Observation, PageObservation, UrlParts, VerdictStatus
+from fraudwall.apk_intake import analyze_apks, apk_files
+from fraudwall.models import (
+    ApkObservation, Category, DnsObservation, Judgement, Observation, PageObservation, UrlParts, VerdictStatus,
+)
 from fraudwall.names import normalize_name, parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
@@ -299,6 +302,93 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
         console.print(f"rejected: {matrix['rejected']}")
 
 
+@analyze_group.command("apk")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per APK (and per APK found inside one), then a summary line.")
+@click.option("--db", "db_path", type=click.Path(), help="Also record observations, findings and verdicts in this database.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: APK_WORKERS, or one per CPU).")
+@click.pass_context
+def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool, db_path: str | None,
+                        workers: int | None) -> None:
+    """Analyse Android apps: APK files, or folders searched for *.apk.
+
+    Each APK is read without running it (manifest, components, certificates,
+    strings of its code, packers and web shells, tamper signs) in a worker
+    process with time and memory caps, then judged by the fraud-app
+    detectors. A file that is no APK, or breaks the analysis, is a rejection
+    with its reason; the others go on. With --db the results are recorded
+    (each APK once, by sha256) for `fraudwall export` and `reanalyze`.
+    """
+    settings = _settings(ctx)
+    files = apk_files(paths)
+    if not files:
+        raise InputError("no-apk", f"no *.apk file in {', '.join(paths)}")
+    host = PluginHost.from_settings(settings)
+    store = Store.open(db_path) if db_path else None
+    counts: Counter[str] = Counter()
+    table = Table(title=f"{len(files)} files")
+    for column in ("file", "package", "label", "verdict", "score", "categories"):
+        table.add_column(column, overflow="fold")
+    try:
+        for outcome in analyze_apks(files, host, workers=workers or settings.getint("APK_WORKERS") or None,
+                                    timeout=settings.getfloat("APK_TIMEOUT"), memory_mb=settings.getint("APK_MEMORY_MB")):
+            if not outcome.result.ok:
+                counts["rejected"] += 1
+                rejection = {"file": outcome.file, "sha256": outcome.result.sha256, "rejected": outcome.result.rejected}
+                if as_json:
+                    click.echo(json.dumps(rejection, ensure_ascii=False))
+                else:
+                    table.add_row(outcome.file, "", "", f"rejected: {outcome.result.rejected}", "", "")
+                continue
+            counts["files"] += 1
+            if store is not None:
+                store.record(outcome.judgements, settings)
+            for index, judgement in enumerate(outcome.judgements):
+                record = _apk_record(outcome.file, judgement, outcome.judgements[0] if index else None)
+                counts[record["verdict"]] += 1
+                if as_json:
+                    click.echo(json.dumps(record, ensure_ascii=False))
+                else:
+                    name = outcome.file if not index else f"  inside: {judgement.observation.sha256[:16]}"
+                    table.add_row(name, record["package"], record["label"], record["verdict"], f"{record['score']:.2f}",
+                                  ", ".join(record["categories"]))
+    finally:
+        if store is not None:
+            store.close()
+    summary = {"files": counts["files"], "rejected": counts["rejected"],
+               **{status.value: counts[status.value] for status in VerdictStatus if counts[status.value]}}
+    if as_json:
+        click.echo(json.dumps({"summary": summary}, ensure_ascii=False))
+    else:
+        console.print(table)
+        console.print(", ".join(f"{what}: {count}" for what, count in summary.items()), highlight=False)
+    if not counts["files"]:
+        raise InputError("no-apk", f"none of the {len(files)} files could be analysed as an APK")
+
+
+def _apk_record(file: str, judgement: Judgement, outer: Judgement | None) -> dict[str, Any]:
+    """One APK's JSON line: what it is, its verdict, and every finding with the subject it is about."""
+    apk = judgement.observation
+    assert isinstance(apk, ApkObservation)
+    verdict = judgement.verdict
+    record: dict[str, Any] = {
+        "file": file, "sha256": apk.sha256, "package": apk.package,
+        "label": next((label for _, label in apk.labels if label), ""),
+        "verdict": str(verdict.status), "score": verdict.score, "categories": list(verdict.categories),
+        "findings": [
+            {"subject": f.subject, "subject_kind": str(f.subject_kind), "detector": f.detector,
+             "version": f.detector_version, "category": str(f.category), "score": f.score, "reason": f.reason,
+             "evidence": list(f.evidence)}
+            for f in sorted(judgement.findings, key=lambda f: (-f.score, f.detector, str(f.category)))
+        ],
+        "related": [{"subject": v.subject, "subject_kind": str(v.subject_kind), "verdict": str(v.status),
+                     "score": v.score} for v in judgement.related],
+    }
+    if outer is not None:
+        record["inside"] = outer.observation.sha256  # type: ignore[union-attr]  # an APK's, like this one
+    return record
+
+
 LABELS = ("fraud", "benign")
 
 
@@ -389,7 +479,7 @@ def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | N
                 changes[f"observations rejected ({exc.reason})"] += 1
                 continue
             before = store.verdict_status(judgement.verdict.subject)
-            store.record([judgement])
+            store.record([judgement], settings)
             changes["observations re-analysed"] += 1
             if before != judgement.verdict.status:
                 changes[f"verdicts now {judgement.verdict.status}"] += 1

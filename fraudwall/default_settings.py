@@ -76,3 +76,10 @@ PUBLISH_MAX_SHRINK = 0.5
 # Judging: worker processes that run the detectors during a crawl, so downloads never wait on
 # them; 0 means one per CPU (at most eight). Each worker loads every plugin once at start.
 JUDGE_WORKERS = 0
+
+# APK analysis (``fraudwall analyze apk``): each APK is read in a worker process capped at
+# APK_MEMORY_MB of address space and APK_TIMEOUT seconds, past which it is a counted rejection;
+# APK_WORKERS 0 means one per CPU.
+APK_WORKERS = 0
+APK_TIMEOUT = 60.0
+APK_MEMORY_MB = 2048
