@@ -30,6 +30,12 @@ what its indicators are worth**. The rule:
    fraud-like app hard-codes valid wallet addresses (0.12) or chat handles
    (0.08), 0.20 at most: an app that also says where to pay is worse.
 
+5. Where a fraud-like app was downloaded from (``apk.download_url``, set when
+   the crawler fetched it) is fraud's own distribution point: the download URL
+   carries the profile (at most 0.95), and so does its host, unless the host
+   is a shared platform's (a file host, a CDN, an app store: then only the
+   URL names the fraud) or one fraudwall vouches for.
+
 Hosts are never reported when fraudwall vouches for them (a brand's own
 domains, the allowlist), when they belong to a shared platform (its apex or a
 tenant: string tables name platform endpoints, not tenants) or to a library
@@ -48,7 +54,7 @@ does not own them (icbc-anquan.top) 0.20. Fraud backends are built that way; hon
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from fraudwall import wallets
 from fraudwall.exceptions import InvalidName
@@ -71,6 +77,7 @@ WALLET_SHARE, WALLET_CAP = 1.0, 0.95
 HANDLE_SHARE, HANDLE_CAP = 0.9, 0.95
 CERTIFICATE_SHARE, CERTIFICATE_CAP = 0.95, 0.95
 HOST_SHARE, HOST_CAP = 0.75, 0.70
+DOWNLOAD_SHARE, DOWNLOAD_CAP = 1.0, 0.95
 #: Signals of at least this score count as a concept towards "fraud-like" (see the module docstring).
 CONCEPT_MIN_SCORE = 0.10
 #: Most hosts and IP addresses reported per app (the first ones the app names).
@@ -188,6 +195,7 @@ def judge(
         findings.append(indicator(fingerprint, SubjectKind.CERTIFICATE, share(CERTIFICATE_SHARE, CERTIFICATE_CAP),
                                   Category.FAKE_APP.value,
                                   f"certificate that signs the app ({certificate.subject or 'no subject'})"))
+    findings += download_findings(apk, share(DOWNLOAD_SHARE, DOWNLOAD_CAP), top.category, indicator)
     hosts = [host for host in apk_signals.embedded_hosts(apk) if apk_signals.reportable_host(host)]
     for host in hosts[:MAX_HOSTS]:
         findings.append(indicator(host, SubjectKind.HOST, share(HOST_SHARE, HOST_CAP), top.category,
@@ -196,6 +204,20 @@ def judge(
         findings.append(indicator(address, SubjectKind.IP, share(HOST_SHARE, HOST_CAP), top.category,
                                   "IP address the app talks to"))
     return findings
+
+
+def download_findings(apk: ApkObservation, score: float, category: str, indicator: Callable[..., Finding]) -> list[Finding]:
+    """The download URL of a fraud-like app, and its host unless a shared platform's or vouched for (rule 5)."""
+    if not apk.download_url:
+        return []
+    try:
+        url = parse_url(apk.download_url)
+    except (InvalidName, ValueError):
+        return []
+    found = [indicator(url.url, SubjectKind.URL, score, category, "URL the app was downloaded from")]
+    if not url.is_ip and apk_signals.reportable_host(url.host):
+        found.append(indicator(url.host, SubjectKind.HOST, score, category, "host the app was downloaded from"))
+    return found
 
 
 @hookimpl

@@ -120,3 +120,14 @@ def test_nothing_to_analyse_is_a_data_error(tmp_path: Path) -> None:
     assert run.returncode == 3 and "could be analysed" in run.stderr
     assert json.loads(run.stdout.splitlines()[0])["rejected"].startswith("not a zip")
     assert _run("analyze", "apk", str(tmp_path / "missing.apk")).returncode == 2
+
+
+def test_stored_apks_are_judged_again_by_reanalyze(tmp_path: Path) -> None:
+    """An APK stored by `analyze apk --db` is re-judged from its stored observation by `reanalyze --rerun`."""
+    db = tmp_path / "apk.db"
+    assert _run("analyze", "apk", str(APKS / "loan_app.apk"), "--db", str(db)).returncode == 0
+    again = _run("reanalyze", "--db", str(db), "--rerun", "apk_capabilities")
+    assert again.returncode == 0, again.stderr
+    assert "observations re-analysed: 1" in again.stdout
+    with Store.open(db, create=False) as store:
+        assert store.verdict_status(MANIFEST["loan_app.apk"]["sha256"]).value == "malicious"

@@ -702,3 +702,24 @@ def test_apk_plugins_are_registered_and_share_one_version() -> None:
         assert entries[plugin.name] == plugin.__name__
         assert plugin.version == apk_signals.VERSION
     assert "apk_signals" not in entries  # a shared reading, not a plugin
+
+
+def test_a_fraud_apps_download_url_and_host_are_published() -> None:
+    """Where a malicious app was downloaded from carries its score: the URL always, the host unless it is a
+    shared platform's (then the URL alone names the fraud)."""
+    from dataclasses import replace
+
+    from fraudwall.plugins import apk_indicators
+
+    fraud = ApkObservation(
+        "ab" * 32, 5000, package="com.fanzha.center.app", labels=(("", "国家反诈中心"),),
+        permissions=tuple((p, "dangerous") for p in (
+            "android.permission.READ_SMS", "android.permission.RECEIVE_SMS", "android.permission.READ_CONTACTS",
+            "android.permission.READ_CALL_LOG", "android.permission.SYSTEM_ALERT_WINDOW")),
+        download_url="http://app-xiazai-vip.top/dl/fzzx.apk")
+    found = {(f.subject, f.subject_kind): f.score for f in apk_indicators.judge(fraud)}
+    url_score = found[("http://app-xiazai-vip.top/dl/fzzx.apk", SubjectKind.URL)]
+    assert url_score >= 0.4 and found[("app-xiazai-vip.top", SubjectKind.HOST)] == url_score
+    shared = replace(fraud, download_url="https://fzzx.github.io/fzzx.apk")
+    subjects = {f.subject for f in apk_indicators.judge(shared)}
+    assert "https://fzzx.github.io/fzzx.apk" in subjects and "fzzx.github.io" not in subjects
