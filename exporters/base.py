@@ -28,6 +28,7 @@ import abc
 import dataclasses
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from typing import ClassVar, Generic, TypeVar
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.templates import CheckedLines
 from fraudwall.exporters.validation import PreparedEntries, prepare
-from fraudwall.models import BlockEntry
+from fraudwall.models import BlockEntry, SubjectKind
 from fraudwall.names import MAX_NAME_LENGTH, label_regex, normalize_name
 
 OptionsT = TypeVar("OptionsT")
@@ -167,6 +168,9 @@ class Exporter(abc.ABC, Generic[OptionsT]):
     #: Rough time to render an entry, relative to other formats: an export folder
     #: starts its costliest formats first, so no worker is left with a long one at the end.
     render_cost: ClassVar[int] = 1
+    #: The indicator kinds the format publishes (``prepared.indicators``: addresses, hashes, wallets,
+    #: handles). It leaves the others out and says how many in its notes (:meth:`indicator_notes`).
+    indicator_kinds: ClassVar[frozenset[SubjectKind]] = frozenset()
     allow_underscore: ClassVar[bool] = False
     comment_prefix: ClassVar[str] = "#"
     data_line: ClassVar[re.Pattern[str]]
@@ -208,12 +212,14 @@ class Exporter(abc.ABC, Generic[OptionsT]):
 
         The report records it as ``entries``, and the collapse guard
         (:mod:`fraudwall.exporters.collapse`) compares it from one generation to
-        the next. Blocked and allowed names, and URL-level entries where the
-        format matches URLs; a format that publishes something else (addresses,
-        URLs only) says so here, without a pass over the entries that rendering
-        does not share.
+        the next. Blocked and allowed names, URL-level entries where the
+        format matches URLs, and the indicators of the kinds it carries; a
+        format that publishes something else (addresses, URLs only) says so
+        here, without a pass over the entries that rendering does not share.
         """
-        return len(prepared.blocked) + len(prepared.allowed) + (len(prepared.urls) if self.url_capable else 0)
+        carried = sum(indicator.kind in self.indicator_kinds for indicator in prepared.indicators)
+        return (len(prepared.blocked) + len(prepared.allowed) + (len(prepared.urls) if self.url_capable else 0)
+                + carried)
 
     def render(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> str:
         """The whole output file for ``entries``."""
@@ -353,8 +359,18 @@ class Exporter(abc.ABC, Generic[OptionsT]):
         is seconds each time.
         """
         if self._noted is None or self._noted[0] is not prepared:
-            self._noted = (prepared, self.notes(prepared))
+            self._noted = (prepared, self.notes(prepared) + self.indicator_notes(prepared))
         return list(self._noted[1])
+
+    def indicator_notes(self, prepared: PreparedEntries) -> list[str]:
+        """A line counting the indicators this format does not carry (none when it carries them all)."""
+        left_out = Counter(str(indicator.kind) for indicator in prepared.indicators
+                           if indicator.kind not in self.indicator_kinds)
+        if not left_out:
+            return []
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(left_out.items()))
+        return [f"indicators: not carried by this format, left out: {left_out.total()} ({kinds});"
+                " csv, json, stix and misp publish them, ipset and nftables the addresses"]
 
     @abc.abstractmethod
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterable[str | list[str] | CheckedLines]:

@@ -1,22 +1,25 @@
-"""CSV threat-intel export: one row per entry, for spreadsheets and scripts.
+"""CSV threat-intel export: one row per entry and per indicator, for spreadsheets and scripts.
 
-A header row, then one row per entry, name-level and URL-level, with the same
+A header row, then one row per entry, name-level and URL-level, then one per
+indicator (address, APK or certificate hash, wallet, handle), with the same
 fields (columns) as the JSON export: ``type, value, name, scope, action,
 categories, confidence, first_seen, last_seen, expires, sources, addresses,
-evidence`` (see :mod:`~fraudwall.exporters.json_format` for what they mean and
-how allow rows act as exceptions). The file is pure CSV (RFC 4180 quoting, LF
+evidence, context`` (see :mod:`~fraudwall.exporters.json_format` for what they
+mean, how allow rows act as exceptions, and why an indicator's ``name`` is
+empty). The file is pure CSV (RFC 4180 quoting, LF
 line ends, UTF-8 without BOM): no comment lines, which CSV does not have. The
 title, the generation time and the counts are in the JSON report that
 :func:`~fraudwall.exporters.publish.publish` writes beside the file.
 
-Lists (categories, sources, addresses, evidence) are joined with ``;``; inside
+Lists (categories, sources, addresses, evidence, context) are joined with ``;``; inside
 an item, ``\\`` and ``;`` are escaped with a backslash, so every item comes back
 whole. :func:`read_records` reads a file back into the JSON export's records.
 
 Spreadsheet formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell
 that starts with ``=``, ``+``, ``-`` or ``@`` (and tab or carriage return, which
 some strip first) as a formula. Names and URLs never start so, but sources and
-categories are free text. So, following OWASP and ASVS 1.2.10:
+categories are free text, and so are wallets, handles (``@fzzx_kefu``) and
+the context of an indicator (an app's label). So, following OWASP and ASVS 1.2.10:
 
 - every cell is quoted, so a ``,`` or ``;`` in a value cannot start a new cell,
   even in a spreadsheet whose locale splits on ``;``;
@@ -45,8 +48,11 @@ from fraudwall.exporters.json_format import (
     FIELDS,
     LIST_FIELDS,
     TIME_FIELDS,
+    RECORD_TYPES,
     RecordSequence,
     check_record,
+    indicator_note,
+    indicator_records,
     record,
     record_lines,
 )
@@ -211,12 +217,14 @@ class CsvChecker(DocumentChecker):
 
 
 class CsvExporter(DocumentExporter[NoOptions]):
-    """Every entry as one CSV row, formula-safe."""
+    """Every entry and every indicator as one CSV row, formula-safe."""
 
     name = "csv"
-    description = "CSV, one row per entry (names and URLs), formula-injection safe; metadata in the report"
+    description = ("CSV, one row per entry (names and URLs) and indicator (addresses, hashes, wallets, handles),"
+                   " formula-injection safe; metadata in the report")
     subtree_capable = True  # the scope is a column: the consumer applies it
     url_capable = True
+    indicator_kinds = frozenset(RECORD_TYPES)
     allow_underscore = True  # data, as in the JSON export
     options_type = NoOptions
 
@@ -226,11 +234,12 @@ class CsvExporter(DocumentExporter[NoOptions]):
             "scope: kept as data, column scope (exact or subtree)",
             f"allow: rows with action allow, exceptions to blocks; allow entries: {len(prepared.allowed)}",
             f"urls: URL-level entries, type url: {len(prepared.urls)}",
+            indicator_note(prepared),
             "metadata: CSV has no comments; title, time and counts are in this report",
         ]
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
-        """The header row, then one row per entry."""
+        """The header row, then one row per entry, then one per indicator."""
         writer = RowWriter()
         yield writer.line(FIELDS)
         yield from record_lines(
@@ -238,6 +247,7 @@ class CsvExporter(DocumentExporter[NoOptions]):
             lambda line: check_row(parse_line(line), allow_underscore=self.allow_underscore),
             safe_name_pattern(allow_underscore=self.allow_underscore),
         )
+        yield from (writer.line(cells(item)) for item in indicator_records(prepared))
 
     def checker(self, meta: ExportMeta) -> CsvChecker:
         """Header row and records, one by one."""

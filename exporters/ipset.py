@@ -5,14 +5,21 @@ Which addresses, for ``ipset`` and ``nftables`` alike (:func:`plan_addresses`):
 - the ``addresses`` of blocked name-level entries: the IPs those names were
   seen resolving to. An IP can host many sites, so a gateway that drops it cuts
   them all off; publish these formats for infrastructure known to be dedicated;
+- the IP indicators (``prepared.indicators`` of kind ``ip``): addresses
+  fraudwall judged themselves (say, a server an app calls), under the same
+  rules. Other indicators (hashes, wallets, handles) are never addresses: the
+  notes count them as not carried;
 - never those of URL-level entries: they sit on shared hosts (a phishing page
   on github.io resolves to GitHub's addresses), which is why they are URLs;
 - a blocked name equal to an allowed one contributes nothing, and an address
   any allowed name uses is left out: blocking it would block the allowed name;
-- only single addresses, each global unicast: unspecified, loopback, multicast,
-  link-local, private, shared (100.64/10), reserved and other non-global
-  addresses are refused, as is anything that is not one address (a CIDR, a
-  scoped address), each counted by reason. The documentation ranges
+- only single addresses, each global unicast
+  (:func:`~fraudwall.exporters.validation.publishable_address`): unspecified,
+  loopback, multicast, link-local, private, shared (100.64/10), reserved and
+  other non-global addresses are refused, as is anything that is not one
+  address (a CIDR, a scoped address), each counted by reason (a resolved
+  address here, in the notes; an IP indicator when the entries are prepared,
+  in the report's rejections, as every format refuses it). The documentation ranges
   (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) are let through:
   they route nowhere, so listing them cuts no one off, and they are what
   examples and tests use. An IPv4-mapped IPv6 address counts as the IPv4 one.
@@ -54,14 +61,12 @@ from pathlib import Path
 from fraudwall.exceptions import ExportError
 from fraudwall.exporters.base import Exporter, ExportMeta, OptionsT
 from fraudwall.exporters.record_order import allowed_rows, uniform_runs
-from fraudwall.exporters.validation import PreparedEntries
+from fraudwall.exporters.validation import Address, PreparedEntries, publishable_address
 from fraudwall.exporters.verify import run_checker
+from fraudwall.models import SubjectKind
 
 IPv4Net = ipaddress.IPv4Network
 IPv6Net = ipaddress.IPv6Network
-_DOCUMENTATION = tuple(
-    ipaddress.ip_network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-)
 _SET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,20}")  # ipset names hold 31 characters; '-v4-next' is 8
 _IPV4 = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV6 = r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
@@ -78,13 +83,15 @@ class AddressPlan:
     allowed_overlap: int
     url_level: int
     allowed_names: int
+    indicators: int  # IP indicators among the accepted addresses
 
     def notes(self) -> list[str]:
         """Header lines with every count, shared by the IP-set formats."""
         refused = ", ".join(f"{reason} {count}" for reason, count in sorted(self.refused.items()))
         return [
-            f"addresses: {self.accepted} from blocked names ({len(self.v4)} IPv4, {len(self.v6)} IPv6"
-            " networks; neighbours merged only where they fill a prefix exactly)",
+            f"addresses: {self.accepted} from blocked names and IP indicators ({self.indicators} IP indicators;"
+            f" {len(self.v4)} IPv4, {len(self.v6)} IPv6 networks; neighbours merged only where they fill a prefix"
+            " exactly)",
             f"addresses refused: {sum(self.refused.values())}" + (f" ({refused})" if refused else ""),
             f"allow: blocked names equal to an allowed one, skipped: {self.allowed_names};"
             f" addresses an allowed name uses, left out: {self.allowed_overlap}",
@@ -92,28 +99,7 @@ class AddressPlan:
         ]
 
 
-def _refusal(raw: str) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address | None]:
-    """``("", address)`` for an acceptable address, else ``(reason, None)``."""
-    if not isinstance(raw, str) or "%" in raw:
-        return "not-one-address", None
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return "not-one-address", None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    for reason, test in (
-        ("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
-        ("multicast", address.is_multicast), ("link-local", address.is_link_local),
-    ):
-        if test:
-            return reason, None
-    if any(address in net for net in _DOCUMENTATION):
-        return "", address
-    return ("", address) if address.is_global else ("not-global", None)
-
-
-def _parsed(raws: Iterable[str]) -> Iterator[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _parsed(raws: Iterable[str]) -> Iterator[Address]:
     """The addresses among ``raws`` that parse at all (for subtracting allowed ones)."""
     for raw in raws:
         try:
@@ -130,21 +116,23 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
 
     Addresses live in the rows' details, which the rows of one list share, so
     the table is read run by run: a list of millions of names without
-    addresses costs one look per run, not one per name.
+    addresses costs one look per run, not one per name. The IP indicators
+    were checked when the entries were prepared; an allowed name using one
+    keeps it out all the same.
     """
     table = prepared.blocked
     allowed = allowed_rows(prepared).equal
     allowed_addresses = set(_parsed(a for entry in prepared.allowed for a in entry.addresses))
     refused: Counter[str] = Counter()
-    accepted: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
-    overlap: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    accepted: set[Address] = set()
+    overlap: set[Address] = set()
     for run in uniform_runs(table, range(len(table))):
         addresses = table.details[run.start].addresses
         if not addresses:
             continue
         uses = len(run) - sum(row in allowed for row in run) if allowed else len(run)
         for raw in addresses:
-            reason, address = _refusal(raw)
+            reason, address = publishable_address(raw)
             if address is None:
                 refused[reason] += uses  # once per name that gave it, as each is a refused input
             elif not uses:
@@ -153,6 +141,9 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
                 overlap.add(address)
             else:
                 accepted.add(address)
+    indicated = set(_parsed(item.value for item in prepared.indicators if item.kind is SubjectKind.IP))
+    overlap |= indicated & allowed_addresses
+    accepted |= indicated - allowed_addresses
     url_level = {raw for entry in prepared.urls for raw in entry.addresses}
     v4 = [ipaddress.ip_network(a) for a in accepted if a.version == 4]
     v6 = [ipaddress.ip_network(a) for a in accepted if a.version == 6]
@@ -164,11 +155,12 @@ def plan_addresses(prepared: PreparedEntries) -> AddressPlan:
         allowed_overlap=len(overlap),
         url_level=len(url_level),
         allowed_names=len(allowed),
+        indicators=len(indicated - allowed_addresses),
     )
 
 
 class AddressSetExporter(Exporter[OptionsT]):
-    """A format that publishes the addresses of the blocked names (``ipset``, ``nftables``).
+    """A format that publishes the addresses of the blocked names and the IP indicators (``ipset``, ``nftables``).
 
     The addresses are planned once per preparation (:meth:`address_plan`):
     counting, the header and the body all read the plan, and planning the
@@ -178,6 +170,7 @@ class AddressSetExporter(Exporter[OptionsT]):
     subtree_capable = False
     # Names are never written, only their addresses: an underscore in one changes nothing.
     allow_underscore = True
+    indicator_kinds = frozenset({SubjectKind.IP})
     _planned: tuple[PreparedEntries, AddressPlan] | None = None
 
     def address_plan(self, prepared: PreparedEntries) -> AddressPlan:

@@ -1,50 +1,72 @@
-"""JSON threat-intel export: every entry, name-level and URL-level, with all it carries.
+"""JSON threat-intel export: every entry, name-level and URL-level, and every indicator, with all they carry.
 
 One UTF-8 document::
 
-    {"title": ..., "generated_at": "2024-11-25T08:00:00Z", "count": 2, "entries": [
+    {"title": ..., "generated_at": "2024-11-25T08:00:00Z", "count": 3, "entries": [
     {"type": "domain", "value": "kefu-refund.example.com", "name": ..., "scope": "exact", ...},
-    {"type": "url", "value": "https://icbc-verify.github.io/login.html?step=2", ...}
+    {"type": "url", "value": "https://icbc-verify.github.io/login.html?step=2", ...},
+    {"type": "apk-sha256", "value": "2d71...4881", "name": "", ..., "context": ["package:com.x", ...]}
     ]}
 
-One entry per line, keys in a fixed order, entries in the order of
-:func:`~fraudwall.exporters.validation.prepare` (reversed labels, then URL, then
-action), so two exports differ exactly where their entries do. The fields, the
-same as the CSV export's columns (:func:`record` builds both):
+One record per line, keys in a fixed order. The entries come first, in the
+order of :func:`~fraudwall.exporters.validation.prepare` (reversed labels, then
+URL, then action); the indicators follow, by type and value; so two exports
+differ exactly where their records do. ``count`` counts them all. The fields,
+the same as the CSV export's columns (:func:`record` and
+:func:`indicator_record` build both):
 
-- ``type``: ``domain`` or ``url``; ``value``: the name or the URL, the indicator;
-- ``name``: the name (a URL's host); ``scope``: ``exact`` or ``subtree``;
+- ``type``: ``domain`` or ``url`` for an entry; for an indicator ``ip``,
+  ``apk-sha256`` (an APK file's SHA-256), ``certificate-sha256`` (an APK
+  signing certificate's), ``wallet`` (a cryptocurrency address) or ``handle``
+  (a chat handle: Telegram, WhatsApp, QQ...);
+- ``value``: the name, the URL or the indicator itself;
+- ``name``: the name (a URL's host); empty for an indicator. An indicator has
+  no name, and giving it one (an APK's download host, say) would turn it into
+  a rule for that name for any script that reads ``name``: a download host is
+  often shared, and a hash never becomes a name entry. The host is in
+  ``context`` instead;
+- ``scope``: ``exact`` or ``subtree`` (an indicator is ``exact``);
 - ``action``: ``block`` or ``allow``. An allow entry is an exception: for its name
   (and, with ``subtree``, the names below it) it wins over a block entry, the
-  most specific name deciding, as in RPZ. Both are listed when a name has both;
+  most specific name deciding, as in RPZ. Both are listed when a name has both.
+  Indicators are ``block``;
 - ``categories``, ``sources``, ``addresses``: lists of strings; empty strings
-  carry nothing and are left out;
+  carry nothing and are left out (an indicator has no ``addresses``: an
+  ``ip`` is its own value);
 - ``confidence``: a number in [0, 1] (out-of-range input is clamped);
 - ``first_seen``, ``last_seen``, ``expires``: ISO 8601 UTC (``...Z``) or ``null``;
-  naive times are taken as UTC, as the store writes them;
-- ``evidence``: references to the evidence behind the entry in the fraudwall
-  store that produced it (see :func:`evidence_refs`).
+  naive times are taken as UTC, as the store writes them (indicators do not expire);
+- ``evidence``: references to the evidence behind the record in the fraudwall
+  store that produced it (see :func:`evidence_refs`);
+- ``context``: what goes with an indicator, as ``key:value`` strings (the key
+  a lowercase token, the value anything): ``package``, ``label``,
+  ``certificate``, ``download_url`` and ``download_host`` of an APK,
+  ``seen_in`` for the page or app that carried a wallet or a handle. Empty
+  for entries.
 
 The helpers the four intel formats share (:func:`record`, :func:`evidence_refs`,
 :func:`stable_uuid`, :func:`dumps`, the time formats) live here too.
 
-Names are A-labels, URLs normalised (see :mod:`~fraudwall.exporters.validation`),
-the title is cleaned like a comment line. Characters that are not printable
-(controls, line and paragraph separators, bidi overrides) are written as
-``\\uXXXX`` escapes, so a hostile source string can neither break the one entry
-per line layout nor hide text from a reader; everything else is written as it is.
+Names are A-labels, URLs normalised, addresses written one way, hashes
+lowercase (see :mod:`~fraudwall.exporters.validation`); the title is cleaned
+like a comment line. Characters that are not printable (controls, line and
+paragraph separators, bidi overrides) are written as ``\\uXXXX`` escapes, so a
+hostile source string can neither break the one record per line layout nor
+hide text from a reader; everything else (CJK labels included) is written as
+it is.
 """
 
 from __future__ import annotations
 
 import abc
 import hashlib
+import itertools
 import json
 import math
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -55,21 +77,28 @@ from fraudwall.entries import sort_key
 from fraudwall.exporters.base import DocumentChecker, DocumentExporter, ExportMeta, NoOptions, comment_text
 from fraudwall.exporters.record_order import export_order, uniform_runs
 from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
-from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries
-from fraudwall.models import Action, BlockEntry, Scope
+from fraudwall.exporters.validation import SAMPLES_PER_REASON, PreparedEntries, indicator_refusal, publishable_address
+from fraudwall.models import Action, BlockEntry, Indicator, Scope, SubjectKind
 from fraudwall.names import normalize_name, url_host
 
 #: The fields of one record, in the order they are written (JSON keys, CSV columns).
 FIELDS = (
     "type", "value", "name", "scope", "action", "categories", "confidence",
-    "first_seen", "last_seen", "expires", "sources", "addresses", "evidence",
+    "first_seen", "last_seen", "expires", "sources", "addresses", "evidence", "context",
 )
-LIST_FIELDS = frozenset({"categories", "sources", "addresses", "evidence"})
+LIST_FIELDS = frozenset({"categories", "sources", "addresses", "evidence", "context"})
 TIME_FIELDS = ("first_seen", "last_seen", "expires")
 TOP_FIELDS = ("title", "generated_at", "count", "entries")
 CLOSING = "]}"  # the last line: the entries array and the document end
 SCOPES = frozenset(str(scope) for scope in Scope)
 ACTIONS = frozenset(str(action) for action in Action)
+#: The record type of each indicator kind.
+RECORD_TYPES: dict[SubjectKind, str] = {
+    SubjectKind.IP: "ip", SubjectKind.APK: "apk-sha256", SubjectKind.CERTIFICATE: "certificate-sha256",
+    SubjectKind.WALLET: "wallet", SubjectKind.HANDLE: "handle",
+}
+_KINDS = {record_type: kind for kind, record_type in RECORD_TYPES.items()}
+ENTRY_TYPES = frozenset({"domain", "url"})
 
 #: fraudwall's namespace for name-based (uuid5) ids in STIX and MISP: the same
 #: indicator gets the same id in every export. Never change it: every id would change.
@@ -82,6 +111,7 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 # Candidates for escaping: everything but printable ASCII (json.dumps has escaped the C0 controls;
 # _escape_unprintable keeps the printable ones, CJK included, as they are).
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+_CONTEXT_KEY = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def utc(value: datetime) -> datetime:
@@ -142,11 +172,37 @@ def evidence_refs(entry: BlockEntry) -> list[str]:
     verdict; the URL percent-encoded). Entries read from lists have none: their
     sources name the list.
     """
-    if not any(str(source).startswith("detector:") for source in entry.sources):
+    if not _from_detectors(entry.sources):
         return []
     if entry.url:
-        return [f"fraudwall:verdicts?subject={quote(entry.url, safe='')}"]
+        return [_subject_ref(entry.url)]
     return [f"fraudwall:verdicts?host={entry.name}"]
+
+
+def indicator_evidence(indicator: Indicator) -> list[str]:
+    """Where the evidence behind ``indicator`` is: its verdict, ``fraudwall:verdicts?subject=VALUE``
+    (percent-encoded), when a detector found it (see :func:`evidence_refs`)."""
+    return [_subject_ref(indicator.value)] if _from_detectors(indicator.sources) else []
+
+
+def _from_detectors(sources: Iterable[str]) -> bool:
+    """True when a ``detector:NAME`` source is among ``sources``: the store has a verdict to point to."""
+    return any(str(source).startswith("detector:") for source in sources)
+
+
+def _subject_ref(subject: str) -> str:
+    """The reference to ``subject``'s own verdict."""
+    return f"fraudwall:verdicts?subject={quote(subject, safe='')}"
+
+
+def context_items(context: Iterable[tuple[str, str]]) -> list[str]:
+    """An indicator's ``(key, value)`` pairs as ``key:value`` strings, in their order.
+
+    A pair with an empty value says nothing, and one whose key is not a
+    lowercase token could not be read back (the key ends at the first ``:``):
+    both are left out. The store writes neither.
+    """
+    return [f"{key}:{value}" for key, value in context if value and _CONTEXT_KEY.fullmatch(str(key))]
 
 
 def confidence(value: float) -> float:
@@ -171,39 +227,91 @@ def record(entry: BlockEntry) -> dict[str, Any]:
         "sources": [str(item) for item in entry.sources if item],
         "addresses": [str(item) for item in entry.addresses if item],
         "evidence": evidence_refs(entry),
+        "context": [],
     }
+
+
+def indicator_record(indicator: Indicator) -> dict[str, Any]:
+    """One prepared indicator as the intel formats' record, fields in :data:`FIELDS` order (see the module doc)."""
+    return {
+        "type": RECORD_TYPES[indicator.kind],
+        "value": indicator.value,
+        "name": "",
+        "scope": str(Scope.EXACT),
+        "action": str(Action.BLOCK),
+        "categories": [str(item) for item in indicator.categories if item],
+        "confidence": confidence(indicator.confidence),
+        "first_seen": iso_time(indicator.first_seen),
+        "last_seen": iso_time(indicator.last_seen),
+        "expires": None,
+        "sources": [str(item) for item in indicator.sources if item],
+        "addresses": [],
+        "evidence": indicator_evidence(indicator),
+        "context": context_items(indicator.context),
+    }
+
+
+def indicator_records(prepared: PreparedEntries) -> list[dict[str, Any]]:
+    """The records of ``prepared.indicators``, by type and value: the order :class:`RecordSequence` checks."""
+    records = [indicator_record(indicator) for indicator in prepared.indicators]
+    return sorted(records, key=lambda item: (item["type"], item["value"]))
 
 
 def reject_entries(
     prepared: PreparedEntries, rows: Collection[int], urls: Collection[BlockEntry], reason: str,
+    indicators: Collection[Indicator] = (),
 ) -> PreparedEntries:
-    """``prepared`` without the blocked ``rows`` (indexes into ``prepared.blocked``) and the URL entries
-    ``urls``, counted and sampled under ``reason``.
+    """``prepared`` without the blocked ``rows`` (indexes into ``prepared.blocked``), the URL entries
+    ``urls`` and the ``indicators``, counted and sampled under ``reason``.
 
     For a format's own limits beyond the shared validation, so the report
     accounts for every entry the format could not publish. The table keeps
     its columns: dropping a few rows of millions copies them once.
     """
-    if not rows and not urls:
+    if not rows and not urls and not indicators:
         return prepared
     names = prepared.blocked.names
-    samples = sorted([names[row] for row in rows] + [entry.url for entry in urls])
+    samples = sorted([names[row] for row in rows] + [entry.url for entry in urls]
+                     + [f"{indicator.kind}:{indicator.value}" for indicator in indicators])
     return replace(
         prepared,
         blocked=prepared.blocked.without(rows),
         urls=tuple(entry for entry in prepared.urls if entry not in urls),
-        rejections=prepared.rejections + Counter({reason: len(rows) + len(urls)}),
+        indicators=tuple(indicator for indicator in prepared.indicators if indicator not in indicators),
+        rejections=prepared.rejections + Counter({reason: len(rows) + len(urls) + len(indicators)}),
         samples=prepared.samples + tuple((value, reason) for value in samples[:SAMPLES_PER_REASON]),
     )
 
 
 def check_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
-    """Raise :class:`ExportError` unless ``item`` is a well-formed record."""
+    """Raise :class:`ExportError` unless ``item`` is a well-formed record (an entry's or an indicator's)."""
     if list(item) != list(FIELDS):
         raise ExportError(f"record fields are {list(item)}, expected {list(FIELDS)}")
+    kind, value = item["type"], item["value"]
+    if item["scope"] not in SCOPES or item["action"] not in ACTIONS:
+        raise ExportError(f"bad scope or action in the record for {value!r}")
+    if kind in ENTRY_TYPES:
+        _check_entry_record(item, allow_underscore=allow_underscore)
+    elif kind in _KINDS:
+        _check_indicator_record(item)
+    else:
+        raise ExportError(f"bad type {kind!r} in the record for {value!r}")
+    number = item["confidence"]
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 1:
+        raise ExportError(f"confidence {number!r} of {value!r} is not a number in [0, 1]")
+    for key in TIME_FIELDS:
+        if item[key] is not None and not (isinstance(item[key], str) and _TIME.fullmatch(item[key])):
+            raise ExportError(f"{key} {item[key]!r} of {value!r} is not an ISO 8601 UTC time")
+    for key in LIST_FIELDS:
+        if not isinstance(item[key], list) or not all(isinstance(x, str) and x for x in item[key]):
+            raise ExportError(f"{key} of {value!r} is not a list of non-empty strings")
+    if not all(_CONTEXT_KEY.fullmatch(key) and rest for key, _, rest in (x.partition(":") for x in item["context"])):
+        raise ExportError(f"context of {value!r} is not a list of key:value strings")
+
+
+def _check_entry_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
+    """A domain or URL record: a valid name, the value that goes with it, no context."""
     kind, value, name = item["type"], item["value"], item["name"]
-    if kind not in ("domain", "url") or item["scope"] not in SCOPES or item["action"] not in ACTIONS:
-        raise ExportError(f"bad type, scope or action in the record for {value!r}")
     try:
         # A URL record's name is its host: a name, or a public IPv4 address.
         normalize = url_host if kind == "url" else normalize_name
@@ -217,15 +325,23 @@ def check_record(item: Mapping[str, Any], *, allow_underscore: bool) -> None:
     if kind == "url" and not (isinstance(value, str) and value.startswith(("http://", "https://"))
                               and value.isprintable() and " " not in value):
         raise ExportError(f"invalid URL {value!r}")
-    number = item["confidence"]
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 1:
-        raise ExportError(f"confidence {number!r} of {value!r} is not a number in [0, 1]")
-    for key in TIME_FIELDS:
-        if item[key] is not None and not (isinstance(item[key], str) and _TIME.fullmatch(item[key])):
-            raise ExportError(f"{key} {item[key]!r} of {value!r} is not an ISO 8601 UTC time")
-    for key in LIST_FIELDS:
-        if not isinstance(item[key], list) or not all(isinstance(x, str) and x for x in item[key]):
-            raise ExportError(f"{key} of {value!r} is not a list of non-empty strings")
+    if item["context"]:
+        raise ExportError(f"entry record {value!r} has a context")
+
+
+def _check_indicator_record(item: Mapping[str, Any]) -> None:
+    """An indicator record: no name, an exact block, a value its kind allows (as :func:`prepare` wrote it)."""
+    value = item["value"]
+    if item["name"] != "" or item["scope"] != str(Scope.EXACT) or item["action"] != str(Action.BLOCK):
+        raise ExportError(f"indicator record {value!r} must have no name and be an exact block")
+    if item["expires"] is not None or item["addresses"]:
+        raise ExportError(f"indicator record {value!r} has an expiry or addresses")
+    kind = _KINDS[item["type"]]
+    reason = indicator_refusal(Indicator(kind, value)) if isinstance(value, str) else "not-a-string"
+    if reason is None and kind is SubjectKind.IP and str(publishable_address(value)[1]) != value:
+        reason = "not-canonical"
+    if reason is not None:
+        raise ExportError(f"invalid {item['type']} indicator {str(value)[:120]!r}: {reason}")
 
 
 def parse_record_line(line: str, *, allow_underscore: bool) -> dict[str, Any]:
@@ -241,18 +357,23 @@ def parse_record_line(line: str, *, allow_underscore: bool) -> dict[str, Any]:
 
 
 class RecordSequence:
-    """Records must come in export order, each (type, value, action) once: strictly increasing keys.
+    """Records must come in export order, each once: strictly increasing keys.
 
-    Checked one record at a time in constant memory; a batch from a checked
-    template (:meth:`skip`) is in order by construction and resets the comparison.
+    Entries first, by name (:func:`~fraudwall.entries.sort_key`), URL and
+    action; then indicators, by type and value. Checked one record at a time in
+    constant memory; a batch from a checked template (:meth:`skip`) is in
+    order by construction and resets the comparison.
     """
 
     def __init__(self) -> None:
-        self._previous: tuple[str, str, str] | None = None
+        self._previous: tuple[int, str, str, str] | None = None
 
     def add(self, item: Mapping[str, Any]) -> None:
         """The next record; :class:`ExportError` if it is out of order or repeats one."""
-        key = (sort_key(item["name"]), item["value"] if item["type"] == "url" else "", item["action"])
+        if item["type"] in ENTRY_TYPES:
+            key = (0, sort_key(item["name"]), item["value"] if item["type"] == "url" else "", item["action"])
+        else:
+            key = (1, item["type"], item["value"], "")
         if self._previous is not None and key <= self._previous:
             raise ExportError(f"{item['action']} record for {item['value']!r} out of order or repeated")
         self._previous = key
@@ -322,7 +443,7 @@ class JsonLinesChecker(DocumentChecker):
 
 
 class JsonChecker(JsonLinesChecker):
-    """The JSON export line by line: head, records (in order), the closing line, the count."""
+    """The JSON export line by line: head, records (entries then indicators, in order), the closing line, the count."""
 
     def __init__(self, *, allow_underscore: bool) -> None:
         super().__init__()
@@ -360,6 +481,14 @@ class JsonChecker(JsonLinesChecker):
             raise ExportError(f"count {self.count} does not match the {self.elements} entries")
 
 
+def indicator_note(prepared: PreparedEntries) -> str:
+    """The intel formats' note on the indicators they publish, counted by record type."""
+    counts = Counter(RECORD_TYPES[indicator.kind] for indicator in prepared.indicators)
+    listed = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()))
+    return f"indicators: records after the entries, by type and value: {counts.total()}" + (
+        f" ({listed})" if listed else "")
+
+
 def record_lines(
     prepared: PreparedEntries, render: Callable[[BlockEntry], str], check: Callable[[str], None],
     name_check: re.Pattern[str],
@@ -374,12 +503,14 @@ def record_lines(
 
 
 class JsonExporter(DocumentExporter[NoOptions]):
-    """The whole export as one JSON document, one entry per line."""
+    """The whole export as one JSON document, one record per line."""
 
     name = "json"
-    description = "JSON document: every entry (names and URLs) with scope, action, dates, sources, evidence"
+    description = ("JSON document: every entry (names and URLs) and indicator (addresses, hashes, wallets, handles)"
+                   " with scope, action, dates, sources, evidence, context")
     subtree_capable = True  # the scope is data: the consumer applies it
     url_capable = True
+    indicator_kinds = frozenset(RECORD_TYPES)
     # Data, not a resolver's syntax: carry underscore names (valid in DNS) and let the consumer decide.
     allow_underscore = True
     options_type = NoOptions
@@ -390,22 +521,25 @@ class JsonExporter(DocumentExporter[NoOptions]):
             "scope: kept as data, field scope (exact or subtree)",
             f"allow: entries with action allow, exceptions to blocks; allow entries: {len(prepared.allowed)}",
             f"urls: URL-level entries, type url: {len(prepared.urls)}",
+            indicator_note(prepared),
         ]
 
     def body(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str | CheckedLines]:
-        """The opening line with title, time and count, one line per entry, the closing line."""
+        """The opening line with title, time and count, one line per entry and indicator, the closing line."""
         head = {
             "title": comment_text(meta.title) or "fraudwall blocklist",
             "generated_at": iso_time(meta.generated_at),
-            "count": len(prepared.blocked) + len(prepared.allowed) + len(prepared.urls),
+            "count": len(prepared.blocked) + len(prepared.allowed) + len(prepared.urls) + len(prepared.indicators),
         }
-        # The head object without its closing brace: the entries follow it, one per line.
+        # The head object without its closing brace: the records follow it, one per line.
         yield dumps(head)[:-1] + ', "entries": ['
         name_check = safe_name_pattern(allow_underscore=self.allow_underscore)
-        yield from comma_separated(record_lines(
+        entries = record_lines(
             prepared, lambda entry: dumps(record(entry)) + ",",
             lambda line: parse_record_line(line, allow_underscore=self.allow_underscore), name_check,
-        ))
+        )
+        indicators = (dumps(item) + "," for item in indicator_records(prepared))
+        yield from comma_separated(itertools.chain(entries, indicators))
         yield CLOSING
 
     def checker(self, meta: ExportMeta) -> JsonChecker:

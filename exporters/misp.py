@@ -10,7 +10,7 @@ The folder holds three files, the same ones PyMISP's feed generator writes:
 - ``hashes.csv``: ``md5(attribute value),event uuid`` per attribute, which MISP
   uses to correlate feeds without downloading the events.
 
-Attributes, all in category ``Network activity``:
+Attributes for the entries, all in category ``Network activity``:
 
 - a blocked name is ``hostname`` for EXACT scope and ``domain`` for SUBTREE,
   because that is how MISP's own exports read them (its RPZ export writes
@@ -28,6 +28,33 @@ Attributes, all in category ``Network activity``:
 Names and URLs have ``to_ids`` true. The comment says scope, categories,
 confidence, sources and the evidence reference; categories that are simple
 tokens also become tags (``fraudwall:category="investment"``).
+
+Then one attribute per indicator fraudwall publishes beside the entries, by
+the JSON export's record type and value (:data:`INDICATOR_FORMS`; category
+and ``to_ids`` are MISP's own defaults for the type, its ``describeTypes``
+"sane defaults", unless said otherwise):
+
+- an address is ``ip-dst`` with ``to_ids`` true: fraudwall judged the address
+  itself. Where a published name also resolved to it, that is said in its
+  comment rather than in a second, context-only ``ip-dst`` (MISP attribute
+  values are unique in an event);
+- an APK's hash is ``sha256`` (``Payload delivery``);
+- a signing certificate's hash is ``x509-fingerprint-sha256``, in
+  ``Payload delivery`` rather than its default ``Network activity``: it names
+  who signed an app, not a TLS server;
+- a wallet is ``btc`` for a Bitcoin address (its base58 and bech32 forms; a
+  Bitcoin Cash legacy address looks the same and goes as ``btc`` too), ``xmr``
+  for a Monero one (both ``Financial fraud``, ``to_ids`` true); MISP has no type
+  for other chains (TRON, Ethereum: USDT's), so those are ``text`` in
+  ``Financial fraud``, ``to_ids`` false as ``text`` is by default;
+- a chat handle is ``text`` in ``Social network`` (MISP has types for Jabber,
+  Twitter and GitHub ids only), ``to_ids`` false.
+
+The comment says what the indicator is, its categories, confidence, sources,
+what goes with it (an app's package, label, certificate and download URL;
+where a wallet or handle was seen) and the evidence reference. An indicator
+whose value another attribute of the event already has (a handle spelt like a
+blocked name) is rejected as ``misp-duplicate-value``.
 
 Ids are uuid5 (:data:`~fraudwall.exporters.json_format.ID_NAMESPACE`): the event's
 from the title, each attribute's from the event and its value, so MISP updates
@@ -63,14 +90,17 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, TextIO
 
-from fraudwall.entries import SUBTREE
+from fraudwall.entries import SUBTREE, find
 from fraudwall.exceptions import ExportError, InvalidName, VerificationError
 from fraudwall.exporters.base import LINES_PER_CHUNK, ExportMeta, FolderExporter, NoOptions, comment_text
 from fraudwall.exporters.json_format import (
+    RECORD_TYPES,
     JsonLinesChecker,
     confidence,
+    context_items,
     dumps,
     evidence_refs,
+    indicator_evidence,
     reject_entries,
     stable_uuid,
     stable_uuids,
@@ -78,8 +108,8 @@ from fraudwall.exporters.json_format import (
 )
 from fraudwall.exporters.record_order import allowed_rows, cut_at, uniform_runs
 from fraudwall.exporters.templates import CheckedLines, comma_separated, safe_name_pattern, table_lines
-from fraudwall.exporters.validation import PreparedEntries, name_sort_key
-from fraudwall.models import BlockEntry, Scope
+from fraudwall.exporters.validation import PreparedEntries, indicator_refusal, name_sort_key, publishable_address
+from fraudwall.models import BlockEntry, Indicator, Scope, SubjectKind
 from fraudwall.names import normalize_name
 
 try:
@@ -96,7 +126,29 @@ ORG = {"name": "fraudwall", "uuid": stable_uuid("misp-org", "fraudwall")}
 # MISP's analysis "completed"; threat level "undefined": fraudwall rates entries (confidence), not events.
 ANALYSIS, THREAT_LEVEL = 2, 4
 NAME_TYPES = frozenset({"domain", "hostname"})
-ATTRIBUTE_TYPES = NAME_TYPES | {"url", "ip-dst"}
+#: An indicator's attribute by kind: type, category and to_ids (a wallet's type depends on its chain:
+#: :func:`wallet_type`). See the module docstring for why.
+INDICATOR_FORMS: dict[SubjectKind, tuple[str, str, bool]] = {
+    SubjectKind.IP: ("ip-dst", CATEGORY, True),
+    SubjectKind.APK: ("sha256", "Payload delivery", True),
+    SubjectKind.CERTIFICATE: ("x509-fingerprint-sha256", "Payload delivery", True),
+    SubjectKind.HANDLE: ("text", "Social network", False),
+}
+WALLET_FORMS: dict[str, tuple[str, str, bool]] = {
+    "btc": ("btc", "Financial fraud", True),
+    "xmr": ("xmr", "Financial fraud", True),
+    "text": ("text", "Financial fraud", False),
+}
+#: Every attribute type the feed writes, with the categories it may have.
+ATTRIBUTE_CATEGORIES: dict[str, frozenset[str]] = {
+    **{kind: frozenset({CATEGORY}) for kind in (*NAME_TYPES, "url", "ip-dst")},
+    "sha256": frozenset({"Payload delivery"}),
+    "x509-fingerprint-sha256": frozenset({"Payload delivery"}),
+    "btc": frozenset({"Financial fraud"}),
+    "xmr": frozenset({"Financial fraud"}),
+    "text": frozenset({"Financial fraud", "Social network"}),
+}
+DUPLICATE_REJECTION = "misp-duplicate-value"
 ATTRIBUTE_KEYS = (
     "category", "comment", "disable_correlation", "first_seen", "last_seen",
     "timestamp", "to_ids", "type", "uuid", "value", "Tag",
@@ -114,6 +166,18 @@ _TAG_VALUE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _NAME_CHECK = safe_name_pattern(allow_underscore=True)
 EVENT_CLOSING = "]}}"  # the last line of the event file: the attribute list, the event, the document
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Bitcoin's address forms: base58 P2PKH and P2SH (1..., 3...; 26 to 34 characters) and bech32 segwit (bc1...).
+_BITCOIN = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,33}|bc1[02-9ac-hj-np-z]{11,71}")
+# Monero's standard addresses and subaddresses: 95 base58 characters from 4 or 8.
+_MONERO = re.compile(r"[48][1-9A-HJ-NP-Za-km-z]{94}")
+_KIND_WORDS = {
+    SubjectKind.IP: "IP address judged fraudulent",
+    SubjectKind.APK: "fraud app, the APK file's SHA-256",
+    SubjectKind.CERTIFICATE: "certificate signing fraud apps, its SHA-256",
+    SubjectKind.WALLET: "cryptocurrency wallet address used in fraud",
+    SubjectKind.HANDLE: "chat handle used in fraud (Telegram, WhatsApp, QQ...)",
+}
 
 
 def tag(name: str) -> dict[str, Any]:
@@ -137,6 +201,20 @@ def global_address(raw: str) -> str | None:
     return str(address)
 
 
+def wallet_type(address: str) -> str:
+    """MISP's attribute type for a wallet address: ``btc``, ``xmr``, or ``text`` for a chain MISP has no type for."""
+    if _BITCOIN.fullmatch(address):
+        return "btc"
+    return "xmr" if _MONERO.fullmatch(address) else "text"
+
+
+def indicator_form(subject: Indicator) -> tuple[str, str, bool]:
+    """The attribute type, category and to_ids of ``subject``."""
+    if subject.kind is SubjectKind.WALLET:
+        return WALLET_FORMS[wallet_type(subject.value)]
+    return INDICATOR_FORMS[subject.kind]
+
+
 def misp_time(value: datetime) -> str:
     """An attribute's first/last seen as PyMISP writes it (ISO 8601, ``+00:00``)."""
     return utc(value).replace(microsecond=0).isoformat()
@@ -158,6 +236,8 @@ class _Plan:
     addresses: dict[str, tuple[int, list[str]]]  # address -> (values seen for, the first five in order)
     addresses_left_out: int
     tags: frozenset[str]
+    # Resolved addresses that are IP indicators too: said in the indicator's comment, no attribute of their own.
+    indicated: dict[str, tuple[int, list[str]]]
 
 
 def _plan(prepared: PreparedEntries) -> _Plan:
@@ -188,9 +268,13 @@ def _plan(prepared: PreparedEntries) -> _Plan:
             note(table[rows[0]], [table.names[row] for row in rows[:5]], len(rows))
     for entry in prepared.urls:
         note(entry, [entry.url], 1)
+    for subject in prepared.indicators:
+        tags.update(category_tags([str(category) for category in subject.categories]))
     addresses = {address: (counts[address], sorted(set(values), key=name_sort_key)[:5])
                  for address, values in seen_for.items()}
-    return _Plan(omitted, frozenset(touched.above), addresses, left_out, frozenset(tags))
+    ips = {subject.value for subject in prepared.indicators if subject.kind is SubjectKind.IP}
+    indicated = {address: addresses.pop(address) for address in ips & addresses.keys()}
+    return _Plan(omitted, frozenset(touched.above), addresses, left_out, frozenset(tags), indicated)
 
 
 def _comment(entry: BlockEntry, kind: str, narrowed: bool) -> str:
@@ -203,16 +287,35 @@ def _comment(entry: BlockEntry, kind: str, narrowed: bool) -> str:
         scope = "scope subtree narrowed to this name only: allowed names below it"
     else:
         scope = "scope exact: this name only"
-    parts = [f"fraudwall: {scope}"]
-    categories = [category for category in entry.categories if category]
+    return "; ".join([f"fraudwall: {scope}", *_details(entry), *(f"evidence: {ref}" for ref in evidence_refs(entry))])
+
+
+def _indicator_comment(subject: Indicator, resolved: tuple[int, list[str]] | None) -> str:
+    """What the indicator is, its details, what goes with it, where a published name resolved to it."""
+    parts = [f"fraudwall: {_KIND_WORDS[subject.kind]}", *_details(subject)]
+    parts += [item.replace(":", ": ", 1) for item in context_items(subject.context)]
+    parts += [f"evidence: {ref}" for ref in indicator_evidence(subject)]
+    if resolved is not None:
+        parts.append(f"also seen resolving for {_listed(*resolved)}")
+    return "; ".join(parts)
+
+
+def _details(subject: BlockEntry | Indicator) -> list[str]:
+    """Categories, confidence and sources, as comment parts."""
+    parts = []
+    categories = [category for category in subject.categories if category]
     if categories:
         parts.append("categories: " + ", ".join(categories))
-    parts.append(f"confidence: {confidence(entry.confidence):g}")
-    sources = [source for source in entry.sources if source]
+    parts.append(f"confidence: {confidence(subject.confidence):g}")
+    sources = [source for source in subject.sources if source]
     if sources:
         parts.append("sources: " + ", ".join(sources))
-    parts += [f"evidence: {ref}" for ref in evidence_refs(entry)]
-    return "; ".join(parts)
+    return parts
+
+
+def _listed(count: int, shown: list[str]) -> str:
+    """The first values an address was seen for, and how many more."""
+    return ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
 
 
 def attribute_uuid(event_uuid: str, value: str) -> str:
@@ -221,9 +324,10 @@ def attribute_uuid(event_uuid: str, value: str) -> str:
 
 
 def _attribute(event_uuid: str, kind: str, value: str, comment: str, timestamp: str, *,
-               to_ids: bool, entry: BlockEntry | None = None, uid: str | None = None) -> dict[str, Any]:
+               to_ids: bool, entry: BlockEntry | Indicator | None = None, uid: str | None = None,
+               category: str = CATEGORY) -> dict[str, Any]:
     """One attribute with its keys in the order PyMISP writes them to a feed (``uid``: its UUID, if known)."""
-    item: dict[str, Any] = {"category": CATEGORY, "comment": comment, "disable_correlation": False}
+    item: dict[str, Any] = {"category": category, "comment": comment, "disable_correlation": False}
     if entry is not None and entry.first_seen is not None:
         item["first_seen"] = misp_time(entry.first_seen)
     # MISP refuses a last_seen before the first_seen.
@@ -245,9 +349,11 @@ class MispExporter(FolderExporter[NoOptions]):
 
     name = "misp"
     render_cost = 4
-    description = "MISP feed folder (manifest.json, one event, hashes.csv): hostname, domain, url, ip-dst attributes"
+    description = ("MISP feed folder (manifest.json, one event, hashes.csv): hostname, domain, url, ip-dst attributes;"
+                   " sha256, x509-fingerprint-sha256, btc, xmr, text for hashes, wallets and handles")
     subtree_capable = True  # domain attributes: MISP's exports block the name and everything below
     url_capable = True
+    indicator_kinds = frozenset(RECORD_TYPES)
     allow_underscore = True  # MISP's domain check accepts underscores
     options_type = NoOptions
     _planned: tuple[PreparedEntries, _Plan] | None = None  # see plan()
@@ -259,11 +365,19 @@ class MispExporter(FolderExporter[NoOptions]):
         return self._planned[1]
 
     def prepare(self, entries: Sequence[BlockEntry], meta: ExportMeta) -> PreparedEntries:
-        """Validate as every format does, then reject names MISP itself would refuse."""
+        """Validate as every format does, then reject names MISP itself would refuse, and indicators
+        whose value another attribute has (see the module docstring)."""
         prepared = super().prepare(entries, meta)
         names = prepared.blocked.names
         refused = list(itertools.compress(range(len(names)), map(operator.not_, map(_MISP_LAST_LABEL.search, names))))
-        return reject_entries(prepared, refused, [], "misp-invalid-domain")
+        prepared = reject_entries(prepared, refused, [], "misp-invalid-domain")
+        taken = {entry.url for entry in prepared.urls}
+        duplicates = []
+        for subject in prepared.indicators:
+            if subject.value in taken or find(prepared.blocked.names, subject.value) is not None:
+                duplicates.append(subject)
+            taken.add(subject.value)
+        return reject_entries(prepared, [], [], DUPLICATE_REJECTION, duplicates)
 
     def notes(self, prepared: PreparedEntries) -> list[str]:
         """Count the narrowed subtrees, the names left out and the addresses left out."""
@@ -279,6 +393,7 @@ class MispExporter(FolderExporter[NoOptions]):
             f"urls: url attributes: {len(prepared.urls)}",
             f"addresses: ip-dst attributes (to_ids false): {len(plan.addresses)},"
             f" addresses not globally routable or not valid, left out: {plan.addresses_left_out}",
+            _indicator_note(prepared, plan),
         ]
 
     def event_head(self, plan: _Plan, meta: ExportMeta) -> dict[str, Any]:
@@ -312,7 +427,7 @@ class MispExporter(FolderExporter[NoOptions]):
     def _attribute_lines(
         self, prepared: PreparedEntries, plan: _Plan, head: Mapping[str, Any],
     ) -> Iterator[str | CheckedLines]:
-        """The attributes, each line ending in a comma: names in table order, URLs, addresses."""
+        """The attributes, each line ending in a comma: names in table order, then :meth:`_tail_attributes`."""
         table = prepared.blocked
         event_uuid, timestamp = head["uuid"], head["timestamp"]
 
@@ -331,29 +446,37 @@ class MispExporter(FolderExporter[NoOptions]):
                                    _NAME_CHECK, ids=uuids, id_count=1)
             if special in plan.narrowed:
                 yield line(table[special], narrow=True)
-        for entry in prepared.urls:
-            yield dumps(_attribute(event_uuid, "url", entry.url, _comment(entry, "url", False), timestamp,
-                                   to_ids=True, entry=entry)) + ","
+        yield from (dumps(item) + "," for item in self._tail_attributes(prepared, plan, head))
+
+    def _tail_attributes(self, prepared: PreparedEntries, plan: _Plan, head: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The attributes after the names: URLs, resolved addresses, then indicators by record type and value."""
+        event_uuid, timestamp = head["uuid"], head["timestamp"]
+        items = [_attribute(event_uuid, "url", entry.url, _comment(entry, "url", False), timestamp, to_ids=True,
+                            entry=entry) for entry in prepared.urls]
         # IPv4 before IPv6 (ip_address objects of different versions do not compare).
         for address in sorted(plan.addresses, key=lambda text: (ip_address(text).version, ip_address(text))):
-            count, shown = plan.addresses[address]
-            listed = ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
-            comment = f"fraudwall: address seen resolving for {listed}; context only, not a block (may be shared hosting)"
-            yield dumps(_attribute(event_uuid, "ip-dst", address, comment, timestamp, to_ids=False)) + ","
+            comment = (f"fraudwall: address seen resolving for {_listed(*plan.addresses[address])};"
+                       " context only, not a block (may be shared hosting)")
+            items.append(_attribute(event_uuid, "ip-dst", address, comment, timestamp, to_ids=False))
+        for subject in sorted(prepared.indicators, key=lambda item: (RECORD_TYPES[item.kind], item.value)):
+            kind, category, to_ids = indicator_form(subject)
+            comment = _indicator_comment(subject, plan.indicated.get(subject.value))
+            items.append(_attribute(event_uuid, kind, subject.value, comment, timestamp, to_ids=to_ids,
+                                    entry=subject, category=category))
+        return items
 
     def hash_lines(self, prepared: PreparedEntries, meta: ExportMeta) -> Iterator[str]:
         """hashes.csv in pieces: ``md5(value),event uuid`` per attribute, in the event's order."""
         plan = self.plan(prepared)
-        suffix = "," + self.event_head(plan, meta)["uuid"] + "\n"
+        head = self.event_head(plan, meta)
+        suffix = "," + head["uuid"] + "\n"
         table = prepared.blocked
         for rows, _ in cut_at(len(table), plan.omitted):
             for first in range(rows.start, rows.stop, LINES_PER_CHUNK):
                 names = table.names[first:min(first + LINES_PER_CHUNK, rows.stop)]
                 # md5 of each name and the lines joined, all at C speed
                 yield suffix.join(map(_HEX, map(_MD5, map(str.encode, names)))) + suffix
-        values = [entry.url for entry in prepared.urls]
-        values += sorted(plan.addresses, key=lambda text: (ip_address(text).version, ip_address(text)))
-        yield "".join(_md5_line(value, suffix) for value in values)
+        yield "".join(_md5_line(item["value"], suffix) for item in self._tail_attributes(prepared, plan, head))
 
     def render_files(self, prepared: PreparedEntries, meta: ExportMeta) -> dict[str, Iterable[str]]:
         """The event (checked as it is rendered), hashes.csv and the manifest, from the same plan."""
@@ -400,6 +523,16 @@ class MispExporter(FolderExporter[NoOptions]):
 
 
 _HEX = operator.methodcaller("hexdigest")
+
+
+def _indicator_note(prepared: PreparedEntries, plan: _Plan) -> str:
+    """The notes' line on the indicator attributes, counted by type."""
+    counts = Counter(indicator_form(subject)[0] for subject in prepared.indicators)
+    listed = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()))
+    return (f"indicators: attributes after the names, URLs and addresses: {counts.total()}"
+            + (f" ({listed})" if listed else "") + "; text (handles, wallets of chains without a MISP type)"
+            f" has to_ids false; resolved addresses folded into an ip-dst indicator: {len(plan.indicated)};"
+            f" rejected as {DUPLICATE_REJECTION}: {prepared.rejections[DUPLICATE_REJECTION]}")
 
 
 def _md5_line(value: str, suffix: str) -> str:
@@ -485,22 +618,32 @@ def _check_attribute_line(line: str) -> None:
 
 
 def _check_attribute(attribute: object) -> None:
-    """One attribute: known keys, type and category, and a value valid for its type."""
+    """One attribute: known keys, type and category, and a value (and to_ids) valid for its type."""
     if not isinstance(attribute, dict) or set(attribute) - set(ATTRIBUTE_KEYS):
         raise ExportError(f"unexpected attribute {str(attribute)[:120]}")
     kind, value = attribute.get("type"), attribute.get("value")
-    if kind not in ATTRIBUTE_TYPES or attribute.get("category") != CATEGORY or not isinstance(value, str):
+    if attribute.get("category") not in ATTRIBUTE_CATEGORIES.get(str(kind), ()) or not isinstance(value, str):
         raise ExportError(f"bad type or category in attribute {str(attribute)[:120]}")
     if not _UUID.fullmatch(str(attribute.get("uuid"))) or not isinstance(attribute.get("to_ids"), bool):
         raise ExportError(f"bad uuid or to_ids in attribute {value!r}")
+    if not _valid_value(kind, value, attribute["to_ids"]):
+        raise ExportError(f"invalid {kind} attribute value {value!r} (to_ids {attribute['to_ids']})")
+
+
+def _valid_value(kind: str, value: str, to_ids: bool) -> bool:
+    """Whether ``value`` is one this feed writes as a ``kind`` attribute with ``to_ids``."""
     if kind in NAME_TYPES:
         try:
-            valid = normalize_name(value, allow_underscore=True) == value and bool(_MISP_DOMAIN.fullmatch(value))
+            return normalize_name(value, allow_underscore=True) == value and bool(_MISP_DOMAIN.fullmatch(value))
         except InvalidName:
-            valid = False
-    elif kind == "url":
-        valid = value.startswith(("http://", "https://")) and value.isprintable() and " " not in value
-    else:
-        valid = global_address(value) == value and attribute["to_ids"] is False
-    if not valid:
-        raise ExportError(f"invalid {kind} attribute value {value!r}")
+            return False
+    if kind == "url":
+        return to_ids and value.startswith(("http://", "https://")) and value.isprintable() and " " not in value
+    if kind == "ip-dst":  # an IP indicator, or a resolved address given as context only
+        return value == (str(publishable_address(value)[1]) if to_ids else global_address(value))
+    if kind in ("sha256", "x509-fingerprint-sha256"):
+        return to_ids and bool(_SHA256.fullmatch(value))
+    if kind in ("btc", "xmr"):
+        return to_ids and wallet_type(value) == kind
+    # text: a wallet of a chain MISP has no type for, or a handle; both are checked alike
+    return not to_ids and indicator_refusal(Indicator(SubjectKind.HANDLE, value)) is None

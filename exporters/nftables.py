@@ -1,4 +1,4 @@
-"""nftables script (``nftables``): interval sets of the blocked names' addresses.
+"""nftables script (``nftables``): interval sets of the blocked names' addresses and the IP indicators.
 
 Loaded with ``nft -f PATH``. The address selection, checks and exact merging
 are the ``ipset`` format's (:func:`~fraudwall.exporters.ipset.plan_addresses`;

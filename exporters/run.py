@@ -215,7 +215,7 @@ def check_export(
         rejections = Counter(prepared.rejections)
         if refused:
             rejections.update(refused.counts)
-        kept = len(prepared.blocked) + len(prepared.allowed) + len(prepared.urls)
+        kept = len(prepared.blocked) + len(prepared.allowed) + len(prepared.urls) + len(prepared.indicators)
         reasons = collapse.refusals(exporter.name, previous=previous, entries=count, kept=kept, rejections=rejections)
         if reasons:
             raise PublishRefused(reasons)

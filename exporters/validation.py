@@ -30,6 +30,13 @@ Rules:
   label: :func:`fraudwall.entries.sort_key`), so a zone's names sit together,
   a parent comes right before its children, and the order never depends on
   the input order.
+- Indicators (addresses, APK and certificate hashes, wallets, handles: what
+  :class:`~fraudwall.entries.CompiledEntries` carries beside the entries) are
+  checked by :func:`indicator_refusal`, an address under the same rule as
+  every address a list carries (:func:`publishable_address`: global unicast,
+  documentation ranges let through) and written one way; each (kind, value)
+  is kept once, sorted by kind and value. Which formats publish which kinds
+  is each format's ``indicator_kinds``.
 - A compiled list's name-level blocks (an :class:`~fraudwall.entries.EntryTable`)
   are checked by column: the same rules, a chunk of names per regex.
 """
@@ -141,13 +148,20 @@ def prepare(
             rest = itertools.chain(entries.others, entries.blocks)
     else:
         rest = entries
-    for entry in rest:
-        collector.add(entry)
-    if table is not None and collector.has_name_blocks():  # blocks on both sides: merge them entry by entry
-        for entry in table:
+    import gc
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for entry in rest:
             collector.add(entry)
-        table = None
-    ordered = collector.ordered()
+        if table is not None and collector.has_name_blocks():  # blocks on both sides: merge them entry by entry
+            for entry in table:
+                collector.add(entry)
+            table = None
+        ordered = collector.ordered()
+    finally:
+        if collecting:
+            gc.enable()
     blocked = [entry for entry in ordered if entry.action is Action.BLOCK and not entry.url]
     indicators = collector.indicators(getattr(entries, "indicators", ()))
     return PreparedEntries(
@@ -163,17 +177,52 @@ def prepare(
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_INDICATOR_LENGTH = 256
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Documentation ranges route nowhere, so listing them cuts no one off; examples and tests use them.
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+def publishable_address(raw: str) -> tuple[str, Address | None]:
+    """``("", address)`` for one global unicast address (or one of a documentation range), else ``(reason, None)``.
+
+    What a blocklist may carry as an address: unspecified, loopback,
+    multicast, link-local, private, shared (100.64/10), reserved and other
+    non-global addresses would cut off a network of the user's own (or
+    nothing), and a CIDR or a scoped address is not one address. An
+    IPv4-mapped IPv6 address counts as the IPv4 one.
+    """
+    if not isinstance(raw, str) or "%" in raw:
+        return "not-one-address", None
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return "not-one-address", None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    for reason, test in (
+        ("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
+        ("multicast", address.is_multicast), ("link-local", address.is_link_local),
+    ):
+        if test:
+            return reason, None
+    if address.is_global or any(address in net for net in _DOCUMENTATION):
+        return "", address
+    return "not-global", None
 
 
 def indicator_refusal(indicator: Indicator) -> str | None:
-    """Why ``indicator`` cannot be published (a stable reason), or ``None`` when it can."""
+    """Why ``indicator`` cannot be published (a stable reason), or ``None`` when it can.
+
+    An address must be one a blocklist may carry (:func:`publishable_address`;
+    :func:`prepare` then writes it one way, see :func:`_canonical`); hashes
+    are lowercase SHA-256; a wallet or a handle is printable text without
+    spaces.
+    """
     value = indicator.value
     if indicator.kind is SubjectKind.IP:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            return "not-an-ip-address"
-        return None
+        return publishable_address(value)[0] or None
     if indicator.kind in (SubjectKind.APK, SubjectKind.CERTIFICATE):
         return None if _SHA256.fullmatch(value) else "not-a-sha256"
     if indicator.kind in (SubjectKind.WALLET, SubjectKind.HANDLE):
@@ -181,6 +230,14 @@ def indicator_refusal(indicator: Indicator) -> str | None:
             return "bad-length"
         return None if value.isprintable() and not any(ch.isspace() for ch in value) else "unprintable"
     return "not-an-indicator-kind"
+
+
+def _canonical(indicator: Indicator) -> Indicator:
+    """``indicator`` with its address written one way (``2001:db8::5``, an IPv4-mapped address as IPv4)."""
+    if indicator.kind is not SubjectKind.IP:
+        return indicator
+    value = str(publishable_address(indicator.value)[1])
+    return indicator if value == indicator.value else replace(indicator, value=value)
 
 
 def uniform_scope(prepared: PreparedEntries) -> Scope | None:
@@ -293,6 +350,7 @@ class _Collector:
             if reason is not None:
                 self.reject(f"{indicator.kind}:{indicator.value}", reason)
             else:
+                indicator = _canonical(indicator)
                 kept.setdefault((str(indicator.kind), indicator.value), indicator)
         return tuple(kept[key] for key in sorted(kept))
 
