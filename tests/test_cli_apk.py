@@ -131,3 +131,24 @@ def test_stored_apks_are_judged_again_by_reanalyze(tmp_path: Path) -> None:
     assert "observations re-analysed: 1" in again.stdout
     with Store.open(db, create=False) as store:
         assert store.verdict_status(MANIFEST["loan_app.apk"]["sha256"]).value == "malicious"
+
+
+@pytest.mark.corpus
+def test_real_benign_samples_are_never_published(tmp_path: Path) -> None:
+    """Over the real samples of ../shared/data/apks (benign apps and malformed archives from public test suites),
+    one CLI call observes or rejects every file; none is malicious but the Janus proof of concept, and the FOSS
+    SMS app that disguises itself as a battery widget stays at most suspicious."""
+    from tests.conftest import SHARED_DATA
+
+    samples = SHARED_DATA / "apks"
+    if not samples.is_dir():
+        pytest.skip(f"the shared APK samples are not at {samples}")
+    run = _run("analyze", "apk", str(samples), "--json")
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()[:-1]]
+    outer = {Path(line["file"]).name: line for line in lines if "inside" not in line}
+    assert set(outer) == {path.name for path in samples.glob("*.apk")}
+    malicious = {name for name, line in outer.items() if line.get("verdict") == "malicious"}
+    assert malicious == {"fd_janus.apk"}
+    assert outer["fd_souch.smsbypass_9.apk"]["verdict"] in ("benign", "suspicious")
+    assert all(line["rejected"] for line in outer.values() if "verdict" not in line)
