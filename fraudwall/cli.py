@@ -21,30 +21,21 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from fraudwall import __version__
-from fraudwall.blocklists.guards import PublishGuard
-from fraudwall.blocklists.selection import Selection, SelectionFilter, select_entries
 from fraudwall.blocklists.store import Store
-from fraudwall.crawl import CrawlOutcome, run_crawl
-from fraudwall.crawler.seeds import read_seeds
-from fraudwall.demo.server import SiteServer, site_hosts
 from fraudwall.exceptions import (
     ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, NothingFetched,
 )
 from fraudwall.exit_codes import ExitCode
 from fraudwall.exporters import EXPORTERS, CollapseGuard, ExportMeta, export, get_exporter
 from fraudwall.exporters.base import FolderExporter
-from fraudwall.exporters.validation import prepare
-from fraudwall.exporters.bundle import export_bundle
 from fraudwall.judging import judge
-from fraudwall.list_compiler import compile_lists
-from fraudwall.apk_intake import analyze_apks, apk_files
 from fraudwall.models import (
     ApkObservation, Category, DnsObservation, Judgement, Observation, PageObservation, UrlParts, VerdictStatus,
 )
@@ -52,6 +43,13 @@ from fraudwall.names import normalize_name, parse_url
 from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fraudwall.blocklists.selection import Selection
+    from fraudwall.crawl import CrawlOutcome
+
+# Each command imports what only it needs (the crawler, the guards and selection, the list
+# compiler, APK analysis) when it runs: a command starts in a fraction of a second.
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -201,6 +199,11 @@ def crawl_command(
     Exits 4 when not a single page could be fetched, and 130 when SIGINT or
     SIGTERM stopped the crawl (every page fetched before is stored).
     """
+    from fraudwall.blocklists.guards import PublishGuard
+    from fraudwall.blocklists.selection import select_entries
+    from fraudwall.crawl import run_crawl
+    from fraudwall.crawler.seeds import read_seeds
+
     settings = _settings(
         ctx, DB_PATH=db_path, ALLOW_NETS=list(allow_nets) or None, HOST_MAP=_parse_resolve(resolve) or None,
         CRAWL_DEPTH=depth, CRAWL_MAX_PAGES=max_pages,
@@ -319,6 +322,8 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     with its reason; the others go on. With --db the results are recorded
     (each APK once, by sha256) for `fraudwall export` and `reanalyze`.
     """
+    from fraudwall.apk_intake import analyze_apks, apk_files
+
     settings = _settings(ctx)
     files = apk_files(paths)
     if not files:
@@ -607,6 +612,11 @@ def export_command(
     not, or come from inputs that yielded nothing but rejections is refused
     (exit 5) and the previous list stays in place, unless --allow-shrink.
     """
+    from fraudwall.blocklists.guards import PublishGuard
+    from fraudwall.blocklists.selection import SelectionFilter, select_entries
+    from fraudwall.exporters.bundle import export_bundle
+    from fraudwall.list_compiler import compile_lists
+
     names = _format_names(formats)
     inputs = (*inputs, *(path for path in exception_lists if path not in inputs))  # a trusted list is an input too
     if inputs and db_path:
@@ -682,6 +692,12 @@ def verify_command(format_name: str, option_values: tuple[str, ...], path: str) 
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: str) -> None:
     """Crawl the built-in demo site on 127.0.0.1, analyse it and publish blocklists."""
+    from fraudwall.blocklists.guards import PublishGuard
+    from fraudwall.blocklists.selection import select_entries
+    from fraudwall.crawl import run_crawl
+    from fraudwall.crawler.seeds import read_seeds
+    from fraudwall.demo.server import SiteServer, site_hosts
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "fraudwall.db"
@@ -717,6 +733,8 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
     The entries go through the exporters' own validation, so a URL on a
     loopback address, which every format refuses, is counted as refused here too.
     """
+    from fraudwall.exporters.validation import prepare
+
     counts = store.counts()
     prepared = prepare(selection.entries)
     names, urls = list(prepared.blocked), list(prepared.urls)
