@@ -43,6 +43,7 @@ Rules:
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import itertools
 import re
@@ -58,6 +59,7 @@ from fraudwall.exceptions import InvalidName
 from fraudwall.models import Action, BlockEntry, Indicator, Scope, SubjectKind
 from fraudwall.names import (
     MAX_NAME_LENGTH,
+    is_plain_name,
     is_public_suffix,
     normalize_name,
     public_suffix_indexes,
@@ -73,6 +75,16 @@ SAMPLE_LENGTH = 200
 MAX_URL_LENGTH = 2048
 # Characters left as they are when percent-encoding a URL's path and query.
 _URL_SAFE = "/?&=%:@!$'()*+,;~-._"
+# Text quote() leaves as it is: ASCII letters and digits (always safe to it, like "_.-~") and _URL_SAFE.
+_QUOTE_SAFE_TEXT = re.compile(f"[A-Za-z0-9{re.escape(_URL_SAFE)}]*")
+# A URL in the form _validated_url gives, which it gives back as it is: http(s), a lowercase host, a
+# port from 1 to 65535 without leading zeros, a path, maybe a query, no fragment, with nothing to
+# percent-encode; or such a URL's scheme and host alone, which it gives the path "/". What the feeds
+# give is mostly in one of these forms already.
+_NORMAL_URL = re.compile(
+    rf"https?://([a-z0-9._-]+)(?::([1-9][0-9]{{0,4}}))?"
+    rf"(/[A-Za-z0-9{re.escape(_URL_SAFE.replace('?', ''))}]*(?:\?[A-Za-z0-9{re.escape(_URL_SAFE)}]+)?)?"
+)
 # Names checked by one regex pass at a time: large enough to make the per-chunk cost vanish.
 _CHUNK = 65536
 
@@ -148,7 +160,9 @@ def prepare(
             rest = itertools.chain(entries.others, entries.blocks)
     else:
         rest = entries
-    import gc
+    # A feed's hundreds of thousands of URL-level entries, and the keys that order them, would set off
+    # the cycle collector again and again, each time walking every entry of the list; entries hold no
+    # cycles, so collection waits until they are ordered (as reading and compiling lists do).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -408,6 +422,10 @@ def _sort_key(entry: BlockEntry) -> tuple[str, str]:
 
 def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) -> BlockEntry:
     """``entry`` with a normalised name and real enum members, or :class:`InvalidName`."""
+    if entry.url:
+        common = _common_url_entry(entry, max_length)
+        if common is not None:
+            return common
     # A URL-level entry's name is only the host of its URL: a URL on a shared
     # platform (s3.amazonaws.com) or with an underscore in its host is exactly
     # what URL-level blocking is for, so the name rules for blocking hosts do not apply.
@@ -439,8 +457,26 @@ def _validated(entry: BlockEntry, *, allow_underscore: bool, max_length: int) ->
     return replace(entry, name=name, scope=scope, action=action, url=url)
 
 
+def _common_url_entry(entry: BlockEntry, max_length: int) -> BlockEntry | None:
+    """What :func:`_validated` makes of a feed's common URL-level entry, else ``None``.
+
+    Hundreds of thousands a feed: a block on a plain host, its URL normal
+    already or but for its path (:func:`_normal_url`). The full check would
+    find the same name, scope and action, and this URL.
+    """
+    if entry.action is not Action.BLOCK or entry.scope.__class__ is not Scope:
+        return None
+    url = _normal_url(entry.url, entry.name)
+    if url is None or len(entry.name) > max_length:
+        return None
+    return entry if url == entry.url else replace(entry, url=url)
+
+
 def _validated_url(raw: str, name: str) -> str:
     """``raw`` normalised (IDNA host, percent-encoded path, no fragment), or :class:`InvalidName`."""
+    normal = _normal_url(raw, name)
+    if normal is not None:
+        return normal
     # Only a space is both whitespace and printable.
     if not isinstance(raw, str) or not raw.isprintable() or " " in raw:
         raise InvalidName("bad-url", repr(raw)[:SAMPLE_LENGTH])
@@ -452,10 +488,29 @@ def _validated_url(raw: str, name: str) -> str:
     if host != name:
         raise InvalidName("url-host-mismatch", f"{raw[:SAMPLE_LENGTH]} is not on {name}")
     netloc = host if port is None else f"{host}:{port}"
-    url = urlunsplit((scheme, netloc, quote(split.path or "/", safe=_URL_SAFE), quote(split.query, safe=_URL_SAFE), ""))
+    url = urlunsplit((scheme, netloc, _quoted(split.path or "/"), _quoted(split.query), ""))
     if len(url) > MAX_URL_LENGTH:
         raise InvalidName("url-too-long", f"{len(url)} > {MAX_URL_LENGTH} characters")
     return url
+
+
+def _normal_url(raw: object, name: str) -> str | None:
+    """What :func:`_validated_url` makes of ``raw`` on ``name``, when one match shows it; else ``None``.
+
+    Most URLs a feed gives are normal already (:data:`_NORMAL_URL`), or all but the path "/".
+    """
+    normal = _NORMAL_URL.fullmatch(raw) if isinstance(raw, str) else None
+    # The host must be ``name`` as the full check finds it: a plain name is its own normal form.
+    # A URL one short of the longest leaves room for the "/" a URL without a path is given.
+    if (normal is None or normal[1] != name or not is_plain_name(name, allow_underscore=True)
+            or (normal[2] is not None and int(normal[2]) > 65535) or len(raw) >= MAX_URL_LENGTH):
+        return None
+    return raw if normal[3] else f"{raw}/"
+
+
+def _quoted(text: str) -> str:
+    """``quote(text, safe=_URL_SAFE)``: most paths and queries have nothing to encode, which one match finds."""
+    return text if _QUOTE_SAFE_TEXT.fullmatch(text) else quote(text, safe=_URL_SAFE)
 
 
 def _merge(group: list[BlockEntry]) -> BlockEntry:

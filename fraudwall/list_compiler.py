@@ -13,13 +13,14 @@ search; exceptions and URL-level entries, usually few, stay entries of their own
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import gc
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fraudwall.blocklists.guards import PublishGuard
 from fraudwall.blocklists.selection import Selection, guard_selection
 from fraudwall.entries import EXACT, SUBTREE, Details, EntryTable, ordered_table
-from fraudwall.lists import MAX_LIST_BYTES, ListedName, ListRead, PlainNames, iter_list_items
+from fraudwall.lists import MAX_LIST_BYTES, Item, ListedName, ListRead, PlainNames, iter_list_items
 from fraudwall.models import Action, BlockEntry, Scope
 
 
@@ -41,32 +42,82 @@ def compile_lists(
     (:func:`~fraudwall.blocklists.selection.guard_selection`): the same names
     and URLs give the same entries and refusals either way.
     """
-    listed = ListRead()
+    # A feed of URLs makes several objects an item, which would set off the cycle collector again and
+    # again, each time walking every entry made so far; they hold no cycles (as in fraudwall.lists), so
+    # collection waits until the selection is made.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        listed = ListRead()
+        blocks, others = _read_entries(iter_list_items(paths, listed, max_bytes=max_bytes, trusted_exceptions=trusted))
+        selection = guard_selection(blocks.table(), others, guard)
+    finally:
+        if collecting:
+            gc.enable()
+    selection.refused.merge(listed.rejected)
+    return selection
+
+
+def _read_entries(items: Iterable[Item]) -> tuple[_NameBlocks, list[BlockEntry]]:
+    """The name-level blocks of ``items``, and their exceptions and URL-level entries, each once."""
     blocks = _NameBlocks()
-    others: list[BlockEntry] = []  # exceptions and URL-level entries
+    others: list[BlockEntry] = []
     seen: set[tuple[str, str, Action]] = set()
-    for item in iter_list_items(paths, listed, max_bytes=max_bytes, trusted_exceptions=trusted):
+    shared = _SharedDetails()
+    for item in items:
         if isinstance(item, PlainNames):
             blocks.add_plain(item.names, item.source)
             continue
-        details = Details(categories=item.categories, first_seen=item.first_seen, sources=(item.source,))
+        plain = shared.plain(item.source)
+        details = shared.of(item, plain)
         if item.url:
             key = (item.name, item.url, item.action)
             if key in seen:
                 continue
             seen.add(key)
             # The host is a block like any other; the guards refuse an address (ip-literal), and its URL stays.
-            others.append(BlockEntry(item.name, Scope.EXACT, Action.BLOCK, *details._replace(url=item.url)))
+            others.append(BlockEntry(item.name, Scope.EXACT, Action.BLOCK, item.categories,
+                                     first_seen=item.first_seen, sources=plain.sources, url=item.url))
         if item.action is Action.ALLOW:
             key = (item.name, "", item.action)
             if key not in seen:
                 seen.add(key)
                 others.append(BlockEntry(item.name, item.scope, Action.ALLOW, *details))
         else:
-            blocks.add(item, details)
-    selection = guard_selection(blocks.table(), others, guard)
-    selection.refused.merge(listed.rejected)
-    return selection
+            blocks.add(item, details, plain)
+    return blocks, others
+
+
+class _SharedDetails:
+    """The :class:`~fraudwall.entries.Details` of items, shared between items alike.
+
+    Each source has one for its plain names, and items in a row with the same
+    metadata (a feed's URLs of one submission, one timestamp) share one: a
+    feed's hundreds of thousands of rows then make a fraction of the objects.
+    """
+
+    __slots__ = ("_last", "_plain")
+
+    def __init__(self) -> None:
+        self._plain: dict[str, Details] = {}
+        self._last = Details()
+
+    def plain(self, source: str) -> Details:
+        """The details of a plain name from ``source``: the source alone (its tuple shared by all its items)."""
+        details = self._plain.get(source)
+        if details is None:
+            details = self._plain[source] = Details(sources=(source,))
+        return details
+
+    def of(self, item: ListedName, plain: Details) -> Details:
+        """The details of ``item``, from its source's ``plain`` ones."""
+        last = self._last
+        # The same timestamp object (feed_records caches the parsing), not an equal one: an equal
+        # time in another zone is another value to keep.
+        if last.first_seen is item.first_seen and last.sources is plain.sources and last.categories == item.categories:
+            return last
+        self._last = Details(categories=item.categories, first_seen=item.first_seen, sources=plain.sources)
+        return self._last
 
 
 @dataclass
@@ -91,9 +142,12 @@ class _NameBlocks:
             self.runs.append((Details(sources=(source,)), list(names)))
         self.plain_count += len(names)
 
-    def add(self, item: ListedName, details: Details) -> None:
-        """One block item; a plain one joins the runs. A subtree item widens an exact one read before."""
-        if item.scope is Scope.EXACT and details == Details(sources=(item.source,)):
+    def add(self, item: ListedName, details: Details, plain: Details) -> None:
+        """One block item; a plain one (exact, ``details`` equal to ``plain``: a source alone) joins the runs.
+
+        A subtree item widens an exact one read before.
+        """
+        if item.scope is Scope.EXACT and details == plain:
             self.add_plain([item.name], item.source)
         elif item.name not in self.variants:
             scope = SUBTREE if item.scope is Scope.SUBTREE else EXACT

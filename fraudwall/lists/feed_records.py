@@ -10,6 +10,7 @@ records with ``verified`` ``no`` are rejected (``unverified``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -28,6 +29,7 @@ _UTC = timezone.utc
 # JPCERT/CC gives local times without a zone: they cluster in Japanese office hours.
 _JST = timezone(timedelta(hours=9), "JST")
 _EARLIEST_FEED_DATE = datetime(1995, 1, 1, tzinfo=_UTC)
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,22 +65,19 @@ def record_item(layout: Layout, record: Mapping[str, Any], source: str) -> Liste
     """The item one feed record (a CSV row or a JSON object) describes."""
     if layout.verified and str(record.get(layout.verified, "")).strip().lower() in ("no", "false"):
         raise InputError("unverified")
-    meta: dict[str, Any] = {}
-    if layout.date:
-        meta["first_seen"] = _moment(record.get(layout.date), layout.zone)
-    if layout.target:
-        meta["target"] = _text(record.get(layout.target))
-    if layout.threat and _text(record.get(layout.threat)):
-        meta["categories"] = (_text(record.get(layout.threat)),)
-    if layout.tags:
-        meta["tags"] = tuple(tag.strip() for tag in _text(record.get(layout.tags)).split(",") if tag.strip())
+    first_seen = _moment(record.get(layout.date), layout.zone) if layout.date else None
+    target = _text(record.get(layout.target)) if layout.target else ""
+    threat = _text(record.get(layout.threat)) if layout.threat else ""
+    categories = (threat,) if threat else ()
+    tags = tuple(tag.strip() for tag in _text(record.get(layout.tags)).split(",") if tag.strip()) if layout.tags else ()
     url = _text(record.get("url"))
     if url:
-        return url_item(url, source, **meta)
+        return url_item(url, source, first_seen=first_seen, categories=categories, tags=tags, target=target)
     name = next((_text(record.get(key)) for key in NAME_KEYS if _text(record.get(key))), "")
     if not name:
         raise InputError("no-url")
-    return ListedName(checked_name(name), Scope.EXACT, source, **meta)
+    return ListedName(checked_name(name), Scope.EXACT, source, first_seen=first_seen, categories=categories, tags=tags,
+                      target=target)
 
 
 def _text(value: object) -> str:
@@ -101,9 +100,27 @@ def _moment(value: object, zone: tzinfo) -> datetime | None:
     A date that cannot be read, or lies before 1995 or after tomorrow, leaves
     ``first_seen`` unknown; the item itself is still good.
     """
-    if not isinstance(value, str) or text_fault(value):
+    if not isinstance(value, str):
         return None
-    text = value.strip()
+    parsed = _parsed_moment(value, zone)
+    # Later than tomorrow: a placeholder or a broken clock. Checked on every call: "now" moves on.
+    if parsed is None or parsed[1] > datetime.now(_UTC) + _ONE_DAY:
+        return None
+    return parsed[0]
+
+
+# A feed gives the same timestamp to the URLs of one submission, in time order: most rows
+# repeat one of the last few, and parsing one costs more than finding it here.
+@functools.lru_cache(maxsize=1024)
+def _parsed_moment(text: str, zone: tzinfo) -> tuple[datetime, datetime] | None:
+    """``text`` as an aware datetime (``zone`` when it names none) and the same moment in UTC.
+
+    ``None`` for text that is no timestamp, or a moment before the first
+    phishing feeds (a placeholder).
+    """
+    if text_fault(text):
+        return None
+    text = text.strip()
     if not text:
         return None
     try:
@@ -114,7 +131,6 @@ def _moment(value: object, zone: tzinfo) -> datetime | None:
         in_utc = moment.astimezone(_UTC)
     except (ValueError, OverflowError):
         return None
-    # Before the first phishing feeds, or later than tomorrow: a placeholder or a broken clock.
-    if not _EARLIEST_FEED_DATE <= in_utc <= datetime.now(_UTC) + timedelta(days=1):
+    if in_utc < _EARLIEST_FEED_DATE:
         return None
-    return moment
+    return moment, in_utc

@@ -14,13 +14,19 @@ a name block, never an IP-set entry); on an IPv6 address it is rejected as
 from __future__ import annotations
 
 import re
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import datetime
 
 from fraudwall.exceptions import InputError
 from fraudwall.lists.items import ListedName
 from fraudwall.models import Scope
-from fraudwall.names import MAX_NAME_LENGTH, browser_slashes, is_ip_literal, normalize_name, url_address
+from fraudwall.names import (
+    MAX_NAME_LENGTH,
+    browser_slashes,
+    is_ip_literal,
+    normalize_name,
+    split_host_port,
+    url_address,
+)
 
 #: The boilerplate at the top of every hosts file: never names to block.
 LOCAL_NAMES = frozenset({
@@ -75,8 +81,11 @@ def checked_name(raw: str) -> str:
     return normalize_name(raw, allow_underscore=True)
 
 
-def url_item(raw: str, source: str, **meta: Any) -> ListedName:
-    """A URL-level item for ``raw``: http(s) only, on a valid DNS name."""
+def url_item(
+    raw: str, source: str, *, first_seen: datetime | None = None, categories: tuple[str, ...] = (),
+    tags: tuple[str, ...] = (), target: str = "",
+) -> ListedName:
+    """A URL-level item for ``raw``: http(s) only, on a valid DNS name; the rest is the feed's metadata."""
     # Feeds copy URLs from address bars, spaces and all; a client sends a space as %20
     # (one in the host still fails below, as a bad character).
     url = raw.strip().replace(" ", "%20")
@@ -89,13 +98,14 @@ def url_item(raw: str, source: str, **meta: Any) -> ListedName:
         raise InputError("unsupported-scheme", url)
     url = browser_slashes(url)
     try:
-        split = urlsplit(url)
-        port = split.port  # raises ValueError for a port that is not a number or out of range
+        _, hostname, port = split_host_port(url)  # a port that is not a number or out of range raises
     except ValueError as exc:
         raise InputError("bad-url", f"{url}: {exc}") from exc
     if port == 0:  # no client connects to port 0, and Squid's and Suricata's grammars refuse it
         raise InputError("bad-url", f"{url}: port 0")
-    if not split.hostname:
+    if not hostname:
         raise InputError("no-host", url)
-    host = url_address(split.hostname) if is_ip_literal(split.hostname) else checked_name(split.hostname)
-    return ListedName(host, Scope.EXACT, source, url, **meta)
+    # A plain name first: most hosts are one, and no plain name is an address.
+    host = plain_ldh(hostname) or (url_address(hostname) if is_ip_literal(hostname) else checked_name(hostname))
+    return ListedName(host, Scope.EXACT, source, url, first_seen=first_seen, categories=categories, tags=tags,
+                      target=target)
