@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fraudwall import reference
+from fraudwall import chat_ids, reference
 from fraudwall.exceptions import InvalidName
 from fraudwall.names import is_public_suffix, normalize_name, registrable_domain, split_url
 from fraudwall.wallets import addresses
@@ -77,40 +77,12 @@ _CHAT_ANCHORS = tuple(re.compile(re.escape(anchor)) for anchor in (  # searched 
 ))
 _PHONE_ANCHORS = (re.compile(r"1[3-9]\d{9}"), re.compile(r"\+\d"))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-# Links that open a chat: the same kinds and ID forms as fraudwall.page_view's chat links.
+# Where a link that opens a chat starts in a string; fraudwall.chat_ids.CHAT_LINKS then reads its ID.
 _CHAT_LINK = re.compile(
     r"(?i)(?<![A-Za-z0-9_.\-])(?:(?:https?://)?(?:t\.me|telegram\.me|telegram\.dog|wa\.me|line\.me)/|"
     r"(?:tg|whatsapp|tencent|mqqwpa|weixin)://|https?://(?:api|web)\.whatsapp\.com/|https?://wpa\.qq\.com/)"
     r"[!#-&(-;=?-\[\]_a-z~]*"
 )
-_CHAT_LINKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("telegram", re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?\+?([a-z0-9_]{4,32})", re.I)),
-    ("telegram", re.compile(r"^tg://resolve\?domain=([a-z0-9_]{4,32})", re.I)),
-    ("whatsapp",
-     re.compile(r"^(?:https?://)?(?:wa\.me/|(?:api|web)\.whatsapp\.com/send/?\?phone=)(\+?\d{6,16})", re.I)),
-    ("whatsapp", re.compile(r"^whatsapp://send\?phone=(\+?\d{6,16})", re.I)),
-    ("qq", re.compile(r"^(?:tencent://message/\?.*uin=|mqqwpa://im/chat\?.*uin=)(\d{5,12})", re.I)),
-    ("qq", re.compile(r"^https?://wpa\.qq\.com/msgrd\?.*uin=(\d{5,12})", re.I)),
-    ("wechat", re.compile(r"^weixin://(?:dl/chat\?|contacts/profile/)?([-_a-z0-9]{6,20})", re.I)),
-    ("line", re.compile(r"^(?:https?://)?line\.me/(?:ti/p|r/ti/p)/[~@]?([-_.a-z0-9]{4,20})", re.I)),
-)
-# Account IDs after a channel's name, as fraudwall.page_view reads them (lowercased text): after a
-# colon any well-formed ID; without one only an ID that cannot be an ordinary word.
-_ID_AFTER_COLON = {
-    "qq": r"[1-9]\d{4,11}(?!\d)",
-    "wechat": r"(?:[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
-    "telegram": r"@?[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
-    "whatsapp": r"\+?\d[\d -]{7,16}\d",
-    "line": r"@?[a-z0-9][-_.a-z0-9]{3,19}(?![a-z0-9])",
-}
-_ID_WITHOUT_COLON = {
-    "qq": _ID_AFTER_COLON["qq"],
-    "wechat": r"(?:(?=[a-z]*[-_\d])[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
-    "telegram": r"@[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
-    "whatsapp": _ID_AFTER_COLON["whatsapp"],
-}
-# Channel words that are also everyday Latin words need a colon before the ID.
-_NEEDS_COLON = {"line", "wa", "tg", "vx", "wx"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,18 +220,18 @@ class Collector:
 
     def _chat_link(self, link: str) -> None:
         link = _trim(link)
-        for kind, pattern in _CHAT_LINKS:
+        for kind, pattern in chat_ids.CHAT_LINKS:
             opened = pattern.match(link)
             if opened:
-                self._put(self._handles, _handle(kind, opened.group(1)))
+                self._put(self._handles, chat_ids.handle(kind, opened.group(1)))
                 return
 
     def _channel_ids(self, lowered: str) -> None:
-        for kind, words, pattern in _channel_patterns():
+        for kind, words, pattern in chat_ids.channel_patterns(r"[ \t]"):
             if not any(word in lowered for word in words):
                 continue  # the channel is not named at all: skip the regex
             for match in pattern.finditer(lowered):
-                self._put(self._handles, _handle(kind, next(value for value in match.groups() if value)))
+                self._put(self._handles, chat_ids.handle(kind, next(value for value in match.groups() if value)))
 
     def _phone_numbers(self, line: str) -> None:
         for match in _CN_MOBILE.finditer(line):
@@ -310,14 +282,6 @@ def _trim(url: str) -> str:
     return url
 
 
-def _handle(kind: str, value: str) -> tuple[str, str]:
-    if kind == "whatsapp":
-        value = re.sub(r"[\s-]+", "", value)
-    elif kind == "telegram":
-        value = "@" + value.lstrip("@").lower()
-    return kind, value
-
-
 def _lines(text: str, *anchors: re.Pattern[str]) -> list[str]:
     """The lines of ``text`` holding a match of any of ``anchors``, each once, in order."""
     spans: dict[int, int] = {}
@@ -339,31 +303,8 @@ def _channel_anchors() -> tuple[re.Pattern[str], ...]:
 
     Chinese channel words are found through any non-ASCII character instead (rare in DEX strings).
     """
-    words = {word for kind, words in reference.page_signals().channel_words.items() if kind in _ID_AFTER_COLON
-             for word in words if word not in _NEEDS_COLON and word.isascii()}
+    words = {word for kind, words in reference.page_signals().channel_words.items() if kind in chat_ids.ID_AFTER_COLON
+             for word in words if word not in chat_ids.NEEDS_COLON and word.isascii()}
     return (re.compile(":"), re.compile("："), *(re.compile(re.escape(word)) for word in sorted(words)))
 
 
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-@functools.cache
-def _channel_patterns() -> tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]:
-    """Per channel kind: a channel word, an optional 号/ID, then an ID, on one line."""
-    patterns = []
-    for kind, words in reference.page_signals().channel_words.items():
-        if kind not in _ID_AFTER_COLON or not words:
-            continue
-        suffix = r"[ \t]*(?:号码|号|id|群)?[ \t]*"
-        after_colon = rf"[:：][ \t]*({_ID_AFTER_COLON[kind]})"
-        loose = [word for word in words if word not in _NEEDS_COLON]
-        strict = [word for word in words if word in _NEEDS_COLON]
-        branches = []
-        if loose:
-            without_colon = f"|({_ID_WITHOUT_COLON[kind]})" if kind in _ID_WITHOUT_COLON else ""
-            branches.append(rf"(?:{_alternation(loose)}){suffix}(?:{after_colon}{without_colon})")
-        if strict:
-            branches.append(rf"(?:{_alternation(strict)}){suffix}{after_colon}")
-        patterns.append((kind, words, re.compile(rf"(?<![a-z0-9])(?:{'|'.join(branches)})")))
-    return tuple(patterns)

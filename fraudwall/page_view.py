@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
-from fraudwall import reference
+from fraudwall import chat_ids, reference
 from fraudwall.matching import (
     CompiledLexicon,
     Frame,
@@ -285,70 +285,6 @@ def decode_qr_images(page_html: str) -> list[str]:
     return texts
 
 
-# -- chat channels -----------------------------------------------------------------
-
-# Account ID formats per channel kind (protocol facts, not vocabulary): after a
-# colon any well-formed ID counts; without one, only an ID that cannot be an
-# ordinary word ("Telegram group", "WeChat account"): an @handle, a number, a
-# WeChat ID with a digit, dash or underscore.
-_ID_AFTER_COLON = {
-    "qq": r"[1-9]\d{4,11}(?!\d)",
-    "wechat": r"(?:[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
-    "telegram": r"@?[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
-    "whatsapp": r"\+?\d[\d -]{7,16}\d",
-    "line": r"@?[a-z0-9][-_.a-z0-9]{3,19}(?![a-z0-9])",
-}
-_ID_WITHOUT_COLON = {
-    "qq": _ID_AFTER_COLON["qq"],
-    "wechat": r"(?:(?=[a-z]*[-_\d])[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])",
-    "telegram": r"@[a-z][a-z0-9_]{4,31}(?![a-z0-9_])",
-    "whatsapp": _ID_AFTER_COLON["whatsapp"],
-}
-# Channel words that are also everyday Latin words need a colon before the ID.
-_NEEDS_COLON = {"line", "wa", "tg", "vx", "wx"}
-# Links that open a chat directly: (indicator kind, pattern with the ID as group 1).
-_CHAT_LINKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("telegram", re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?\+?([a-z0-9_]{4,32})", re.I)),
-    ("telegram", re.compile(r"^tg://resolve\?domain=([a-z0-9_]{4,32})", re.I)),
-    ("whatsapp", re.compile(r"^(?:https?://)?(?:wa\.me/|(?:api|web)\.whatsapp\.com/send/?\?phone=)(\+?\d{6,16})", re.I)),
-    ("whatsapp", re.compile(r"^whatsapp://send\?phone=(\+?\d{6,16})", re.I)),
-    ("qq", re.compile(r"^(?:tencent://message/\?.*uin=|mqqwpa://im/chat\?.*uin=)(\d{5,12})", re.I)),
-    ("qq", re.compile(r"^https?://wpa\.qq\.com/msgrd\?.*uin=(\d{5,12})", re.I)),
-    ("wechat", re.compile(r"^weixin://(?:dl/chat\?|contacts/profile/)?([-_a-z0-9]{6,20})", re.I)),
-    ("line", re.compile(r"^https?://line\.me/(?:ti/p|r/ti/p)/[~@]?([-_.a-z0-9]{4,20})", re.I)),
-)
-
-
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-@functools.cache
-def _contact_patterns() -> tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]:
-    """Per channel kind: a channel word, an optional 号/ID, then an ID (see ``_ID_AFTER_COLON``)."""
-    patterns = []
-    for kind, words in reference.page_signals().channel_words.items():
-        if kind not in _ID_AFTER_COLON or not words:
-            continue
-        suffix = r"\s*(?:号码|号|id|群)?\s*"
-        after_colon = rf"[:：]\s*({_ID_AFTER_COLON[kind]})"
-        loose = [word for word in words if word not in _NEEDS_COLON]
-        strict = [word for word in words if word in _NEEDS_COLON]
-        branches = []
-        if loose:
-            without_colon = f"|({_ID_WITHOUT_COLON[kind]})" if kind in _ID_WITHOUT_COLON else ""
-            branches.append(rf"(?:{_alternation(loose)}){suffix}(?:{after_colon}{without_colon})")
-        if strict:
-            branches.append(rf"(?:{_alternation(strict)}){suffix}{after_colon}")
-        patterns.append((kind, words, re.compile(rf"(?<![a-z0-9])(?:{'|'.join(branches)})")))
-    return tuple(patterns)
-
-
-def _indicator(kind: str, value: str) -> tuple[str, str]:
-    value = re.sub(r"[\s-]+", "", value) if kind == "whatsapp" else value
-    if kind == "telegram":
-        value = "@" + value.lstrip("@").lower()
-    return kind, value
 
 
 # -- credential fields ---------------------------------------------------------------
@@ -486,23 +422,23 @@ class PageView:
         """
         found: list[tuple[str, str]] = []
         text = self.text.raw
-        for kind, words, pattern in _contact_patterns():
+        for kind, words, pattern in chat_ids.channel_patterns():
             if not any(word in text for word in words):
                 continue  # the channel is not named at all: skip the regex
             found += [
-                _indicator(kind, next(value for value in match.groups() if value)) for match in pattern.finditer(text)
+                chat_ids.handle(kind, next(value for value in match.groups() if value)) for match in pattern.finditer(text)
             ]
         for link in self.page.links:
-            for kind, pattern in _CHAT_LINKS:
+            for kind, pattern in chat_ids.CHAT_LINKS:
                 opened = pattern.match(link.url)
                 if opened:
-                    found.append(_indicator(kind, opened.group(1)))
+                    found.append(chat_ids.handle(kind, opened.group(1)))
         return tuple(dict.fromkeys(found))
 
     @functools.cached_property
     def opens_chat(self) -> bool:
         """True when the page links straight into a chat app (it opens the conversation itself)."""
-        return any(pattern.match(link.url) for link in self.page.links for _, pattern in _CHAT_LINKS)
+        return any(pattern.match(link.url) for link in self.page.links for _, pattern in chat_ids.CHAT_LINKS)
 
     @functools.cached_property
     def credential_fields(self) -> tuple[tuple[str, str], ...]:
