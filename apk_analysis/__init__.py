@@ -8,6 +8,8 @@ bounded against hostile input (:class:`ApkBudget`)::
     observations = observe_apk(data, download_url=url)    # bytes, in this process
     result = observe_file(path)                            # a file, in this process
     results = observe_files(paths, workers=4, timeout=60)  # a batch, in worker processes
+    for result in ApkBatch(paths):                         # the same, each result as soon as it is ready
+        ...
 
 :func:`observe_apk` returns the APK's observation followed by those of the
 APKs nested in it, or raises :class:`ApkRejected` for bytes that are no APK.
@@ -16,6 +18,6 @@ APKs nested in it, or raises :class:`ApkRejected` for bytes that are no APK.
 from fraudwall.apk_analysis.budget import ApkBudget
 from fraudwall.apk_analysis.errors import ApkRejected
 from fraudwall.apk_analysis.observe import observe_apk
-from fraudwall.apk_analysis.pool import ApkResult, observe_file, observe_files
+from fraudwall.apk_analysis.pool import ApkBatch, ApkResult, observe_file, observe_files
 
-__all__ = ["ApkBudget", "ApkRejected", "ApkResult", "observe_apk", "observe_file", "observe_files"]
+__all__ = ["ApkBatch", "ApkBudget", "ApkRejected", "ApkResult", "observe_apk", "observe_file", "observe_files"]

@@ -1,7 +1,7 @@
 """Batches of APK files, each analysed in a worker process with a time and a memory limit.
 
 :func:`observe_file` is the single-file path, in this process. For a batch,
-:func:`observe_files` runs :func:`observe_file` in a
+:class:`ApkBatch` (and :func:`observe_files`, its list) runs :func:`observe_file` in a
 ``ProcessPoolExecutor`` whose workers are forked (from a ``forkserver``
 preloaded with this package when other threads run) and whose address space
 is capped with ``RLIMIT_AS``. Identical files (same sha256) are analysed once
@@ -28,7 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -78,30 +78,64 @@ def observe_file(path: str | Path, *, budget: ApkBudget | None = None, max_depth
 def observe_files(paths: Sequence[str | Path], *, workers: int | None = None, timeout: float = 60.0,
                   memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2) -> list[ApkResult]:
     """Observe every file in ``paths`` in worker processes; one :class:`ApkResult` per path, in order."""
-    names = [str(path) for path in paths]
-    results: dict[int, ApkResult] = {}
-    first_of: dict[str, int] = {}
-    copies: dict[int, int] = {}
-    tasks: list[int] = []
-    for index, name in enumerate(names):
-        try:
-            if not Path(name).is_file():  # a FIFO or a device would block the read; a folder has no bytes
-                raise OSError(f"{name} is not a regular file")
-            with open(name, "rb") as handle:
-                sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
-        except OSError as error:
-            results[index] = ApkResult(name, rejected=f"cannot read file ({error.strerror or error})")
-            continue
-        if sha256 in first_of:
-            copies[index] = first_of[sha256]
-        else:
-            first_of[sha256] = index
-            tasks.append(index)
-    batch = _Batch(names, workers or os.cpu_count() or 1, timeout, memory_mb, budget or ApkBudget(), max_depth)
-    results.update(batch.run(tasks))
-    for index, original in copies.items():
-        results[index] = replace(results[original], path=names[index])
-    return [results[index] for index in range(len(names))]
+    return list(ApkBatch(paths, workers=workers, timeout=timeout, memory_mb=memory_mb, budget=budget,
+                         max_depth=max_depth))
+
+
+_ENDED = object()  # what a finished batch's steps give
+
+
+class ApkBatch:
+    """Files being observed in worker processes, started when the batch is made.
+
+    The workers start, and take their first files, before the constructor
+    returns, so that whatever the caller does next (loading the detectors)
+    runs beside them. Iterating gives one :class:`ApkResult` per path, in the
+    order of the paths, each as soon as it and those before it are done.
+    The largest files are given out first, so that no worker is left with
+    a long one at the end while the others wait.
+    """
+
+    def __init__(self, paths: Sequence[str | Path], *, workers: int | None = None, timeout: float = 60.0,
+                 memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2) -> None:
+        self.names = [str(path) for path in paths]
+        self._results: dict[int, ApkResult] = {}
+        self._copies: dict[int, int] = {}
+        first_of: dict[str, int] = {}
+        sizes: dict[int, int] = {}
+        for index, name in enumerate(self.names):
+            try:
+                if not Path(name).is_file():  # a FIFO or a device would block the read; a folder has no bytes
+                    raise OSError(f"{name} is not a regular file")
+                with open(name, "rb") as handle:
+                    sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+                    sizes[index] = handle.tell()
+            except OSError as error:
+                self._results[index] = ApkResult(name, rejected=f"cannot read file ({error.strerror or error})")
+                continue
+            if sha256 in first_of:
+                self._copies[index] = first_of[sha256]
+            else:
+                first_of[sha256] = index
+        tasks = sorted(first_of.values(), key=lambda index: -sizes[index])
+        batch = _Batch(self.names, workers or os.cpu_count() or 1, timeout, memory_mb, budget or ApkBudget(), max_depth)
+        self._steps = batch.steps(tasks, self._results)
+        next(self._steps, None)  # forks the workers and hands out the first files
+
+    def __iter__(self) -> Iterator[ApkResult]:
+        """The results in the order of the paths (a copy of a file analysed once is reported under its own path)."""
+        for index in range(len(self.names)):
+            source = self._copies.get(index, index)
+            while source not in self._results:
+                if next(self._steps, _ENDED) is _ENDED and source not in self._results:
+                    raise RuntimeError(f"the batch ended without a result for {self.names[source]}")
+            result = self._results[source]
+            yield result if source == index else replace(result, path=self.names[index])
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (files not yet observed are not)."""
+        self._steps.close()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -177,16 +211,22 @@ class _Batch:
     def run(self, tasks: list[int]) -> dict[int, ApkResult]:
         """The result of every task (an index into ``names``), pool after pool until none is left."""
         results: dict[int, ApkResult] = {}
-        pending = deque(tasks)
-        while pending:
-            self._generation(pending, results)
+        for _ in self.steps(tasks, results):
+            pass
         return results
 
-    def _generation(self, pending: deque[int], results: dict[int, ApkResult]) -> None:
+    def steps(self, tasks: list[int], results: dict[int, ApkResult]) -> Iterator[None]:
+        """Run ``tasks``, filing each result in ``results``; pause after each hand-out of tasks to workers."""
+        pending = deque(tasks)
+        while pending:
+            yield from self._generation(pending, results)
+
+    def _generation(self, pending: deque[int], results: dict[int, ApkResult]) -> Iterator[None]:
         """Run tasks in one pool until all are done, or until a stuck worker had to be killed.
 
         Killing a worker breaks the pool: the tasks running beside it end with
         ``BrokenProcessPool`` and go back to ``pending`` for the next pool.
+        Pauses (yields) each time it has handed out tasks, before it waits.
         """
         running: dict[Future[ApkResult], tuple[int, float]] = {}
         killed = broken = False
@@ -208,6 +248,7 @@ class _Batch:
                     running[future] = (task, time.monotonic() + self.timeout + self.kill_grace)
                 if not running:
                     continue
+                yield
                 nearest = min(deadline for _, deadline in running.values())
                 done, _ = wait(running, timeout=max(0.0, nearest - time.monotonic()), return_when=FIRST_COMPLETED)
                 self._drain_started()  # read as we go: a full pipe would block the workers' put

@@ -9,11 +9,20 @@ timed and their memory taken the same way (``export.measure``: wall time,
 and the peak of the process tree's PSS, workers included). A file androguard
 cannot read counts its time all the same; it is listed.
 
+The project's modules are compiled to bytecode first, as ``pip install``
+compiles an installed package (androguard's, in site-packages, already are):
+otherwise a machine that sets ``PYTHONDONTWRITEBYTECODE`` would time the
+compilation of fraudwall's own source on every call.
+
 Targets (the APK analysis issue): at least 10x faster in total, and at most
 half androguard's peak memory.
 
+Each side runs ``--repeat`` times (3 by default), the two alternating, and
+the median of each is reported: on a shared machine one run of a one-second
+command moves by a third.
+
     python benchmarks/apk.py                 # ../shared/data/apks
-    python benchmarks/apk.py --data DIR
+    python benchmarks/apk.py --data DIR --repeat 5
 """
 
 from __future__ import annotations
@@ -24,9 +33,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from export import CACHE, measure  # noqa: E402
+from export import CACHE, Run, measure  # noqa: E402
 
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "apks"
+
+
+def compile_project() -> None:
+    """Bytecode for the project's packages, as an install leaves it."""
+    import compileall
+
+    for folder in ("fraudwall", "crawler", "apk_analysis", "plugins", "blocklists", "exporters"):
+        compileall.compile_dir(str(HERE.parent / folder), quiet=1)
 
 
 def androguard_side(files: list[str]) -> None:
@@ -42,9 +59,15 @@ def androguard_side(files: list[str]) -> None:
             print(f"androguard could not analyse {Path(file).name}: {type(error).__name__}", file=sys.stderr)
 
 
+def median_run(runs: list[Run]) -> Run:
+    """The run of median time (the upper one of an even count)."""
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of APKs (default ../shared/data/apks)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the median is reported (default 3)")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)  # FILE...: the androguard side
     args = parser.parse_args()
     if args.child is not None:
@@ -54,9 +77,15 @@ def main() -> None:
     if not files:
         raise SystemExit(f"no APKs in {args.data}")
     CACHE.mkdir(exist_ok=True)
-    ours = measure([sys.executable, "-m", "fraudwall.cli", "analyze", "apk", str(args.data), "--json"],
-                   "fraudwall", "apks", "analyze apk")
-    peer = measure([sys.executable, __file__, "--child", *files], "androguard", "apks", "AnalyzeAPK")
+    compile_project()
+    ours_runs, peer_runs = [], []
+    for _ in range(max(1, args.repeat)):
+        ours_runs.append(measure([sys.executable, "-m", "fraudwall.cli", "analyze", "apk", str(args.data), "--json"],
+                                 "fraudwall", "apks", "analyze apk"))
+        peer_runs.append(measure([sys.executable, __file__, "--child", *files], "androguard", "apks", "AnalyzeAPK"))
+    ours, peer = median_run(ours_runs), median_run(peer_runs)
+    print("runs (s): fraudwall " + " ".join(f"{run.seconds:.2f}" for run in ours_runs)
+          + "; androguard " + " ".join(f"{run.seconds:.2f}" for run in peer_runs))
     print(f"{len(files)} APKs in {args.data}")
     print("| run | seconds | peak MB |")
     print("|---|---:|---:|")

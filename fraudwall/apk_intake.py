@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fraudwall.apk_analysis.pool import ApkResult, observe_files
+from fraudwall.apk_analysis.pool import ApkBatch, ApkResult
 from fraudwall.judging import judge
 from fraudwall.models import ApkObservation, Judgement
 from fraudwall.plugin_host import PluginHost
@@ -50,7 +50,13 @@ def analyze_apks(
     memory_mb: int = 2048,
 ) -> Iterator[ApkOutcome]:
     """Observe ``files`` in worker processes, then judge every APK observed, in the order of ``files``."""
-    for result in observe_files(files, workers=workers, timeout=timeout, memory_mb=memory_mb):
+    return judge_results(ApkBatch(files, workers=workers, timeout=timeout, memory_mb=memory_mb), host)
+
+
+def judge_results(results: Iterable[ApkResult], host: PluginHost) -> Iterator[ApkOutcome]:
+    """Judge every APK of each observed file as its result arrives (a started :class:`ApkBatch`, say:
+    the detectors can load while its workers run)."""
+    for result in results:
         if not result.ok:
             yield ApkOutcome(result.path, result)
             continue

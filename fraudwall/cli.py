@@ -28,7 +28,6 @@ from rich.console import Console
 from rich.table import Table
 
 from fraudwall import __version__
-from fraudwall.blocklists.store import Store
 from fraudwall.exceptions import (
     ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, NothingFetched,
 )
@@ -40,12 +39,12 @@ from fraudwall.models import (
     ApkObservation, Category, DnsObservation, Judgement, Observation, PageObservation, UrlParts, VerdictStatus,
 )
 from fraudwall.names import normalize_name, parse_url
-from fraudwall.pages import parse_page
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from fraudwall.blocklists.selection import Selection
+    from fraudwall.blocklists.store import Store
     from fraudwall.crawl import CrawlOutcome
 
 # Each command imports what only it needs (the crawler, the guards and selection, the list
@@ -60,6 +59,13 @@ DEMO_EXPORTS = (("hosts", "blocklist.hosts"), ("domains", "domains.txt"), ("rpz"
 class _Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+
+def _open_store(path: str | Path, *, create: bool = True) -> Store:
+    """The findings database (imported here: commands that need none start faster)."""
+    from fraudwall.blocklists.store import Store
+
+    return Store.open(path, create=create)
 
 
 def _settings(ctx: click.Context, **cmdline: Any) -> Settings:
@@ -214,10 +220,10 @@ def crawl_command(
         raise CrawlError(f"no valid seeds: give URLs, domains or seed files{': rejected ' + first if first else ''}")
     for value, reason in seed_list.rejected.samples:
         err_console.print(f"seed rejected ({reason}): {value}", highlight=False, markup=False)
-    Store.open(settings.get("DB_PATH")).close()  # a database that is not ours is refused before the crawl starts
+    _open_store(settings.get("DB_PATH")).close()  # a database that is not ours is refused before the crawl starts
     with console.status(f"crawling {len(seed_list.targets)} seeds..."):
         outcome = run_crawl(settings, seed_list.targets)
-    with Store.open(settings.get("DB_PATH")) as store:
+    with _open_store(settings.get("DB_PATH")) as store:
         _print_summary(store, outcome, select_entries(store, PublishGuard.from_settings(settings)), exported=[])
     if outcome.interrupted:
         raise Interrupted(f"crawl interrupted by {outcome.interrupted}: {outcome.pages} pages analysed and stored")
@@ -247,6 +253,8 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
     is malicious (what would be published); a ratio with nothing to divide by
     (no page predicted fraud, no fraud page) is shown as n/a.
     """
+    from fraudwall.pages import parse_page
+
     settings = _settings(ctx)
     rows = _manifest_rows(Path(manifest))
     host = PluginHost.from_settings(settings)
@@ -322,21 +330,24 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     with its reason; the others go on. With --db the results are recorded
     (each APK once, by sha256) for `fraudwall export` and `reanalyze`.
     """
-    from fraudwall.apk_intake import analyze_apks, apk_files
+    from fraudwall.apk_analysis import ApkBatch
+    from fraudwall.apk_intake import apk_files, judge_results
 
     settings = _settings(ctx)
     files = apk_files(paths)
     if not files:
         raise InputError("no-apk", f"no *.apk file in {', '.join(paths)}")
+    store = _open_store(db_path) if db_path else None  # a database that is not ours is refused before any work
+    # The workers start on the first files now; the detectors load beside them.
+    batch = ApkBatch(files, workers=workers or settings.getint("APK_WORKERS") or None,
+                     timeout=settings.getfloat("APK_TIMEOUT"), memory_mb=settings.getint("APK_MEMORY_MB"))
     host = PluginHost.from_settings(settings)
-    store = Store.open(db_path) if db_path else None
     counts: Counter[str] = Counter()
     table = Table(title=f"{len(files)} files")
     for column in ("file", "package", "label", "verdict", "score", "categories"):
         table.add_column(column, overflow="fold")
     try:
-        for outcome in analyze_apks(files, host, workers=workers or settings.getint("APK_WORKERS") or None,
-                                    timeout=settings.getfloat("APK_TIMEOUT"), memory_mb=settings.getint("APK_MEMORY_MB")):
+        for outcome in judge_results(batch, host):
             if not outcome.result.ok:
                 counts["rejected"] += 1
                 rejection = {"file": outcome.file, "sha256": outcome.result.sha256, "rejected": outcome.result.rejected}
@@ -358,6 +369,7 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
                     table.add_row(name, record["package"], record["label"], record["verdict"], f"{record['score']:.2f}",
                                   ", ".join(record["categories"]))
     finally:
+        batch.close()
         if store is not None:
             store.close()
     summary = {"files": counts["files"], "rejected": counts["rejected"],
@@ -471,7 +483,7 @@ def reanalyze_command(ctx: click.Context, rerun: tuple[str, ...], since: str | N
     if unknown:
         raise click.BadParameter(f"no plugin named {', '.join(unknown)}; see 'fraudwall plugins'", param_hint="--rerun")
     changes: Counter[str] = Counter()
-    with Store.open(settings.get("DB_PATH"), create=False) as store:
+    with _open_store(settings.get("DB_PATH"), create=False) as store:
         findings_before = store.db["findings"].count
         stored_count = store.observation_count(cutoff)
         for stored in store.pending(versions, rerun, cutoff):
@@ -645,7 +657,7 @@ def export_command(
     else:
         _require_database(settings, hint="crawl first, or give --db or --input")
         wanted = SelectionFilter(tuple(statuses) or ("malicious",), min_score or 0.0, tuple(categories), cutoff)
-        with Store.open(settings.get("DB_PATH"), create=False) as store:
+        with _open_store(settings.get("DB_PATH"), create=False) as store:
             _check_categories(categories, store)
             selection = select_entries(store, guard, wanted)
     if out is not None:
@@ -713,7 +725,7 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
             outcome = run_crawl(settings, targets)
         console.print(f"crawled the demo site: {len(hosts)} hosts served on 127.0.0.1:{server.port}")
-    with Store.open(db_path) as store:
+    with _open_store(db_path) as store:
         selection = select_entries(store, PublishGuard.from_settings(settings))
         exported = []
         if not outcome.interrupted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -133,3 +134,29 @@ def test_single_file_in_process(tmp_path: Path) -> None:
     result = observe_file(_write(tmp_path, "a.apk", _apk("com.a")))
     assert result.ok and result.observations[0].hosts == ("com.a.top",)
     assert not observe_file(tmp_path / "nothing.apk").ok
+
+
+def test_started_batch_streams_results_in_path_order(tmp_path: Path) -> None:
+    """A batch hands the largest file out first, and still reports every file (a copy too) in path order."""
+    padding = [("assets/padding.bin", os.urandom(2 << 20))]  # incompressible: the largest file by far
+    paths = [_write(tmp_path, "small.apk", _apk("com.small")),
+             _write(tmp_path, "large.apk", make_zip([("AndroidManifest.xml", manifest("com.large")), *padding])),
+             _write(tmp_path, "copy.apk", _apk("com.small"))]
+    batch = pool.ApkBatch(paths, workers=1, timeout=30)
+    deadline = time.monotonic() + 20
+    while not batch._results and time.monotonic() < deadline:  # step the batch until its first result
+        next(batch._steps, None)
+    assert list(batch._results) == [1], "the largest file goes first"
+    results = list(batch)
+    assert [result.path for result in results] == paths
+    assert [result.observations[0].package for result in results] == ["com.small", "com.large", "com.small"]
+
+
+def test_batch_closed_early_stops_its_workers(tmp_path: Path) -> None:
+    """Leaving a batch after its first result ends its pool instead of leaving workers behind."""
+    paths = [_write(tmp_path, f"{name}.apk", _apk(f"com.{name}")) for name in "abcd"]
+    batch = pool.ApkBatch(paths, workers=2, timeout=30)
+    first = next(iter(batch))
+    batch.close()
+    assert first.observations[0].package == "com.a"
+    assert not [child for child in multiprocessing.active_children() if child.is_alive()]
