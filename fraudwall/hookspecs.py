@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from fraudwall.models import ApkObservation, DnsObservation, Finding, PageObservation, UrlParts
+from fraudwall.models import ApkObservation, DnsObservation, DnsPivots, Finding, PageObservation, UrlParts
 from fraudwall.settings import Settings
 
 if TYPE_CHECKING:  # the view's text machinery is only needed once a page is judged, not to import fraudwall
@@ -115,14 +115,19 @@ def analyze_page(
 
 
 @hookspec
-def analyze_dns(dns: DnsObservation, settings: Settings) -> Iterable[Finding] | None:
-    """Judge the answer to one DNS question: records and TTLs, wildcard and fast-flux signs, name servers.
+def analyze_dns(dns: DnsObservation, settings: Settings, pivots: DnsPivots) -> Iterable[Finding] | None:
+    """Judge what a resolver said about one name: records and TTLs, wildcard and fast-flux signs, name servers.
 
     Called once per :class:`~fraudwall.models.DnsObservation`, from a probe or
-    from stored evidence. ``dns.rcode`` is a value (``NOERROR``, ``NXDOMAIN``,
-    ``SERVFAIL``, ``TIMEOUT``...), never an exception: a failure is evidence
-    too. Findings should use ``dns.name`` as their subject (kind ``host``), or
-    an address it answered with (kind ``ip``). Must not send DNS queries.
+    from stored evidence, after ``analyze_url`` has seen the name itself.
+    ``dns.rcode`` and ``dns.outcomes`` are values (``NOERROR``, ``NODATA``,
+    ``NXDOMAIN``, ``SERVFAIL``, ``TIMEOUT``, ``REFUSED``), never exceptions: a
+    failure is evidence too. ``pivots`` maps the addresses and name servers of
+    names already judged malicious to a few of those names (empty when the
+    caller has no store). Findings should use ``dns.name`` as their subject
+    (kind ``host``); a finding about an address (kind ``ip``) is judged into
+    a verdict of its own, so publish addresses only with strong evidence
+    (shared hosting serves thousands of names). Must not send DNS queries.
     """
 
 

@@ -14,7 +14,8 @@ evidence                    hooks, in order              verdict subject        
 :class:`PageObservation`    ``analyze_url`` (final URL), the page's final URL    ``url``
                             ``analyze_page``
 :class:`UrlParts`           ``analyze_url``              the URL's host          ``host``/``ip``
-:class:`DnsObservation`     ``analyze_dns``              the name asked          ``host``
+:class:`DnsObservation`     ``analyze_url`` (the name),  the name asked          ``host``
+                            ``analyze_dns``
 :class:`ApkObservation`     ``analyze_apk``              the APK's sha256        ``apk``
 ==========================  ===========================  ======================  ===============
 
@@ -41,7 +42,7 @@ from collections.abc import Iterable
 from fraudwall import __version__
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.models import (
-    ApkObservation, Category, DnsObservation, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
+    ApkObservation, Category, DnsObservation, DnsPivots, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
     Verdict, VerdictStatus,
 )
 from fraudwall.names import normalize_name, parse_url
@@ -58,12 +59,14 @@ def judge(
     observation_id: int | None = None,
     archive: bytes = b"",
     carried: Iterable[Verdict] = (),
+    pivots: DnsPivots | None = None,
 ) -> Judgement:
     """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
 
     ``only`` restricts the run to the named plugins. ``archive`` is an APK's
     file, for the detectors that scan it (see ``analyze_apk``); ``carried``
-    the verdicts on the APKs inside it. Raises
+    the verdicts on the APKs inside it; ``pivots`` the addresses and name
+    servers of blocked names, for the DNS detectors (none known by default). Raises
     :class:`~fraudwall.exceptions.InvalidName` for a page or name that is no
     usable URL or name: a rejection the caller counts.
     """
@@ -80,7 +83,10 @@ def judge(
         kind = SubjectKind.IP if observation.is_ip else SubjectKind.HOST
     elif isinstance(observation, DnsObservation):
         name = normalize_name(observation.name, allow_underscore=True)
-        findings = host.call("analyze_dns", only=only, dns=observation, settings=settings)
+        # A probed name is judged as a name too: a lookalike is one whatever its records say.
+        findings = host.call("analyze_url", only=only, url=parse_url(f"http://{name}/"), settings=settings)
+        findings += host.call("analyze_dns", only=only, dns=observation, settings=settings,
+                              pivots=pivots or DnsPivots())
         subject, kind = name, SubjectKind.HOST
     elif isinstance(observation, ApkObservation):
         findings = host.call("analyze_apk", only=only, apk=observation, settings=settings, archive=archive)

@@ -199,17 +199,36 @@ class PageObservation:
 
 @dataclass(frozen=True, slots=True)
 class DnsRecord:
-    """One answer record with its TTL."""
+    """One answer record with its TTL. ``owner`` is the name it belongs to when that is not the name asked
+    (the records at the end of a CNAME chain); ``value`` is in presentation form, names without the final dot."""
 
     type: str
     value: str
     ttl: int
+    owner: str = ""
+
+
+#: The outcomes of one DNS question: the name has records of the type (NOERROR), has none of that type
+#: (NODATA), does not exist (NXDOMAIN), or the resolver failed (SERVFAIL), refused (REFUSED), or never
+#: answered, all tries included (TIMEOUT).
+DNS_OUTCOMES = ("NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "TIMEOUT", "REFUSED")
 
 
 @dataclass(frozen=True, slots=True)
 class DnsObservation:
-    """The answer to one DNS question. Failures are data: ``rcode`` may be
-    ``NXDOMAIN``, ``SERVFAIL`` or ``TIMEOUT``, never an exception."""
+    """What a resolver said about one name, for every record type asked. Failures are data: an outcome
+    is one of :data:`DNS_OUTCOMES`, never an exception.
+
+    ``rcode`` is the name's overall outcome: ``NOERROR`` when the name exists
+    (some type answered, or answered with no data), else the first failure
+    in the order NXDOMAIN, SERVFAIL, REFUSED, TIMEOUT. ``outcomes`` holds
+    each asked type's own. ``wildcard`` is set when the name's answers are
+    what a wildcard in ``wildcard_zone`` gives any name there (a random label
+    got the same addresses), so its existence proves nothing.
+    ``address_rounds`` are the A and AAAA address sets of successive probes
+    of the name in one run (sorted), the evidence of fast flux; ``signs`` what
+    the prober saw (``wildcard``, ``fast-flux``, ``cname-chain``).
+    """
 
     name: str
     rcode: str
@@ -217,6 +236,29 @@ class DnsObservation:
     wildcard: bool = False
     resolver: str = ""
     observed_at: datetime | None = None
+    outcomes: tuple[tuple[str, str], ...] = ()
+    #: The names followed through CNAME records, in order, the asked name not included.
+    cname_chain: tuple[str, ...] = ()
+    wildcard_zone: str = ""
+    address_rounds: tuple[tuple[str, ...], ...] = ()
+    signs: tuple[str, ...] = ()
+
+    def outcome(self, record_type: str) -> str:
+        """The outcome of the question for ``record_type``; ``""`` when that type was not asked."""
+        return dict(self.outcomes).get(record_type, "")
+
+    def values(self, record_type: str) -> tuple[str, ...]:
+        """The values of the records of ``record_type``, in answer order, each once."""
+        return tuple(dict.fromkeys(record.value for record in self.records if record.type == record_type))
+
+
+@dataclass(frozen=True, slots=True)
+class DnsPivots:
+    """Infrastructure of names already judged malicious, for the DNS detectors: each address and each
+    name server mapped to a few of the blocked names that use it (the store's :meth:`pivots`)."""
+
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    nameservers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,12 +61,13 @@ def test_page_runs_url_then_page_hooks_and_is_judged_by_its_url(host: PluginHost
 
 
 def test_name_dns_and_apk_each_take_their_hook(host: PluginHost) -> None:
-    """A name is judged by analyze_url alone, a DNS answer by analyze_dns, an APK by analyze_apk, each as its kind."""
+    """A name is judged by analyze_url alone, a DNS answer by analyze_url (its name) then analyze_dns, an APK by
+    analyze_apk, each as its kind."""
     name = judge(host, parse_url("http://kefu.top/"))
     dns = judge(host, DnsObservation("KeFu.top.", "NOERROR", (DnsRecord("A", "203.0.113.9", 30),)))
     apk = judge(host, ApkObservation("cd" * 32, 1000, package="com.fake"))
     assert [f.reason for f in name.findings] == ["url hook"] and name.verdict.subject_kind is SubjectKind.HOST
-    assert [f.reason for f in dns.findings] == ["dns hook"]
+    assert [f.reason for f in dns.findings] == ["url hook", "dns hook"]
     assert dns.verdict.subject == dns.host == "kefu.top" and dns.verdict.subject_kind is SubjectKind.HOST
     assert apk.verdict.subject == "cd" * 32 and apk.verdict.subject_kind is SubjectKind.APK and apk.host == ""
     assert apk.verdict.status is VerdictStatus.MALICIOUS and not apk.verdict.subject_kind.blocklistable
