@@ -204,8 +204,28 @@ def _v4_indicator_context(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_observations_sha256 ON observations (sha256) WHERE sha256 IS NOT NULL")
 
 
+def _v5_name_lifecycle(db: Database) -> None:
+    """``names``: the life of each name probed in DNS (see :mod:`fraudwall.blocklists.lifecycle`).
+
+    One row per name: when it was first seen (named by a probe, a permutation
+    or a stored verdict), first and last found live, when it went away (an
+    NXDOMAIN after it was live), its last outcome, addresses and name servers
+    (pivots to other names), and when it is next due for a re-check.
+    """
+    db["names"].create(
+        {
+            "name": str, "source": str, "first_seen": str, "first_live": str, "last_live": str, "gone": str,
+            "last_probed": str, "last_outcome": str, "addresses": str, "nameservers": str, "next_probe": str,
+        },
+        pk="name",
+        not_null={"first_seen", "next_probe"},
+        defaults={"source": "", "addresses": "", "nameservers": ""},
+    )
+    db["names"].create_index(["next_probe"])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _v1_initial, _v2_analysis_runs, _v3_subject_kinds_payloads_and_keys, _v4_indicator_context,
+    _v1_initial, _v2_analysis_runs, _v3_subject_kinds_payloads_and_keys, _v4_indicator_context, _v5_name_lifecycle,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

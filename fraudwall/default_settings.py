@@ -83,3 +83,20 @@ JUDGE_WORKERS = 0
 APK_WORKERS = 0
 APK_TIMEOUT = 60.0
 APK_MEMORY_MB = 2048
+
+# DNS probes (``fraudwall probe``, ``permute --registered``, ``recheck``): the resolvers to ask
+# (HOST or HOST:PORT; empty means the system's, from /etc/resolv.conf), each try's timeout in
+# seconds, extra tries after it (with backoff), queries in flight per resolver, and queries per
+# second per resolver (0: no limit; be gentle with resolvers that are not yours).
+DNS_NAMESERVERS: list[str] = []
+DNS_TIMEOUT = 2.0
+DNS_RETRIES = 2
+DNS_CONCURRENCY = 500
+DNS_RATE = 0.0
+
+# Re-checks (``fraudwall recheck``): a live or unknown name is probed again RECHECK_HOURS after
+# its last probe; a gone or never-live name after RECHECK_GONE_HOURS; a failed probe (SERVFAIL,
+# TIMEOUT, REFUSED) is retried after RECHECK_RETRY_HOURS.
+RECHECK_HOURS = 24.0
+RECHECK_GONE_HOURS = 168.0
+RECHECK_RETRY_HOURS = 1.0

@@ -80,8 +80,8 @@ def _host(*plugins: object) -> PluginHost:
 def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     """Opening creates every table at the current schema version, journaled with WAL, foreign keys enforced."""
     with Store.open(tmp_path / "db" / "f.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
-        assert {"targets", "observations", "bodies", "findings", "verdicts", "analysis_runs",
+        assert store.schema_version == SCHEMA_VERSION == 5
+        assert {"targets", "observations", "bodies", "findings", "verdicts", "analysis_runs", "names",
                 "verdict_categories"} <= set(store.db.table_names())
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
