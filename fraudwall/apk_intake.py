@@ -60,17 +60,18 @@ def judge_results(results: Iterable[ApkResult], host: PluginHost) -> Iterator[Ap
         if not result.ok:
             yield ApkOutcome(result.path, result)
             continue
-        yield ApkOutcome(result.path, result, tuple(_judged(result.observations, host, result.path)))
+        yield ApkOutcome(result.path, result, tuple(judge_apk(result.observations, host, _read(result.path))))
 
 
-def _judged(observations: Sequence[ApkObservation], host: PluginHost, path: str) -> list[Judgement]:
+def judge_apk(observations: Sequence[ApkObservation], host: PluginHost, archive: bytes) -> list[Judgement]:
     """Every APK of one file judged, the file's own first: the APKs inside it on their observations alone,
-    innermost first, so that each carrier is judged knowing what it carries; the file's own APK with its bytes."""
+    innermost first, so that each carrier is judged knowing what it carries; the file's own APK with its
+    bytes (``archive``), for the detectors that scan the archive."""
     judged: dict[str, Judgement] = {}
     for observation in reversed(observations):
         carried = [judged[sha].verdict for sha in observation.nested if sha in judged]
-        archive = _read(path) if observation is observations[0] else b""
-        judged[observation.sha256] = judge(host, observation, archive=archive, carried=carried)
+        own = archive if observation is observations[0] else b""
+        judged[observation.sha256] = judge(host, observation, archive=own, carried=carried)
     return [judged[observation.sha256] for observation in observations]
 
 

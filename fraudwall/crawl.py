@@ -33,7 +33,9 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_DEPTH": settings.getint("CRAWL_DEPTH"),
         "FRAUDWALL_MAX_PAGES": settings.getint("CRAWL_MAX_PAGES"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
+        # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
+        "FRAUDWALL_MAX_APK_BYTES": settings.getint("CRAWL_MAX_APK_BYTES"),
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": settings.getint("CRAWL_CONCURRENCY"),
         "REDIRECT_MAX_TIMES": 10,

@@ -36,7 +36,8 @@ SCORE_SUSPICIOUS = 0.40
 CRAWL_DEPTH = 2  # links followed from a seed, within its registered domain
 CRAWL_MAX_PAGES = 500  # per run; 0 means no cap
 CRAWL_TIMEOUT = 20.0  # seconds per request
-CRAWL_MAX_BYTES = 5 * 1024 * 1024  # per response body
+CRAWL_MAX_BYTES = 10 * 1024 * 1024  # per page body, after decompression (a bomb stops here)
+CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
 CRAWL_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"

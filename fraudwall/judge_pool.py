@@ -1,5 +1,9 @@
 """Judging in worker processes, so that a crawl's downloads never wait on detectors.
 
+Pages are judged as they are; a downloaded APK (:class:`~fraudwall.models.ApkDownload`)
+is first observed by :mod:`fraudwall.apk_analysis` in the worker, then each APK
+in it is judged (:func:`fraudwall.apk_intake.judge_apk`).
+
 Detectors are CPU-bound Python: threads would share one core with the
 reactor, so :class:`JudgePool` adds cores instead, as worker processes, each
 with its own :class:`~fraudwall.plugin_host.PluginHost` built once from the
@@ -31,9 +35,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from fraudwall.apk_analysis import ApkRejected, observe_apk
+from fraudwall.apk_intake import judge_apk
 from fraudwall.exceptions import InputError
 from fraudwall.judging import judge
-from fraudwall.models import Judgement, Observation
+from fraudwall.models import ApkDownload, Judgement, Observation
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings
 
@@ -49,13 +55,18 @@ _worker_host: PluginHost | None = None
 
 @dataclass(frozen=True, slots=True)
 class WorkerResult:
-    """What a worker sends back for one observation: a judgement, or why it was rejected."""
+    """What a worker sends back for one observation: a judgement, or why it was rejected.
+
+    For a downloaded APK, ``judgement`` is the APK's own and ``nested`` those
+    of the APKs found inside it.
+    """
 
     judgement: Judgement | None
     #: The rejection's reason token (``empty-label``...) when there is no judgement.
     rejected: str = ""
     #: (plugin, outcome) -> count for this observation: ok, error, timeout, bad-result.
     plugin_stats: tuple[tuple[tuple[str, str], int], ...] = ()
+    nested: tuple[Judgement, ...] = ()
 
 
 def worker_count(settings: Settings) -> int:
@@ -70,18 +81,27 @@ def _start_worker(settings: Settings) -> None:
     _worker_host = PluginHost.from_settings(settings)
 
 
-def _judge_in_worker(observation: Observation) -> WorkerResult:
+def _judge_in_worker(observation: Observation | ApkDownload) -> WorkerResult:
     host = _worker_host
     assert host is not None, "the pool's initializer builds the host"
     before = Counter(host.stats)
+    nested: list[Judgement] = []
     try:
-        judgement: Judgement | None = judge(host, observation)
+        if isinstance(observation, ApkDownload):
+            # Bounded by the APK budget (decompressed bytes, members, strings), and by the pool's
+            # deadline: a worker stuck past it is killed and the download counted as abandoned.
+            judgement, *nested = judge_apk(observe_apk(observation.body, download_url=observation.final_url,
+                                                       referrer=observation.referrer), host, observation.body)
+        else:
+            judgement = judge(host, observation)
         rejected = ""
+    except ApkRejected as exc:
+        judgement, rejected = None, f"apk: {exc.reason}"
     except InputError as exc:
         judgement, rejected = None, exc.reason
     counts = Counter(host.stats)
     counts.subtract(before)
-    return WorkerResult(judgement, rejected, tuple((key, n) for key, n in counts.items() if n))
+    return WorkerResult(judgement, rejected, tuple((key, n) for key, n in counts.items() if n), tuple(nested))
 
 
 class JudgePool:
@@ -101,7 +121,7 @@ class JudgePool:
             initializer=_start_worker, initargs=(self.settings,),
         )
 
-    async def judge(self, observation: Observation) -> WorkerResult | None:
+    async def judge(self, observation: Observation | ApkDownload) -> WorkerResult | None:
         """The worker's result for ``observation``; ``None`` when it was abandoned past its budget.
 
         An observation whose worker was killed because another one got stuck

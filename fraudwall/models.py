@@ -426,6 +426,26 @@ Observation = PageObservation | UrlParts | DnsObservation | ApkObservation
 
 
 @dataclass(frozen=True, slots=True)
+class ApkDownload:
+    """An APK the crawler downloaded, before analysis: its bytes and where they came from.
+
+    Not an observation: the judging road turns it into the APK's observations
+    (its own first, then those of APKs nested in it) with
+    :mod:`fraudwall.apk_analysis`, and judges each.
+    """
+
+    url: str
+    final_url: str
+    body: bytes
+    #: The page whose link offered it ("" for a seed).
+    referrer: str = ""
+    content_type: str = ""
+    redirect_chain: tuple[str, ...] = ()
+    ip: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Judgement:
     """One observation judged: the findings of the plugins that ran, and the verdict they add up to.
 

@@ -15,6 +15,7 @@ through :meth:`~fraudwall.blocklists.store.Store.record`, one transaction each.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -22,11 +23,18 @@ from twisted.internet import task
 
 from fraudwall.blocklists.store import Store
 from fraudwall.judge_pool import JudgePool, worker_count
-from fraudwall.models import Judgement, PageObservation
+from fraudwall.models import ApkDownload, Judgement, PageObservation
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedApk:
+    """A downloaded APK judged: its own judgement first, then those of the APKs inside it."""
+
+    judgements: tuple[Judgement, ...]
 
 #: Judgements stored per transaction: at 256 a commit's index writes are spread over enough rows for
 #: the store to record well over 5,000 pages/s (``benchmarks/store.py``). A graceful stop (SIGINT,
@@ -59,7 +67,7 @@ class JudgePipeline:
         return cls(crawler, fraudwall_settings(crawler))
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageObservation):
+        if not isinstance(item, (PageObservation, ApkDownload)):
             return item
         stats = self.crawler.stats
         result = await self.pool.judge(item)
@@ -69,8 +77,14 @@ class JudgePipeline:
         for (plugin, outcome), count in result.plugin_stats:
             stats.inc_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
         if result.judgement is None:
+            if isinstance(item, ApkDownload):
+                stats.inc_value("fraudwall/apk/rejected")
+                raise DropItem(f"download is no APK ({result.rejected.removeprefix('apk: ')}): {item.final_url}")
             stats.inc_value(f"fraudwall/rejected/{result.rejected}")
             raise DropItem(f"page rejected ({result.rejected}): {item.final_url}")
+        if isinstance(item, ApkDownload):
+            stats.inc_value(f"fraudwall/apk/verdicts/{result.judgement.verdict.status}")
+            return JudgedApk((result.judgement, *result.nested))
         return result.judgement
 
     def close_spider(self) -> None:
@@ -106,10 +120,15 @@ class StorePipeline:
             self.store.close()
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Judgement) or self.store is None:
+        if self.store is None:
             return item
-        self.pending.append(item)
-        self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
+        if isinstance(item, JudgedApk):
+            self.pending.extend(item.judgements)
+        elif isinstance(item, Judgement):
+            self.pending.append(item)
+            self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
+        else:
+            return item
         if len(self.pending) >= STORE_BATCH:
             self._flush()
         return item

@@ -13,8 +13,11 @@ counted as ``fraudwall/skipped/max-pages`` and neither kept nor followed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
@@ -26,17 +29,39 @@ from twisted.python.failure import Failure
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.exceptions import CrawlError, InputError
-from fraudwall.models import PageObservation, Target
+from fraudwall.models import ApkDownload, PageObservation, Target
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
 
 log = logging.getLogger(__name__)
 
-# Links to these are evidence (a fake-app page links its APK), not pages to fetch here.
+# Links to these are evidence (a fake-app page links its iOS profile), not pages to fetch here.
 SKIPPED_EXTENSIONS = frozenset(
-    "apk ipa xapk aab mobileconfig exe msi dmg zip rar 7z gz tar pdf doc docx xls xlsx "
+    "ipa aab mobileconfig exe msi dmg zip rar 7z gz tar pdf doc docx xls xlsx "
     "jpg jpeg png gif webp svg ico bmp mp3 mp4 avi mov wmv flv css js woff woff2 ttf".split()
 )
+#: Android packages: fetched, wherever they are hosted, within the APK byte cap, and analysed.
+APK_EXTENSIONS = frozenset({"apk", "xapk"})
+#: iOS sideloading lures (an enterprise app, a configuration profile): counted, never fetched; the page
+#: that offers one is judged for it (the ``app_lures`` detector).
+IOS_EXTENSIONS = frozenset({"ipa", "mobileconfig"})
+#: Words in a link's path or query that often stand for an app download with no ``.apk`` in its URL
+#: (``/download?id=3``, ``/xiazai``): fetched within the APK cap, so a disguised APK is not cut short.
+_DOWNLOAD_WORDS = re.compile(r"download|xiazai|apk|/app(?:[/?.]|$)|install", re.IGNORECASE)
+#: Link text that offers an app: such a link is fetched as a possible APK whatever its extension
+#: claims (an APK named ``banner.jpg`` and served as ``image/jpeg`` is still an APK).
+_DOWNLOAD_TEXT = re.compile(r"下载|安装|下載|安裝|download|install|\bapp\b|\bapk\b", re.IGNORECASE)
+
+
+def _extension(url: str) -> str:
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    last = path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+def looks_like_apk(body: bytes) -> bool:
+    """True for a zip (by its magic, whatever the server called it) that holds an Android manifest or code."""
+    return body[:4] == b"PK\x03\x04" and (b"AndroidManifest.xml" in body or b"classes.dex" in body)
 
 
 def _registrable(url: str) -> str | None:
@@ -55,6 +80,8 @@ class SeedSpider(scrapy.Spider):
     max_depth: int = 0
     #: Pages kept; 0 means no cap.
     max_pages: int = 0
+    #: Bytes an APK download may have (after decompression); pages keep DOWNLOAD_MAXSIZE.
+    max_apk_bytes: int = 100 * 1024 * 1024
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,26 +95,34 @@ class SeedSpider(scrapy.Spider):
             raise CrawlError("no valid seeds: give URLs, domains or seed files")
         self.targets = targets
         self.pages = 0
+        self.apk_hashes: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SeedSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("FRAUDWALL_DEPTH")
         spider.max_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES")
+        spider.max_apk_bytes = crawler.settings.getint("FRAUDWALL_MAX_APK_BYTES", spider.max_apk_bytes)
         return spider
 
     async def start(self) -> Any:
         for target in self.targets:
             yield self._request(target.url, target.url)
 
-    def _request(self, url: str, seed: str) -> scrapy.Request:
+    def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "") -> scrapy.Request:
         # Links are followed only inside the registered domain of the seed they came from.
-        return scrapy.Request(
-            url, callback=self.parse, errback=self.on_error, meta={"seed": seed, "seed_domain": _registrable(seed)}
-        )
+        meta: dict[str, Any] = {"seed": seed, "seed_domain": _registrable(seed), "referrer": referrer}
+        if apk:
+            meta.update(apk=True, download_maxsize=self.max_apk_bytes)
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | scrapy.Request]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | ApkDownload | scrapy.Request]:
         stats = self.crawler.stats
+        if looks_like_apk(response.body):
+            yield from self._apk(response)
+            return
+        if response.meta.get("apk") and _extension(response.url) in APK_EXTENSIONS:
+            stats.inc_value("fraudwall/apk/not-an-apk")  # an .apk link that served something else
         if not isinstance(response, TextResponse):
             stats.inc_value("fraudwall/rejected/not-html")
             return
@@ -116,12 +151,40 @@ class SeedSpider(scrapy.Spider):
             return
         seed_domain = response.meta.get("seed_domain")
         for link in page.links:
-            extension = link.url.rsplit("?", 1)[0].rsplit("#", 1)[0].rsplit(".", 1)[-1].lower()
-            if extension in SKIPPED_EXTENSIONS or not link.url.startswith(("http://", "https://")):
+            extension = _extension(link.url)
+            if link.url.lower().startswith("itms-services:") or extension in IOS_EXTENSIONS:
+                stats.inc_value("fraudwall/apk/ios-lures")
                 continue
-            if _registrable(link.url) != seed_domain:
+            if not link.url.startswith(("http://", "https://")):
+                continue  # file:, data:, javascript: and app schemes are evidence, never fetched
+            if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and _DOWNLOAD_TEXT.search(link.text)):
+                # A fake app is captured wherever it is hosted: download hosts are one hop off the seed.
+                stats.inc_value("fraudwall/apk/links")
+                yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url)
                 continue
-            yield self._request(link.url, response.meta["seed"])
+            if extension in SKIPPED_EXTENSIONS or _registrable(link.url) != seed_domain:
+                continue
+            yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
+                                referrer=response.url)
+
+    def _apk(self, response: Response) -> Iterator[ApkDownload]:
+        """A downloaded APK, once per distinct file, for analysis and judging in the pipelines."""
+        stats = self.crawler.stats
+        digest = hashlib.sha256(response.body).hexdigest()
+        if digest in self.apk_hashes:
+            stats.inc_value("fraudwall/apk/duplicate")
+            return
+        self.apk_hashes.add(digest)
+        stats.inc_value("fraudwall/apk/downloaded")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        if "android.package-archive" not in content_type:
+            stats.inc_value("fraudwall/apk/disguised")  # served as an image, a page, or an octet stream
+        redirects = response.request.meta.get("redirect_urls", []) if response.request else []
+        yield ApkDownload(
+            url=redirects[0] if redirects else response.url, final_url=response.url, body=response.body,
+            referrer=response.meta.get("referrer", ""), content_type=content_type, redirect_chain=tuple(redirects),
+            ip=str(response.ip_address) if response.ip_address else None, fetched_at=datetime.now(timezone.utc),
+        )
 
     def on_error(self, failure: Failure) -> None:
         """A fetch that failed is counted by its error type; the crawl goes on."""

@@ -47,7 +47,8 @@ def _crawl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_crawl_follows_links_within_registered_domain(tmp_path: Path, site: SiteServer) -> None:
-    """Links inside rebate-tasks.top (subdomains included) are fetched; other domains and APKs are not."""
+    """Links inside rebate-tasks.top (subdomains included) are fetched; other domains are not (the APK link,
+    a 404 here, is tried as a download and stores nothing)."""
     hosts = ["rebate-tasks.top", "www.rebate-tasks.top", "other-site.xyz"]
     resolve = [arg for host in hosts for arg in ("--resolve", f"{host}:127.0.0.1")]
     result = _crawl(tmp_path, site.url("rebate-tasks.top"), "--allow-net", "127.0.0.0/8", *resolve)

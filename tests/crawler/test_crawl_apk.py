@@ -1,0 +1,79 @@
+"""Fake-app capture in a real crawl: APK links by extension, by link text and by zip magic, judged and stored once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fraudwall.blocklists.store import Store
+from fraudwall.demo.server import SiteServer
+from tests.conftest import REPO
+
+APKS = REPO / "tests" / "data" / "apks"
+
+INDEX = """<html><head><title>云会议 官方下载</title></head><body>
+<a href="/download/meeting.apk">立即下载</a>
+<a href="/download/copy.apk">备用下载</a>
+<a href="/img/banner.jpg">点击下载APP</a>
+<a href="/img/logo.png">logo</a>
+<a href="http://cdn-apps.xyz:{port}/files/bank.apk">下载安全控件</a>
+<a href="/download/broken.apk">旧版本</a>
+<a href="itms-services://?action=download-manifest&amp;url=https://app.top/m.plist">iPhone 安装</a>
+<a href="/ios/profile.mobileconfig">描述文件</a>
+</body></html>"""
+
+FILES = {
+    "app-meeting.top/download/meeting.apk": APKS / "meeting_remote_control.apk",
+    "app-meeting.top/download/copy.apk": APKS / "meeting_remote_control.apk",  # the same file at another URL
+    "app-meeting.top/img/banner.jpg": APKS / "benign_weather.apk",  # an APK served as image/jpeg
+    "app-meeting.top/img/logo.png": APKS / "benign_sms_backup.apk",  # linked as a picture: never fetched
+    "cdn-apps.xyz/files/bank.apk": APKS / "demo_bank_fake.apk",  # off the seed's domain: one hop
+}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[SiteServer]:
+    """An app-download site whose links offer APKs in every disguise."""
+    root = tmp_path / "site"
+    with SiteServer(root) as server:
+        (root / "app-meeting.top").mkdir(parents=True)
+        (root / "app-meeting.top" / "index.html").write_text(INDEX.format(port=server.port), encoding="utf-8")
+        (root / "app-meeting.top" / "download").mkdir()
+        (root / "app-meeting.top" / "download" / "broken.apk").write_text("<html>gone</html>", encoding="utf-8")
+        for relative, source in FILES.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+        yield server
+
+
+def test_crawl_captures_judges_and_stores_each_apk_once(tmp_path: Path, site: SiteServer) -> None:
+    """APKs linked by extension, by download text (an image URL) and on another host are downloaded, analysed,
+    judged and stored once by sha256; a picture link and an .apk link serving HTML store nothing; iOS lures
+    are counted, not fetched."""
+    db = tmp_path / "f.db"
+    resolve = [arg for host in ("app-meeting.top", "cdn-apps.xyz") for arg in ("--resolve", f"{host}:127.0.0.1")]
+    result = subprocess.run(
+        [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8", *resolve,
+         site.url("app-meeting.top")], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "APKs captured" in result.stdout
+    with Store.open(db) as store:
+        rows = list(store.db.query(
+            "SELECT o.sha256, o.payload, v.status FROM observations o JOIN verdicts v ON v.subject = o.sha256 "
+            "WHERE o.kind = 'apk'"))
+        by_package = {json.loads(row["payload"])["package"]: row for row in rows}
+        assert set(by_package) == {"com.yunhuiyi.meeting", "com.zhujiang.bank.secure", "org.example.weather"}, by_package
+        assert by_package["com.yunhuiyi.meeting"]["status"] == "malicious"
+        assert by_package["com.zhujiang.bank.secure"]["status"] == "malicious"
+        assert by_package["org.example.weather"]["status"] == "benign"
+        download = json.loads(by_package["org.example.weather"]["payload"])["download_url"]
+        assert download == site.url("app-meeting.top", "/img/banner.jpg")
+        bank_host = store.db.execute("SELECT status FROM verdicts WHERE subject = 'cdn-apps.xyz'").fetchone()
+        assert bank_host is not None and bank_host[0] in ("malicious", "suspicious"), "the download host is a subject"
