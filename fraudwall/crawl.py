@@ -32,13 +32,16 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # CLOSESPIDER_PAGECOUNT lets the responses in flight through, so neither means what it says.
         "FRAUDWALL_DEPTH": settings.getint("CRAWL_DEPTH"),
         "FRAUDWALL_MAX_PAGES": settings.getint("CRAWL_MAX_PAGES"),
+        "FRAUDWALL_MAX_PAGES_PER_DOMAIN": settings.getint("CRAWL_MAX_PAGES_PER_DOMAIN"),
+        "FRAUDWALL_MAX_BYTES_PER_DOMAIN": settings.getint("CRAWL_MAX_BYTES_PER_DOMAIN"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
         "FRAUDWALL_MAX_APK_BYTES": settings.getint("CRAWL_MAX_APK_BYTES"),
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": settings.getint("CRAWL_CONCURRENCY"),
-        "REDIRECT_MAX_TIMES": 10,
+        "REDIRECT_MAX_TIMES": settings.getint("CRAWL_MAX_REDIRECTS"),
+        "DNS_TIMEOUT": settings.getfloat("CRAWL_DNS_TIMEOUT"),
         "RETRY_TIMES": 1,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
@@ -53,6 +56,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "ITEM_PIPELINES": PIPELINES,
         "FRAUDWALL_SETTINGS": settings,
         "LOG_LEVEL": settings.get("LOG_LEVEL"),
+        "LOG_FORMATTER": "fraudwall.crawler.log_formatter.ItemlessLogFormatter",
     }
 
 

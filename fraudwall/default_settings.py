@@ -35,7 +35,11 @@ SCORE_SUSPICIOUS = 0.40
 # Crawling.
 CRAWL_DEPTH = 2  # links followed from a seed, within its registered domain
 CRAWL_MAX_PAGES = 500  # per run; 0 means no cap
-CRAWL_TIMEOUT = 20.0  # seconds per request
+CRAWL_MAX_PAGES_PER_DOMAIN = 200  # pages kept per registered domain; 0 means no cap (a link maze ends here)
+CRAWL_MAX_BYTES_PER_DOMAIN = 200 * 1024 * 1024  # bytes downloaded per registered domain; 0 means no cap
+CRAWL_TIMEOUT = 20.0  # seconds per request, all of it: a body that drips or headers that never end stop here
+CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
+CRAWL_MAX_REDIRECTS = 10  # hops per request; a loop or a longer chain is a counted failure
 CRAWL_MAX_BYTES = 10 * 1024 * 1024  # per page body, after decompression (a bomb stops here)
 CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
 CRAWL_USER_AGENT = (

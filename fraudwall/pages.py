@@ -11,6 +11,7 @@ the legacy encodings of the web (GB18030 covers GBK and GB2312, Big5, ...).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -53,10 +54,60 @@ def detect_encoding(body: bytes) -> str | None:
     return "utf-8"
 
 
+#: Chinese legacy encodings a page may declare for another one of them: a Big5 page under a
+#: copied ``<meta charset="gb2312">`` decodes without an error, into nonsense.
+_CJK_LEGACY = frozenset({"gb2312", "gbk", "gb18030", "cp936", "big5", "big5hkscs", "cp950"})
+#: Share of the non-ASCII characters a declared decoding may turn into U+FFFD and still be kept for
+#: sure: a real UTF-8 page with a few broken bytes stays UTF-8; past it (a GBK page labelled UTF-8 loses
+#: three quarters), a Chinese or Japanese legacy encoding that reads every byte cleanly replaces it.
+_MAX_REPLACED_SHARE = 0.3
+_CJK_CANDIDATES = ("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr")
+#: charset-normalizer's chaos (0: clean text) under which a relabelled reading is trusted.
+_MAX_CHAOS = 0.1
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode an HTML body; returns (encoding, text)."""
+    """Decode an HTML body whatever its labels claim; returns (encoding, text).
+
+    The browser's order first (BOM, header, ``<meta>``, detection). Fraud
+    pages are often labelled wrongly, so a label is overruled when its
+    decoding turns most of the text into replacement characters (GBK served
+    as UTF-8), or when it names a Chinese legacy encoding and another one
+    reads the bytes with clearly less chaos (Big5 under ``gb2312``).
+    """
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=detect_encoding)
+    codec = _codec(encoding)
+    if "\ufffd" in text and "\ufffd" not in body.decode("utf-8", "ignore"):
+        non_ascii = sum(1 for char in text if ord(char) > 127)
+        if non_ascii and text.count("\ufffd") / non_ascii > _MAX_REPLACED_SHARE:
+            guessed = _best_of(body, _CJK_CANDIDATES)
+            if guessed:
+                return guessed
+    elif codec in _CJK_LEGACY:
+        guessed = _best_of(body, ("gb18030", "big5"), current=codec)
+        if guessed:
+            return guessed
     return encoding, text
+
+
+def _codec(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding.lower()
+
+
+def _best_of(body: bytes, candidates: Sequence[str], current: str = "") -> tuple[str, str] | None:
+    """The candidate encoding that reads ``body`` with the least chaos, when clearly better than ``current``."""
+    matches = from_bytes(body, cp_isolation=list(candidates))
+    best = matches.best()
+    if best is None or _codec(best.encoding) == current or (not current and best.chaos > _MAX_CHAOS):
+        return None
+    if current:
+        mine = next((match for match in matches if _codec(match.encoding) == current), None)
+        if mine is not None and mine.chaos - best.chaos < 0.05:
+            return None  # not clearly better: the label stands
+    return best.encoding, str(best)
 
 
 def parse_page(

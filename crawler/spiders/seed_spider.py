@@ -1,13 +1,23 @@
-"""The seed spider: fetch seeds, follow links inside each seed's registered domain.
+"""The seed spider: fetch seeds, follow links inside each seed's registered domain, capture fake apps.
 
-Yields one :class:`~fraudwall.models.PageObservation` per HTML response; the
-item pipelines configured by the orchestration analyse, score and store them.
-Run from ``fraudwall crawl`` or as ``scrapy crawl fraudwall -a seeds=URL,...``
-(``seeds`` may also name a seed file).
+Yields one :class:`~fraudwall.models.PageObservation` per HTML response and one
+:class:`~fraudwall.models.ApkDownload` per distinct APK; the item pipelines
+configured by the orchestration analyse, score and store them. Run from
+``fraudwall crawl`` or as ``scrapy crawl fraudwall -a seeds=URL,...`` (``seeds``
+may also name a seed file).
 
-Two settings bound a crawl: ``FRAUDWALL_DEPTH`` links followed from a seed
-(0: the seeds only) and ``FRAUDWALL_MAX_PAGES`` pages kept (0: no cap). When
-the cap is reached the spider closes; responses still in flight then are
+APKs are recognised by their bytes (a zip with an Android manifest or code),
+whatever the server calls them; links to them (by extension, or by a
+download text on a link that claims to be a picture) are followed wherever
+they are hosted, one hop, within ``FRAUDWALL_MAX_APK_BYTES``. iOS lures
+(``itms-services:``, ``.mobileconfig``, ``.ipa``) are counted, never fetched;
+so are links in other schemes.
+
+Settings bound a crawl: ``FRAUDWALL_DEPTH`` links followed from a seed (0: the
+seeds only), ``FRAUDWALL_MAX_PAGES`` pages kept (0: no cap), and per registered
+domain ``FRAUDWALL_MAX_PAGES_PER_DOMAIN`` pages and ``FRAUDWALL_MAX_BYTES_PER_DOMAIN``
+bytes, past which its links are not followed (a link maze ends there). When
+the page cap is reached the spider closes; responses still in flight then are
 counted as ``fraudwall/skipped/max-pages`` and neither kept nor followed.
 """
 
@@ -16,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -26,6 +37,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.exceptions import CrawlError, InputError
@@ -82,6 +94,9 @@ class SeedSpider(scrapy.Spider):
     max_pages: int = 0
     #: Bytes an APK download may have (after decompression); pages keep DOWNLOAD_MAXSIZE.
     max_apk_bytes: int = 100 * 1024 * 1024
+    #: Pages kept and bytes downloaded per registered domain before its links stop being followed (0: no cap).
+    max_domain_pages: int = 0
+    max_domain_bytes: int = 0
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -96,6 +111,8 @@ class SeedSpider(scrapy.Spider):
         self.targets = targets
         self.pages = 0
         self.apk_hashes: set[str] = set()
+        self.domain_pages: Counter[str] = Counter()
+        self.domain_bytes: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SeedSpider:
@@ -103,6 +120,8 @@ class SeedSpider(scrapy.Spider):
         spider.max_depth = crawler.settings.getint("FRAUDWALL_DEPTH")
         spider.max_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES")
         spider.max_apk_bytes = crawler.settings.getint("FRAUDWALL_MAX_APK_BYTES", spider.max_apk_bytes)
+        spider.max_domain_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES_PER_DOMAIN")
+        spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
         return spider
 
     async def start(self) -> Any:
@@ -118,6 +137,8 @@ class SeedSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | ApkDownload | scrapy.Request]:
         stats = self.crawler.stats
+        domain = _registrable(response.url) or ""
+        self.domain_bytes[domain] += len(response.body)
         if looks_like_apk(response.body):
             yield from self._apk(response)
             return
@@ -139,15 +160,17 @@ class SeedSpider(scrapy.Spider):
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
             redirect_chain=redirects,
             ip=str(response.ip_address) if response.ip_address else None,
-            text=response.text,
-            encoding=response.encoding,
-        )
+        )  # decoded there, whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312
         self.pages += 1
+        self.domain_pages[domain] += 1
         stats.inc_value("fraudwall/pages")
         yield page
         if self.max_pages and self.pages >= self.max_pages:
             raise CloseSpider("max-pages")
         if response.meta.get("depth", 0) >= self.max_depth:
+            return
+        if self._domain_full(domain):
+            stats.inc_value("fraudwall/skipped/domain-limit")  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
         for link in page.links:
@@ -166,6 +189,11 @@ class SeedSpider(scrapy.Spider):
                 continue
             yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
                                 referrer=response.url)
+
+    def _domain_full(self, domain: str) -> bool:
+        """True once ``domain`` has given its share of pages or bytes: its links are no longer followed."""
+        return bool((self.max_domain_pages and self.domain_pages[domain] >= self.max_domain_pages)
+                    or (self.max_domain_bytes and self.domain_bytes[domain] >= self.max_domain_bytes))
 
     def _apk(self, response: Response) -> Iterator[ApkDownload]:
         """A downloaded APK, once per distinct file, for analysis and judging in the pipelines."""
@@ -190,6 +218,6 @@ class SeedSpider(scrapy.Spider):
         """A fetch that failed is counted by its error type; the crawl goes on."""
         if failure.check(Refused):
             return  # counted and logged, with its reason, where it was refused
-        reason = failure.type.__name__ if failure.type else "error"
+        reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"fraudwall/fetch_failed/{reason}")
-        log.info("fetch failed (%s): %s", reason, getattr(failure.request, "url", "?"))
+        log.info("fetch failed (%s): %s: %s", reason, getattr(failure.request, "url", "?"), failure.value)

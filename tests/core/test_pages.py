@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fraudwall.pages import parse_page
+from fraudwall.pages import decode_body, parse_page
 
 HTML = """<html><head><title>刷单 返利</title><meta name="description" content="日结 佣金">
 <base href="/sub/"></head><body><p>做任务</p><script>var code = "垫付";</script><script src="app.js"></script>
@@ -39,3 +39,17 @@ def test_garbage_body_does_not_crash() -> None:
     """Binary junk still yields an observation (empty or garbled text), never an exception."""
     page = parse_page("http://x.top/", bytes(range(256)) * 10)
     assert page.url == "http://x.top/" and page.links == ()
+
+
+def test_mislabelled_chinese_pages_decode_whatever_the_labels_claim() -> None:
+    """GBK under a header that says UTF-8 and Big5 under a <meta> that says GB2312 come out readable; a UTF-8
+    page with a few broken bytes stays UTF-8 (its broken bytes replaced, its text kept)."""
+    gbk = "<html><head><title>兼职刷单返利</title></head><body><p>日赚500元，佣金当日结算，联系客服</p></body></html>"
+    assert "兼职刷单返利" in decode_body(gbk.encode("gbk"), "text/html; charset=utf-8")[1]
+    big5 = ('<html><head><meta charset="gb2312"><title>詐騙防範</title></head>'
+            "<body><p>投資詐騙防範：保證獲利、穩賺不賠？請加LINE線上客服專員。</p></body></html>")
+    assert "穩賺不賠" in decode_body(big5.encode("big5"), "text/html")[1]
+    article = "<html><body><p>" + "警方提醒：不要向陌生账户转账，谨防电信诈骗。" * 20 + "</p></body></html>"
+    broken = article.encode("utf-8").replace("账户".encode(), b"\xff\xfe", 1)
+    encoding, text = decode_body(broken, "text/html; charset=utf-8")
+    assert encoding == "utf-8" and "谨防电信诈骗" in text and "\ufffd" in text

@@ -1,0 +1,68 @@
+"""Why a fetch brought no page, as a short stable reason a user can read in the summary.
+
+Scrapy reports failures as exception types (``DownloadCancelledError``,
+``IgnoreRequest``...) that say little to someone reading a crawl's summary,
+and one type can stand for several causes. :func:`failure_reason` names the
+cause: ``body-over-cap`` (the page or APK was larger than its cap),
+``decompression-bomb`` (it inflated past the cap: nothing more was read),
+``timeout`` (a server that never answers, drips its body or never ends its
+headers), ``too-many-redirects`` (a chain longer than ``REDIRECT_MAX_TIMES``),
+``redirect-not-followed`` (to ``file:``, ``ftp:``, ``data:`` or no Location),
+``http-404``..., ``connection-refused``, ``connection-lost``,
+``invalid-response`` (not HTTP), ``truncated-body``, ``dns-failed``,
+``invalid-url``, ``unsupported-scheme``; anything else keeps its exception's name.
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import (
+    CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
+    DownloadTimeoutError, IgnoreRequest, ResponseDataLossError, UnsupportedURLSchemeError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseNeverReceived
+
+_BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
+    (DownloadTimeoutError, "timeout"),
+    (TwistedTimeout, "timeout"),
+    (DownloadCancelledError, "body-over-cap"),
+    (ResponseDataLossError, "truncated-body"),
+    (DownloadConnectionRefusedError, "connection-refused"),
+    (CannotResolveHostError, "dns-failed"),
+    (DNSLookupError, "dns-failed"),
+    (ResponseNeverReceived, "connection-lost"),
+    (ConnectionLost, "connection-lost"),
+    (UnsupportedURLSchemeError, "unsupported-scheme"),
+    (DownloadFailedError, "connection-failed"),
+)
+
+
+def failure_reason(failure: Failure) -> str:
+    """The cause of a failed request, as a stat token."""
+    error = failure.value
+    text = str(error).lower()
+    if isinstance(error, HttpError):
+        status = error.response.status
+        # Scrapy follows redirects to http and https only: one to file:, ftp:, data: or nowhere ends here.
+        return "redirect-not-followed" if 300 <= status < 400 else f"http-{status}"
+    if isinstance(error, IgnoreRequest):
+        if "redirect" in text:
+            return "too-many-redirects"
+        if "decompress" in text:
+            return "decompression-bomb"  # stopped at the cap while inflating: nothing past it was read
+        return "ignored"
+    if isinstance(error, ValueError):
+        return "invalid-url"  # a Location or link no request can be built from
+    for kind, reason in _BY_TYPE:
+        if isinstance(error, kind):
+            if reason == "connection-failed":
+                if "timed out" in text:
+                    return "timeout"
+                if "parseerror" in text:
+                    return "invalid-response"  # the server spoke something other than HTTP
+                if "connectionlost" in text or "connection to the other side was lost" in text:
+                    return "connection-lost"
+            return reason
+    return type(error).__name__
