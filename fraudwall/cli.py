@@ -195,10 +195,11 @@ def _parse_resolve(values: Sequence[str]) -> dict[str, str]:
 @click.option("--resolve", "resolve", multiple=True, metavar="HOST:ADDRESS", help="Answer HOST with ADDRESS instead of DNS (repeatable).")
 @click.option("--depth", type=click.IntRange(min=0), help="How many links deep to follow inside each seed's domain (0: the seeds only).")
 @click.option("--max-pages", type=click.IntRange(min=0), help="Store at most this many pages (0: no cap).")
+@click.option("--job", "job", metavar="NAME", help="A resumable job: run the same command again to resume it after a stop or a crash.")
 @click.pass_context
 def crawl_command(
     ctx: click.Context, seeds: tuple[str, ...], db_path: str | None, allow_nets: tuple[str, ...],
-    resolve: tuple[str, ...], depth: int | None, max_pages: int | None,
+    resolve: tuple[str, ...], depth: int | None, max_pages: int | None, job: str | None,
 ) -> None:
     """Crawl SEED URLs, domains or seed files; analyse and store every page.
 
@@ -212,7 +213,7 @@ def crawl_command(
 
     settings = _settings(
         ctx, DB_PATH=db_path, ALLOW_NETS=list(allow_nets) or None, HOST_MAP=_parse_resolve(resolve) or None,
-        CRAWL_DEPTH=depth, CRAWL_MAX_PAGES=max_pages,
+        CRAWL_DEPTH=depth, CRAWL_MAX_PAGES=max_pages, CRAWL_JOB=job,
     )
     seed_list = read_seeds(seeds)
     if not seed_list.targets:
@@ -761,6 +762,10 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
         table.add_row(f"  failed: {reason}", str(count))
     for status in ("malicious", "suspicious", "benign"):
         table.add_row(f"pages {status}", str(outcome.stats.get(f"fraudwall/verdicts/{status}", 0)))
+    if outcome.stats.get("fraudwall/apk/downloaded"):
+        table.add_row("APKs captured", str(outcome.stats["fraudwall/apk/downloaded"]))
+        for status in ("malicious", "suspicious", "benign"):
+            table.add_row(f"  APKs {status}", str(outcome.stats.get(f"fraudwall/apk/verdicts/{status}", 0)))
     for category, count in store.finding_counts_by_category().items():
         table.add_row(f"findings: {category}", str(count))
     table.add_row("names blocked (every format)", str(len(names)))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fraudwall.exceptions import ConfigError
 from fraudwall.models import Target
 from fraudwall.settings import Settings
 
@@ -48,8 +49,11 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Scrapy's remote-control endpoint runs code sent to it; a crawl of hostile sites serves nothing.
         "REMOTE_CONTROL_ENABLED": False,
         "TWISTED_DNS_RESOLVER": "fraudwall.crawler.resolver.GuardedResolver",
-        # Above RetryMiddleware (550): it must see a refused lookup first, so it is not retried.
-        "DOWNLOADER_MIDDLEWARES": {"fraudwall.crawler.refusals.RefusalMiddleware": 560},
+        # Above RetryMiddleware (550): it must see a refused lookup first, so it is not retried. The
+        # resume filter comes first of all: a request a resumed job finished is never sent.
+        "DOWNLOADER_MIDDLEWARES": {"fraudwall.crawler.refusals.RefusalMiddleware": 560,
+                                   "fraudwall.crawler.journal.FinishedRequestFilter": 50},
+        **_job_settings(settings),
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
         "FRAUDWALL_HOST_MAP": settings.getdict("HOST_MAP"),
         "FRAUDWALL_HOST_MAP_ONLY": settings.getbool("HOST_MAP_ONLY"),
@@ -58,6 +62,20 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "LOG_LEVEL": settings.get("LOG_LEVEL"),
         "LOG_FORMATTER": "fraudwall.crawler.log_formatter.ItemlessLogFormatter",
     }
+
+
+def _job_settings(settings: Settings) -> dict[str, Any]:
+    """``JOBDIR`` for a named job (``--job NAME``): its folder under ``CRAWL_JOBS_DIR``."""
+    from fraudwall.crawler.journal import job_folder
+
+    name = settings.get("CRAWL_JOB")
+    if not name:
+        return {}
+    try:
+        folder = job_folder(settings.get("CRAWL_JOBS_DIR"), name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return {"JOBDIR": str(folder)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,10 @@ CRAWL_USER_AGENT = (
     "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
 )
 CRAWL_CONCURRENCY = 16
+# Resumable crawls (``crawl --job NAME``): the job's frontier, duplicate filter and journal live in
+# CRAWL_JOBS_DIR/NAME; run the same command again to resume after a stop, a crash or a SIGKILL.
+CRAWL_JOB = ""
+CRAWL_JOBS_DIR = "fraudwall-jobs"
 # Networks the crawler may connect to. Empty means "public addresses only":
 # loopback, private, link-local and reserved ranges are refused (SSRF guard).
 # Each CIDR listed here is allowed in addition.

@@ -24,26 +24,32 @@ counted as ``fraudwall/skipped/max-pages`` and neither kept nor followed.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import sqlite3
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from fraudwall.crawler.failures import failure_reason
+from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.exceptions import CrawlError, InputError
 from fraudwall.models import ApkDownload, PageObservation, Target
 from fraudwall.names import parse_url
 from fraudwall.pages import parse_page
+from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,27 @@ def _extension(url: str) -> str:
 def looks_like_apk(body: bytes) -> bool:
     """True for a zip (by its magic, whatever the server called it) that holds an Android manifest or code."""
     return body[:4] == b"PK\x03\x04" and (b"AndroidManifest.xml" in body or b"classes.dex" in body)
+
+
+def stored_urls(settings: Settings | None) -> Iterator[str]:
+    """Every URL the store holds a page or an APK download for: requested, redirected through, final."""
+    path = settings.get("DB_PATH") if settings is not None else None
+    if not path or not Path(path).exists():
+        return
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for url, final_url, chain, download in connection.execute(
+            "SELECT url, final_url, redirect_chain, "
+            "CASE WHEN kind = 'apk' THEN json_extract(payload, '$.download_url') END FROM observations "
+            "WHERE kind IN ('page', 'apk')"
+        ):
+            yield from (value for value in (url, final_url, download) if value)
+            if chain:
+                yield from json.loads(chain)
+    except sqlite3.DatabaseError:
+        return  # no observations table yet: nothing is stored
+    finally:
+        connection.close()
 
 
 def _registrable(url: str) -> str | None:
@@ -122,9 +149,42 @@ class SeedSpider(scrapy.Spider):
         spider.max_apk_bytes = crawler.settings.getint("FRAUDWALL_MAX_APK_BYTES", spider.max_apk_bytes)
         spider.max_domain_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES_PER_DOMAIN")
         spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
+        job = crawler.settings.get("JOBDIR")
+        if job:
+            spider.journal = FrontierJournal(Path(job) / "fraudwall")
+            crawler.signals.connect(spider._scheduled, signal=signals.request_scheduled)
+            crawler.signals.connect(spider._dropped, signal=signals.item_dropped)
+            crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
+    # -- the job journal (``--job``): see fraudwall.crawler.journal ------------------------
+    journal: FrontierJournal | None = None
+
+    def _scheduled(self, request: scrapy.Request, **kwargs: Any) -> None:
+        if self.journal is not None:
+            self.journal.scheduled(request)
+
+    def _dropped(self, item: Any, **kwargs: Any) -> None:
+        if self.journal is not None and isinstance(item, (PageObservation, ApkDownload)):
+            self.journal.settle(item.url)
+
+    def _closed(self, **kwargs: Any) -> None:
+        if self.journal is not None:
+            self.journal.close()
+
+    def _settle(self, response: Response) -> None:
+        """A response that gives nothing to store is finished as it is."""
+        if self.journal is not None:
+            self.journal.settle(response.request.url if response.request else response.url)
+
     async def start(self) -> Any:
+        if self.journal is not None:
+            self.journal.open(stored_urls(self.crawler.settings.get("FRAUDWALL_SETTINGS")))
+            if self.journal.resumed:
+                # Asked before the stop and neither stored nor settled: asked again, past the duplicate filter.
+                for url, meta in self.journal.unfinished():
+                    self.crawler.stats.inc_value("fraudwall/resume/asked-again")
+                    yield scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=True)
         for target in self.targets:
             yield self._request(target.url, target.url)
 
@@ -146,6 +206,7 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value("fraudwall/apk/not-an-apk")  # an .apk link that served something else
         if not isinstance(response, TextResponse):
             stats.inc_value("fraudwall/rejected/not-html")
+            self._settle(response)
             return
         if self.max_pages and self.pages >= self.max_pages:
             # In flight when the cap was reached: fetched, but over the cap.
@@ -201,6 +262,7 @@ class SeedSpider(scrapy.Spider):
         digest = hashlib.sha256(response.body).hexdigest()
         if digest in self.apk_hashes:
             stats.inc_value("fraudwall/apk/duplicate")
+            self._settle(response)
             return
         self.apk_hashes.add(digest)
         stats.inc_value("fraudwall/apk/downloaded")
@@ -216,6 +278,10 @@ class SeedSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         """A fetch that failed is counted by its error type; the crawl goes on."""
+        if failure.check(AlreadyDone):
+            return  # finished before a resumed job's stop: counted by the filter, not a failure
+        if self.journal is not None and failure.request is not None:
+            self.journal.settle(failure.request.url)  # failed for good: retries are behind it
         if failure.check(Refused):
             return  # counted and logged, with its reason, where it was refused
         reason = failure_reason(failure)

@@ -1,0 +1,99 @@
+"""A crawl job killed with SIGKILL resumes: nothing stored is lost, no finished page is fetched again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+PAGES = 60
+#: Each page takes this long to serve, so the crawl is still running when it is killed.
+DELAY = 0.15
+
+
+class _SlowSite(BaseHTTPRequestHandler):
+    """Pages /p/0 ... /p/59, each linking to the next three; every request counted."""
+
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def do_GET(self) -> None:
+        with self.lock:
+            self.counts[self.path] += 1
+        number = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/p/") else -1
+        if not 0 <= number < PAGES:
+            self.send_error(404)
+            return
+        time.sleep(DELAY)
+        links = "".join(f'<a href="/p/{n}">page {n}</a> ' for n in range(number + 1, min(number + 4, PAGES)))
+        body = f"<html><head><title>page {number}</title></head><body>{links}</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_site() -> Iterator[tuple[int, Counter[str]]]:
+    """The slow site on a free loopback port, and its request counts."""
+    handler = type("SlowSite", (_SlowSite,), {"counts": Counter()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], handler.counts
+    server.shutdown()
+    server.server_close()
+
+
+def _stored(db: Path) -> set[str]:
+    if not db.exists():
+        return set()
+    with sqlite3.connect(db) as connection:
+        try:
+            return {row[0] for row in connection.execute("SELECT final_url FROM observations WHERE kind = 'page'")}
+        except sqlite3.OperationalError:
+            return set()
+
+
+def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: tuple[int, Counter[str]]) -> None:
+    """SIGKILL mid-crawl, then the same command: every page ends up stored, and none stored before the kill is
+    requested again."""
+    port, counts = slow_site
+    db = tmp_path / "f.db"
+    command = [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--job", "slow", "--depth", "100",
+               "--max-pages", "0", "--allow-net", "127.0.0.0/8", "--resolve", "slow-site.top:127.0.0.1",
+               f"http://slow-site.top:{port}/p/0"]
+    env = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "2", "FRAUDWALL_CRAWL_JOBS_DIR": str(tmp_path / "jobs")}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    deadline = time.monotonic() + 90
+    while len(_stored(db)) < 12 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    assert first.poll() is None, "the crawl ended before it could be killed"
+    os.killpg(first.pid, signal.SIGKILL)  # the crawl and its judging workers, with no chance to clean up
+    first.wait(timeout=30)
+    before = _stored(db)
+    assert 12 <= len(before) < PAGES
+    requested_before = Counter(counts)
+
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    after = _stored(db)
+    assert {url.rsplit("/", 1)[-1] for url in after} == {str(n) for n in range(PAGES)}, "a page was lost"
+    for url in before:
+        path = "/p/" + url.rsplit("/", 1)[-1]
+        assert counts[path] == requested_before[path] == 1, f"{path} was fetched again after it was stored"
