@@ -9,8 +9,8 @@ STAMP  := $(VENV)/.installed
 # Debian packages whose real programs the tests drive: BIND's named-checkzone, Squid,
 # nft and ipset, Unbound (server and unbound-checkconf), dnsmasq, BIND's named, PowerDNS Recursor,
 # Knot Resolver.
-TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base bind9 pdns-recursor knot-resolver
-TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq named pdns_recursor kresd
+TEST_DEB_PACKAGES := bind9-utils squid nftables ipset unbound dnsmasq-base bind9 pdns-recursor knot-resolver redis-server chromium
+TEST_COMMANDS     := named-checkzone squid nft ipset unbound unbound-checkconf dnsmasq named pdns_recursor kresd redis-server chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-packages clean
@@ -28,7 +28,7 @@ $(STAMP): setup.cfg pyproject.toml
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,render]'
 	touch $@
 
 # Installed resolvers must not start as services: a running recursor primes itself from the

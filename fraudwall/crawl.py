@@ -23,6 +23,8 @@ PIPELINES = {
 
 def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
+    from fraudwall.crawler.render import render_settings
+
     return {
         "BOT_NAME": "fraudwall",
         "SPIDER_MODULES": ["fraudwall.crawler.spiders"],
@@ -61,6 +63,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_SETTINGS": settings,
         "LOG_LEVEL": settings.get("LOG_LEVEL"),
         "LOG_FORMATTER": "fraudwall.crawler.log_formatter.ItemlessLogFormatter",
+        **render_settings(settings),
     }
 
 

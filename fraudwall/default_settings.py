@@ -60,6 +60,16 @@ HOST_MAP: dict[str, str] = {}
 # When true, names missing from HOST_MAP fail instead of going to the system resolver.
 HOST_MAP_ONLY = False
 
+# Rendering JavaScript pages (the optional "render" extra: pip install 'fraudwall[render]' and Debian's
+# chromium). "off"; "shells": pages whose static HTML is an empty app shell, and pages a detector asks
+# for; "always": every HTML page; "auto": "shells" when the extra and the browser are installed, else
+# "off". A rendered page is stored beside the static one, fetched_as "rendered".
+CRAWL_RENDER = "auto"
+CRAWL_RENDER_BROWSER = "/usr/bin/chromium"  # never a downloaded browser
+CRAWL_RENDER_PAGES = 2  # browser pages at once; each is a renderer process of 50-150 MB
+CRAWL_RENDER_WAIT = 2.0  # seconds after load for the page's network to go quiet
+CRAWL_RENDER_MAX_BYTES = 20 * 1024 * 1024  # all responses of one rendered page together
+
 # Export.
 EXPORT_TITLE = "fraudwall blocklist"
 # Processes rendering an export folder's formats side by side (``--workers``); 0: one per

@@ -22,6 +22,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from fraudwall.blocklists.store import Store
+from fraudwall.crawler.render import render_when_asked
 from fraudwall.judge_pool import JudgePool, worker_count
 from fraudwall.models import ApkDownload, Judgement, PageObservation
 from fraudwall.plugin_host import PluginHost
@@ -85,7 +86,17 @@ class JudgePipeline:
         if isinstance(item, ApkDownload):
             stats.inc_value(f"fraudwall/apk/verdicts/{result.judgement.verdict.status}")
             return JudgedApk((result.judgement, *result.nested))
+        self._render_if_asked(item, result.judgement)
         return result.judgement
+
+    def _render_if_asked(self, page: PageObservation, judgement: Judgement) -> None:
+        """A detector that saw script tricks on a page with text asks for it rendered (see crawler.render)."""
+        spider = self.crawler.spider
+        request = render_when_asked(page, judgement.findings, self.crawler.settings, callback=spider.parse,
+                                    errback=getattr(spider, "on_error", None),
+                                    depth=getattr(spider, "max_depth", None))
+        if request is not None and self.crawler.engine is not None:
+            self.crawler.engine.crawl(request)
 
     def close_spider(self) -> None:
         self.pool.close()

@@ -44,6 +44,7 @@ from twisted.python.failure import Failure
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.refusals import Refused
+from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.exceptions import CrawlError, InputError
 from fraudwall.models import ApkDownload, PageObservation, Target
@@ -221,6 +222,7 @@ class SeedSpider(scrapy.Spider):
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
             redirect_chain=redirects,
             ip=str(response.ip_address) if response.ip_address else None,
+            fetched_as=fetched_as(response),
         )  # decoded there, whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312
         self.pages += 1
         self.domain_pages[domain] += 1
@@ -228,7 +230,10 @@ class SeedSpider(scrapy.Spider):
         yield page
         if self.max_pages and self.pages >= self.max_pages:
             raise CloseSpider("max-pages")
-        if response.meta.get("depth", 0) >= self.max_depth:
+        render = maybe_render(response, page, self.crawler.settings)
+        if render is not None:
+            yield render  # an empty app shell: judged again as the browser shows it
+        if page_depth(response) >= self.max_depth:
             return
         if self._domain_full(domain):
             stats.inc_value("fraudwall/skipped/domain-limit")  # a link maze or a huge site ends here
@@ -280,6 +285,8 @@ class SeedSpider(scrapy.Spider):
         """A fetch that failed is counted by its error type; the crawl goes on."""
         if failure.check(AlreadyDone):
             return  # finished before a resumed job's stop: counted by the filter, not a failure
+        if failure.check(RenderFailed):
+            return  # counted under fraudwall/render/ where it failed; the static page is stored
         if self.journal is not None and failure.request is not None:
             self.journal.settle(failure.request.url)  # failed for good: retries are behind it
         if failure.check(Refused):

@@ -1,0 +1,361 @@
+"""The download handler of the ``render`` extra: scrapy-playwright with fraudwall's guards.
+
+:func:`fraudwall.crawler.render.render_settings` installs
+:class:`RenderDownloadHandler` for ``http`` and ``https``. A request without
+``meta["playwright"]`` goes to Scrapy's own HTTP/1.1 handler unchanged (the
+``GuardedResolver`` and ``RefusalMiddleware`` see it as before); one with it is
+loaded in Debian's Chromium. Around scrapy-playwright this adds:
+
+- **the SSRF guard on every sub-request**, twice. :class:`SubrequestGuard` is
+  the route predicate (``abort_request``): every request the page makes that
+  Playwright intercepts is refused when its scheme is not http(s), when the
+  page's byte or request budget is spent, or when its host resolves to no
+  address the network policy allows; each refusal is counted as
+  ``fraudwall/render/refused/<reason>`` and logged. Interception does not see
+  redirect hops, WebSockets or service workers, and Chromium would look the name
+  up again itself, so the browser's only way out is a
+  :class:`~fraudwall.crawler.render_proxy.GuardedProxy` on loopback that resolves
+  through the same resolver and connects to the checked address; its refusals
+  are counted under the same keys. Chromium is also told to resolve no name
+  itself (``--host-resolver-rules``), so a leak would fail rather than connect.
+- **caps**: each server response through the proxy is cut at ``DOWNLOAD_MAXSIZE``;
+  the responses of one page add up to at most ``FRAUDWALL_RENDER_PAGE_BYTES``
+  (plus what is in flight when the budget runs out), and at most
+  ``FRAUDWALL_RENDER_PAGE_REQUESTS`` requests; the rendered document is
+  refused beyond ``DOWNLOAD_MAXSIZE``; the whole render (navigation, settling,
+  reading the DOM) is bounded by ``FRAUDWALL_RENDER_TIMEOUT``, after which the
+  page is closed even if its script hangs the renderer.
+- **one browser profile**: every page gets the crawl's user agent (a page can
+  tell "HeadlessChrome" apart and cloak), no service workers, no downloads, and
+  certificate errors are accepted as Scrapy accepts them.
+
+A render that fails ends as :class:`RenderFailed` (counted as
+``fraudwall/render/failed/<why>``), or as
+:class:`~fraudwall.crawler.refusals.Refused` when the guard refused the
+document itself; neither is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.page import PageMethod
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IHostResolution, IResolutionReceiver
+from zope.interface import provider
+
+from fraudwall.crawler.network import NetworkPolicy
+from fraudwall.crawler.refusals import Refused
+from fraudwall.crawler.render import RENDER_REASON, RENDER_WAIT, RenderFailed
+from fraudwall.crawler.render_proxy import GuardedProxy, ProxyRefusal
+from fraudwall.crawler.resolver import GuardedResolver, Refusal
+from fraudwall.names import is_ip_literal
+
+log = logging.getLogger(__name__)
+
+#: Stat prefixes, all under ``fraudwall/render/``.
+REFUSED_STAT = "fraudwall/render/refused"
+FAILED_STAT = "fraudwall/render/failed"
+#: The first refusal of a render, whole, for messages (like ``fraudwall/first_refusal``).
+FIRST_REFUSAL_STAT = "fraudwall/render/first_refusal"
+#: Schemes a rendered page may fetch; ``data:`` and ``blob:`` never reach the network.
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+#: The browser profile of every rendering context (see the module docstring).
+CONTEXT_KWARGS: dict[str, Any] = {
+    "ignore_https_errors": True,
+    "service_workers": "block",
+    "accept_downloads": False,
+    "java_script_enabled": True,
+}
+
+
+async def settle(page: Page, wait_ms: float) -> None:
+    """Wait until the page's network is idle, ``wait_ms`` at most: what is rendered by then is the page.
+
+    The page method of every render (``meta["fraudwall_render_wait"]``, set by
+    :func:`fraudwall.crawler.render.render_request`); a page that never goes idle
+    (polling, long-polling) is read as it is when time is up.
+    """
+    with suppress(PlaywrightTimeoutError):
+        await page.wait_for_load_state("networkidle", timeout=wait_ms)
+
+
+@provider(IResolutionReceiver)
+class _Addresses:
+    """Collects the addresses a Twisted resolver delivers into a Deferred."""
+
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+        self.done: Deferred[list[str]] = Deferred()
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:
+        pass
+
+    def addressResolved(self, address: Any) -> None:
+        self.addresses.append(str(getattr(address, "host", "")))
+
+    def resolutionComplete(self) -> None:
+        self.done.callback(self.addresses)
+
+
+@dataclass(slots=True)
+class _PageBudget:
+    """What one rendered page has fetched so far."""
+
+    bytes: int = 0
+    requests: int = 0
+
+
+class SubrequestGuard:
+    """Decides whether a rendered page may fetch a URL, counts what it refuses, and keeps each page's budget."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        *,
+        page_bytes: int,
+        page_requests: int,
+        resolver: GuardedResolver | None = None,
+    ) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.page_bytes = page_bytes
+        self.page_requests = page_requests
+        self._resolver = resolver
+        self._budgets: dict[int, _PageBudget] = {}
+        #: Why a page's own document was refused, by id(page): turns its failed navigation into a refusal.
+        self.document_refusals: dict[int, tuple[str, str]] = {}
+
+    # -- resolution -------------------------------------------------------------
+    @property
+    def resolver(self) -> GuardedResolver:
+        """The crawl's resolver: the installed one, or one built from the same settings.
+
+        Looked up when first needed: Scrapy installs its resolver after it builds
+        the download handlers.
+        """
+        if self._resolver is None:
+            from twisted.internet import reactor
+
+            installed = getattr(reactor, "nameResolver", None)
+            if not isinstance(installed, GuardedResolver):
+                installed = GuardedResolver.from_crawler(self.crawler, reactor)
+            self._resolver = installed
+        return self._resolver
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        return self.resolver.policy
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host`` the network policy allows; :class:`ProxyRefusal` when it allows none.
+
+        The same resolver as the static crawl's, so the host map, host-map-only
+        and the policy mean the same for the browser. An empty list is a name that
+        does not resolve, which is a failure, not a refusal.
+        """
+        receiver = _Addresses()
+        self.resolver.resolveHostName(receiver, host, port)
+        addresses = await receiver.done.asFuture(asyncio.get_running_loop())
+        if not addresses:
+            refusal: Refusal | None = self.resolver.refusal(host)
+            if refusal is not None:
+                raise ProxyRefusal(refusal.reason, refusal.detail)
+        return addresses
+
+    async def check_url(self, url: str) -> tuple[str, str] | None:
+        """``(reason, detail)`` when ``url`` may not be fetched by a rendered page, else None."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in {"data", "blob", "about"}:
+            return None  # never reaches the network
+        if scheme not in ALLOWED_SCHEMES:
+            return "scheme", f"{scheme}: is not fetched by rendered pages"
+        host = parts.hostname
+        if not host:
+            return "scheme", "no host"
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            return "scheme", "bad port"
+        if is_ip_literal(host) and not self.policy.allows(host):
+            return "network-policy", self.policy.explain(host)  # decided without a lookup
+        try:
+            await self.resolve(host, port)
+        except ProxyRefusal as refusal:
+            return refusal.reason, refusal.detail
+        return None  # resolvable or not: the proxy makes the final decision on the connection
+
+    # -- the route predicate -----------------------------------------------------
+    async def should_abort(self, request: PlaywrightRequest) -> bool:
+        """scrapy-playwright's ``abort_request``: True refuses ``request`` before the browser sends it."""
+        page = _page_of(request)
+        budget = self._budget(page) if page is not None else None
+        verdict: tuple[str, str] | None = None
+        if budget is not None and budget.bytes > self.page_bytes:
+            verdict = "page-bytes", f"the page has fetched more than {self.page_bytes} bytes"
+        elif budget is not None and budget.requests >= self.page_requests:
+            verdict = "page-requests", f"the page has made {self.page_requests} requests"
+        else:
+            verdict = await self.check_url(request.url)
+        if verdict is None:
+            if budget is not None:
+                budget.requests += 1
+            return False
+        reason, detail = verdict
+        self.refused(reason, request.url, detail)
+        if page is not None and request.is_navigation_request() and request.frame == page.main_frame:
+            self.document_refusals[id(page)] = (reason, f"refused {request.url}: {detail}")
+        return True
+
+    def refused(self, reason: str, target: str, detail: str) -> None:
+        """Count and log one refusal; the first is kept whole for the summary."""
+        message = f"render refused {target}: {detail}"
+        log.info("%s", message)
+        self.stats.inc_value(f"{REFUSED_STAT}/{reason}")
+        if self.stats.get_value(FIRST_REFUSAL_STAT) is None:
+            self.stats.set_value(FIRST_REFUSAL_STAT, message)
+
+    def _budget(self, page: Page) -> _PageBudget:
+        key = id(page)
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = _PageBudget()
+            page.on("requestfinished", self._make_counter(budget))
+            page.on("close", lambda *_: self.forget(key))
+        return budget
+
+    def forget(self, key: int) -> None:
+        self._budgets.pop(key, None)
+        self.document_refusals.pop(key, None)
+
+    @staticmethod
+    def _make_counter(budget: _PageBudget) -> Callable[[PlaywrightRequest], Any]:
+        async def count(request: PlaywrightRequest) -> None:
+            with suppress(PlaywrightError):  # the page may be closing
+                sizes = await request.sizes()
+                budget.bytes += int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"])
+
+        return count
+
+
+def _page_of(request: PlaywrightRequest) -> Page | None:
+    # Requests of service workers (blocked anyway) and early navigations have no frame.
+    try:
+        return request.frame.page
+    except PlaywrightError:
+        return None
+
+
+class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler behind fraudwall's SSRF guard, byte caps and time limit."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.render_timeout = settings.getfloat("FRAUDWALL_RENDER_TIMEOUT", 30.0)
+        self.max_document_bytes = settings.getint("DOWNLOAD_MAXSIZE")
+        self.user_agent = settings.get("USER_AGENT")
+        self.guard = SubrequestGuard(
+            crawler,
+            page_bytes=settings.getint("FRAUDWALL_RENDER_PAGE_BYTES", 20 * 1024 * 1024),
+            page_requests=settings.getint("FRAUDWALL_RENDER_PAGE_REQUESTS", 300),
+        )
+        # Ours replaces any PLAYWRIGHT_ABORT_REQUEST: the guard is not optional.
+        self.abort_request = self.guard.should_abort
+        idle = max(1.0, settings.getfloat("DOWNLOAD_TIMEOUT", 20.0))
+        self.proxy = GuardedProxy(
+            self.guard.resolve, max_response_bytes=self.max_document_bytes or 2**62, idle_timeout=idle,
+            on_refusal=self.guard.refused,
+        )
+        # Chromium's own traffic (component updates, account checks) uses the browser-wide proxy, the
+        # pages' traffic their context's: the first goes nowhere and is counted apart from the pages'
+        # refusals; the second is the guarded proxy. Playwright sends loopback through both.
+        self.blackhole = GuardedProxy(_refuse_all, max_response_bytes=0, idle_timeout=idle,
+                                      on_refusal=self._browser_traffic)
+        self.config.launch_options = {**self.config.launch_options, "proxy": {"server": self.blackhole.url}}
+
+    async def download_request(self, request: Request) -> Response:
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        await self.proxy.start()
+        await self.blackhole.start()
+        meta = request.meta
+        # Read when the context is created; the proxy comes last so that no request can drop it.
+        meta["playwright_context_kwargs"] = {**CONTEXT_KWARGS, "user_agent": self.user_agent,
+                                             **meta.get("playwright_context_kwargs", {}),
+                                             "proxy": {"server": self.proxy.url}}
+        if RENDER_WAIT in meta and "playwright_page_methods" not in meta:
+            meta["playwright_page_methods"] = [PageMethod(settle, float(meta[RENDER_WAIT]) * 1000)]
+        # The page is ours to close in every case, also when the render is cut short below.
+        meta["playwright_include_page"] = True
+        self.stats.inc_value(f"fraudwall/render/started/{meta.get(RENDER_REASON, 'request')}")
+        try:
+            response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
+        except asyncio.TimeoutError:
+            raise self._failed("timeout", f"render of {request.url} took over {self.render_timeout:g} s") from None
+        except PlaywrightError as exc:
+            page = meta.get("playwright_page")
+            refusal = self.guard.document_refusals.get(id(page)) if page is not None else None
+            if refusal is not None:
+                raise Refused(*refusal) from exc
+            reason = "browser-timeout" if isinstance(exc, PlaywrightTimeoutError) else "browser-error"
+            raise self._failed(reason, f"render of {request.url} failed: {exc.message.splitlines()[0]}") from exc
+        finally:
+            await self._close_page(meta.pop("playwright_page", None))
+            # Objects the spider has no use for, and that no JSON frontier could carry.
+            for key in ("playwright_include_page", "playwright_page_methods", "playwright_context_kwargs"):
+                meta.pop(key, None)
+        if self.max_document_bytes and len(response.body) > self.max_document_bytes:
+            self.guard.refused("document-bytes", request.url, f"rendered document over {self.max_document_bytes} bytes")
+            raise Refused("document-bytes", f"refused {request.url}: rendered document too large")
+        self.stats.inc_value("fraudwall/render/pages")
+        # scrapy-playwright reports the address the browser connected to, which is the proxy's.
+        parts = urlsplit(response.url)
+        address = self.proxy.address_of(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        return response.replace(ip_address=ipaddress.ip_address(address) if address else None)
+
+    def _browser_traffic(self, reason: str, target: str, detail: str) -> None:
+        log.debug("browser's own request refused: %s", target)
+        self.stats.inc_value("fraudwall/render/browser_requests_refused")
+
+    def _failed(self, reason: str, message: str) -> RenderFailed:
+        log.info("%s", message)
+        self.stats.inc_value(f"{FAILED_STAT}/{reason}")
+        return RenderFailed(reason, message)
+
+    async def _close_page(self, page: Page | None) -> None:
+        if page is None or page.is_closed():
+            return
+        # Closing goes through the browser, not the renderer, so it works on a page whose script hangs.
+        with suppress(PlaywrightError, asyncio.TimeoutError):
+            await asyncio.wait_for(page.close(), 10)
+        self.stats.inc_value("playwright/page_count/closed")
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.proxy.close()
+            await self.blackhole.close()
+
+
+async def _refuse_all(host: str, port: int) -> list[str]:
+    """The browser-wide proxy's resolver: the browser itself reaches nothing."""
+    raise ProxyRefusal("browser-traffic", f"{host}: the browser's own traffic is not sent")
