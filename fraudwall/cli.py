@@ -29,7 +29,7 @@ from rich.table import Table
 
 from fraudwall import __version__
 from fraudwall.exceptions import (
-    ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, NothingFetched,
+    ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, InvalidName, NothingFetched,
 )
 from fraudwall.exit_codes import ExitCode
 from fraudwall.exporters import EXPORTERS, CollapseGuard, ExportMeta, export, get_exporter
@@ -40,6 +40,7 @@ from fraudwall.models import (
 )
 from fraudwall.names import normalize_name, parse_url
 from fraudwall.plugin_host import PluginHost
+from fraudwall.rejections import Rejections
 from fraudwall.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -461,6 +462,249 @@ def _evaluation(matrix: Counter[str]) -> dict[str, Any]:
     return summary
 
 
+# -- DNS: probe, permute, recheck ------------------------------------------------------
+
+_nameserver_option = click.option(
+    "--nameserver", "nameservers", multiple=True, metavar="HOST:PORT",
+    help="Resolver to ask (repeatable; default: DNS_NAMESERVERS, else the system's).")
+
+
+@main.command("probe")
+@click.argument("names", nargs=-1, required=True)
+@_nameserver_option
+@click.option("--db", "db_path", type=click.Path(), help="Record names that exist, their verdicts and every name's lifecycle here.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per name, then a summary line.")
+@click.pass_context
+def probe_command(ctx: click.Context, names: tuple[str, ...], nameservers: tuple[str, ...], db_path: str | None,
+                  as_json: bool) -> None:
+    """Ask DNS about NAMES (names, URLs, or list and feed files), every record type; judge the names that exist.
+
+    Each name gets an outcome per record type (NOERROR, NODATA, NXDOMAIN,
+    SERVFAIL, TIMEOUT, REFUSED), its records with TTLs, CNAME chain, and the
+    signs seen (a parent zone's wildcard, fast flux). Names that exist are
+    judged by the name and DNS detectors. A value that is no usable name is a
+    counted rejection; a resolver that stops answering gives TIMEOUT outcomes.
+    """
+    from fraudwall.discovery import names_to_probe
+
+    settings = _settings(ctx)
+    wanted, rejected = names_to_probe(names)
+    for value, reason in rejected.samples:
+        err_console.print(f"name rejected ({reason}): {value}", highlight=False, markup=False)
+    if not wanted:
+        raise InputError("no-name", f"no name to probe in {', '.join(names)}")
+    counts = _probe_names(settings, wanted, nameservers, db_path, as_json, source="probe")
+    _dns_summary(counts, rejected.total, as_json)
+
+
+def _probe_names(settings: Settings, names: Sequence[str], nameservers: Sequence[str], db_path: str | None,
+                 as_json: bool, *, source: str, only_registered: bool = False,
+                 on_registered: Any = None, show: bool = True) -> Counter[str]:
+    """Probe and judge ``names``; print each (JSON lines or a table, unless not ``show``); with a store,
+    record as they come. ``on_registered`` is called with each outcome shown (``only_registered``: each
+    name that exists with an answer of its own)."""
+    from fraudwall.blocklists.lifecycle import Lifecycle, dns_pivots
+    from fraudwall.discovery import dns_record, nameservers_from, probe_and_judge, probe_options, registered
+
+    servers = nameservers_from(settings, nameservers)
+    store = _open_store(db_path) if db_path else None
+    lifecycle = Lifecycle(store, settings) if store else None
+    pivots = dns_pivots(store) if store else None
+    host = PluginHost.from_settings(settings)
+    counts: Counter[str] = Counter()
+    transitions: Counter[str] = Counter()
+    table = Table(title=f"{len(names)} names asked of {', '.join(map(str, servers))}")
+    for column in ("name", "outcome", "records", "signs", "verdict"):
+        table.add_column(column, overflow="fold")
+    batch: list[Any] = []
+
+    def flush() -> None:
+        # Permutations record only what exists: thousands of unregistered candidates per brand are not names.
+        kept = [o for o in batch if registered(o.observation)] if only_registered else batch
+        if store is not None and lifecycle is not None and kept:
+            lifecycle.track((o.observation.name for o in kept), source)
+            transitions.update(lifecycle.record([o.observation for o in kept]))
+            store.record([o.judgement for o in kept if o.judgement is not None and registered(o.observation)],
+                         settings)
+        batch.clear()
+
+    try:
+        with console.status(f"probing {len(names)} names...") if show and not as_json else _nothing():
+            for outcome in probe_and_judge(names, servers, probe_options(settings), host, pivots):
+                observation = outcome.observation
+                counts[observation.rcode] += 1
+                if observation.wildcard:
+                    counts["wildcard"] += 1
+                if outcome.judgement is not None:
+                    counts[str(outcome.judgement.verdict.status)] += 1
+                batch.append(outcome)
+                if len(batch) >= 256:
+                    flush()
+                if only_registered and not registered(observation):
+                    continue
+                counts["shown"] += 1
+                if on_registered is not None:
+                    on_registered(outcome)
+                if not show:
+                    continue
+                if as_json:
+                    click.echo(json.dumps(dns_record(outcome), ensure_ascii=False))
+                else:
+                    record = dns_record(outcome)
+                    shown = ", ".join(f"{r['type']} {r['value']}" for r in record["records"][:4])
+                    table.add_row(record["name"], record["rcode"], shown + (" ..." if len(record["records"]) > 4 else ""),
+                                  ", ".join(record["signs"]), record["verdict"] or "")
+            flush()
+    finally:
+        if store is not None:
+            store.close()
+    if show and not as_json:
+        console.print(table)
+    return counts + Counter({f"lifecycle {key}": value for key, value in transitions.items()})
+
+
+class _nothing:
+    """A context that does nothing (no spinner when the output is JSON lines)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _dns_summary(counts: Counter[str], rejected: int, as_json: bool, **extra: object) -> None:
+    summary = {key: counts[key] for key in ("NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "TIMEOUT", "REFUSED",
+                                            "wildcard", "malicious", "suspicious", "benign") if counts[key]}
+    summary = {"names": sum(counts[k] for k in ("NOERROR", "NXDOMAIN", "SERVFAIL", "TIMEOUT", "REFUSED", "NODATA")),
+               **summary, "rejected": rejected, **extra}
+    if as_json:
+        click.echo(json.dumps({"summary": summary}, ensure_ascii=False))
+    else:
+        console.print(", ".join(f"{key}: {value}" for key, value in summary.items()), highlight=False)
+
+
+@main.command("permute")
+@click.argument("domains", nargs=-1)
+@click.option("--brands", "all_brands", is_flag=True, help="Permute every protected brand's official domains too.")
+@click.option("--registered", is_flag=True, help="Probe the candidates; print only those that exist (wildcards excluded).")
+@_nameserver_option
+@click.option("--fuzzer", "fuzzers", multiple=True, metavar="NAME", help="Only this fuzzer (repeatable; default: all).")
+@click.option("--dictionary", type=click.Path(exists=True, dir_okay=False), help="Extra words, one per line, for the dictionary fuzzers.")
+@click.option("--tld-file", type=click.Path(exists=True, dir_okay=False), help="TLDs for the TLD swaps, one per line (default: the bundled list).")
+@click.option("--db", "db_path", type=click.Path(), help="With --registered: record the registered candidates, their verdicts and crawl targets.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="With --registered: write the registered names to this file, a seed file for `fraudwall crawl`.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per candidate, then a summary line.")
+@click.pass_context
+def permute_command(ctx: click.Context, domains: tuple[str, ...], all_brands: bool, registered: bool,
+                    nameservers: tuple[str, ...], fuzzers: tuple[str, ...], dictionary: str | None,
+                    tld_file: str | None, db_path: str | None, out_path: str | None, as_json: bool) -> None:
+    """Lookalikes of DOMAINS: typos, homoglyphs, TLD swaps, fraud words, pinyin and brand numbers.
+
+    Every fuzzer dnstwist has, and dictionary words with TLD swaps, fraud
+    words and pinyin, and the brand's service numbers. Multi-label suffixes
+    (.com.cn, .gov.cn) stay whole: the registrable part is permuted. With
+    --registered the candidates are probed and only those that exist are
+    printed, each with its records and verdict; --db records them (and adds
+    them as crawl targets), --out writes them as a seed file.
+    """
+    from fraudwall.crawler.permutations import FUZZERS, brand_domains, permute
+
+    settings = _settings(ctx)
+    unknown = sorted(set(fuzzers) - set(FUZZERS))
+    if unknown:
+        raise click.BadParameter(f"unknown fuzzer {', '.join(unknown)}; known: {', '.join(FUZZERS)}", param_hint="--fuzzer")
+    if not domains and not all_brands:
+        raise click.UsageError("give DOMAIN... or --brands")
+    if (db_path or out_path) and not registered:
+        raise click.UsageError("--db and --out record registered candidates: add --registered")
+    words = _word_file(dictionary)
+    tlds = _word_file(tld_file)
+    targets = [*domains, *(brand_domains() if all_brands else [])]
+    candidates: dict[str, tuple[str, str, str]] = {}
+    rejected = Rejections()
+    for domain in dict.fromkeys(targets):
+        try:
+            found = permute(domain, fuzzers=fuzzers or None, dictionary=words, tlds=tlds)
+        except InvalidName as error:
+            rejected.add(domain, error.reason)
+            err_console.print(f"domain rejected ({error.reason}): {domain}", highlight=False, markup=False)
+            continue
+        for candidate in found:
+            candidates.setdefault(candidate.name, (domain, candidate.fuzzer, candidate.unicode_name))
+    if not candidates:
+        raise InputError("no-candidate", "no candidate to show: every domain was rejected")
+    if not registered:
+        for name, (domain, fuzzer, unicode_name) in candidates.items():
+            if as_json:
+                click.echo(json.dumps({"domain": domain, "name": name, "unicode": unicode_name, "fuzzer": fuzzer},
+                                      ensure_ascii=False))
+            else:
+                click.echo(f"{name}\t{fuzzer}\t{domain}" + (f"\t{unicode_name}" if unicode_name != name else ""))
+        if as_json:
+            click.echo(json.dumps({"summary": {"domains": len(targets) - rejected.total, "candidates": len(candidates),
+                                               "rejected": rejected.total}}))
+        return
+    found_names: list[str] = []
+
+    def keep(outcome: Any) -> None:
+        found_names.append(outcome.observation.name)
+
+    counts = _probe_names(settings, list(candidates), nameservers, db_path, as_json, source="permute",
+                          only_registered=True, on_registered=keep)
+    if db_path:
+        from fraudwall.models import Target
+
+        with _open_store(db_path) as store:
+            store.record_targets(Target(url=f"http://{name}/", source=f"permute:{candidates[name][0]}")
+                                 for name in found_names)
+    if out_path:
+        from fraudwall.exporters.publish import publish
+
+        publish("".join(f"{name}\n" for name in found_names), Path(out_path))
+    _dns_summary(counts, rejected.total, as_json, candidates=len(candidates), registered=len(found_names))
+
+
+def _word_file(path: str | None) -> list[str]:
+    """The words of a one-per-line file (``#`` comments and blank lines skipped)."""
+    if not path:
+        return []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.BadParameter(f"cannot read {path}: {error}") from None
+    return [line.split("#", 1)[0].strip().lower() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+
+
+@main.command("recheck")
+@click.option("--db", "db_path", type=click.Path(), help="The database (default: DB_PATH setting).")
+@_nameserver_option
+@click.option("--limit", type=click.IntRange(min=1), help="Probe at most this many due names, longest overdue first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per name, then a summary line.")
+@click.pass_context
+def recheck_command(ctx: click.Context, db_path: str | None, nameservers: tuple[str, ...], limit: int | None,
+                    as_json: bool) -> None:
+    """Probe the stored names that are due again; record first seen, first live, last live and gone.
+
+    Every host judged malicious or suspicious is followed, beside the names
+    probes and permutations found. A live name is due RECHECK_HOURS after its
+    last probe, a gone or never-live one RECHECK_GONE_HOURS after, a failed
+    probe RECHECK_RETRY_HOURS after.
+    """
+    from fraudwall.blocklists.lifecycle import Lifecycle
+
+    settings = _settings(ctx, DB_PATH=db_path)
+    _require_database(settings)
+    with _open_store(settings.get("DB_PATH"), create=False) as store:
+        lifecycle = Lifecycle(store, settings)
+        followed = lifecycle.track_verdicts()
+        due = lifecycle.due(limit=limit)
+    counts = _probe_names(settings, due, nameservers, settings.get("DB_PATH"), as_json, source="recheck") if due else Counter()
+    transitions = {key.removeprefix("lifecycle ").replace(" ", "_"): value for key, value in sorted(counts.items())
+                   if key.startswith("lifecycle ")}
+    _dns_summary(counts, 0, as_json, due=len(due), newly_followed=followed, **transitions)
+
+
 @main.command("reanalyze")
 @click.option("--rerun", "rerun", multiple=True, metavar="PLUGIN", help="Re-run this plugin (by name) even if its version did not change (repeatable).")
 @click.option("--since", help="Only observations fetched since: ISO date, or 7d / 12h / 30m.")
@@ -704,11 +948,18 @@ def verify_command(format_name: str, option_values: tuple[str, ...], path: str) 
 @click.option("--out", "out_dir", default="fraudwall-demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the database and the blocklists.")
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: str) -> None:
-    """Crawl the built-in demo site on 127.0.0.1, analyse it and publish blocklists."""
+    """Discover, crawl and judge the built-in demo world on 127.0.0.1, and publish blocklists.
+
+    Offline from end to end: the demo bank's name is permuted, the candidates
+    are probed against a small DNS server on loopback that holds the demo's
+    zones, and what is registered is crawled beside the seed sites, so the
+    lists include names no seed named.
+    """
     from fraudwall.blocklists.guards import PublishGuard
     from fraudwall.blocklists.selection import select_entries
     from fraudwall.crawl import run_crawl
     from fraudwall.crawler.seeds import read_seeds
+    from fraudwall.demo.dns_server import ZoneServer, zone_origins
     from fraudwall.demo.server import SiteServer, site_hosts
 
     out = Path(out_dir)
@@ -716,16 +967,20 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
     db_path = out / "fraudwall.db"
     for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         stale.unlink(missing_ok=True)  # the demo always starts from an empty store
-    with SiteServer() as server:
+    with SiteServer() as server, ZoneServer() as zones:
         hosts = site_hosts(server.root)
         settings = _settings(
             ctx, DB_PATH=str(db_path), ALLOW_NETS=["127.0.0.0/8"], HOST_MAP={h: "127.0.0.1" for h in hosts},
-            HOST_MAP_ONLY=True,
+            HOST_MAP_ONLY=True, DNS_NAMESERVERS=[f"127.0.0.1:{zones.port}"], DNS_TIMEOUT=1.0, DNS_RETRIES=1,
         )
-        targets = read_seeds([server.url(host) for host in hosts]).targets
+        discovered = _demo_discovery(settings, db_path)
+        unregistered = set(zone_origins()) - set(discovered)  # seeds never name them: only discovery can
+        seeds = [host for host in hosts if host not in unregistered and host not in discovered] + discovered
+        targets = read_seeds([server.url(host) for host in seeds]).targets
         with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
             outcome = run_crawl(settings, targets)
-        console.print(f"crawled the demo site: {len(hosts)} hosts served on 127.0.0.1:{server.port}")
+        console.print(f"crawled the demo site: {len(seeds)} hosts served on 127.0.0.1:{server.port}, "
+                      f"{len(discovered)} of them found by discovery")
     with _open_store(db_path) as store:
         selection = select_entries(store, PublishGuard.from_settings(settings))
         exported = []
@@ -738,6 +993,26 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         _print_summary(store, outcome, selection, exported)
     if outcome.interrupted:
         raise Interrupted(f"demo interrupted by {outcome.interrupted}; no list was written")
+
+
+#: The demo bank whose lookalikes the demo's discovery step looks for.
+DEMO_BANK = "zhujiang-bank.com.cn"
+
+
+def _demo_discovery(settings: Settings, db_path: Path) -> list[str]:
+    """Permute the demo bank's name, probe every candidate, record and return the registered ones."""
+    from fraudwall.crawler.permutations import permute
+
+    candidates = [candidate.name for candidate in permute(DEMO_BANK)]
+    found: list[str] = []
+    with console.status(f"discovery: probing {len(candidates)} lookalikes of {DEMO_BANK}..."):
+        counts = _probe_names(settings, candidates, (), str(db_path), as_json=False, source=f"permute:{DEMO_BANK}",
+                              only_registered=True, on_registered=lambda outcome: found.append(outcome.observation.name),
+                              show=False)
+    aside = f" ({counts['wildcard']} answered only through a wildcard, set aside)" if counts["wildcard"] else ""
+    console.print(f"discovery: {len(candidates)} lookalikes of {DEMO_BANK} probed, {len(found)} registered: "
+                  f"{', '.join(found) or 'none'}{aside}", highlight=False)
+    return found
 
 
 def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, exported: list[tuple[str, Path, int]]) -> None:
