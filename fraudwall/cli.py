@@ -57,11 +57,6 @@ err_console = Console(stderr=True, soft_wrap=True)
 DEMO_EXPORTS = (("hosts", "blocklist.hosts"), ("domains", "domains.txt"), ("rpz", "fraud.rpz"))
 
 
-class _Context:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-
 def _open_store(path: str | Path, *, create: bool = True) -> Store:
     """The findings database (imported here: commands that need none start faster)."""
     from fraudwall.blocklists.store import Store
@@ -71,7 +66,9 @@ def _open_store(path: str | Path, *, create: bool = True) -> Store:
 
 def _settings(ctx: click.Context, **cmdline: Any) -> Settings:
     """The layered settings with this command's options on top, every value checked."""
-    base: Settings = ctx.ensure_object(_Context).settings
+    # The settings object is the context's (its class is shared by every copy of this module, even when
+    # it runs as ``python -m fraudwall.cli`` and a command module imports ``fraudwall.cli`` again).
+    base = ctx.find_object(Settings) or load_settings()
     settings = base.copy_with({k: v for k, v in cmdline.items() if v is not None and v != ()})
     try:
         settings.check()
@@ -150,7 +147,7 @@ def main(
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.root.addHandler(handler)
     logging.root.setLevel(level)
-    ctx.obj = _Context(settings)
+    ctx.obj = settings
 
 
 # -- plugins ------------------------------------------------------------------
@@ -1071,6 +1068,10 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
         if key.startswith("fraudwall/plugins/") and not key.endswith("/ok"):
             err_console.print(f"plugin problem: {key.removeprefix('fraudwall/plugins/')} x{value}", highlight=False)
 
+
+from fraudwall.cli_distributed import register as _register_distributed  # noqa: E402  (needs main defined)
+
+_register_distributed(main)
 
 if __name__ == "__main__":
     main()

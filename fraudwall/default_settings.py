@@ -51,6 +51,13 @@ CRAWL_CONCURRENCY = 16
 # CRAWL_JOBS_DIR/NAME; run the same command again to resume after a stop, a crash or a SIGKILL.
 CRAWL_JOB = ""
 CRAWL_JOBS_DIR = "fraudwall-jobs"
+# Many machines (``crawl --redis``, ``worker``, ``ingest``): the Redis server that holds the shared
+# frontier, duplicate filter and outbox; workers exit once the job has had nothing queued or in flight
+# for DISTRIBUTED_IDLE_SECONDS (0: never); a worker that has not renewed its lease for
+# DISTRIBUTED_LEASE_SECONDS is taken for dead and its requests go back to the queue.
+REDIS_URL = ""
+DISTRIBUTED_IDLE_SECONDS = 30.0
+DISTRIBUTED_LEASE_SECONDS = 30.0
 # Networks the crawler may connect to. Empty means "public addresses only":
 # loopback, private, link-local and reserved ranges are refused (SSRF guard).
 # Each CIDR listed here is allowed in addition.

@@ -59,6 +59,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "RECHECK_HOURS": (0.0, None),
     "RECHECK_GONE_HOURS": (0.0, None),
     "RECHECK_RETRY_HOURS": (0.0, None),
+    "DISTRIBUTED_IDLE_SECONDS": (0.0, None),
+    "DISTRIBUTED_LEASE_SECONDS": (1.0, None),
     "EXPORT_WORKERS": (0, None),
     "JUDGE_WORKERS": (0, None),
     "LIST_MAX_BYTES": (1, None),

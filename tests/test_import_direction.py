@@ -29,7 +29,7 @@ ALLOWED = {
 ORCHESTRATION = {
     "fraudwall/cli.py", "fraudwall/pipelines.py", "fraudwall/crawl.py", "fraudwall/scrapy_settings.py",
     "fraudwall/list_compiler.py", "fraudwall/judging.py", "fraudwall/judge_pool.py", "fraudwall/apk_intake.py",
-    "fraudwall/discovery.py",
+    "fraudwall/discovery.py", "fraudwall/distributed.py", "fraudwall/ingest.py", "fraudwall/cli_distributed.py",
 }
 
 
