@@ -347,6 +347,11 @@ class ApkObservation:
     download_url: str = ""
     referrer: str = ""
     observed_at: datetime | None = None
+    #: Only with the full analysis (``analyze apk --full``): sensitive framework methods the code really
+    #: calls, as ``Lclass;->method`` (found through cross-references, not string tables); empty otherwise.
+    api_calls: tuple[str, ...] = ()
+    #: True when the full analysis ran, so an empty ``api_calls`` means "calls none of them".
+    fully_analysed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
