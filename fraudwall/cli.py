@@ -243,19 +243,27 @@ def analyze_group() -> None:
 @analyze_group.command("pages")
 @click.argument("manifest", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per page, then a summary line.")
+@click.option("--split", "split", metavar="NAME", help="Only the rows whose 'split' column is NAME (e.g. tune, heldout).")
 @click.pass_context
-def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> None:
-    """Analyse saved HTML pages listed in MANIFEST.csv (columns: file, url[, label]).
+def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool, split: str | None) -> None:
+    """Analyse saved HTML pages listed in MANIFEST.csv (columns: file, url[, label, class, split]).
 
     With a ``label`` column of fraud/benign, ends with the confusion matrix,
     precision and recall, counting a page as predicted fraud when its verdict
     is malicious (what would be published); a ratio with nothing to divide by
-    (no page predicted fraud, no fraud page) is shown as n/a.
+    (no page predicted fraud, no fraud page) is shown as n/a. With a ``class``
+    column, also each class's pages and how many were judged malicious
+    (recall for fraud classes; for benign ones, the pages wrongly blocked).
     """
     from fraudwall.pages import parse_page
 
     settings = _settings(ctx)
     rows = _manifest_rows(Path(manifest))
+    if split is not None:
+        rows = [(line_no, row) for line_no, row in rows if (row.get("split") or "").strip() == split]
+        if not rows:
+            raise click.BadParameter(f"no row of {manifest} has split {split!r}", param_hint="--split")
+    classes: dict[tuple[str, str], Counter[str]] = {}
     host = PluginHost.from_settings(settings)
     base = Path(manifest).parent
     matrix: Counter[str] = Counter()
@@ -290,10 +298,23 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
             record["label"] = label
             matrix[{("fraud", "fraud"): "tp", ("benign", "fraud"): "fp", ("fraud", "benign"): "fn",
                     ("benign", "benign"): "tn"}[(label, predicted)]] += 1
+            page_class = (row.get("class") or "").strip()
+            if page_class:
+                record["class"] = page_class
+                tally = classes.setdefault((label, page_class), Counter())
+                tally["pages"] += 1
+                tally[str(verdict.status)] += 1
         rows_out.append(record)
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
     summary = _evaluation(matrix)
+    if classes:
+        summary["classes"] = [
+            {"label": label, "class": name, "pages": tally["pages"], "malicious": tally["malicious"],
+             "suspicious": tally["suspicious"], "benign": tally["benign"],
+             **({"recall": round(tally["malicious"] / tally["pages"], 4)} if label == "fraud" else {})}
+            for (label, name), tally in sorted(classes.items())
+        ]
     if as_json:
         click.echo(json.dumps({"summary": summary}, ensure_ascii=False))
         return
@@ -303,6 +324,15 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool) -> N
     for record in rows_out:
         table.add_row(record["file"], record["verdict"], f"{record['score']:.2f}", ", ".join(record["categories"]), record.get("label", ""))
     console.print(table)
+    if summary.get("classes"):
+        by_class = Table(title="by class (malicious: what would be published)")
+        for column in ("label", "class", "pages", "malicious", "suspicious", "benign", "recall"):
+            by_class.add_column(column, justify="left" if column in ("label", "class") else "right")
+        for entry in summary["classes"]:
+            by_class.add_row(entry["label"], entry["class"], str(entry["pages"]), str(entry["malicious"]),
+                             str(entry["suspicious"]), str(entry["benign"]),
+                             _ratio(entry["recall"]) if "recall" in entry else "")
+        console.print(by_class)
     if summary.get("labelled"):
         console.print(
             f"confusion matrix: TP={summary['tp']} FP={summary['fp']} FN={summary['fn']} TN={summary['tn']}  "

@@ -388,3 +388,25 @@ def test_exceptions_count_only_from_trusted_abp_lists(tmp_path: Path) -> None:
                    "--exceptions-from", str(abp))
     assert trusted.returncode == 0, trusted.stderr
     assert "@@||help.scam-site.top^" in (tmp_path / "t.txt").read_text().splitlines()
+
+
+def test_analyze_pages_reports_each_class_and_keeps_a_split(tmp_path: Path) -> None:
+    """With class and split columns, --split keeps one split's rows and the summary gives each class's pages,
+    verdicts and (for fraud classes) recall."""
+    site = bundled_site()
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "file,url,label,class,split\n"
+        f"{site}/spp-anquan.cyou/index.html,http://spp-anquan.cyou/,fraud,police,heldout\n"
+        f"{site}/spp-anquan.cyou/warrant.html,http://spp-anquan.cyou/warrant.html,fraud,police,tune\n"
+        f"{site}/tianqi-app.cn/index.html,http://tianqi-app.cn/,benign,app_store,heldout\n", encoding="utf-8")
+    result = _run("analyze", "pages", str(manifest), "--split", "heldout", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3
+    classes = {entry["class"]: entry for entry in lines[-1]["summary"]["classes"]}
+    assert classes["police"] == {"label": "fraud", "class": "police", "pages": 1, "malicious": 1, "suspicious": 0,
+                                 "benign": 0, "recall": 1.0}
+    assert classes["app_store"]["pages"] == 1 and "recall" not in classes["app_store"]
+    missing = _run("analyze", "pages", str(manifest), "--split", "nosuch")
+    assert missing.returncode != 0 and "no row" in missing.stderr
