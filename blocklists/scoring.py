@@ -5,6 +5,22 @@ up, one strong signal suffices, and no number of findings exceeds 1. The
 co-occurrence logic that keeps a single word from deciding lives in the
 detectors; scoring only adds their judgements up and applies the thresholds
 ``SCORE_MALICIOUS`` and ``SCORE_SUSPICIOUS``.
+
+**Corroboration.** Noisy-OR treats every finding as a weak vote, so a page that
+two detectors independently recognise as the same fraud (the lexicon reads a
+fake-loan script and a YAML rule spells out its "unfreezing fee"; a form
+harvests card and CVV while the text runs a toll-fine pretext) can still stop
+at *suspicious*. The rule: when at least ``CORROBORATION_DETECTORS`` distinct
+detectors each report a finding of at least ``CORROBORATION_MIN_SCORE`` in the
+same fraud family (``CORROBORATION_FAMILIES``: one family per fraud script,
+credential capture grouping phishing forms, brand impersonation and fake
+subsidies, which all end in a harvesting form), and the combined score is at
+least suspicious, the verdict is lifted to malicious. The verdict's ``reason``
+names the family and the detectors. Generic signals (URL shape, diversion,
+cloaking) never corroborate: they say "throw-away", not "which fraud". Two
+findings of one detector never corroborate each other, and detectors skip
+allowlisted and brand-owned names, so a bank's own login or a licensed
+lender's page cannot be lifted.
 """
 
 from __future__ import annotations
@@ -17,6 +33,42 @@ from fraudwall.settings import Settings
 #: A category is named on a verdict only when one of its findings alone scores at
 #: least this: weaker findings add to the score but do not label the subject.
 CATEGORY_MIN_SCORE = 0.5
+
+#: Corroboration (see the module docstring): this many distinct detectors ...
+CORROBORATION_DETECTORS = 2
+#: ... each with a finding at least this strong in the same family. 0.35 is what a detector
+#: gives one complete piece of fraud evidence on its own (a card form with its CVV on a foreign
+#: name, a script read from two groups with a call to action); weaker findings are hints.
+CORROBORATION_MIN_SCORE = 0.35
+#: Category -> fraud family; categories not listed (suspicious_url, diversion, cloaking) never corroborate.
+CORROBORATION_FAMILIES: dict[str, str] = {
+    "task_rebate": "task_rebate",
+    "investment": "investment",
+    "loan": "loan",
+    "customer_service": "customer_service",
+    "police_impersonation": "police_impersonation",
+    "fake_app": "fake_app",
+    "credential_phishing": "credential_capture",
+    "brand_impersonation": "credential_capture",
+    "fake_subsidy": "credential_capture",
+}
+
+
+def corroboration(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
+    """The fraud family and the detectors that independently agree on it, or ``None``.
+
+    Of several families the one with the most agreeing detectors wins (then the name, for determinism).
+    """
+    detectors: dict[str, set[str]] = {}
+    for finding in findings:
+        family = CORROBORATION_FAMILIES.get(str(finding.category))
+        if family is not None and finding.score >= CORROBORATION_MIN_SCORE:
+            detectors.setdefault(family, set()).add(finding.detector)
+    agreed = [(family, names) for family, names in detectors.items() if len(names) >= CORROBORATION_DETECTORS]
+    if not agreed:
+        return None
+    family, names = min(agreed, key=lambda item: (-len(item[1]), item[0]))
+    return family, tuple(sorted(names))
 
 
 def combine(scores: Sequence[float]) -> float:
@@ -38,12 +90,23 @@ def score_findings(
         status = VerdictStatus.SUSPICIOUS
     else:
         status = VerdictStatus.BENIGN
+    reason = ""
+    if status == VerdictStatus.SUSPICIOUS:
+        agreed = corroboration(findings)
+        if agreed is not None:
+            family, detectors = agreed
+            status = VerdictStatus.MALICIOUS
+            reason = (f"corroborated: {len(detectors)} independent detectors ({', '.join(detectors)}) each "
+                      f"report {family.replace('_', ' ')} at >= {CORROBORATION_MIN_SCORE}; score {score} "
+                      f"lifted from suspicious to malicious")
     best: dict[str, float] = {}
     for finding in findings:
         category = str(finding.category)
         if finding.score >= CATEGORY_MIN_SCORE:
             best[category] = max(best.get(category, 0.0), finding.score)
+        elif reason and CORROBORATION_FAMILIES.get(category) == family and finding.score >= CORROBORATION_MIN_SCORE:
+            best[category] = max(best.get(category, 0.0), finding.score)  # a corroborated category is named
     categories = tuple(sorted(best, key=lambda c: (-best[c], c)))
     ordered = tuple(sorted(findings, key=lambda f: (-f.score, f.detector, str(f.category))))
     return Verdict(subject=subject, score=score, status=status, categories=categories, findings=ordered,
-                   subject_kind=kind)  # type: ignore[arg-type]  # None: read from the subject
+                   subject_kind=kind, reason=reason)  # type: ignore[arg-type]  # None: read from the subject

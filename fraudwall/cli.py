@@ -285,6 +285,7 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool, spli
         record = {
             "file": row["file"], "url": row["url"], "verdict": str(verdict.status), "score": verdict.score,
             "categories": list(verdict.categories),
+            **({"reason": verdict.reason} if verdict.reason else {}),
             "findings": [
                 {"detector": f.detector, "version": f.detector_version, "category": str(f.category),
                  "score": f.score, "reason": f.reason, "evidence": list(f.evidence),

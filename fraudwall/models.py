@@ -394,6 +394,9 @@ class Verdict:
     categories: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     subject_kind: SubjectKind = None  # type: ignore[assignment]  # read from the subject when not given
+    #: Why the status is what it is beyond the noisy-OR of the scores, e.g. the corroboration rule of
+    #: :func:`fraudwall.blocklists.scoring.score_findings`; empty when the score alone decided.
+    reason: str = ""
 
     def __post_init__(self) -> None:
         kind = SubjectKind.of(self.subject) if self.subject_kind is None else SubjectKind(self.subject_kind)

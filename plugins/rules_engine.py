@@ -165,9 +165,13 @@ def normalize(value: str) -> str:
 class PageFields:
     """The values of every rule field for one page, normalised on first use."""
 
-    def __init__(self, page: PageObservation, url: UrlParts) -> None:
+    def __init__(self, page: PageObservation, url: UrlParts, text: str | None = None) -> None:
         self._page = page
         self._url = url
+        #: What the ``text`` field reads: the visible text, or (given) everything a visitor can read,
+        #: hidden places included (:attr:`fraudwall.page_view.PageView.strings`: script-built text,
+        #: attributes, decoded base64 blocks), so a rule sees text assembled after load too.
+        self._text = page.text if text is None else text
         self._cache: dict[str, tuple[str, ...]] = {}
         self._languages: dict[str, bool] = {}
 
@@ -188,7 +192,7 @@ class PageFields:
         if field == "title":
             return (page.title,)
         if field == "text":
-            return (page.text,)
+            return (self._text,)
         if field == "links":
             return [part for link in page.links for part in (link.url, link.text)]
         if field == "scripts":
@@ -378,9 +382,9 @@ class RuleSet:
     files: tuple[str, ...]
     errors: tuple[RuleFileError, ...]
 
-    def match(self, page: PageObservation, url: UrlParts) -> list[RuleMatch]:
+    def match(self, page: PageObservation, url: UrlParts, text: str | None = None) -> list[RuleMatch]:
         """Every rule that matches ``page``, in load order."""
-        fields = PageFields(page, url)
+        fields = PageFields(page, url, text)
         return [found for rule in self.rules if (found := match_rule(rule, fields))]
 
 

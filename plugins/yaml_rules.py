@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from fraudwall.hookspecs import hookimpl
 from fraudwall.models import Finding, PageObservation, UrlParts
 from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
+from fraudwall.page_view import PageView
 from fraudwall.plugins.rule_files import files_digest
 from fraudwall.settings import Settings
 
 name = "yaml_rules"
-version = "1.0"
+version = "1.1"
 
 #: Evidence snippets per finding, across its rules.
 MAX_EVIDENCE = 8
@@ -71,6 +72,11 @@ def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:
 
 
 @hookimpl
-def analyze_page(page: PageObservation, url: UrlParts, settings: Settings) -> list[Finding]:
-    """One finding per category of the rules that match the page."""
-    return findings(page.final_url, ruleset(settings).match(page, url))
+def analyze_page(view: PageView, url: UrlParts, settings: Settings) -> list[Finding]:
+    """One finding per category of the rules that match the page.
+
+    The ``text`` field reads everything a visitor can read (:attr:`PageView.strings`), text that
+    scripts, attributes and base64 blocks build after load included, not only the static body.
+    """
+    page = view.page
+    return findings(page.final_url, ruleset(settings).match(page, url, view.strings))

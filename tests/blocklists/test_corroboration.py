@@ -1,0 +1,41 @@
+"""Corroboration: independent detectors agreeing on one fraud lift a suspicious verdict; nothing else does."""
+
+from __future__ import annotations
+
+from fraudwall.blocklists.scoring import score_findings
+from fraudwall.models import Finding, VerdictStatus
+from fraudwall.settings import Settings
+
+SUBJECT = "http://loan-fast.top/apply"
+
+
+def _finding(detector: str, category: str, score: float) -> Finding:
+    return Finding(SUBJECT, detector, "1", category, score, f"{detector} saw {category}")
+
+
+def test_two_detectors_on_one_fraud_lift_suspicious_to_malicious() -> None:
+    """A lexicon and a rule each reading the fake-loan script: malicious, and the verdict says why."""
+    verdict = score_findings(SUBJECT, [_finding("fraud_lexicon", "loan", 0.4), _finding("yaml_rules", "loan", 0.4)],
+                             Settings())
+    assert verdict.score < 0.75 and verdict.status is VerdictStatus.MALICIOUS
+    assert "corroborated" in verdict.reason and "fraud_lexicon" in verdict.reason and verdict.categories == ("loan",)
+
+
+def test_a_form_and_a_brand_claim_corroborate_as_credential_capture() -> None:
+    """Phishing forms, brand claims and fake subsidies are one family: they all end in a harvesting form."""
+    verdict = score_findings(SUBJECT, [_finding("sensitive_forms", "credential_phishing", 0.35),
+                                       _finding("brand_impersonation", "brand_impersonation", 0.4)], Settings())
+    assert verdict.status is VerdictStatus.MALICIOUS
+
+
+def test_what_does_not_corroborate() -> None:
+    """One detector twice, generic signals, weak findings and different frauds stay suspicious or below."""
+    cases = [
+        [_finding("fraud_lexicon", "loan", 0.45), _finding("fraud_lexicon", "loan", 0.4)],
+        [_finding("url_heuristics", "suspicious_url", 0.45), _finding("diversion_channels", "diversion", 0.45)],
+        [_finding("fraud_lexicon", "loan", 0.34), _finding("yaml_rules", "loan", 0.34)],
+        [_finding("fraud_lexicon", "loan", 0.4), _finding("yaml_rules", "investment", 0.4)],
+    ]
+    for findings in cases:
+        verdict = score_findings(SUBJECT, findings, Settings())
+        assert verdict.status is not VerdictStatus.MALICIOUS and verdict.reason == "", findings
