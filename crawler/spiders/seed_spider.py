@@ -23,6 +23,7 @@ counted as ``fraudwall/skipped/max-pages`` and neither kept nor followed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import scrapy
@@ -105,8 +107,19 @@ def stored_urls(settings: Settings | None) -> Iterator[str]:
 
 
 def _registrable(url: str) -> str | None:
+    """The registered domain of ``url``'s host (the host itself for an address), None for no usable URL."""
     try:
-        parts = parse_url(url)
+        authority = urlsplit(url).netloc
+    except ValueError:
+        return None
+    return _registrable_of(authority.rpartition("@")[2].lower())
+
+
+@functools.lru_cache(maxsize=65536)
+def _registrable_of(authority: str) -> str | None:
+    # A page links the same few hosts hundreds of times: each is parsed once, not once per link.
+    try:
+        parts = parse_url(f"http://{authority}/")
     except InputError:
         return None
     return parts.host if parts.is_ip else (parts.registrable_domain or parts.host)
