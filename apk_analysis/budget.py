@@ -5,6 +5,8 @@ nested APK inside a nested APK. :class:`ApkBudget` says how far analysis goes;
 :class:`Meter` counts what one :func:`~fraudwall.apk_analysis.observe_apk`
 call (nested APKs included) has spent. Reaching a limit never raises: the
 work stops there and the observation says so in its ``tamper`` list.
+:class:`AnalysisTimeout` is how a hard time limit set around an analysis (a
+worker's timer, see ``pool.py``) interrupts it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,22 @@ class ApkBudget:
     nested: int = 16
     #: Wall-clock seconds for the whole call, checked between steps and inside long loops.
     seconds: float = 60.0
+    #: DEX bytes handed to androguard's analysis when the full analysis is asked for (the APK and the
+    #: APKs nested in it together; see ``full_analysis.py``): it costs about 65 MB of memory and 0.75 s
+    #: per MB of DEX, so 24 MiB stays within a worker's default 2048 MB and, mostly, its 60 s.
+    full_dex_bytes: int = 24 * MIB
+    #: Wall-clock seconds the full analysis may take after the rest (all its APKs together), checked
+    #: between DEX files and between classes; a worker's timeout still ends it first when shorter.
+    full_seconds: float = 120.0
+
+
+class AnalysisTimeout(BaseException):
+    """A hard time limit around an analysis ran out (a worker's timer): the analysis is interrupted.
+
+    A ``BaseException``, so that no ``except Exception`` in the analysis (or in
+    androguard) swallows it. The full analysis catches it to keep what the
+    fast path found (``full_analysis.py``); anywhere else it ends the analysis.
+    """
 
 
 class Meter:

@@ -11,12 +11,16 @@ make it read past the data or loop.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
+from fraudwall.apk_analysis.archive import Archive, Member
 from fraudwall.apk_analysis.budget import Meter
 
 DEX_MAGIC = b"dex\n"
+#: The DEX files Android loads: classes.dex, classes2.dex, ... at the root.
+MAIN_DEX = re.compile(r"classes\d*\.dex")
 HEADER_SIZE = 0x70
 STRING_IDS_AT = 0x38  # string_ids_size, then string_ids_off
 #: Strings decoded between two looks at the clock.
@@ -42,6 +46,18 @@ class DexStrings:
 def is_dex(data: bytes) -> bool:
     """True when ``data`` starts like a DEX file (``dex\\n`` and a version)."""
     return len(data) >= HEADER_SIZE and data.startswith(DEX_MAGIC)
+
+
+def dex_sources(archive: Archive) -> list[tuple[str, Member | None]]:
+    """Every DEX in ``archive`` by name: a Janus prefix DEX first (member ``None``), the DEX files
+    Android loads, then DEX files elsewhere in the APK (payloads that code loads at run time)."""
+    main = [member for member in archive.members if MAIN_DEX.fullmatch(member.name)]
+    others = [member for member in archive.members
+              if member.name.lower().endswith(".dex") and not MAIN_DEX.fullmatch(member.name)]
+    sources: list[tuple[str, Member | None]] = [(member.name, member) for member in main + others]
+    if is_dex(archive.prefix):
+        sources.insert(0, ("the DEX before the zip", None))
+    return sources
 
 
 def read_strings(dex: bytes, allowance: StringAllowance, meter: Meter) -> DexStrings:

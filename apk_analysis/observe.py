@@ -7,6 +7,13 @@ text-like assets, and names packers, web shells and remote-control SDKs.
 APKs nested inside the APK (droppers carry their payload that way) are
 observed too, to ``max_depth``; the outer observation lists their sha256.
 
+With ``full=True`` the DEX files read on the way are kept (within
+``ApkBudget.full_dex_bytes``) and, once every observation is made, go
+through androguard's analysis (:mod:`.full_analysis`): the APK's own first,
+then the nested APKs' while ``ApkBudget.full_seconds`` last. Each observation so
+analysed gets ``api_calls``, and ``fully_analysed`` when all its DEX files
+were analysed.
+
 Everything is bounded by an :class:`~.budget.ApkBudget`; whatever a hostile
 file does, the result is observations or :class:`~.errors.ApkRejected`.
 """
@@ -15,14 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from fraudwall.apk_analysis.archive import LOCAL_SIGNATURE, Archive, Member
 from fraudwall.apk_analysis.assets import asset_texts
 from fraudwall.apk_analysis.budget import ApkBudget, Meter
 from fraudwall.apk_analysis.certificates import read_certificates
-from fraudwall.apk_analysis.dex_strings import StringAllowance, is_dex, read_strings
+from fraudwall.apk_analysis.dex_strings import MAIN_DEX, StringAllowance, dex_sources, read_strings
 from fraudwall.apk_analysis.errors import ApkRejected
+from fraudwall.apk_analysis.full_analysis import NOTE, PREFIX, CodeAllowance, DexCode, full_meter, scan
 from fraudwall.apk_analysis.indicators import Collector
 from fraudwall.apk_analysis.manifest import MANIFEST_NAME, Manifest, read_manifest
 from fraudwall.apk_analysis.marks import ClassIndex, MarkRule, find_marks
@@ -33,29 +42,36 @@ from fraudwall.apk_analysis.web_shells import remote_start_url
 from fraudwall.models import ApkObservation
 
 RESOURCES_NAME = "resources.arsc"
-#: The DEX files Android loads: classes.dex, classes2.dex, ... at the root.
-_MAIN_DEX = re.compile(r"classes\d*\.dex")
 _LIBRARY = re.compile(r"lib/[^/]+/([^/]+\.so)")
 
 
 def observe_apk(data: bytes, *, download_url: str = "", referrer: str = "", max_depth: int = 2,
-                budget: ApkBudget | None = None) -> list[ApkObservation]:
+                budget: ApkBudget | None = None, full: bool = False) -> list[ApkObservation]:
     """Observe the APK in ``data``: its own observation first, then those of the APKs nested in it.
 
-    Raises :class:`ApkRejected` when ``data`` is not an APK at all (empty, not
-    a zip, truncated beyond recovery, a zip with neither a manifest nor a DEX).
+    ``full`` adds the full analysis (slower: see :mod:`.full_analysis`), which
+    fills ``api_calls`` and ``fully_analysed``; it never turns an APK the fast
+    path observes into a rejection. Raises :class:`ApkRejected` when ``data``
+    is not an APK at all (empty, not a zip, truncated beyond recovery, a zip
+    with neither a manifest nor a DEX).
     """
     meter = Meter(budget or ApkBudget())
-    return _Observer(meter, max_depth).observe(data, download_url, referrer, depth=0)
+    observer = _Observer(meter, max_depth, full=full)
+    observations = observer.observe(data, download_url, referrer, depth=0)
+    return observer.with_calls(observations) if full else observations
 
 
 class _Observer:
     """One :func:`observe_apk` call: the shared meter, and the nested APKs already observed."""
 
-    def __init__(self, meter: Meter, max_depth: int) -> None:
+    def __init__(self, meter: Meter, max_depth: int, *, full: bool = False) -> None:
         self.meter = meter
         self.max_depth = max_depth
         self.seen: set[str] = set()
+        self.full = full
+        #: With ``full``: the DEX files kept for the full analysis, by the sha256 of their APK.
+        self.code: dict[str, DexCode] = {}
+        self.code_allowance = CodeAllowance.of(meter.budget)
 
     def observe(self, data: bytes, download_url: str, referrer: str, depth: int) -> list[ApkObservation]:
         sha256 = hashlib.sha256(data).hexdigest()
@@ -63,12 +79,14 @@ class _Observer:
         notes = Notes()
         archive = Archive.open(data, self.meter, notes)
         manifest_member = archive.member(MANIFEST_NAME)
-        dex_members = [member for member in archive.members if _MAIN_DEX.fullmatch(member.name)]
-        if manifest_member is None and not dex_members:
+        if manifest_member is None and not any(MAIN_DEX.fullmatch(name) for name in archive.names):
             raise ApkRejected("no AndroidManifest.xml and no classes.dex")
         manifest, resource_texts = self._manifest(archive, manifest_member, notes)
         certificates = read_certificates(archive, notes)
-        strings = self._dex_strings(archive, dex_members, notes)
+        code = DexCode(self.code_allowance) if self.full else None
+        strings = self._dex_strings(archive, notes, code)
+        if code is not None:
+            self.code[sha256] = code
         # The version name is a dotted quad often enough ("2.12.9.2") to be taken for an address.
         collector = Collector(self.meter.budget.indicators, ignored_addresses=(manifest.version_name,))
         collector.scan("\n".join(strings))
@@ -121,6 +139,35 @@ class _Observer:
         )
         return [observation] + [inner for _, _, observations in nested for inner in observations]
 
+    def with_calls(self, observations: list[ApkObservation]) -> list[ApkObservation]:
+        """``observations`` with the full analysis of each one's kept DEX files, in order (the APK's own first).
+
+        After a time or memory limit stopped one analysis (the worker's, or the
+        in-process timer), the rest are not tried: they keep what the fast path
+        found, and a note says so.
+        """
+        result: list[ApkObservation] = []
+        stopped = False
+        meter = full_meter(self.meter.budget)
+        for observation in observations:
+            code = self.code.pop(observation.sha256, None)
+            if code is None:
+                result.append(observation)
+                continue
+            notes = Notes()
+            for name, reason in code.left_out:
+                notes.add(NOTE, f"{PREFIX}{name} not analysed ({reason})")
+            if stopped:
+                notes.add(NOTE, f"{PREFIX}not run (an earlier one was stopped at its time or memory limit: budget)")
+                found, complete = (), False
+            else:
+                outcome = scan(code.files, meter, notes)
+                found, complete, stopped = outcome.calls, outcome.complete and not code.left_out, outcome.stopped
+            code.files.clear()
+            result.append(replace(observation, api_calls=found, fully_analysed=complete,
+                                  tamper=observation.tamper + notes.result()))
+        return result
+
     def _manifest(self, archive: Archive, member: Member | None, notes: Notes) -> tuple[Manifest, list[str]]:
         """The manifest read, and the strings of it and of ``resources.arsc`` for indicator search."""
         if member is None:
@@ -132,21 +179,23 @@ class _Observer:
         manifest = read_manifest(axml, Resources(table, notes), notes)
         return manifest, ["\n".join(pool_strings(axml)), "\n".join(pool_strings(table)) if table else ""]
 
-    def _dex_strings(self, archive: Archive, dex_members: list[Member], notes: Notes) -> list[str]:
-        """Strings of every DEX Android would load, a Janus prefix DEX and DEX files elsewhere in the APK."""
+    def _dex_strings(self, archive: Archive, notes: Notes, code: DexCode | None) -> list[str]:
+        """Strings of every DEX Android would load, a Janus prefix DEX and DEX files elsewhere in the APK.
+
+        With ``code`` (the full analysis asked for), each DEX read is offered to it.
+        """
         budget = self.meter.budget
         allowance = StringAllowance(budget.dex_strings, budget.dex_string_bytes)
-        others = [member for member in archive.members
-                  if member.name.lower().endswith(".dex") and not _MAIN_DEX.fullmatch(member.name)]
-        sources: list[tuple[str, Member | None]] = [(member.name, member) for member in dex_members + others]
-        if is_dex(archive.prefix):
-            sources.insert(0, ("the DEX before the zip", None))
         strings: list[str] = []
-        for name, member in sources:  # one DEX in memory at a time
+        for name, member in dex_sources(archive):  # one DEX in memory at a time (unless kept in ``code``)
             if self.meter.expired() or allowance.strings <= 0 or allowance.bytes <= 0:
                 notes.add("budget", f"{name}: strings not read (analysis budget spent)")
+                if code is not None:
+                    code.skip(name, "analysis budget spent")
                 continue
             dex = archive.prefix if member is None else archive.read(member)
+            if code is not None:
+                code.offer(name, archive.data if member is None else dex)
             result = read_strings(dex, allowance, self.meter)
             strings.extend(result.strings)
             if result.problem:
@@ -192,7 +241,7 @@ def _is_apk(data: bytes, meter: Meter) -> bool:
         archive = Archive.open(data, meter, Notes())
     except ApkRejected:
         return False
-    return archive.member(MANIFEST_NAME) is not None or any(_MAIN_DEX.fullmatch(name) for name in archive.names)
+    return archive.member(MANIFEST_NAME) is not None or any(MAIN_DEX.fullmatch(name) for name in archive.names)
 
 
 def _native_libraries(names: list[str]) -> tuple[str, ...]:

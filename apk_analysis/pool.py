@@ -16,6 +16,14 @@ rebuilt and the APKs that were running beside it are analysed again. When a
 pool breaks by itself (a worker crashed), the APKs it was running are run
 again one at a time, so the one that crashes is rejected as such and the
 others are observed. Nothing in a batch can raise or hang the batch.
+
+The full analysis (``full=True``: androguard's analysis of the code, see
+``full_analysis.py``) runs in the same worker, after the fast path, under the
+same timer and memory cap. When either stops it, the APK keeps the
+observation the fast path made (``fully_analysed`` false, a note in
+``tamper``) rather than becoming a rejection. It stops itself after
+``ApkBudget.full_seconds``; for it to have that long, give the batch a
+``timeout`` of the fast path's time plus ``full_seconds``.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from multiprocessing.queues import SimpleQueue
 from pathlib import Path
 from types import FrameType
 
-from fraudwall.apk_analysis.budget import MIB, ApkBudget
+from fraudwall.apk_analysis.budget import MIB, AnalysisTimeout, ApkBudget
 from fraudwall.apk_analysis.errors import ApkRejected
 from fraudwall.apk_analysis.observe import observe_apk
 from fraudwall.models import ApkObservation
@@ -61,25 +69,31 @@ class ApkResult:
         return not self.rejected
 
 
-def observe_file(path: str | Path, *, budget: ApkBudget | None = None, max_depth: int = 2) -> ApkResult:
-    """Observe one APK file in this process (no timeout but the budget's own deadline)."""
+def observe_file(path: str | Path, *, budget: ApkBudget | None = None, max_depth: int = 2,
+                 full: bool = False) -> ApkResult:
+    """Observe one APK file in this process (no timeout but the budget's own deadlines); ``full``: with the
+    full analysis of its code (:func:`~.observe.observe_apk`; in the main thread it sets a timer of its own)."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         return ApkResult(str(path), rejected=f"cannot read file ({error.strerror or error})")
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        observations = observe_apk(data, max_depth=max_depth, budget=budget)
+        observations = observe_apk(data, max_depth=max_depth, budget=budget, full=full)
     except ApkRejected as rejection:
         return ApkResult(str(path), sha256, rejected=rejection.reason)
     return ApkResult(str(path), sha256, tuple(observations))
 
 
 def observe_files(paths: Sequence[str | Path], *, workers: int | None = None, timeout: float = 60.0,
-                  memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2) -> list[ApkResult]:
-    """Observe every file in ``paths`` in worker processes; one :class:`ApkResult` per path, in order."""
+                  memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2,
+                  full: bool = False) -> list[ApkResult]:
+    """Observe every file in ``paths`` in worker processes; one :class:`ApkResult` per path, in order.
+
+    ``full`` adds the full analysis of each APK's code (see the module's docstring).
+    """
     return list(ApkBatch(paths, workers=workers, timeout=timeout, memory_mb=memory_mb, budget=budget,
-                         max_depth=max_depth))
+                         max_depth=max_depth, full=full))
 
 
 _ENDED = object()  # what a finished batch's steps give
@@ -93,11 +107,13 @@ class ApkBatch:
     runs beside them. Iterating gives one :class:`ApkResult` per path, in the
     order of the paths, each as soon as it and those before it are done.
     The largest files are given out first, so that no worker is left with
-    a long one at the end while the others wait.
+    a long one at the end while the others wait. ``full`` adds the full
+    analysis of each APK's code, in the same worker under the same limits.
     """
 
     def __init__(self, paths: Sequence[str | Path], *, workers: int | None = None, timeout: float = 60.0,
-                 memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2) -> None:
+                 memory_mb: int = 2048, budget: ApkBudget | None = None, max_depth: int = 2,
+                 full: bool = False) -> None:
         self.names = [str(path) for path in paths]
         self._results: dict[int, ApkResult] = {}
         self._copies: dict[int, int] = {}
@@ -118,7 +134,8 @@ class ApkBatch:
             else:
                 first_of[sha256] = index
         tasks = sorted(first_of.values(), key=lambda index: -sizes[index])
-        batch = _Batch(self.names, workers or os.cpu_count() or 1, timeout, memory_mb, budget or ApkBudget(), max_depth)
+        batch = _Batch(self.names, workers or os.cpu_count() or 1, timeout, memory_mb, budget or ApkBudget(), max_depth,
+                       full=full)
         self._steps = batch.steps(tasks, self._results)
         next(self._steps, None)  # forks the workers and hands out the first files
 
@@ -154,10 +171,6 @@ def _context() -> multiprocessing.context.BaseContext:
 _started: SimpleQueue | None = None  # where a worker says which task it runs, so the parent can kill it
 
 
-class _Timeout(BaseException):
-    """The worker's own timer ran out (a BaseException, so no ``except Exception`` swallows it)."""
-
-
 def _init_worker(memory_mb: int, started: SimpleQueue) -> None:
     global _started
     _started = started
@@ -167,17 +180,18 @@ def _init_worker(memory_mb: int, started: SimpleQueue) -> None:
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise _Timeout
+    raise AnalysisTimeout  # the worker's own timer ran out; a full analysis running now keeps the fast path's result
 
 
-def _work(task: int, path: str, timeout: float, memory_mb: int, budget: ApkBudget, max_depth: int) -> ApkResult:
+def _work(task: int, path: str, timeout: float, memory_mb: int, budget: ApkBudget, max_depth: int,
+          full: bool = False) -> ApkResult:
     if _started is not None:
         _started.put((task, os.getpid()))
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        return observe_file(path, budget=budget, max_depth=max_depth)
-    except _Timeout:
+        return observe_file(path, budget=budget, max_depth=max_depth, full=full)
+    except AnalysisTimeout:
         return ApkResult(path, rejected=f"analysis ran past {timeout:g} s")
     except MemoryError:
         return ApkResult(path, rejected=f"analysis ran past its memory limit ({memory_mb} MB)")
@@ -192,8 +206,10 @@ class _Batch:
     """Feeds tasks to a pool, never more than there are workers, and watches their deadlines."""
 
     def __init__(self, names: list[str], workers: int, timeout: float, memory_mb: int, budget: ApkBudget,
-                 max_depth: int, *, work: Callable[..., ApkResult] = _work, kill_grace: float = KILL_GRACE) -> None:
-        """``work`` runs one task in a worker (:func:`_work`); ``kill_grace`` is the wait past ``timeout``."""
+                 max_depth: int, *, work: Callable[..., ApkResult] = _work, kill_grace: float = KILL_GRACE,
+                 full: bool = False) -> None:
+        """``work`` runs one task in a worker (:func:`_work`); ``kill_grace`` is the wait past ``timeout``;
+        ``full`` asks for the full analysis."""
         self.work = work
         self.kill_grace = kill_grace
         self.names = names
@@ -202,6 +218,7 @@ class _Batch:
         self.memory_mb = memory_mb
         self.budget = budget
         self.max_depth = max_depth
+        self.full = full
         self.context = _context()
         self.started: SimpleQueue = self.context.SimpleQueue()
         self.pids: dict[int, int] = {}
@@ -240,7 +257,7 @@ class _Batch:
                     task = pending.popleft()
                     try:
                         future = executor.submit(self.work, task, self.names[task], self.timeout, self.memory_mb,
-                                                 self.budget, self.max_depth)
+                                                 self.budget, self.max_depth, self.full)
                     except BrokenProcessPool:  # a worker died since the last look: this pool is done
                         pending.appendleft(task)
                         broken = True

@@ -47,10 +47,11 @@ def apk_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def analyze_apks(
     files: Sequence[Path], host: PluginHost, *, workers: int | None = None, timeout: float = 60.0,
-    memory_mb: int = 2048,
+    memory_mb: int = 2048, full: bool = False,
 ) -> Iterator[ApkOutcome]:
-    """Observe ``files`` in worker processes, then judge every APK observed, in the order of ``files``."""
-    return judge_results(ApkBatch(files, workers=workers, timeout=timeout, memory_mb=memory_mb), host)
+    """Observe ``files`` in worker processes, then judge every APK observed, in the order of ``files``;
+    ``full`` adds the full analysis of their code (``ApkBatch``)."""
+    return judge_results(ApkBatch(files, workers=workers, timeout=timeout, memory_mb=memory_mb, full=full), host)
 
 
 def judge_results(results: Iterable[ApkResult], host: PluginHost) -> Iterator[ApkOutcome]:

@@ -348,9 +348,11 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool, spli
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per APK (and per APK found inside one), then a summary line.")
 @click.option("--db", "db_path", type=click.Path(), help="Also record observations, findings and verdicts in this database.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: APK_WORKERS, or one per CPU).")
+@click.option("--full", is_flag=True, help="Also run androguard's analysis of the code (much slower): the sensitive "
+              "framework methods the app really calls, which corroborate its permissions.")
 @click.pass_context
 def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool, db_path: str | None,
-                        workers: int | None) -> None:
+                        workers: int | None, full: bool) -> None:
     """Analyse Android apps: APK files, or folders searched for *.apk.
 
     Each APK is read without running it (manifest, components, certificates,
@@ -360,7 +362,7 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     with its reason; the others go on. With --db the results are recorded
     (each APK once, by sha256) for `fraudwall export` and `reanalyze`.
     """
-    from fraudwall.apk_analysis import ApkBatch
+    from fraudwall.apk_analysis import ApkBatch, ApkBudget
     from fraudwall.apk_intake import apk_files, judge_results
 
     settings = _settings(ctx)
@@ -369,8 +371,10 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
         raise InputError("no-apk", f"no *.apk file in {', '.join(paths)}")
     store = _open_store(db_path) if db_path else None  # a database that is not ours is refused before any work
     # The workers start on the first files now; the detectors load beside them.
+    # --full: the worker's timer covers the fast path (APK_TIMEOUT) and the full analysis's own allowance.
+    timeout = settings.getfloat("APK_TIMEOUT") + (ApkBudget().full_seconds if full else 0.0)
     batch = ApkBatch(files, workers=workers or settings.getint("APK_WORKERS") or None,
-                     timeout=settings.getfloat("APK_TIMEOUT"), memory_mb=settings.getint("APK_MEMORY_MB"))
+                     timeout=timeout, memory_mb=settings.getint("APK_MEMORY_MB"), full=full)
     host = PluginHost.from_settings(settings)
     counts: Counter[str] = Counter()
     table = Table(title=f"{len(files)} files")
@@ -431,6 +435,9 @@ def _apk_record(file: str, judgement: Judgement, outer: Judgement | None) -> dic
         "related": [{"subject": v.subject, "subject_kind": str(v.subject_kind), "verdict": str(v.status),
                      "score": v.score} for v in judgement.related],
     }
+    if apk.fully_analysed or apk.api_calls:  # analyze apk --full
+        record["api_calls"] = list(apk.api_calls)
+        record["fully_analysed"] = apk.fully_analysed
     if outer is not None:
         record["inside"] = outer.observation.sha256  # type: ignore[union-attr]  # an APK's, like this one
     return record

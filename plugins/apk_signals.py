@@ -2,7 +2,7 @@
 
 Not a plugin itself (``setup.cfg`` registers nothing from it): the shared
 reading behind ``apk_impersonation``, ``apk_capabilities``,
-``apk_remote_control``, ``apk_shells``, ``apk_signing`` and
+``apk_remote_control``, ``apk_shells``, ``apk_signing``, ``apk_api_calls`` and
 ``apk_indicators``. Each of them reports one of the signals below as its
 finding; ``apk_indicators`` also needs all of them at once, to decide whether
 the app is fraud-like enough for the wallets, handles, hosts and certificate it
@@ -51,7 +51,7 @@ from fraudwall.names import is_ip_literal, normalize_name, parse_url, registrabl
 from fraudwall.reference import Brand
 
 #: The version of every apk_* plugin: they report what this module reads (see the docstring).
-VERSION = "1.0"
+VERSION = "1.1"
 
 # -- Android vocabulary ----------------------------------------------------------------
 
@@ -849,7 +849,9 @@ SIGNING_CAP_JANUS = 0.90
 #: How ``apk.tamper`` messages are read: (kind, words any of which the lowercased message contains).
 #: Signatures that do not verify and nested APKs are left to the schemes and to ``apk.nested``.
 TAMPER_KINDS = (
-    ("ignore", ("nested apk", "budget", "does not verify", "unsigned", "no signature")),
+    # "full analysis": notes of the optional analysis of the code (a DEX androguard cannot read, a limit
+    # reached): about the analysis, not tricks in the APK, and absent without --full.
+    ("ignore", ("nested apk", "budget", "does not verify", "unsigned", "no signature", "full analysis")),
     ("janus", ("janus", "dex before the zip")),
     ("stripped", ("signature stripped",)),
     ("hostile", ("traversal", "bomb")),
@@ -1080,6 +1082,102 @@ def _host_fraud_words(host: str) -> list[tuple[str, str]]:
     return fraud_package_words(own)
 
 
+# -- 8. what the code really calls (the full analysis only) ---------------------------------------------
+
+# ``apk.api_calls`` holds the sensitive framework methods the app's own code calls, found through
+# cross-references when the full analysis ran (``fraudwall analyze apk --full``), as ``Lclass;->method``
+# (apk_analysis/data/sensitive_apis.toml lists every method it may hold). A call corroborates what the
+# manifest allows: the app does not merely ask for SEND_SMS, its code sends SMS.
+CALLS_SEND_SMS = (
+    "Landroid/telephony/SmsManager;->sendTextMessage", "Landroid/telephony/SmsManager;->sendMultipartTextMessage",
+    "Landroid/telephony/SmsManager;->sendDataMessage", "Landroid/telephony/gsm/SmsManager;->sendTextMessage",
+    "Landroid/telephony/gsm/SmsManager;->sendMultipartTextMessage",
+)
+CALLS_ABORT_BROADCAST = ("Landroid/content/BroadcastReceiver;->abortBroadcast",)
+CALLS_GESTURES = (
+    "Landroid/accessibilityservice/AccessibilityService;->dispatchGesture",
+    "Landroid/accessibilityservice/AccessibilityService;->performGlobalAction",
+)
+CALLS_SCREEN_CAPTURE = (
+    "Landroid/media/projection/MediaProjectionManager;->createScreenCaptureIntent",
+    "Landroid/media/projection/MediaProjectionManager;->getMediaProjection",
+    "Landroid/media/projection/MediaProjection;->createVirtualDisplay",
+)
+#: Window additions the full analysis reports only with an overlay window type in the calling class.
+CALLS_OVERLAY = ("Landroid/view/WindowManager;->addView", "Landroid/view/ViewManager;->addView")
+CALLS_DYNAMIC_CODE = (
+    "Ldalvik/system/DexClassLoader;-><init>", "Ldalvik/system/PathClassLoader;-><init>",
+    "Ldalvik/system/InMemoryDexClassLoader;-><init>", "Ldalvik/system/DelegateLastClassLoader;-><init>",
+    "Ldalvik/system/DexFile;->loadDex",
+)
+#: Package installation: the session API, or an intent the full analysis saw built to install an APK.
+CALLS_INSTALL = (
+    "Landroid/content/pm/PackageInstaller;->createSession", "Landroid/content/pm/PackageInstaller;->openSession",
+    "Landroid/content/pm/PackageInstaller$Session;->commit", "Landroid/content/Intent;->setDataAndType",
+    "Landroid/content/Intent;->setAction", "Landroid/content/Intent;-><init>",
+)
+CALLS_DEVICE_ADMIN = (
+    "Landroid/app/admin/DevicePolicyManager;->lockNow", "Landroid/app/admin/DevicePolicyManager;->resetPassword",
+    "Landroid/app/admin/DevicePolicyManager;->wipeData",
+)
+CORROBORATION_WEIGHTS = {
+    "send_sms": 0.08,  # SEND_SMS, and the code sends SMS
+    "hides_sms": 0.10,  # reads SMS, and the code aborts broadcasts: the bank's message never shows
+    "gestures": 0.12,  # an accessibility service whose code taps, swipes and presses Back/Home
+    "screen_capture": 0.10,  # a MediaProjection service whose code starts capturing the screen
+    "overlay": 0.05,  # SYSTEM_ALERT_WINDOW, and the code adds a window over other apps
+    "dropper_code": 0.12,  # REQUEST_INSTALL_PACKAGES, and the code loads code at run time
+    "installs_payload": 0.08,  # carries an APK and may install, and the code installs packages
+    "device_admin": 0.10,  # device admin, and the code locks the phone, resets its password or wipes it
+}
+#: Below 1 - (1 - 0.75) / (1 - CAPABILITY_CAP) = 0.286: the capability finding at its cap and this one
+#: together stay under malicious. Calls corroborate what the manifest asks for; they are the same concept.
+CORROBORATION_CAP = 0.25
+
+
+def _short_call(call: str) -> str:
+    """``Landroid/telephony/SmsManager;->sendTextMessage`` as ``SmsManager.sendTextMessage``."""
+    owner, _, method = call.partition("->")
+    return owner.rstrip(";").rsplit("/", 1)[-1] + "." + method
+
+
+def code_corroboration(apk: ApkObservation) -> Signal | None:
+    """Dangerous capabilities the app's code is seen using (``apk_api_calls``); None without calls."""
+    if not apk.api_calls:
+        return None
+    calls = set(apk.api_calls)
+    caps = capabilities(apk)
+    present: dict[str, str] = {}
+
+    def called(names: Sequence[str]) -> str:
+        return ", ".join(_short_call(name) for name in names if name in calls)
+
+    if SEND_SMS in caps.permissions and (made := called(CALLS_SEND_SMS)):
+        present["send_sms"] = f"sends SMS ({made})"
+    if (caps.sms or caps.sms_receivers) and (made := called(CALLS_ABORT_BROADCAST)):
+        present["hides_sms"] = f"reads SMS and aborts broadcasts ({made})"
+    if caps.accessibility and (made := called(CALLS_GESTURES)):
+        present["gestures"] = f"accessibility service {caps.accessibility[0]} drives the screen ({made})"
+    if caps.media_projection and (made := called(CALLS_SCREEN_CAPTURE)):
+        present["screen_capture"] = f"screen capture ({caps.media_projection[0]}) started in code ({made})"
+    if caps.overlay and (made := called(CALLS_OVERLAY)):
+        present["overlay"] = f"draws a window over other apps ({made} with an overlay type)"
+    installer = REQUEST_INSTALL_PACKAGES in caps.permissions
+    if installer and (made := called(CALLS_DYNAMIC_CODE)):
+        present["dropper_code"] = f"loads code at run time and may install packages ({made})"
+    if installer and apk.nested and (made := called(CALLS_INSTALL)):
+        present["installs_payload"] = f"installs packages ({made}) and carries {len(apk.nested)} APK(s)"
+    if caps.device_admin and (made := called(CALLS_DEVICE_ADMIN)):
+        present["device_admin"] = f"device admin {caps.device_admin[0]} locks or wipes the phone ({made})"
+    if not present:
+        return None
+    score = round(min(CORROBORATION_CAP, noisy_or(CORROBORATION_WEIGHTS[key] for key in present)), 3)
+    named = sorted(present, key=lambda key: -CORROBORATION_WEIGHTS[key])
+    reason = "App's code really uses its dangerous capabilities: " + "; ".join(present[key] for key in named[:4])
+    evidence = tuple(f"{key}: {present[key]}" for key in named)
+    return Signal("code", Category.FAKE_APP.value, score, reason + ".", evidence)
+
+
 # -- the whole app ------------------------------------------------------------------------------------------
 
 
@@ -1087,7 +1185,7 @@ def app_signals(apk: ApkObservation, brands: Sequence[Brand] | None = None) -> l
     """Every concept's signal about the app itself (indicators excluded): what the apk_* plugins report."""
     found = [
         impersonation(apk, brands), dangerous_capabilities(apk), loan_profile(apk), remote_control(apk, brands),
-        web_shell(apk)[0], signing(apk), endpoints(apk),
+        web_shell(apk)[0], signing(apk), endpoints(apk), code_corroboration(apk),
     ]
     return [signal for signal in found if signal is not None]
 

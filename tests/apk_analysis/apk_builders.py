@@ -144,6 +144,183 @@ def make_dex(strings: list[str], *, declared_count: int | None = None, bad_offse
     return bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(items)
 
 
+@dataclass(frozen=True)
+class CodeMethod:
+    """A public method (``signature``, ``()V`` by default) whose code loads ``ints`` and ``strings`` as constants,
+    then makes ``calls`` in order.
+
+    A call is a method reference as smali writes it, ``Lpkg/Class;->name(params)return``; it is
+    assembled as ``invoke-virtual/range`` with one register per argument plus the receiver
+    (``invoke-static/range`` and no receiver when ``static``, ``invoke-direct/range`` for ``<init>``).
+    """
+
+    name: str
+    calls: tuple[str, ...] = ()
+    ints: tuple[int, ...] = ()
+    strings: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()  # calls among ``calls`` that are static
+    signature: str = "()V"
+
+
+@dataclass(frozen=True)
+class CodeClass:
+    """A class (``Lpkg/Name;``) extending ``superclass``, with ``methods`` (each ``public void name()``)."""
+
+    name: str
+    superclass: str = "Ljava/lang/Object;"
+    methods: tuple[CodeMethod, ...] = ()
+
+
+def _split_reference(reference: str) -> tuple[str, str, tuple[str, ...], str]:
+    """``Lpkg/C;->name(IL...;)V`` as (class, name, parameter types, return type)."""
+    owner, rest = reference.split("->", 1)
+    name, signature = rest.split("(", 1)
+    params, returns = signature.split(")", 1)
+    types, index = [], 0
+    while index < len(params):
+        start = index
+        while params[index] == "[":
+            index += 1
+        index = params.index(";", index) + 1 if params[index] == "L" else index + 1
+        types.append(params[start:index])
+    return owner, name, tuple(types), returns
+
+
+def _shorty(kind: str) -> str:
+    return "L" if kind[0] in "L[" else kind
+
+
+def make_code_dex(classes: list[CodeClass]) -> bytes:
+    """A DEX file (version 035) defining ``classes``, their methods with code, and every id they reference.
+
+    Laid out as the specification orders it: header, string/type/proto/method ids,
+    class defs, then the data section (type lists, code items, class data, string
+    data) and the map list; ids are sorted, checksum and signature filled in.
+    """
+    own_methods = [_split_reference(f"{c.name}->{m.name}{m.signature}") for c in classes for m in c.methods]
+    called = {reference: _split_reference(reference) for c in classes for m in c.methods for reference in m.calls}
+    method_keys = sorted(set(own_methods) | set(called.values()))
+    strings_needed = {s for c in classes for m in c.methods for s in m.strings}
+    types_needed = {c.name for c in classes} | {c.superclass for c in classes}
+    protos = set()
+    for owner, name, params, returns in method_keys:
+        types_needed |= {owner, *params, returns}
+        strings_needed.add(name)
+        protos.add((returns, params))
+    strings_needed |= types_needed
+    strings_needed |= {_shorty(r) + "".join(_shorty(p) for p in ps) for r, ps in protos}
+    # string_ids sort by the strings' UTF-16 code units; ASCII names sort as bytes do.
+    strings = sorted(strings_needed, key=lambda s: s.encode("utf-16-be"))
+    string_index = {s: i for i, s in enumerate(strings)}
+    types = sorted(types_needed, key=lambda t: string_index[t])
+    type_index = {t: i for i, t in enumerate(types)}
+    proto_list = sorted(protos, key=lambda p: (type_index[p[0]], [type_index[t] for t in p[1]]))
+    proto_index = {p: i for i, p in enumerate(proto_list)}
+    method_list = sorted(method_keys, key=lambda m: (type_index[m[0]], string_index[m[1]], proto_index[(m[3], m[2])]))
+    method_index = {m: i for i, m in enumerate(method_list)}
+    ordered = sorted(classes, key=lambda c: type_index[c.name])
+
+    header_size = 0x70
+    string_ids_off = header_size
+    type_ids_off = string_ids_off + 4 * len(strings)
+    proto_ids_off = type_ids_off + 4 * len(types)
+    method_ids_off = proto_ids_off + 12 * len(proto_list)
+    class_defs_off = method_ids_off + 8 * len(method_list)
+    data_off = class_defs_off + 32 * len(ordered)
+    data = bytearray()
+
+    def here() -> int:
+        return data_off + len(data)
+
+    def align(boundary: int) -> None:
+        data.extend(b"\0" * (-here() % boundary))
+
+    type_lists: dict[tuple[str, ...], int] = {}
+    for _, params in proto_list:
+        if params and params not in type_lists:
+            align(4)
+            type_lists[params] = here()
+            items = struct.pack(f"<{len(params)}H", *(type_index[kind] for kind in params))
+            data.extend(struct.pack("<I", len(params)) + items)
+            align(4)
+    code_offsets: dict[tuple[str, str], int] = {}
+    for item in ordered:
+        for method in item.methods:
+            align(4)
+            code_offsets[(item.name, method.name)] = here()
+            insns, registers, outs = bytearray(), 1, 0
+            for value in method.ints:
+                insns += struct.pack("<BBi", 0x14, 0, value)  # const v0, #+value
+            for text in method.strings:
+                insns += struct.pack("<BBH", 0x1A, 0, string_index[text])  # const-string v0, string@
+            for reference in method.calls:
+                owner, name, params, returns = called[reference]
+                static = reference in method.static
+                words = sum(2 if p in ("J", "D") else 1 for p in params) + (0 if static else 1)
+                registers, outs = max(registers, words), max(outs, words)
+                opcode = 0x77 if static else 0x76 if name == "<init>" else 0x74  # invoke-static/direct/virtual range
+                insns += struct.pack("<BBHH", opcode, words, method_index[(owner, name, params, returns)], 0)
+            insns += b"\x0e\x00"  # return-void
+            registers += 1  # the receiver of the method itself
+            data.extend(struct.pack("<HHHHII", registers, 1, outs, 0, 0, len(insns) // 2) + insns)
+    class_data_offsets: dict[str, int] = {}
+    for item in ordered:
+        class_data_offsets[item.name] = here()
+        by_index = {method_index[_split_reference(f"{item.name}->{m.name}{m.signature}")]: m for m in item.methods}
+        entries = sorted(by_index)
+        data.extend(_uleb128(0) + _uleb128(0) + _uleb128(0) + _uleb128(len(entries)))
+        previous = 0
+        for index in entries:
+            code = code_offsets[(item.name, by_index[index].name)]
+            data.extend(_uleb128(index - previous) + _uleb128(0x1) + _uleb128(code))  # public
+            previous = index
+    string_data_off = here()
+    string_offsets = []
+    for text in strings:
+        string_offsets.append(here())
+        data.extend(_uleb128(len(text.encode("utf-16-le", "surrogatepass")) // 2) + mutf8(text) + b"\0")
+    align(4)
+    map_off = here()
+    sections = [
+        (0x0000, 1, 0), (0x0001, len(strings), string_ids_off), (0x0002, len(types), type_ids_off),
+        (0x0003, len(proto_list), proto_ids_off), (0x0005, len(method_list), method_ids_off),
+        (0x0006, len(ordered), class_defs_off),
+    ]
+    if type_lists:
+        sections.append((0x1001, len(type_lists), min(type_lists.values())))
+    if code_offsets:
+        sections.append((0x2001, len(code_offsets), min(code_offsets.values())))
+    sections += [(0x2000, len(ordered), min(class_data_offsets.values(), default=string_data_off)),
+                 (0x2002, len(strings), string_data_off), (0x1000, 1, map_off)]
+    sections.sort(key=lambda s: s[2])
+    data.extend(struct.pack("<I", len(sections)) + b"".join(struct.pack("<HHII", k, 0, n, o) for k, n, o in sections))
+
+    ids = bytearray()
+    ids += b"".join(struct.pack("<I", offset) for offset in string_offsets)
+    ids += b"".join(struct.pack("<I", string_index[t]) for t in types)
+    for returns, params in proto_list:
+        shorty = _shorty(returns) + "".join(_shorty(p) for p in params)
+        ids += struct.pack("<III", string_index[shorty], type_index[returns], type_lists.get(params, 0))
+    for owner, name, params, returns in method_list:
+        ids += struct.pack("<HHI", type_index[owner], proto_index[(returns, params)], string_index[name])
+    for item in ordered:
+        ids += struct.pack("<IIIIIIII", type_index[item.name], 0x1, type_index[item.superclass], 0, 0xFFFFFFFF, 0,
+                           class_data_offsets[item.name], 0)
+    size = data_off + len(data)
+    header = bytearray(header_size)
+    header[:8] = b"dex\n035\0"
+    struct.pack_into("<IIII", header, 32, size, header_size, 0x12345678, 0)
+    struct.pack_into("<II", header, 0x30, 0, 0)  # link
+    struct.pack_into("<I", header, 0x34, map_off)
+    struct.pack_into("<IIIIIIIIIIII", header, 0x38, len(strings), string_ids_off, len(types), type_ids_off,
+                     len(proto_list), proto_ids_off, 0, 0, len(method_list), method_ids_off, len(ordered),
+                     class_defs_off)
+    struct.pack_into("<II", header, 0x68, len(data), data_off)
+    body = bytes(header) + bytes(ids) + bytes(data)
+    signed = body[:12] + hashlib.sha1(body[32:]).digest() + body[32:]
+    return signed[:8] + struct.pack("<I", zlib.adler32(signed[12:])) + signed[12:]
+
+
 # -- binary XML ----------------------------------------------------------------------------
 
 

@@ -24,13 +24,15 @@ from fraudwall.models import (
 )
 from fraudwall.plugin_host import PluginHost
 from fraudwall.plugins import (
+    apk_api_calls,
     apk_capabilities, apk_impersonation, apk_indicators, apk_remote_control, apk_shells, apk_signals, apk_signing,
 )
 from fraudwall.reference import Brand
 from fraudwall.settings import Settings
 from fraudwall.testing import assert_finding, assert_no_finding, run_plugin
 
-APK_PLUGINS = (apk_impersonation, apk_capabilities, apk_remote_control, apk_shells, apk_signing, apk_indicators)
+APK_PLUGINS = (apk_impersonation, apk_capabilities, apk_remote_control, apk_shells, apk_signing, apk_indicators,
+               apk_api_calls)
 _SHA = (f"{n:064x}" for n in itertools.count(0xA000))
 
 # A TRON (USDT-TRC20) and a Bitcoin address whose checksums hold.
