@@ -220,8 +220,9 @@ def crawl_command(
     for value, reason in seed_list.rejected.samples:
         err_console.print(f"seed rejected ({reason}): {value}", highlight=False, markup=False)
     _open_store(settings.get("DB_PATH")).close()  # a database that is not ours is refused before the crawl starts
-    with console.status(f"crawling {len(seed_list.targets)} seeds..."):
-        outcome = run_crawl(settings, seed_list.targets)
+    # The crawl shows its own progress on stderr (CRAWL_PROGRESS, fraudwall.crawler.progress); a spinner on
+    # stdout would fight its live panel for the terminal.
+    outcome = run_crawl(settings, seed_list.targets)
     with _open_store(settings.get("DB_PATH")) as store:
         _print_summary(store, outcome, select_entries(store, PublishGuard.from_settings(settings)), exported=[])
     if outcome.interrupted:
@@ -1012,8 +1013,8 @@ def demo_command(ctx: click.Context, out_dir: str) -> None:
         unregistered = set(zone_origins()) - set(discovered)  # seeds never name them: only discovery can
         seeds = [host for host in hosts if host not in unregistered and host not in discovered] + discovered
         targets = read_seeds([server.url(host) for host in seeds]).targets
-        with console.status(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling..."):
-            outcome = run_crawl(settings, targets)
+        console.print(f"serving the demo site on 127.0.0.1:{server.port} as {len(hosts)} hosts; crawling...")
+        outcome = run_crawl(settings, targets)  # its progress shows on stderr (CRAWL_PROGRESS)
         console.print(f"crawled the demo site: {len(seeds)} hosts served on 127.0.0.1:{server.port}, "
                       f"{len(discovered)} of them found by discovery")
     with _open_store(db_path) as store:

@@ -23,6 +23,8 @@ PIPELINES = {
 
 def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
+    from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
+    from fraudwall.crawler.progress import check_mode
     from fraudwall.crawler.render import render_settings
 
     return {
@@ -30,7 +32,9 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "SPIDER_MODULES": ["fraudwall.crawler.spiders"],
         # Fraud sites are investigated, not indexed: their robots.txt is not an instruction to us.
         "ROBOTSTXT_OBEY": False,
-        "USER_AGENT": settings.get("CRAWL_USER_AGENT"),
+        # What requests the spider did not prepare say (the browser's, robots.txt): the default client's.
+        "USER_AGENT": settings.get("CRAWL_USER_AGENT") or profile(DEFAULT_PROFILE).user_agent,
+        "FRAUDWALL_USER_AGENT": settings.get("CRAWL_USER_AGENT"),
         # The spider applies both limits itself: Scrapy's DEPTH_LIMIT takes 0 for "no limit", and
         # CLOSESPIDER_PAGECOUNT lets the responses in flight through, so neither means what it says.
         "FRAUDWALL_DEPTH": settings.getint("CRAWL_DEPTH"),
@@ -57,6 +61,9 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Above RetryMiddleware (550): it must see a refused lookup first, so it is not retried. The
         # resume filter comes first of all: a request a resumed job finished is never sent.
         "DOWNLOADER_MIDDLEWARES": {"fraudwall.crawler.refusals.RefusalMiddleware": 560,
+                                   # Below DefaultHeadersMiddleware (400): each request goes out as its client
+                                   # profile; it sees a seed's final answer, then asks as the other clients.
+                                   "fraudwall.crawler.variants.ClientProfilesMiddleware": 390,
                                    "fraudwall.crawler.journal.FinishedRequestFilter": 50},
         **_job_settings(settings),
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
@@ -67,6 +74,12 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "LOG_LEVEL": settings.get("LOG_LEVEL"),
         "LOG_FORMATTER": "fraudwall.crawler.log_formatter.ItemlessLogFormatter",
         **render_settings(settings),
+        # Client profiles each seed is fetched as, compared for cloaking (fraudwall.crawler.variants).
+        "FRAUDWALL_PROFILES": [profile(name).name for name in settings.getlist("CRAWL_PROFILES")],
+        # The progress display (fraudwall.crawler.progress); "off" leaves the extension out.
+        "EXTENSIONS": {"fraudwall.crawler.progress.CrawlProgress": 500},
+        "FRAUDWALL_PROGRESS": check_mode(settings.get("CRAWL_PROGRESS")),
+        "FRAUDWALL_PROGRESS_LOG_SECONDS": settings.getfloat("CRAWL_PROGRESS_LOG_SECONDS"),
     }
 
 

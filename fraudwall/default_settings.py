@@ -42,11 +42,20 @@ CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
 CRAWL_MAX_REDIRECTS = 10  # hops per request; a loop or a longer chain is a counted failure
 CRAWL_MAX_BYTES = 10 * 1024 * 1024  # per page body, after decompression (a bomb stops here)
 CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
-CRAWL_USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
-)
+# A User-Agent of your own for everything the crawl schedules; empty: the android profile's, with the rest
+# of that browser's headers (fraudwall/crawler/profiles.py). Set, it replaces the User-Agent and drops the
+# Chrome client hints, which would contradict it.
+CRAWL_USER_AGENT = ""
 CRAWL_CONCURRENCY = 16
+# Client profiles each seed is fetched as (fraudwall/crawler/profiles.py: desktop, iphone, android,
+# wechat): first as android, then, once the host answered, as the others. A seed that shows them
+# materially different pages is recorded as cloaking and every variant is judged; alike, android's
+# variant stands for all. One profile: seeds are fetched once, as it. Links are followed as android
+# (as the first of the list when android is not in it).
+CRAWL_PROFILES: list[str] = ["desktop", "iphone", "android", "wechat"]
+# Crawl progress on stderr: "auto" (a live panel on a terminal, plain lines otherwise), "live", "log", "off".
+CRAWL_PROGRESS = "auto"
+CRAWL_PROGRESS_LOG_SECONDS = 10.0  # seconds between plain progress lines
 # Resumable crawls (``crawl --job NAME``): the job's frontier, duplicate filter and journal live in
 # CRAWL_JOBS_DIR/NAME; run the same command again to resume after a stop, a crash or a SIGKILL.
 CRAWL_JOB = ""

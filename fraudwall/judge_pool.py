@@ -39,7 +39,7 @@ from fraudwall.apk_analysis import ApkRejected, observe_apk
 from fraudwall.apk_intake import judge_apk
 from fraudwall.exceptions import InputError
 from fraudwall.judging import judge
-from fraudwall.models import ApkDownload, Judgement, Observation
+from fraudwall.models import ApkDownload, Finding, Judgement, Observation
 from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings
 
@@ -81,7 +81,7 @@ def _start_worker(settings: Settings) -> None:
     _worker_host = PluginHost.from_settings(settings)
 
 
-def _judge_in_worker(observation: Observation | ApkDownload) -> WorkerResult:
+def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Finding, ...] = ()) -> WorkerResult:
     host = _worker_host
     assert host is not None, "the pool's initializer builds the host"
     before = Counter(host.stats)
@@ -93,7 +93,7 @@ def _judge_in_worker(observation: Observation | ApkDownload) -> WorkerResult:
             judgement, *nested = judge_apk(observe_apk(observation.body, download_url=observation.final_url,
                                                        referrer=observation.referrer), host, observation.body)
         else:
-            judgement = judge(host, observation)
+            judgement = judge(host, observation, extra=extra)
         rejected = ""
     except ApkRejected as exc:
         judgement, rejected = None, f"apk: {exc.reason}"
@@ -121,7 +121,7 @@ class JudgePool:
             initializer=_start_worker, initargs=(self.settings,),
         )
 
-    async def judge(self, observation: Observation | ApkDownload) -> WorkerResult | None:
+    async def judge(self, observation: Observation | ApkDownload, extra: tuple[Finding, ...] = ()) -> WorkerResult | None:
         """The worker's result for ``observation``; ``None`` when it was abandoned past its budget.
 
         An observation whose worker was killed because another one got stuck
@@ -129,7 +129,7 @@ class JudgePool:
         """
         for attempt in range(2):
             executor = self._executor
-            future = executor.submit(_judge_in_worker, observation)
+            future = executor.submit(_judge_in_worker, observation, extra)
             try:
                 return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
             except BrokenProcessPool:

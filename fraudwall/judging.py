@@ -60,6 +60,7 @@ def judge(
     archive: bytes = b"",
     carried: Iterable[Verdict] = (),
     pivots: DnsPivots | None = None,
+    extra: Iterable[Finding] = (),
 ) -> Judgement:
     """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
 
@@ -94,6 +95,9 @@ def judge(
         subject, kind, name = observation.sha256, SubjectKind.APK, ""
     else:
         raise TypeError(f"judge() takes an observation, not {type(observation).__name__}")
+    # The caller's own findings about this evidence (the crawl's cross-profile cloaking check) are
+    # scored and stored like the plugins': a re-analysis keeps them, as it keeps apk_carrier's.
+    findings = [*findings, *extra]
     own = {subject, name}
     about: dict[str, list[Finding]] = {}
     for finding in [*findings, *kept]:

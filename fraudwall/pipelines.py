@@ -14,6 +14,7 @@ through :meth:`~fraudwall.blocklists.store.Store.record`, one transaction each.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,10 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.store import Store
 from fraudwall.crawler.render import render_when_asked
+from fraudwall.crawler.variants import CloakedSeed, merge_variants
 from fraudwall.judge_pool import JudgePool, worker_count
 from fraudwall.models import ApkDownload, Judgement, PageObservation
 from fraudwall.plugin_host import PluginHost
@@ -34,6 +37,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class JudgedApk:
     """A downloaded APK judged: its own judgement first, then those of the APKs inside it."""
+
+    judgements: tuple[Judgement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedVariants:
+    """The variants of a seed that cloaks, judged and scored together (one verdict per URL)."""
 
     judgements: tuple[Judgement, ...]
 
@@ -58,6 +68,7 @@ class JudgePipeline:
 
     def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
+        self.settings = settings
         host = PluginHost.from_settings(settings)  # here only to name what runs and to size the budget
         infos = host.describe()
         log.info("detector plugins enabled: %s", ", ".join(f"{i.name} {i.version}" for i in infos) or "none")
@@ -68,6 +79,8 @@ class JudgePipeline:
         return cls(crawler, fraudwall_settings(crawler))
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, CloakedSeed):
+            return await self._judge_variants(item)
         if not isinstance(item, (PageObservation, ApkDownload)):
             return item
         stats = self.crawler.stats
@@ -83,6 +96,7 @@ class JudgePipeline:
                 raise DropItem(f"download is no APK ({result.rejected.removeprefix('apk: ')}): {item.final_url}")
             stats.inc_value(f"fraudwall/rejected/{result.rejected}")
             raise DropItem(f"page rejected ({result.rejected}): {item.final_url}")
+        stats.inc_value("fraudwall/judge/findings", sum(len(j.findings) for j in (result.judgement, *result.nested)))
         if isinstance(item, ApkDownload):
             stats.inc_value(f"fraudwall/apk/verdicts/{result.judgement.verdict.status}")
             return JudgedApk((result.judgement, *result.nested))
@@ -97,6 +111,27 @@ class JudgePipeline:
                                     depth=getattr(spider, "max_depth", None))
         if request is not None and self.crawler.engine is not None:
             self.crawler.engine.crawl(request)
+
+    async def _judge_variants(self, item: CloakedSeed) -> JudgedVariants:
+        """Each variant judged with the cloaking findings beside the plugins', then all scored together."""
+        stats = self.crawler.stats
+        judgements = []
+        results = await asyncio.gather(*(self.pool.judge(page, item.findings) for page in item.pages))
+        for result in results:
+            if result is None:
+                stats.inc_value("fraudwall/judging/abandoned")
+                continue
+            for (plugin, outcome), count in result.plugin_stats:
+                stats.inc_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
+            if result.judgement is None:
+                stats.inc_value(f"fraudwall/rejected/{result.rejected}")
+                continue
+            judgements.append(result.judgement)
+        if not judgements:
+            raise DropItem(f"no variant judged: {item.pages[0].url}")
+        stats.inc_value("fraudwall/judge/findings", sum(len(judgement.findings) for judgement in judgements))
+        return JudgedVariants(tuple(merge_variants(
+            judgements, lambda subject, found, kind: score_findings(subject, found, self.settings, kind=kind))))
 
     def close_spider(self) -> None:
         self.pool.close()
@@ -135,6 +170,11 @@ class StorePipeline:
             return item
         if isinstance(item, JudgedApk):
             self.pending.extend(item.judgements)
+        elif isinstance(item, JudgedVariants):
+            self.pending.extend(item.judgements)
+            # One verdict per URL, however many clients were shown it.
+            for status in {j.verdict.subject: j.verdict.status for j in item.judgements}.values():
+                self.crawler.stats.inc_value(f"fraudwall/verdicts/{status}")
         elif isinstance(item, Judgement):
             self.pending.append(item)
             self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")

@@ -50,6 +50,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "CRAWL_MAX_PAGES_PER_DOMAIN": (0, None),
     "CRAWL_MAX_BYTES_PER_DOMAIN": (0, None),
     "CRAWL_RENDER_PAGES": (1, None),
+    "CRAWL_PROGRESS_LOG_SECONDS": (1.0, None),
     "CRAWL_RENDER_WAIT": (0.0, None),
     "CRAWL_RENDER_MAX_BYTES": (1, None),
     "DNS_TIMEOUT": (0.001, None),

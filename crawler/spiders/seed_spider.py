@@ -45,9 +45,11 @@ from twisted.python.failure import Failure
 
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
+from fraudwall.crawler.offline_cookies import use_offline_suffix_list
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
+from fraudwall.crawler.variants import CloakedSeed, SeedVariants
 from fraudwall.exceptions import CrawlError, InputError
 from fraudwall.models import ApkDownload, PageObservation, Target
 from fraudwall.names import parse_url
@@ -55,6 +57,8 @@ from fraudwall.pages import parse_page
 from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
+
+use_offline_suffix_list()  # before any crawl: Scrapy's cookie middleware would download the suffix list
 
 # Links to these are evidence (a fake-app page links its iOS profile), not pages to fetch here.
 SKIPPED_EXTENSIONS = frozenset(
@@ -154,6 +158,8 @@ class SeedSpider(scrapy.Spider):
         self.apk_hashes: set[str] = set()
         self.domain_pages: Counter[str] = Counter()
         self.domain_bytes: Counter[str] = Counter()
+        # The client each request is sent as; a seed's variants, compared for cloaking (FRAUDWALL_PROFILES).
+        self.variants = SeedVariants()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SeedSpider:
@@ -163,6 +169,7 @@ class SeedSpider(scrapy.Spider):
         spider.max_apk_bytes = crawler.settings.getint("FRAUDWALL_MAX_APK_BYTES", spider.max_apk_bytes)
         spider.max_domain_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES_PER_DOMAIN")
         spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
+        spider.variants = SeedVariants.from_crawler(crawler)
         job = crawler.settings.get("JOBDIR")
         if job:
             spider.journal = FrontierJournal(Path(job) / "fraudwall")
@@ -198,7 +205,8 @@ class SeedSpider(scrapy.Spider):
                 # Asked before the stop and neither stored nor settled: asked again, past the duplicate filter.
                 for url, meta in self.journal.unfinished():
                     self.crawler.stats.inc_value("fraudwall/resume/asked-again")
-                    yield scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=True)
+                    yield self.variants.prepare(scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta,
+                                                               dont_filter=True))
         for target in self.targets:
             yield self._request(target.url, target.url)
 
@@ -207,9 +215,10 @@ class SeedSpider(scrapy.Spider):
         meta: dict[str, Any] = {"seed": seed, "seed_domain": _registrable(seed), "referrer": referrer}
         if apk:
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
+        request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
+        return self.variants.prepare(request, seed=url == seed and not referrer)
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | ApkDownload | scrapy.Request]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | CloakedSeed | ApkDownload | scrapy.Request]:
         stats = self.crawler.stats
         domain = _registrable(response.url) or ""
         self.domain_bytes[domain] += len(response.body)
@@ -235,14 +244,17 @@ class SeedSpider(scrapy.Spider):
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
             redirect_chain=redirects,
             ip=str(response.ip_address) if response.ip_address else None,
-            fetched_as=fetched_as(response),
+            fetched_as=fetched_as(response, self.variants.profile_of(response.meta)),
         )  # decoded there, whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312
-        self.pages += 1
-        self.domain_pages[domain] += 1
-        stats.inc_value("fraudwall/pages")
-        yield page
-        if self.max_pages and self.pages >= self.max_pages:
-            raise CloseSpider("max-pages")
+        # A seed's page comes with its other clients' pages (fraudwall.crawler.variants): alike, it is kept
+        # alone; different, all of them, with the cloaking finding; refused alike to all, none (a failed fetch).
+        kept = list(self.variants.outcome(response.meta, page))
+        if not kept:
+            self._settle(response)
+        for item in kept:
+            yield from self._keep(item)
+        if not self.variants.follows_links(page):
+            return  # a seed's block page: evidence when other clients got content, never a page to follow
         render = maybe_render(response, page, self.crawler.settings)
         if render is not None:
             yield render  # an empty app shell: judged again as the browser shows it
@@ -268,6 +280,19 @@ class SeedSpider(scrapy.Spider):
                 continue
             yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
                                 referrer=response.url)
+
+    def _keep(self, item: PageObservation | CloakedSeed) -> Iterator[PageObservation | CloakedSeed]:
+        """Hand a page (or a cloaking seed's variants, together) to analysis, within the page cap."""
+        if self.max_pages and self.pages >= self.max_pages:
+            self.crawler.stats.inc_value("fraudwall/skipped/max-pages")
+            return
+        pages = item.pages if isinstance(item, CloakedSeed) else (item,)
+        self.pages += len(pages)
+        self.domain_pages[_registrable(pages[0].final_url) or ""] += len(pages)
+        self.crawler.stats.inc_value("fraudwall/pages", len(pages))
+        yield item
+        if self.max_pages and self.pages >= self.max_pages:
+            raise CloseSpider("max-pages")
 
     def _domain_full(self, domain: str) -> bool:
         """True once ``domain`` has given its share of pages or bytes: its links are no longer followed."""

@@ -187,7 +187,9 @@ def test_depth_zero_fetches_the_seeds_only_and_depth_one_their_links(tmp_path: P
 @pytest.mark.parametrize("cap", [5, 10])
 def test_max_pages_keeps_exactly_that_many(tmp_path: Path, site: SiteServer, cap: int) -> None:
     """A cap of N keeps exactly N pages of a larger site, run after run; pages in flight at the cap are skipped and counted."""
-    settings = {"CRAWL_MAX_PAGES": cap, "ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {HOST: "127.0.0.1"}}
+    # One client profile: the seed is fetched once (four profiles fetch it four times, see test_profiles_cloaking).
+    settings = {"CRAWL_MAX_PAGES": cap, "ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {HOST: "127.0.0.1"},
+                "CRAWL_PROFILES": ["android"]}
     for run in range(2):
         db = tmp_path / f"run{run}.db"
         stats, log = _run_crawl(db, settings, site.url(HOST))
@@ -202,7 +204,7 @@ def test_max_pages_keeps_exactly_that_many(tmp_path: Path, site: SiteServer, cap
 def test_signal_stops_the_crawl_and_keeps_what_was_fetched(tmp_path: Path, signum: signal.Signals) -> None:
     """A first SIGINT or SIGTERM ends a long crawl within seconds; every page served is stored, and the stats name the signal."""
     db = tmp_path / "f.db"
-    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_DEPTH": 6}
+    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_DEPTH": 6, "CRAWL_PROFILES": ["android"]}  # each page served once
     with _LoopbackServer(_slow_page) as server:
         process = subprocess.Popen(
             _driver_command(db, settings, [server.url("/p/1")]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -77,7 +77,8 @@ def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: t
     command = [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--job", "slow", "--depth", "100",
                "--max-pages", "0", "--allow-net", "127.0.0.0/8", "--resolve", "slow-site.top:127.0.0.1",
                f"http://slow-site.top:{port}/p/0"]
-    env = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "2", "FRAUDWALL_CRAWL_JOBS_DIR": str(tmp_path / "jobs")}
+    env = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "2", "FRAUDWALL_CRAWL_JOBS_DIR": str(tmp_path / "jobs"),
+           "FRAUDWALL_CRAWL_PROFILES": "android"}  # one client: the seed is fetched once, as the test counts
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              start_new_session=True)
     deadline = time.monotonic() + 90

@@ -40,7 +40,8 @@ SECTIONS, PER_SECTION = 7, 8  # 1 + 7 + 56 = 64 pages, two links deep
 #: Two fetches at a time and one judging process per worker: the machine has two cores.
 pytestmark = pytest.mark.timeout(90)
 
-ENV = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "2", "FRAUDWALL_JUDGE_WORKERS": "1"}
+# One client profile: each page is fetched once, which the tests count (four would fetch seeds four times).
+ENV = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "2", "FRAUDWALL_JUDGE_WORKERS": "1", "FRAUDWALL_CRAWL_PROFILES": "android"}
 
 
 #: The fraudwall processes of a test (the ``started`` fixture).
