@@ -26,15 +26,12 @@ and sets it aside.
 from __future__ import annotations
 
 import dataclasses
-import enum
-import functools
 import json
-import types
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
+from fraudwall.dataclass_json import from_plain, to_plain
 from fraudwall.exceptions import InputError
 from fraudwall.models import ApkObservation, DnsObservation, Judgement, PageObservation, Target, UrlParts
 
@@ -69,14 +66,14 @@ def _plain_judgement(judgement: Judgement) -> dict[str, Any]:
         kind = _KIND_OF[type(observation)]
     except KeyError:
         raise TypeError(f"not an observation: {type(observation).__name__}") from None
-    fields = {field.name: _plain(getattr(judgement, field.name)) for field in dataclasses.fields(judgement)}
+    fields = {field.name: to_plain(getattr(judgement, field.name)) for field in dataclasses.fields(judgement)}
     fields["kind"] = kind
     return fields
 
 
 def encode_targets(targets: Sequence[Target]) -> bytes:
     """The seeds of a crawl as one message, so the writer records them as the store's targets."""
-    return _pack({"type": "targets", "targets": [_plain(target) for target in targets]})
+    return _pack({"type": "targets", "targets": [to_plain(target) for target in targets]})
 
 
 def decode(message: bytes) -> Message:
@@ -89,7 +86,7 @@ def decode(message: bytes) -> Message:
         raise MessageError("bad-json", f"unreadable message: {exc}") from exc
     try:
         if data["type"] == "targets":
-            return Message(targets=tuple(_build(Target, item) for item in data["targets"]))
+            return Message(targets=tuple(from_plain(Target, item) for item in data["targets"]))
         if data["type"] == "judgements":
             return Message(judgements=tuple(_judgement(dict(fields)) for fields in data["judgements"]))
         raise MessageError("bad-type", f"unknown message type {data['type']!r}")
@@ -100,59 +97,12 @@ def decode(message: bytes) -> Message:
 
 
 def _judgement(fields: dict[str, Any]) -> Judgement:
-    observation = _build(KINDS[fields.pop("kind")], fields.pop("observation"))
-    return _build(Judgement, fields, observation=observation)
+    observation = from_plain(KINDS[fields.pop("kind")], fields.pop("observation"))
+    return from_plain(Judgement, fields, observation=observation)
 
 
 def _pack(data: dict[str, Any]) -> bytes:
     return MAGIC + zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
-def _build(cls: type, data: dict[str, Any], **given: Any) -> Any:
-    hints = _hints(cls)
-    values = {name: _typed(hints[name], value) for name, value in data.items() if name in hints}
-    return cls(**values, **given)
-
-
-def _typed(hint: Any, value: Any) -> Any:
-    """``value`` read from JSON as the type ``hint`` names."""
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin is Union or origin is types.UnionType:  # X | None: the one type that is not None
-        return _typed(next(arg for arg in get_args(hint) if arg is not type(None)), value)
-    if origin is tuple:
-        args = get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_typed(args[0], item) for item in value)
-        return tuple(_typed(arg, item) for arg, item in zip(args, value))
-    if origin is dict:
-        _, item_hint = get_args(hint)
-        return {key: _typed(item_hint, item) for key, item in value.items()}
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, value)
-    return value
 

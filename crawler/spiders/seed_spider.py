@@ -49,11 +49,10 @@ from fraudwall.crawler.offline_cookies import use_offline_suffix_list
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
-from fraudwall.crawler.variants import CloakedSeed, SeedVariants
+from fraudwall.crawler.variants import CloakedSeed, SeedVariants, page_from_response
 from fraudwall.exceptions import CrawlError, InputError
 from fraudwall.models import ApkDownload, PageObservation, Target
 from fraudwall.names import parse_url
-from fraudwall.pages import parse_page
 from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -235,17 +234,8 @@ class SeedSpider(scrapy.Spider):
             # In flight when the cap was reached: fetched, but over the cap.
             stats.inc_value("fraudwall/skipped/max-pages")
             return
-        redirects = response.request.meta.get("redirect_urls", []) if response.request else []
-        page = parse_page(
-            redirects[0] if redirects else response.url,
-            response.body,
-            final_url=response.url,
-            status=response.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
-            redirect_chain=redirects,
-            ip=str(response.ip_address) if response.ip_address else None,
-            fetched_as=fetched_as(response, self.variants.profile_of(response.meta)),
-        )  # decoded there, whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312
+        # Decoded whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312.
+        page = page_from_response(response, fetched_as(response, self.variants.profile_of(response.meta)))
         # A seed's page comes with its other clients' pages (fraudwall.crawler.variants): alike, it is kept
         # alone; different, all of them, with the cloaking finding; refused alike to all, none (a failed fetch).
         kept = list(self.variants.outcome(response.meta, page))
