@@ -371,12 +371,12 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     if not files:
         raise InputError("no-apk", f"no *.apk file in {', '.join(paths)}")
     store = _open_store(db_path) if db_path else None  # a database that is not ours is refused before any work
-    # The workers start on the first files now; the detectors load beside them.
     # --full: the worker's timer covers the fast path (APK_TIMEOUT) and the full analysis's own allowance.
     timeout = settings.getfloat("APK_TIMEOUT") + (ApkBudget().full_seconds if full else 0.0)
+    # The workers start on the first files now; the detectors load beside them.
     batch = ApkBatch(files, workers=workers or settings.getint("APK_WORKERS") or None,
                      timeout=timeout, memory_mb=settings.getint("APK_MEMORY_MB"), full=full)
-    host = PluginHost.from_settings(settings)
+    host = PluginHost.from_settings(settings, hooks={"analyze_apk"})  # no page rules to compile
     counts: Counter[str] = Counter()
     table = Table(title=f"{len(files)} files")
     for column in ("file", "package", "label", "verdict", "score", "categories"):

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -97,14 +97,32 @@ class PluginHost:
         self.digests: dict[str, str] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PluginHost:
-        """The usual host: every installed plugin plus the files in ``PLUGIN_FILES``."""
+    def from_settings(cls, settings: Settings, *, hooks: Collection[str] | None = None) -> PluginHost:
+        """The usual host: every installed plugin plus the files in ``PLUGIN_FILES``.
+
+        ``hooks`` keeps only the plugins that implement one of those hooks, before
+        any is configured: a command that judges nothing but APKs does not compile
+        the page rules. Judgements record the plugins that ran, so a later
+        ``reanalyze`` still knows which plugins have seen what.
+        """
         host = cls(settings)
         host.load_entry_points()
         for path in settings.getlist("PLUGIN_FILES"):
             host.load_file(path)
+        if hooks is not None:
+            host.keep_only(hooks)
         host.configure()
         return host
+
+    def keep_only(self, hooks: Collection[str]) -> None:
+        """Unregister every plugin that implements none of ``hooks`` (``configure`` does not count)."""
+        wanted = set(hooks)
+        for name, plugin in list(self.manager.list_name_plugin()):
+            implemented = {caller.name for caller in self.manager.get_hookcallers(plugin) or ()}
+            if not implemented & wanted:
+                self.manager.unregister(name=name)
+                self.origins.pop(name, None)
+        self._versions = None
 
     # -- registration ---------------------------------------------------------
     def register(self, plugin: Any, origin: str) -> str:

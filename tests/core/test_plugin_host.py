@@ -199,3 +199,14 @@ def test_rule_file_change_changes_the_yaml_plugins_version(tmp_path: Path) -> No
     second = PluginHost.from_settings(Settings({"RULES_DIRS": [str(rule.parent)]})).versions()["yaml_rules"]
     version = yaml_rules.version
     assert first.startswith(f"{version}+") and second.startswith(f"{version}+") and first != second
+
+
+def test_a_host_for_some_hooks_loads_only_the_plugins_that_implement_them() -> None:
+    """from_settings(hooks=...) keeps the APK detectors (and YARA, which scans archives) and drops the page-only
+    plugins before they are configured, so their rules are never compiled."""
+    full = PluginHost.from_settings(Settings())
+    apk_only = PluginHost.from_settings(Settings(), hooks={"analyze_apk"})
+    kept = set(apk_only.versions())
+    assert {"apk_impersonation", "apk_capabilities", "yara_rules"} <= kept < set(full.versions())
+    assert not {"yaml_rules", "fraud_lexicon", "dns_flux"} & kept
+    assert all("analyze_apk" in info.hooks for info in apk_only.describe())
