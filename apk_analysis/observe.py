@@ -105,7 +105,7 @@ class _Observer:
             if start := remote_start_url(archive, rule, notes):
                 marks["shell"].append((name, f"start url {start}"))
                 collector.add_url(start)
-        nested = self._nested(archive, depth, notes)
+        nested = self._nested(archive, depth, notes, sha256)
         if self.meter.expired():
             notes.add("budget", f"analysis ran past its budget of {self.meter.budget.seconds:g} s; results are partial")
         found = collector.result()
@@ -202,8 +202,10 @@ class _Observer:
                 notes.add("dex", f"{name}: {result.problem}")
         return strings
 
-    def _nested(self, archive: Archive, depth: int, notes: Notes) -> list[tuple[str, str, list[ApkObservation]]]:
-        """(sha256, member name, observations) of each APK inside ``archive``; deeper than ``max_depth``, none."""
+    def _nested(self, archive: Archive, depth: int, notes: Notes,
+                carrier: str) -> list[tuple[str, str, list[ApkObservation]]]:
+        """(sha256, member name, observations) of each APK inside ``archive`` (whose sha256 is ``carrier``);
+        deeper than ``max_depth``, none. Each nested APK's own observation names its carrier and member."""
         found: list[tuple[str, str, list[ApkObservation]]] = []
         for member in archive.members:
             if self.meter.expired():
@@ -230,6 +232,7 @@ class _Observer:
                     observations = self.observe(inner, "", "", depth + 1)
                 except ApkRejected:
                     continue  # a zip, but no APK: resources, a font pack...
+                observations[0] = replace(observations[0], parent=carrier, member=member.name)
                 notes.add("nested", f"nested APK {member.name}")
                 found.append((sha256, member.name, observations))
         return found

@@ -395,7 +395,7 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
             if store is not None:
                 store.record(outcome.judgements, settings)
             for index, judgement in enumerate(outcome.judgements):
-                record = _apk_record(outcome.file, judgement, outcome.judgements[0] if index else None)
+                record = _apk_record(outcome.file, judgement)
                 counts[record["verdict"]] += 1
                 if as_json:
                     click.echo(json.dumps(record, ensure_ascii=False))
@@ -418,7 +418,7 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
         raise InputError("no-apk", f"none of the {len(files)} files could be analysed as an APK")
 
 
-def _apk_record(file: str, judgement: Judgement, outer: Judgement | None) -> dict[str, Any]:
+def _apk_record(file: str, judgement: Judgement) -> dict[str, Any]:
     """One APK's JSON line: what it is, its verdict, and every finding with the subject it is about."""
     apk = judgement.observation
     assert isinstance(apk, ApkObservation)
@@ -439,8 +439,9 @@ def _apk_record(file: str, judgement: Judgement, outer: Judgement | None) -> dic
     if apk.fully_analysed or apk.api_calls:  # analyze apk --full
         record["api_calls"] = list(apk.api_calls)
         record["fully_analysed"] = apk.fully_analysed
-    if outer is not None:
-        record["inside"] = outer.observation.sha256  # type: ignore[union-attr]  # an APK's, like this one
+    if apk.parent:  # found inside another APK: the carrier's sha256 and where in it
+        record["inside"] = apk.parent
+        record["member"] = apk.member
     return record
 
 

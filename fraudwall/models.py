@@ -347,6 +347,9 @@ class ApkObservation:
     download_url: str = ""
     referrer: str = ""
     observed_at: datetime | None = None
+    #: For an APK found inside another: the carrier's sha256, and the member path it was found at.
+    parent: str = ""
+    member: str = ""
     #: Only with the full analysis (``analyze apk --full``): sensitive framework methods the code really
     #: calls, as ``Lclass;->method`` (found through cross-references, not string tables); empty otherwise.
     api_calls: tuple[str, ...] = ()

@@ -75,12 +75,14 @@ def test_rejections_say_why(analysed) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_an_apk_inside_an_apk_is_judged_too(analysed) -> None:  # type: ignore[no-untyped-def]
-    """The dropper's payload (the fake bank app) is its own line, marked as inside the dropper, and malicious."""
+    """The dropper's payload (the fake bank app) is its own line, marked as inside the dropper at its member path,
+    and malicious."""
     _, by_file, inner = analysed
     dropper = by_file["nested_dropper.apk"]
     payload = [line for line in inner if line["inside"] == dropper["sha256"]]
     assert [line["sha256"] for line in payload] == [MANIFEST["fake_bank_security.apk"]["sha256"]]
     assert payload[0]["verdict"] == "malicious"
+    assert payload[0]["member"].endswith(".apk") and not payload[0]["member"].startswith("/")
 
 
 def test_results_are_stored_once_and_published_by_sha256(tmp_path: Path) -> None:
