@@ -110,8 +110,10 @@ class Lifecycle:
             params.append(limit)
         return [row[0] for row in self.db.execute(query, params)]
 
-    def record(self, observations: Sequence[DnsObservation], now: datetime | None = None) -> Counter[str]:
-        """Move each probed name's dates (tracking names not yet followed); the transitions, counted.
+    def record(self, observations: Sequence[DnsObservation], now: datetime | None = None,
+               source: str = "probe") -> Counter[str]:
+        """Move each probed name's dates (following names not yet followed, from ``source``); the transitions,
+        counted.
 
         Transitions: ``first live``, ``live`` (again), ``back`` (live after it
         was gone), ``gone``, ``still gone``, ``never live``, ``wildcard only``,
@@ -120,7 +122,7 @@ class Lifecycle:
         moment_dt = now or datetime.now(timezone.utc)
         moment = _iso(moment_dt)
         transitions: Counter[str] = Counter()
-        self.track((observation.name for observation in observations), "probe", moment_dt)
+        self.track((observation.name for observation in observations), source, moment_dt)
         with self.db.atomic():
             for observation in observations:
                 state = self.state(observation.name)

@@ -19,6 +19,7 @@ import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -559,14 +560,13 @@ def _probe_names(settings: Settings, names: Sequence[str], nameservers: Sequence
         # Permutations record only what exists: thousands of unregistered candidates per brand are not names.
         kept = [o for o in batch if registered(o.observation)] if only_registered else batch
         if store is not None and lifecycle is not None and kept:
-            lifecycle.track((o.observation.name for o in kept), source)
-            transitions.update(lifecycle.record([o.observation for o in kept]))
+            transitions.update(lifecycle.record([o.observation for o in kept], source=source))
             store.record([o.judgement for o in kept if o.judgement is not None and registered(o.observation)],
                          settings)
         batch.clear()
 
     try:
-        with console.status(f"probing {len(names)} names...") if show and not as_json else _nothing():
+        with console.status(f"probing {len(names)} names...") if show and not as_json else nullcontext():
             for outcome in probe_and_judge(names, servers, probe_options(settings), host, pivots):
                 observation = outcome.observation
                 counts[observation.rcode] += 1
@@ -598,16 +598,6 @@ def _probe_names(settings: Settings, names: Sequence[str], nameservers: Sequence
     if show and not as_json:
         console.print(table)
     return counts + Counter({f"lifecycle {key}": value for key, value in transitions.items()})
-
-
-class _nothing:
-    """A context that does nothing (no spinner when the output is JSON lines)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _dns_summary(counts: Counter[str], rejected: int, as_json: bool, **extra: object) -> None:
