@@ -33,6 +33,8 @@ from typing import IO, Any
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from fraudwall import stats_keys
+
 log = logging.getLogger(__name__)
 
 #: Job names become folder names: letters, digits, dot, dash and underscore only.
@@ -128,5 +130,5 @@ class FinishedRequestFilter:
     def process_request(self, request: Request, spider: Any = None) -> None:
         journal: FrontierJournal | None = getattr(self.crawler.spider, "journal", None)
         if journal is not None and journal.resumed and journal.is_finished(request.url):
-            self.crawler.stats.inc_value("fraudwall/resume/already-done")
+            self.crawler.stats.inc_value(stats_keys.RESUME_ALREADY_DONE)
             raise AlreadyDone(f"finished before the crawl was resumed: {request.url}")

@@ -3,7 +3,7 @@
 Scrapy's own handler does the work: the first SIGINT or SIGTERM starts a
 graceful stop (requests in flight finish, every page fetched goes through the
 pipelines, the spider closes), a second one stops the reactor at once. This
-subclass notes the first signal as the stat ``fraudwall/interrupted`` (its
+subclass notes the first signal as the stat ``fraudwall/crawl/interrupted`` (its
 name, e.g. ``"SIGTERM"``), so a crawl cut short is not mistaken for one that
 ran to its end. Scrapy leaves its handlers installed once the reactor has
 stopped, where they would swallow a Ctrl-C during whatever the program does
@@ -18,9 +18,11 @@ from types import FrameType
 
 from scrapy.crawler import CrawlerProcess
 
+from fraudwall import stats_keys
+
 log = logging.getLogger(__name__)
 
-INTERRUPTED_STAT = "fraudwall/interrupted"
+INTERRUPTED_STAT = stats_keys.CRAWL_INTERRUPTED
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

@@ -20,30 +20,8 @@ Settings: ``FRAUDWALL_PROGRESS`` is ``auto`` (the panel on a terminal, lines
 otherwise), ``live``, ``log`` or ``off`` (the extension is not loaded);
 ``FRAUDWALL_PROGRESS_LOG_SECONDS`` (default 10) spaces the plain lines.
 
-Stats keys are namespaced by the component that counts them,
-``fraudwall/<component>/<what>[/<reason>]``:
-
-=============  =====================================================================
-``crawl``      ``interrupted``: the signal that stopped the crawl
-``fetch``      ``pages``, ``failed/<reason>``, ``refused/<reason>``, ``first_refusal``,
-               ``skipped/<reason>``, ``rejected/not-html``
-``render``     ``started/<reason>``, ``pages``, ``failed/<reason>``, ``refused/<reason>``,
-               ``first_refusal``
-``frontier``   ``given_back``, ``acknowledged``, ``undecodable``, ``reaped``, ...
-``cloaking``   ``compared``, ``found``, ``reasons/<reason>``, ``variants_fetched``,
-               ``variant_failed/<reason>``
-``apk``        ``links``, ``downloaded``, ``duplicate``, ``disguised``, ``not-an-apk``,
-               ``ios-lures``, ``rejected``, ``verdicts/<status>``
-``judge``      ``findings``, ``verdicts/<status>``, ``abandoned``, ``rejected/<reason>``,
-               ``plugins/<plugin>/<outcome>``
-``store``      ``judgements``, ``batches``
-``outbox``     ``pushed``
-=============  =====================================================================
-
-``render``, ``frontier``, ``cloaking``, ``apk`` and ``outbox`` already count
-so. Until the others do, every figure is also read from today's key
-(:data:`LEGACY`), so the display and :func:`stats_table` are right before and
-after the renaming.
+Stats keys are namespaced by the component that counts them; the table is
+:mod:`fraudwall.stats_keys`, and the final table groups them so.
 """
 
 from __future__ import annotations
@@ -65,6 +43,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from fraudwall import stats_keys
 from fraudwall.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
@@ -79,40 +58,25 @@ RATE_WINDOW = 5.0
 
 # -- where the figures are read from ---------------------------------------------
 
-PAGES = ("fraudwall/fetch/pages", "fraudwall/pages")
+PAGES = (stats_keys.FETCH_PAGES,)
 #: Distinct APKs downloaded; judged ones are counted by verdict.
-APKS_CAPTURED = ("fraudwall/apk/downloaded",)
-FINDINGS = ("fraudwall/judge/findings",)
-CLOAKING_COMPARED = ("fraudwall/cloaking/compared",)
-CLOAKING_FOUND = ("fraudwall/cloaking/found",)
-JUDGING_ABANDONED = ("fraudwall/judge/abandoned", "fraudwall/judging/abandoned")
+APKS_CAPTURED = (stats_keys.APK_DOWNLOADED,)
+FINDINGS = (stats_keys.JUDGE_FINDINGS,)
+CLOAKING_COMPARED = (stats_keys.CLOAKING + "compared",)
+CLOAKING_FOUND = (stats_keys.CLOAKING + "found",)
+JUDGING_ABANDONED = (stats_keys.JUDGE_ABANDONED,)
 # Families: a prefix, the reason or status after it.
-VERDICTS = ("fraudwall/judge/verdicts/", "fraudwall/verdicts/")
-APK_VERDICTS = ("fraudwall/apk/verdicts/",)
-FETCH_FAILED = ("fraudwall/fetch/failed/", "fraudwall/fetch_failed/")
-RENDER_FAILED = ("fraudwall/render/failed/",)
+VERDICTS = (stats_keys.JUDGE_VERDICTS,)
+APK_VERDICTS = (stats_keys.APK_VERDICTS,)
+FETCH_FAILED = (stats_keys.FETCH_FAILED,)
+RENDER_FAILED = (stats_keys.RENDER_FAILED,)
 # A refusal is a refusal whether the downloader or the rendering browser met it.
-REFUSED = ("fraudwall/fetch/refused/", "fraudwall/refused/", "fraudwall/render/refused/")
-PLUGINS = ("fraudwall/judge/plugins/", "fraudwall/plugins/")
+REFUSED = (stats_keys.FETCH_REFUSED, stats_keys.RENDER_REFUSED)
+PLUGINS = (stats_keys.JUDGE_PLUGINS,)
 VERDICT_ORDER = ("malicious", "suspicious", "benign", "allowlisted")
 
-#: Today's keys under ``fraudwall/`` -> the namespace and name they will have (see the module's table).
-#: ``rejected`` is counted by two components: the spider's ``not-html`` is the fetch's, the rest the judge's.
-LEGACY: Mapping[str, tuple[str, str]] = {
-    "pages": ("fetch", "pages"),
-    "fetch_failed": ("fetch", "failed"),
-    "refused": ("fetch", "refused"),
-    "first_refusal": ("fetch", "first_refusal"),
-    "skipped": ("fetch", "skipped"),
-    "rejected/not-html": ("fetch", "rejected/not-html"),
-    "rejected": ("judge", "rejected"),
-    "judging": ("judge", ""),
-    "plugins": ("judge", "plugins"),
-    "verdicts": ("judge", "verdicts"),
-    "interrupted": ("crawl", "interrupted"),
-}
 #: The order namespaces are shown in; others follow by name, Scrapy's own last.
-NAMESPACE_ORDER = ("crawl", "fetch", "render", "frontier", "cloaking", "apk", "judge", "store", "outbox")
+NAMESPACE_ORDER = ("crawl", "fetch", "resume", "render", "frontier", "cloaking", "apk", "judge", "store", "outbox")
 SCRAPY = "scrapy"
 
 
@@ -242,17 +206,11 @@ def log_line(progress: Progress) -> str:
 def namespace_of(key: str) -> tuple[str, str]:
     """(namespace, name within it) of a stats key: ``fraudwall/fetch/failed/X`` -> (``fetch``, ``failed/X``).
 
-    Today's keys are placed where they will live (:data:`LEGACY`); Scrapy's own keys go under ``scrapy``.
+    Scrapy's own keys go under ``scrapy``.
     """
-    if not key.startswith("fraudwall/"):
+    if not key.startswith(stats_keys.ROOT):
         return SCRAPY, key
-    rest = key.removeprefix("fraudwall/")
-    for old in sorted(LEGACY, key=len, reverse=True):  # the longest match: rejected/not-html before rejected
-        if rest == old or rest.startswith(old + "/"):
-            namespace, name = LEGACY[old]
-            tail = rest.removeprefix(old).lstrip("/")
-            return namespace, "/".join(part for part in (name, tail) if part)
-    namespace, _, name = rest.partition("/")
+    namespace, _, name = key.removeprefix(stats_keys.ROOT).partition("/")
     return namespace, name or namespace
 
 

@@ -31,6 +31,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from fraudwall import stats_keys
 from fraudwall.crawler import request_codec
 from fraudwall.crawler.leases import LEASE_META, WorkerState, worker_state
 from fraudwall.crawler.redis_frontier import RedisFrontier
@@ -139,10 +140,10 @@ class LeasedScheduler(Scheduler):
                       frontier.worker, exc)
             return
         if self.stats:
-            self.stats.set_value("fraudwall/frontier/given_back", requeued)
-            self.stats.set_value("fraudwall/frontier/acknowledged", self.state.tracker.acknowledged)
+            self.stats.set_value(stats_keys.FRONTIER + "given_back", requeued)
+            self.stats.set_value(stats_keys.FRONTIER + "acknowledged", self.state.tracker.acknowledged)
             if self.queue.undecodable:
-                self.stats.set_value("fraudwall/frontier/undecodable", self.queue.undecodable)
+                self.stats.set_value(stats_keys.FRONTIER + "undecodable", self.queue.undecodable)
         log.info("worker %s left job %r (%s): %d requests given back%s", frontier.worker, frontier.config.job, reason,
                  requeued, "; the crawl is finished and its duplicate filter cleared" if cleared else "")
 

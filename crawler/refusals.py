@@ -6,7 +6,7 @@ RetryMiddleware would try again and the log would call a DNS problem. This
 middleware sits between the two (``process_exception`` runs from the download
 handler outwards, so its order number is above RetryMiddleware's 550): when
 the resolver refused the request's host, it logs why once, counts it as
-``fraudwall/refused/<reason>`` and raises :class:`Refused`, which ends the
+``fraudwall/fetch/refused/<reason>`` and raises :class:`Refused`, which ends the
 request without a retry. Redirect hops are new requests and pass here too.
 """
 
@@ -21,6 +21,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
+from fraudwall import stats_keys
 from fraudwall.crawler.resolver import GuardedResolver
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _installed_resolver() -> GuardedResolver | None:
 
 #: The stat holding the first refusal's message, such as
 #: ``refused http://127.0.0.1/: 127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)``.
-FIRST_REFUSAL_STAT = "fraudwall/first_refusal"
+FIRST_REFUSAL_STAT = stats_keys.FETCH_FIRST_REFUSAL
 
 
 class RefusalMiddleware:
@@ -73,7 +74,7 @@ class RefusalMiddleware:
         message = f"refused {request.url}: {refusal.detail}"
         # Each refusal is counted; the first is kept whole for the summary, the others are logged at INFO (-v).
         log.info("%s", message)
-        self.stats.inc_value(f"fraudwall/refused/{refusal.reason}")
+        self.stats.inc_value(stats_keys.FETCH_REFUSED + refusal.reason)
         if self.stats.get_value(FIRST_REFUSAL_STAT) is None:
             self.stats.set_value(FIRST_REFUSAL_STAT, message)
         raise Refused(refusal.reason, message) from exception

@@ -59,6 +59,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHostResolution, IResolutionReceiver
 from zope.interface import provider
 
+from fraudwall import stats_keys
 from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RENDER_REASON, RENDER_WAIT, RenderFailed
@@ -69,10 +70,10 @@ from fraudwall.names import is_ip_literal
 log = logging.getLogger(__name__)
 
 #: Stat prefixes, all under ``fraudwall/render/``.
-REFUSED_STAT = "fraudwall/render/refused"
-FAILED_STAT = "fraudwall/render/failed"
-#: The first refusal of a render, whole, for messages (like ``fraudwall/first_refusal``).
-FIRST_REFUSAL_STAT = "fraudwall/render/first_refusal"
+REFUSED_STAT = stats_keys.RENDER_REFUSED
+FAILED_STAT = stats_keys.RENDER_FAILED
+#: The first refusal of a render, whole, for messages (like ``fraudwall/fetch/first_refusal``).
+FIRST_REFUSAL_STAT = stats_keys.RENDER_FIRST_REFUSAL
 #: Schemes a rendered page may fetch; ``data:`` and ``blob:`` never reach the network.
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -228,7 +229,7 @@ class SubrequestGuard:
         """Count and log one refusal; the first is kept whole for the summary."""
         message = f"render refused {target}: {detail}"
         log.info("%s", message)
-        self.stats.inc_value(f"{REFUSED_STAT}/{reason}")
+        self.stats.inc_value(REFUSED_STAT + reason)
         if self.stats.get_value(FIRST_REFUSAL_STAT) is None:
             self.stats.set_value(FIRST_REFUSAL_STAT, message)
 
@@ -305,7 +306,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             meta["playwright_page_methods"] = [PageMethod(settle, float(meta[RENDER_WAIT]) * 1000)]
         # The page is ours to close in every case, also when the render is cut short below.
         meta["playwright_include_page"] = True
-        self.stats.inc_value(f"fraudwall/render/started/{meta.get(RENDER_REASON, 'request')}")
+        self.stats.inc_value(stats_keys.RENDER_STARTED + meta.get(RENDER_REASON, "request"))
         try:
             response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
         except asyncio.TimeoutError:
@@ -325,7 +326,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if self.max_document_bytes and len(response.body) > self.max_document_bytes:
             self.guard.refused("document-bytes", request.url, f"rendered document over {self.max_document_bytes} bytes")
             raise Refused("document-bytes", f"refused {request.url}: rendered document too large")
-        self.stats.inc_value("fraudwall/render/pages")
+        self.stats.inc_value(stats_keys.RENDER_PAGES)
         # scrapy-playwright reports the address the browser connected to, which is the proxy's.
         parts = urlsplit(response.url)
         address = self.proxy.address_of(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
@@ -333,11 +334,11 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
     def _browser_traffic(self, reason: str, target: str, detail: str) -> None:
         log.debug("browser's own request refused: %s", target)
-        self.stats.inc_value("fraudwall/render/browser_requests_refused")
+        self.stats.inc_value(stats_keys.RENDER_BROWSER_REFUSED)
 
     def _failed(self, reason: str, message: str) -> RenderFailed:
         log.info("%s", message)
-        self.stats.inc_value(f"{FAILED_STAT}/{reason}")
+        self.stats.inc_value(FAILED_STAT + reason)
         return RenderFailed(reason, message)
 
     async def _close_page(self, page: Page | None) -> None:

@@ -25,7 +25,7 @@ compares the variants (:func:`~fraudwall.crawler.cloaking_check.compare_variants
 
 * alike: the link profile's page stands for all (judging costs more than
   fetching, and alike pages give alike findings); a block status there is a
-  failed fetch, ``fraudwall/fetch_failed/http-<status>``, as without profiles;
+  failed fetch, ``fraudwall/fetch/failed/http-<status>``, as without profiles;
 * different: all variants go on together as one :class:`CloakedSeed` with the
   core's cloaking finding about the seed's host. The judging pipeline judges
   each with that finding beside the plugins' and scores them together
@@ -51,6 +51,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from fraudwall import stats_keys
 from fraudwall.crawler.cloaking_check import BLOCK_STATUSES, cloaking_findings, compare_variants
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.profiles import DEFAULT_PROFILE, headers_for, profile
@@ -197,17 +198,17 @@ class SeedVariants:
             yield page
             return
         variants = {self.profile_of(meta): page, **meta.get(PAGES_META, {})}
-        self.count("fraudwall/cloaking/compared")
+        self.count(stats_keys.CLOAKING + "compared")
         verdict = compare_variants(variants)
         if verdict is None:
             if page.status >= 400:  # refused alike to every client: a failed fetch, as without profiles
-                self.count(f"fraudwall/fetch_failed/http-{page.status}")
+                self.count(f"{stats_keys.FETCH_FAILED}http-{page.status}")
                 return
             yield page
             return
-        self.count("fraudwall/cloaking/found")
+        self.count(stats_keys.CLOAKING + "found")
         for reason in verdict.reasons:
-            self.count(f"fraudwall/cloaking/reasons/{reason}")
+            self.count(f"{stats_keys.CLOAKING}reasons/{reason}")
         log.info("cloaking at %s: %s", verdict.url, "; ".join(verdict.evidence()))
         try:
             findings = tuple(cloaking_findings(verdict, parse_url(verdict.url).host))
@@ -272,12 +273,12 @@ class ClientProfilesMiddleware:
             response = await self.crawler.engine.download_async(variant)
         except Exception as exc:  # any failure of one variant leaves the others to compare
             reason = f"refused-{exc.reason}" if isinstance(exc, Refused) else failure_reason(Failure(exc))
-            self.variants.count(f"fraudwall/cloaking/variant_failed/{reason}")
+            self.variants.count(f"{stats_keys.CLOAKING}variant_failed/{reason}")
             return None
         # Counted so that every response received is accounted for: kept, skipped, or a variant.
-        self.variants.count("fraudwall/cloaking/variants_fetched")
+        self.variants.count(stats_keys.CLOAKING + "variants_fetched")
         if not isinstance(response, TextResponse):
-            self.variants.count("fraudwall/cloaking/variant_failed/not-html")
+            self.variants.count(stats_keys.CLOAKING + "variant_failed/not-html")
             return None
         return page_from_response(response, name)
 

@@ -33,6 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from twisted.internet.task import LoopingCall
 
+from fraudwall import stats_keys
 from fraudwall.crawler.leases import WorkerState, worker_state
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 #: Seconds between looks at the shared queue when this worker has nothing to do.
 POLL_SECONDS = 0.5
 #: The stat naming the Redis error that made the worker give up, when one did.
-UNREACHABLE_STAT = "fraudwall/frontier/unreachable"
+UNREACHABLE_STAT = stats_keys.FRONTIER_UNREACHABLE
 
 
 class WorkerLifecycle:
@@ -80,7 +81,7 @@ class WorkerLifecycle:
         try:
             self.state.frontier.heartbeat()
             if moved := self.state.frontier.reap():
-                self.crawler.stats.inc_value("fraudwall/frontier/reaped", moved)
+                self.crawler.stats.inc_value(stats_keys.FRONTIER + "reaped", moved)
         except redis.RedisError as exc:
             # A LoopingCall stops at its first exception; a Redis hiccup must not end the heartbeat.
             log.log(logging.DEBUG if self.unreachable_since else logging.WARNING, "heartbeat failed (Redis: %s)", exc)
@@ -95,7 +96,7 @@ class WorkerLifecycle:
         try:
             self._give_back_leaked()
             if moved := frontier.reap():
-                self.crawler.stats.inc_value("fraudwall/frontier/reaped", moved)
+                self.crawler.stats.inc_value(stats_keys.FRONTIER + "reaped", moved)
             job = frontier.state()
         except redis.RedisError as exc:
             self._unreachable(exc)
@@ -140,12 +141,12 @@ class WorkerLifecycle:
             for token in retry:
                 tracker.forget(token)
             moved = self.state.frontier.requeue(retry)
-            self.crawler.stats.inc_value("fraudwall/frontier/requeued_after_failure", moved)
+            self.crawler.stats.inc_value(stats_keys.FRONTIER + "requeued_after_failure", moved)
             log.warning("queued again %d requests whose pages did not reach the outbox", moved)
         if stray := leaked - retry:
             # Nothing is in progress here, so their work ended on a path that never said so. Fetching them
             # again could repeat forever; acknowledging them is what the work's end would have done.
             for token in stray:
                 tracker.settle(token)
-            self.crawler.stats.inc_value("fraudwall/frontier/settled_idle", len(stray))
+            self.crawler.stats.inc_value(stats_keys.FRONTIER + "settled_idle", len(stray))
             log.warning("acknowledged %d leases that nothing in this worker was working on", len(stray))

@@ -28,7 +28,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fraudwall import __version__
+from fraudwall import __version__, stats_keys
 from fraudwall.exceptions import (
     ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, InvalidName, NothingFetched,
 )
@@ -1063,11 +1063,11 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
     for reason, count in sorted(outcome.failures.items()):
         table.add_row(f"  failed: {reason}", str(count))
     for status in ("malicious", "suspicious", "benign"):
-        table.add_row(f"pages {status}", str(outcome.stats.get(f"fraudwall/verdicts/{status}", 0)))
-    if outcome.stats.get("fraudwall/apk/downloaded"):
-        table.add_row("APKs captured", str(outcome.stats["fraudwall/apk/downloaded"]))
+        table.add_row(f"pages {status}", str(outcome.stats.get(stats_keys.JUDGE_VERDICTS + status, 0)))
+    if outcome.stats.get(stats_keys.APK_DOWNLOADED):
+        table.add_row("APKs captured", str(outcome.stats[stats_keys.APK_DOWNLOADED]))
         for status in ("malicious", "suspicious", "benign"):
-            table.add_row(f"  APKs {status}", str(outcome.stats.get(f"fraudwall/apk/verdicts/{status}", 0)))
+            table.add_row(f"  APKs {status}", str(outcome.stats.get(stats_keys.APK_VERDICTS + status, 0)))
     for category, count in store.finding_counts_by_category().items():
         table.add_row(f"findings: {category}", str(count))
     table.add_row("names blocked (every format)", str(len(names)))
@@ -1095,8 +1095,8 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
     for format_name, path, count in exported:
         console.print(f"wrote {format_name:8} {path} ({count} entries)")
     for (key, value) in sorted(outcome.stats.items()):
-        if key.startswith("fraudwall/plugins/") and not key.endswith("/ok"):
-            err_console.print(f"plugin problem: {key.removeprefix('fraudwall/plugins/')} x{value}", highlight=False)
+        if key.startswith(stats_keys.JUDGE_PLUGINS) and not key.endswith("/ok"):
+            err_console.print(f"plugin problem: {key.removeprefix(stats_keys.JUDGE_PLUGINS)} x{value}", highlight=False)
 
 
 from fraudwall.cli_distributed import register as _register_distributed  # noqa: E402  (needs main defined)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fraudwall import stats_keys
 from fraudwall.exceptions import ConfigError
 from fraudwall.models import Target
 from fraudwall.settings import Settings
@@ -116,26 +117,27 @@ class CrawlOutcome:
     def from_stats(cls, stats: Mapping[str, Any]) -> CrawlOutcome:
         failures: dict[str, int] = {}
         for key, value in stats.items():
-            if key.startswith("fraudwall/fetch_failed/"):
-                failures[key.removeprefix("fraudwall/fetch_failed/")] = int(value)
-            elif key.startswith("fraudwall/refused/"):
-                failures[f"refused: {key.removeprefix('fraudwall/refused/')}"] = int(value)
-        return cls(stats, int(stats.get("fraudwall/pages", 0)), failures, stats.get("fraudwall/interrupted"),
-                   stats.get("fraudwall/first_refusal"))
+            if key.startswith(stats_keys.FETCH_FAILED):
+                failures[key.removeprefix(stats_keys.FETCH_FAILED)] = int(value)
+            elif key.startswith(stats_keys.FETCH_REFUSED):
+                failures[f"refused: {key.removeprefix(stats_keys.FETCH_REFUSED)}"] = int(value)
+        return cls(stats, int(stats.get(stats_keys.FETCH_PAGES, 0)), failures,
+                   stats.get(stats_keys.CRAWL_INTERRUPTED), stats.get(stats_keys.FETCH_FIRST_REFUSAL))
 
 
 def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
     """Crawl ``targets`` in this process until done, or until SIGINT/SIGTERM; returns how it ended.
 
-    Besides Scrapy's own stats, the outcome's ``stats`` hold:
+    Besides Scrapy's own stats, the outcome's ``stats`` hold fraudwall's, named in
+    :mod:`fraudwall.stats_keys`; among them:
 
-    - ``fraudwall/pages``: pages fetched and handed to analysis (absent when none was);
-    - ``fraudwall/fetch_failed/<error>``: requests that failed, by error type;
-    - ``fraudwall/refused/<reason>``: requests not sent because of the network policy
+    - ``fraudwall/fetch/pages``: pages fetched and handed to analysis (absent when none was);
+    - ``fraudwall/fetch/failed/<error>``: requests that failed, by error type;
+    - ``fraudwall/fetch/refused/<reason>``: requests not sent because of the network policy
       (``network-policy``) or a host missing from a host-map-only map (``not-in-host-map``);
-      ``fraudwall/first_refusal``: the first of them, with its reason, for messages;
-    - ``fraudwall/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
-    - ``fraudwall/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
+      ``fraudwall/fetch/first_refusal``: the first of them, with its reason, for messages;
+    - ``fraudwall/fetch/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
+    - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
 
     Scrapy's reactor cannot be restarted, so this runs once per process.

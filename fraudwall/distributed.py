@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from fraudwall import stats_keys
 from fraudwall.crawl import CrawlOutcome, scrapy_settings_for
 from fraudwall.crawler.leases import FRONTIER_SETTING, worker_state
 from fraudwall.crawler.redis_frontier import FrontierConfig, connect
@@ -60,13 +61,13 @@ class OutboxPipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Judgement):
             judgements: tuple[Judgement, ...] = (item,)
-            self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
+            self.crawler.stats.inc_value(stats_keys.JUDGE_VERDICTS + item.verdict.status)
         elif _judged_together(item):
             judgements = item.judgements  # a downloaded APK and the APKs inside it: one message, one transaction
         else:
             return item
         self.outbox.push(encode_judgements(judgements))
-        self.crawler.stats.inc_value("fraudwall/outbox/pushed", len(judgements))
+        self.crawler.stats.inc_value(stats_keys.OUTBOX_PUSHED, len(judgements))
         return item
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from fraudwall import stats_keys
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.blocklists.store import Store
 from fraudwall.crawler.render import render_when_asked
@@ -86,19 +87,19 @@ class JudgePipeline:
         stats = self.crawler.stats
         result = await self.pool.judge(item)
         if result is None:
-            stats.inc_value("fraudwall/judging/abandoned")
+            stats.inc_value(stats_keys.JUDGE_ABANDONED)
             raise DropItem(f"judging abandoned: {item.final_url}")
         for (plugin, outcome), count in result.plugin_stats:
-            stats.inc_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
+            stats.inc_value(f"{stats_keys.JUDGE_PLUGINS}{plugin}/{outcome}", count)
         if result.judgement is None:
             if isinstance(item, ApkDownload):
-                stats.inc_value("fraudwall/apk/rejected")
+                stats.inc_value(stats_keys.APK + "rejected")
                 raise DropItem(f"download is no APK ({result.rejected.removeprefix('apk: ')}): {item.final_url}")
-            stats.inc_value(f"fraudwall/rejected/{result.rejected}")
+            stats.inc_value(stats_keys.JUDGE_REJECTED + result.rejected)
             raise DropItem(f"page rejected ({result.rejected}): {item.final_url}")
-        stats.inc_value("fraudwall/judge/findings", sum(len(j.findings) for j in (result.judgement, *result.nested)))
+        stats.inc_value(stats_keys.JUDGE_FINDINGS, sum(len(j.findings) for j in (result.judgement, *result.nested)))
         if isinstance(item, ApkDownload):
-            stats.inc_value(f"fraudwall/apk/verdicts/{result.judgement.verdict.status}")
+            stats.inc_value(stats_keys.APK_VERDICTS + result.judgement.verdict.status)
             return JudgedApk((result.judgement, *result.nested))
         self._render_if_asked(item, result.judgement)
         return result.judgement
@@ -119,17 +120,17 @@ class JudgePipeline:
         results = await asyncio.gather(*(self.pool.judge(page, item.findings) for page in item.pages))
         for result in results:
             if result is None:
-                stats.inc_value("fraudwall/judging/abandoned")
+                stats.inc_value(stats_keys.JUDGE_ABANDONED)
                 continue
             for (plugin, outcome), count in result.plugin_stats:
-                stats.inc_value(f"fraudwall/plugins/{plugin}/{outcome}", count)
+                stats.inc_value(f"{stats_keys.JUDGE_PLUGINS}{plugin}/{outcome}", count)
             if result.judgement is None:
-                stats.inc_value(f"fraudwall/rejected/{result.rejected}")
+                stats.inc_value(stats_keys.JUDGE_REJECTED + result.rejected)
                 continue
             judgements.append(result.judgement)
         if not judgements:
             raise DropItem(f"no variant judged: {item.pages[0].url}")
-        stats.inc_value("fraudwall/judge/findings", sum(len(judgement.findings) for judgement in judgements))
+        stats.inc_value(stats_keys.JUDGE_FINDINGS, sum(len(judgement.findings) for judgement in judgements))
         return JudgedVariants(tuple(merge_variants(
             judgements, lambda subject, found, kind: score_findings(subject, found, self.settings, kind=kind))))
 
@@ -174,10 +175,10 @@ class StorePipeline:
             self.pending.extend(item.judgements)
             # One verdict per URL, however many clients were shown it.
             for status in {j.verdict.subject: j.verdict.status for j in item.judgements}.values():
-                self.crawler.stats.inc_value(f"fraudwall/verdicts/{status}")
+                self.crawler.stats.inc_value(stats_keys.JUDGE_VERDICTS + status)
         elif isinstance(item, Judgement):
             self.pending.append(item)
-            self.crawler.stats.inc_value(f"fraudwall/verdicts/{item.verdict.status}")
+            self.crawler.stats.inc_value(stats_keys.JUDGE_VERDICTS + item.verdict.status)
         else:
             return item
         if len(self.pending) >= STORE_BATCH:

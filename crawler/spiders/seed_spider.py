@@ -18,7 +18,7 @@ seeds only), ``FRAUDWALL_MAX_PAGES`` pages kept (0: no cap), and per registered
 domain ``FRAUDWALL_MAX_PAGES_PER_DOMAIN`` pages and ``FRAUDWALL_MAX_BYTES_PER_DOMAIN``
 bytes, past which its links are not followed (a link maze ends there). When
 the page cap is reached the spider closes; responses still in flight then are
-counted as ``fraudwall/skipped/max-pages`` and neither kept nor followed.
+counted as ``fraudwall/fetch/skipped/max-pages`` and neither kept nor followed.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from fraudwall import stats_keys
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
@@ -203,7 +204,7 @@ class SeedSpider(scrapy.Spider):
             if self.journal.resumed:
                 # Asked before the stop and neither stored nor settled: asked again, past the duplicate filter.
                 for url, meta in self.journal.unfinished():
-                    self.crawler.stats.inc_value("fraudwall/resume/asked-again")
+                    self.crawler.stats.inc_value(stats_keys.RESUME_ASKED_AGAIN)
                     yield self.variants.prepare(scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta,
                                                                dont_filter=True))
         for target in self.targets:
@@ -227,12 +228,12 @@ class SeedSpider(scrapy.Spider):
         if response.meta.get("apk") and _extension(response.url) in APK_EXTENSIONS:
             stats.inc_value("fraudwall/apk/not-an-apk")  # an .apk link that served something else
         if not isinstance(response, TextResponse):
-            stats.inc_value("fraudwall/rejected/not-html")
+            stats.inc_value(stats_keys.FETCH_NOT_HTML)
             self._settle(response)
             return
         if self.max_pages and self.pages >= self.max_pages:
             # In flight when the cap was reached: fetched, but over the cap.
-            stats.inc_value("fraudwall/skipped/max-pages")
+            stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
             return
         # Decoded whatever the headers claim: fraud pages label GBK as UTF-8 and Big5 as GB2312.
         page = page_from_response(response, fetched_as(response, self.variants.profile_of(response.meta)))
@@ -251,19 +252,19 @@ class SeedSpider(scrapy.Spider):
         if page_depth(response) >= self.max_depth:
             return
         if self._domain_full(domain):
-            stats.inc_value("fraudwall/skipped/domain-limit")  # a link maze or a huge site ends here
+            stats.inc_value(stats_keys.FETCH_SKIPPED + "domain-limit")  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
         for link in page.links:
             extension = _extension(link.url)
             if link.url.lower().startswith("itms-services:") or extension in IOS_EXTENSIONS:
-                stats.inc_value("fraudwall/apk/ios-lures")
+                stats.inc_value(stats_keys.APK + "ios-lures")
                 continue
             if not link.url.startswith(("http://", "https://")):
                 continue  # file:, data:, javascript: and app schemes are evidence, never fetched
             if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and _DOWNLOAD_TEXT.search(link.text)):
                 # A fake app is captured wherever it is hosted: download hosts are one hop off the seed.
-                stats.inc_value("fraudwall/apk/links")
+                stats.inc_value(stats_keys.APK + "links")
                 yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url)
                 continue
             if extension in SKIPPED_EXTENSIONS or _registrable(link.url) != seed_domain:
@@ -274,12 +275,12 @@ class SeedSpider(scrapy.Spider):
     def _keep(self, item: PageObservation | CloakedSeed) -> Iterator[PageObservation | CloakedSeed]:
         """Hand a page (or a cloaking seed's variants, together) to analysis, within the page cap."""
         if self.max_pages and self.pages >= self.max_pages:
-            self.crawler.stats.inc_value("fraudwall/skipped/max-pages")
+            self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
             return
         pages = item.pages if isinstance(item, CloakedSeed) else (item,)
         self.pages += len(pages)
         self.domain_pages[_registrable(pages[0].final_url) or ""] += len(pages)
-        self.crawler.stats.inc_value("fraudwall/pages", len(pages))
+        self.crawler.stats.inc_value(stats_keys.FETCH_PAGES, len(pages))
         yield item
         if self.max_pages and self.pages >= self.max_pages:
             raise CloseSpider("max-pages")
@@ -294,11 +295,11 @@ class SeedSpider(scrapy.Spider):
         stats = self.crawler.stats
         digest = hashlib.sha256(response.body).hexdigest()
         if digest in self.apk_hashes:
-            stats.inc_value("fraudwall/apk/duplicate")
+            stats.inc_value(stats_keys.APK + "duplicate")
             self._settle(response)
             return
         self.apk_hashes.add(digest)
-        stats.inc_value("fraudwall/apk/downloaded")
+        stats.inc_value(stats_keys.APK_DOWNLOADED)
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         if "android.package-archive" not in content_type:
             stats.inc_value("fraudwall/apk/disguised")  # served as an image, a page, or an octet stream
@@ -320,5 +321,5 @@ class SeedSpider(scrapy.Spider):
         if failure.check(Refused):
             return  # counted and logged, with its reason, where it was refused
         reason = failure_reason(failure)
-        self.crawler.stats.inc_value(f"fraudwall/fetch_failed/{reason}")
+        self.crawler.stats.inc_value(stats_keys.FETCH_FAILED + reason)
         log.info("fetch failed (%s): %s: %s", reason, getattr(failure.request, "url", "?"), failure.value)

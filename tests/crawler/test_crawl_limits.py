@@ -194,10 +194,10 @@ def test_max_pages_keeps_exactly_that_many(tmp_path: Path, site: SiteServer, cap
         db = tmp_path / f"run{run}.db"
         stats, log = _run_crawl(db, settings, site.url(HOST))
         assert len(_stored(db)) == cap, log
-        assert stats["fraudwall/pages"] == cap
+        assert stats["fraudwall/fetch/pages"] == cap
         assert stats["finish_reason"] == "max-pages"
         # Every page that came back is either kept or counted as skipped: none is lost or kept silently.
-        assert stats["response_received_count"] == cap + stats.get("fraudwall/skipped/max-pages", 0)
+        assert stats["response_received_count"] == cap + stats.get("fraudwall/fetch/skipped/max-pages", 0)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -224,11 +224,11 @@ def test_signal_stops_the_crawl_and_keeps_what_was_fetched(tmp_path: Path, signu
     assert process.returncode == 0, log
     assert elapsed < 6, f"took {elapsed:.1f}s to stop"
     stats = json.loads(out)
-    assert stats["fraudwall/interrupted"] == signum.name
+    assert stats["fraudwall/crawl/interrupted"] == signum.name
     assert stats["finish_reason"] == "shutdown"
     # Graceful: the requests in flight were answered and their pages stored with the rest.
     assert len(server.served) == len(server.received)
-    assert len(_stored(db)) == stats["fraudwall/pages"] == len(server.served) >= 11
+    assert len(_stored(db)) == stats["fraudwall/fetch/pages"] == len(server.served) >= 11
     assert f"{signum.name} received" in log
 
 
@@ -263,16 +263,16 @@ def test_refused_address_is_one_clear_counted_refusal(
         stats, log = _run_crawl(tmp_path / "f.db", settings, seed)
     assert server.received == []
     assert log.count(f"refused {seed}: {detail}") == 1, log
-    assert stats["fraudwall/first_refusal"] == f"refused {seed}: {detail}"
+    assert stats["fraudwall/fetch/first_refusal"] == f"refused {seed}: {detail}"
     assert "DNS lookup failed" not in log
-    assert stats[f"fraudwall/refused/{reason}"] == 1
+    assert stats[f"fraudwall/fetch/refused/{reason}"] == 1
     assert stats["downloader/request_count"] == 1 and "retry/count" not in stats
-    assert "fraudwall/pages" not in stats
-    assert not [key for key in stats if key.startswith("fraudwall/fetch_failed/")]
+    assert "fraudwall/fetch/pages" not in stats
+    assert not [key for key in stats if key.startswith("fraudwall/fetch/failed/")]
 
 
 def test_nothing_fetched_is_counted_by_reason(tmp_path: Path) -> None:
-    """When every seed fails or is refused, fraudwall/pages is absent and each seed is counted once, by its reason."""
+    """When every seed fails or is refused, fraudwall/fetch/pages is absent and each seed is counted once, by its reason."""
     with socket.socket() as probe:  # a port nothing listens on
         try:
             probe.bind(("127.0.0.2", 0))
@@ -282,9 +282,9 @@ def test_nothing_fetched_is_counted_by_reason(tmp_path: Path) -> None:
     stats, log = _run_crawl(
         tmp_path / "f.db", {"ALLOW_NETS": ["127.0.0.2/32"]}, "http://127.0.0.1:9/", f"http://127.0.0.2:{closed_port}/"
     )
-    assert "fraudwall/pages" not in stats
-    assert stats["fraudwall/refused/network-policy"] == 1
-    failed = {key: count for key, count in stats.items() if key.startswith("fraudwall/fetch_failed/")}
+    assert "fraudwall/fetch/pages" not in stats
+    assert stats["fraudwall/fetch/refused/network-policy"] == 1
+    failed = {key: count for key, count in stats.items() if key.startswith("fraudwall/fetch/failed/")}
     assert list(failed.values()) == [1], log
 
 
@@ -301,8 +301,8 @@ def test_redirect_to_a_refused_address_is_refused(tmp_path: Path) -> None:
     assert start.received == ["/"] and target.received == []
     detail = "127.0.0.1 is not a public address (network policy; --allow-net 127.0.0.0/8 opens it)"
     assert log.count(f"refused {hop}: {detail}") == 1, log
-    assert stats["fraudwall/refused/network-policy"] == 1
-    assert "retry/count" not in stats and "fraudwall/pages" not in stats
+    assert stats["fraudwall/fetch/refused/network-policy"] == 1
+    assert "retry/count" not in stats and "fraudwall/fetch/pages" not in stats
 
 
 def test_interrupted_cli_crawl_exits_130_and_says_so(tmp_path: Path) -> None:

@@ -361,7 +361,7 @@ def test_outcome_is_one_page_when_alike_and_every_variant_when_cloaking() -> Non
     blocked = "<title>403 Forbidden</title><h1>Access Denied</h1>"
     both_blocked = {**meta, PAGES_META: {"desktop": page(blocked, profile_name="desktop", status=403)}}
     assert list(variants.outcome(both_blocked, page(blocked, profile_name="android", status=403))) == []
-    assert stats.get_value("fraudwall/fetch_failed/http-403") == 1
+    assert stats.get_value("fraudwall/fetch/failed/http-403") == 1
 
     [seed] = variants.outcome({**meta, PAGES_META: {"desktop": page(HARMLESS, profile_name="desktop")}}, android)
     assert isinstance(seed, CloakedSeed)

@@ -38,10 +38,10 @@ class FakeClock:
 
 
 def collector(settings: dict[str, object] | None = None) -> MemoryStatsCollector:
-    """A real stats collector, as a crawl has it, filled with today's keys and some under their new names."""
+    """A real stats collector, as a crawl has it, filled with keys of every component."""
     stats = MemoryStatsCollector(get_crawler(scrapy.Spider, settings or {}))
     values = {
-        "fraudwall/pages": 1200,
+        "fraudwall/fetch/pages": 1200,
         "fraudwall/apk/downloaded": 7,
         "fraudwall/apk/verdicts/malicious": 2,
         "fraudwall/apk/verdicts/benign": 3,
@@ -50,15 +50,15 @@ def collector(settings: dict[str, object] | None = None) -> MemoryStatsCollector
         "fraudwall/judge/findings": 321,
         "fraudwall/cloaking/compared": 80,
         "fraudwall/cloaking/found": 6,
-        "fraudwall/verdicts/benign": 1100,
-        "fraudwall/verdicts/malicious": 60,
+        "fraudwall/judge/verdicts/benign": 1100,
+        "fraudwall/judge/verdicts/malicious": 60,
         "fraudwall/judge/verdicts/suspicious": 40,
-        "fraudwall/fetch_failed/TimeoutError": 9,
+        "fraudwall/fetch/failed/TimeoutError": 9,
         "fraudwall/fetch/failed/DNSLookupError": 4,
-        "fraudwall/refused/network-policy": 2,
-        "fraudwall/judging/abandoned": 1,
-        "fraudwall/plugins/yara/error": 3,
-        "fraudwall/plugins/yara/ok": 1197,
+        "fraudwall/fetch/refused/network-policy": 2,
+        "fraudwall/judge/abandoned": 1,
+        "fraudwall/judge/plugins/yara/error": 3,
+        "fraudwall/judge/plugins/yara/ok": 1197,
         "downloader/request_count": 1400,
     }
     for key, value in values.items():
@@ -78,7 +78,7 @@ def test_live_panel_shows_the_counts_and_the_rate() -> None:
     assert progress.mode == "live"
     progress.start()
     clock.now += 2
-    stats.inc_value("fraudwall/pages", 34)
+    stats.inc_value("fraudwall/fetch/pages", 34)
     progress.tick()
     clock.now += 1
     progress.stop()
@@ -111,7 +111,7 @@ def test_plain_lines_when_not_on_a_terminal() -> None:
     clock.now += 1
     progress.tick()
     clock.now += 3
-    stats.inc_value("fraudwall/pages", 3)
+    stats.inc_value("fraudwall/fetch/pages", 3)
     progress.stop()
     lines = out.getvalue().splitlines()
     assert len(lines) == 1 and "\x1b" not in out.getvalue()
@@ -156,29 +156,30 @@ def test_settings_choose_the_mode() -> None:
     assert resolve_mode("LIVE", Console(file=io.StringIO())) == "live"
 
 
-def test_read_progress_merges_old_and_new_keys() -> None:
-    """Each figure reads its new key and today's, so the display is right before and after the renaming."""
-    progress = read_progress({"fraudwall/pages": 3, "fraudwall/fetch/pages": 2, "fraudwall/verdicts/odd": 1,
-                              "fraudwall/verdicts/benign": 4, "fraudwall/refused/not-in-host-map": 1},
+def test_read_progress_reads_families_and_refusals_of_both_fetchers() -> None:
+    """Verdicts are read by status, and a refusal counts once whether the downloader or the browser met it."""
+    progress = read_progress({"fraudwall/fetch/pages": 5, "fraudwall/judge/verdicts/odd": 1,
+                              "fraudwall/judge/verdicts/benign": 4, "fraudwall/fetch/refused/not-in-host-map": 1,
+                              "fraudwall/render/refused/not-in-host-map": 2, "fraudwall/verdicts/benign": 9},
                              engine=(1, 2, 3))
-    assert progress == Progress(pages=5, verdicts={"benign": 4, "odd": 1}, refusals={"not-in-host-map": 1},
+    assert progress == Progress(pages=5, verdicts={"benign": 4, "odd": 1}, refusals={"not-in-host-map": 3},
                                 in_flight=1, queued=2, judging=3)
     assert "verdicts benign 4, odd 1" in log_line(progress)
 
 
 def test_stats_table_groups_keys_by_namespace() -> None:
-    """The final table has one section per component, in pipeline order, today's keys where they will live."""
-    assert namespace_of("fraudwall/pages") == ("fetch", "pages")
-    assert namespace_of("fraudwall/fetch_failed/TimeoutError") == ("fetch", "failed/TimeoutError")
-    assert namespace_of("fraudwall/rejected/not-html") == ("fetch", "rejected/not-html")
-    assert namespace_of("fraudwall/rejected/invalid-url") == ("judge", "rejected/invalid-url")
-    assert namespace_of("fraudwall/judging/abandoned") == ("judge", "abandoned")
-    assert namespace_of("fraudwall/interrupted") == ("crawl", "interrupted")
+    """The final table has one section per component, in pipeline order."""
+    assert namespace_of("fraudwall/fetch/pages") == ("fetch", "pages")
+    assert namespace_of("fraudwall/fetch/failed/TimeoutError") == ("fetch", "failed/TimeoutError")
+    assert namespace_of("fraudwall/fetch/rejected/not-html") == ("fetch", "rejected/not-html")
+    assert namespace_of("fraudwall/judge/rejected/invalid-url") == ("judge", "rejected/invalid-url")
+    assert namespace_of("fraudwall/judge/abandoned") == ("judge", "abandoned")
+    assert namespace_of("fraudwall/crawl/interrupted") == ("crawl", "interrupted")
     assert namespace_of("fraudwall/cloaking/found") == ("cloaking", "found")
     assert namespace_of("log_count/INFO") == ("scrapy", "log_count/INFO")
 
     stats = collector().get_stats()
-    stats["fraudwall/interrupted"] = "SIGTERM"
+    stats["fraudwall/crawl/interrupted"] = "SIGTERM"
     stats["elapsed_time_seconds"] = 12.5
     console = Console(record=True, width=100, file=io.StringIO())
     console.print(stats_table(stats))
@@ -210,7 +211,7 @@ CRAWL = textwrap.dedent("""
                 yield scrapy.Request(f"data:text/html,<title>{index}</title>", dont_filter=True)
 
         def parse(self, response):
-            self.crawler.stats.inc_value("fraudwall/pages")
+            self.crawler.stats.inc_value("fraudwall/fetch/pages")
 
     process = CrawlerProcess({
         "EXTENSIONS": {"fraudwall.crawler.progress.CrawlProgress": 500},

@@ -571,5 +571,5 @@ def test_page_budget_and_refused_documents(tmp_path: Path, sites: tuple[_Server,
     assert sorted(outcome["failures"]) == [[f"http://127.0.0.2:{canary.port}/", "Refused", "network-policy"],
                                            [static_refused, "Refused", "network-policy"]]
     assert stats["fraudwall/render/refused/network-policy"] == 1
-    assert stats["fraudwall/refused/network-policy"] == 1  # RefusalMiddleware, as without the extra
+    assert stats["fraudwall/fetch/refused/network-policy"] == 1  # RefusalMiddleware, as without the extra
     assert canary.accepted == 0
