@@ -16,7 +16,7 @@ knowing the verdicts on what it carries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fraudwall.apk_analysis.pool import ApkBatch, ApkResult
@@ -54,14 +54,19 @@ def analyze_apks(
     return judge_results(ApkBatch(files, workers=workers, timeout=timeout, memory_mb=memory_mb, full=full), host)
 
 
-def judge_results(results: Iterable[ApkResult], host: PluginHost) -> Iterator[ApkOutcome]:
+def judge_results(results: Iterable[ApkResult], host: PluginHost, *, source_url: str = "") -> Iterator[ApkOutcome]:
     """Judge every APK of each observed file as its result arrives (a started :class:`ApkBatch`, say:
-    the detectors can load while its workers run)."""
+    the detectors can load while its workers run). ``source_url`` is where the files were downloaded
+    from, as the crawler records it for the APKs it captures: their download URL and host become
+    indicators and subjects."""
     for result in results:
         if not result.ok:
             yield ApkOutcome(result.path, result)
             continue
-        yield ApkOutcome(result.path, result, tuple(judge_apk(result.observations, host, _read(result.path))))
+        observations = result.observations
+        if source_url:
+            observations = (replace(observations[0], download_url=source_url), *observations[1:])
+        yield ApkOutcome(result.path, result, tuple(judge_apk(observations, host, _read(result.path))))
 
 
 def judge_apk(observations: Sequence[ApkObservation], host: PluginHost, archive: bytes) -> list[Judgement]:

@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -345,6 +346,16 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool, spli
         console.print(f"rejected: {matrix['rejected']}")
 
 
+def _download_url(url: str, files: list[Path]) -> str:
+    """``--source-url``, checked: an http(s) URL with a host, for exactly one file."""
+    if len(files) != 1:
+        raise click.UsageError(f"--source-url names where one file came from; {len(files)} files were given")
+    parsed = urlsplit(url.strip())
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL with a host", param_hint="--source-url")
+    return url.strip()
+
+
 @analyze_group.command("apk")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per APK (and per APK found inside one), then a summary line.")
@@ -352,9 +363,11 @@ def analyze_pages_command(ctx: click.Context, manifest: str, as_json: bool, spli
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: APK_WORKERS, or one per CPU).")
 @click.option("--full", is_flag=True, help="Also run androguard's analysis of the code (much slower): the sensitive "
               "framework methods the app really calls, which corroborate its permissions.")
+@click.option("--source-url", metavar="URL", help="Where the APK was downloaded from (one file only): its URL and "
+              "host become indicators, and the host a subject of the lists, as for an APK the crawler captures.")
 @click.pass_context
 def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool, db_path: str | None,
-                        workers: int | None, full: bool) -> None:
+                        workers: int | None, full: bool, source_url: str | None) -> None:
     """Analyse Android apps: APK files, or folders searched for *.apk.
 
     Each APK is read without running it (manifest, components, certificates,
@@ -371,6 +384,8 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     files = apk_files(paths)
     if not files:
         raise InputError("no-apk", f"no *.apk file in {', '.join(paths)}")
+    if source_url is not None:
+        source_url = _download_url(source_url, files)
     store = _open_store(db_path) if db_path else None  # a database that is not ours is refused before any work
     # --full: the worker's timer covers the fast path (APK_TIMEOUT) and the full analysis's own allowance.
     timeout = settings.getfloat("APK_TIMEOUT") + (ApkBudget().full_seconds if full else 0.0)
@@ -383,7 +398,7 @@ def analyze_apk_command(ctx: click.Context, paths: tuple[str, ...], as_json: boo
     for column in ("file", "package", "label", "verdict", "score", "categories"):
         table.add_column(column, overflow="fold")
     try:
-        for outcome in judge_results(batch, host):
+        for outcome in judge_results(batch, host, source_url=source_url or ""):
             if not outcome.result.ok:
                 counts["rejected"] += 1
                 rejection = {"file": outcome.file, "sha256": outcome.result.sha256, "rejected": outcome.result.rejected}
@@ -443,6 +458,8 @@ def _apk_record(file: str, judgement: Judgement) -> dict[str, Any]:
     if apk.parent:  # found inside another APK: the carrier's sha256 and where in it
         record["inside"] = apk.parent
         record["member"] = apk.member
+    if apk.download_url:  # --source-url
+        record["download_url"] = apk.download_url
     return record
 
 

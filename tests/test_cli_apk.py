@@ -110,6 +110,28 @@ def test_results_are_stored_once_and_published_by_sha256(tmp_path: Path) -> None
     assert not hosts.exists() or sha256 not in hosts.read_text(encoding="utf-8")
 
 
+def test_source_url_makes_the_download_host_a_listed_subject(tmp_path: Path) -> None:
+    """--source-url records where a fraud app was downloaded: the URL is in its JSON line and its context, the
+    download host is judged with it and reaches the hosts list; it names one file's source, so two files are refused."""
+    db = tmp_path / "apk.db"
+    url = "https://icbc-anquan-kongjian.top/dl/ICBC_Secure_v3.apk"
+    run = _run("analyze", "apk", str(APKS / "fake_bank_security.apk"), "--source-url", url, "--db", str(db), "--json")
+    assert run.returncode == 0, run.stderr
+    record = json.loads(run.stdout.splitlines()[0])
+    assert record["download_url"] == url and record["verdict"] == "malicious"
+    assert "icbc-anquan-kongjian.top" in {related["subject"] for related in record["related"]}
+    with Store.open(db, create=False) as store:
+        [context] = store.db.execute("SELECT context FROM verdicts WHERE subject = ?", [record["sha256"]]).fetchone()
+        assert ["download_host", "icbc-anquan-kongjian.top"] in json.loads(context)
+    hosts = tmp_path / "hosts.txt"
+    assert _run("export", "--db", str(db), "--format", "hosts", "--out", str(hosts)).returncode == 0
+    assert "icbc-anquan-kongjian.top" in hosts.read_text(encoding="utf-8").split()
+    two = _run("analyze", "apk", str(APKS / "loan_app.apk"), str(APKS / "fake_bank_security.apk"), "--source-url", url)
+    assert two.returncode == 2 and "one file" in two.stderr
+    bad = _run("analyze", "apk", str(APKS / "loan_app.apk"), "--source-url", "ftp://example.top/a.apk")
+    assert bad.returncode == 2 and "--source-url" in bad.stderr
+
+
 def test_nothing_to_analyse_is_a_data_error(tmp_path: Path) -> None:
     """A folder without APKs, or only files that are no APK, exits 3 with one error line; a missing path exits 2."""
     empty = tmp_path / "empty"
