@@ -17,7 +17,7 @@ from tests.conftest import REPO
 
 MANIFEST = REPO / "tests" / "data" / "corpus" / "manifest.csv"
 #: Measured recall at verdict malicious (README, "Detection quality"); the floors sit just under it.
-RECALL_FLOORS = {"tune": 0.95, "heldout": 0.45}
+RECALL_FLOORS = {"tune": 0.80, "heldout": 0.47}
 
 
 @pytest.mark.parametrize("split", sorted(RECALL_FLOORS))
