@@ -14,8 +14,11 @@ at *suspicious*. The rule: when at least ``CORROBORATION_DETECTORS`` distinct
 detectors each report a finding of at least ``CORROBORATION_MIN_SCORE`` in the
 same fraud family (``CORROBORATION_FAMILIES``: one family per fraud script,
 credential capture grouping phishing forms, brand impersonation and fake
-subsidies, which all end in a harvesting form), and the combined score is at
-least suspicious, the verdict is lifted to malicious. The verdict's ``reason``
+subsidies, which all end in a harvesting form; a claimed identity on a foreign
+name, ``brand_impersonation``, agrees with every family, since a fake
+prosecutor's portal or a fake bank's loan page is the impersonation carried
+out), and the combined score is at least suspicious, the verdict is lifted to
+malicious. The verdict's ``reason``
 names the family and the detectors. Generic signals (URL shape, diversion,
 cloaking) never corroborate: they say "throw-away", not "which fraud". Two
 findings of one detector never corroborate each other, and detectors skip
@@ -53,17 +56,31 @@ CORROBORATION_FAMILIES: dict[str, str] = {
     "fake_subsidy": "credential_capture",
 }
 
+#: The category of a claimed identity on a foreign name, which corroborates every family.
+IMPERSONATION = "brand_impersonation"
+
 
 def corroboration(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
     """The fraud family and the detectors that independently agree on it, or ``None``.
 
-    Of several families the one with the most agreeing detectors wins (then the name, for determinism).
+    A page that claims a protected identity on a name its owner does not hold
+    (:data:`IMPERSONATION`) agrees with whichever fraud it runs: a fake police
+    portal, a fake bank's loan page and a fake post office's card form are all
+    the impersonation carried out. Of several families the one with the most
+    agreeing detectors wins (then the name, for determinism).
     """
     detectors: dict[str, set[str]] = {}
+    impersonators: set[str] = set()
     for finding in findings:
+        if finding.score < CORROBORATION_MIN_SCORE:
+            continue
+        if str(finding.category) == IMPERSONATION:
+            impersonators.add(finding.detector)
         family = CORROBORATION_FAMILIES.get(str(finding.category))
-        if family is not None and finding.score >= CORROBORATION_MIN_SCORE:
+        if family is not None:
             detectors.setdefault(family, set()).add(finding.detector)
+    for names in detectors.values():
+        names |= impersonators
     agreed = [(family, names) for family, names in detectors.items() if len(names) >= CORROBORATION_DETECTORS]
     if not agreed:
         return None

@@ -28,6 +28,17 @@ def test_a_form_and_a_brand_claim_corroborate_as_credential_capture() -> None:
     assert verdict.status is VerdictStatus.MALICIOUS
 
 
+def test_a_claimed_identity_corroborates_whatever_fraud_the_page_runs() -> None:
+    """A page claiming a protected identity on a foreign name agrees with any fraud script it runs (a fake
+    prosecutor's case portal); the claim alone, or with only generic signals, does not lift the verdict."""
+    claim = _finding("brand_impersonation", "brand_impersonation", 0.4)
+    verdict = score_findings(SUBJECT, [claim, _finding("fraud_lexicon", "police_impersonation", 0.4)], Settings())
+    assert verdict.status is VerdictStatus.MALICIOUS and "police impersonation" in verdict.reason
+    assert "brand_impersonation" in verdict.reason and "police_impersonation" in verdict.categories
+    for others in ([], [_finding("url_heuristics", "suspicious_url", 0.3), _finding("cloaking", "cloaking", 0.3)]):
+        assert score_findings(SUBJECT, [claim, *others], Settings()).status is not VerdictStatus.MALICIOUS
+
+
 def test_what_does_not_corroborate() -> None:
     """One detector twice, generic signals, weak findings and different frauds stay suspicious or below."""
     cases = [
