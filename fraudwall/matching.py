@@ -9,10 +9,13 @@ Chinese characters are removed ("刷 单", "刷·单" read 刷单).
 
 **Terms** (:class:`Term`) are compiled once and matched against the flat form
 of a :class:`Text`: Chinese terms anywhere, Latin ones at word boundaries, a
-term preceded in its clause by a negation cue not counted. The bundled lexicon
+term preceded in its clause by a negation cue not counted. A collection of
+terms compiles to a :class:`TermSet`, found in one Aho-Corasick pass over the
+text rather than one scan per term. The bundled lexicon
 (``fraudwall/data/fraud_lexicon.toml``) is compiled once per process
-(:func:`compile_lexicon`); nothing here is cached per page. What a page says,
-and the facts derived from it, is :class:`fraudwall.page_view.PageView`.
+(:func:`compile_lexicon`), the terms of all its scripts into one set; nothing
+here is cached per page. What a page says, and the facts derived from it, is
+:class:`fraudwall.page_view.PageView`.
 
 Part of fraudwall's core, not of any plugin: a detector's findings may depend
 on it (as on the reference data), never on another detector's module.
@@ -26,7 +29,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from types import MappingProxyType
+
+import ahocorasick
 
 from fraudwall import reference
 from fraudwall.reference import Lexicon, Script, TermGroup
@@ -58,6 +64,8 @@ _INVISIBLE = re.compile(
 )
 _CLAUSE_END_CJK = re.compile(r"[，,。.！!？?；;]")
 _CLAUSE_END_LATIN = re.compile(r"[。.！!？?；;]")
+# What a Latin term's word boundaries exclude on either side (``[a-z0-9]`` in Term.pattern).
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 # -- normalisation -------------------------------------------------------------
@@ -170,14 +178,89 @@ class Term:
             yield start, start + len(self.text)
             start = text.flat.find(self.text, start + 1)
 
+    def match_end(self, flat: str, start: int) -> int | None:
+        """End of the match of :attr:`pattern` at ``flat[start]``, where the term's text is; ``None`` if none.
 
-def compile_terms(words: Iterable[str]) -> tuple[Term, ...]:
+        The same answer as the regex, without running it: no word character
+        before, then the text, an optional "s", and no word character after.
+        """
+        end = start + len(self.text)
+        if not self.latin:
+            return end
+        if start and flat[start - 1] in _WORD_CHARS:
+            return None
+        after = flat[end:end + 1]
+        if after == "s":  # "s?" takes the s when the word ends there, and cannot leave it as the next character
+            return end + 1 if flat[end + 1:end + 2] not in _WORD_CHARS else None
+        return end if after not in _WORD_CHARS else None
+
+
+class TermSet(tuple[Term, ...]):
+    """Compiled terms, one per text: a tuple of :class:`Term` (usable wherever one is) found in one pass.
+
+    :func:`find_terms` would otherwise scan the text once per term; an
+    Aho-Corasick automaton over the terms' texts (built on first use) reports
+    every occurrence of every term in a single scan. Make them with
+    :func:`compile_terms`.
+    """
+
+    @functools.cached_property
+    def _automaton(self) -> ahocorasick.Automaton | None:
+        """Term text -> index of its term; ``None`` when the set cannot be one (no terms, or an empty text)."""
+        if not self or any(not term.text for term in self):
+            return None
+        automaton = ahocorasick.Automaton()
+        for index, term in enumerate(self):
+            if not automaton.exists(term.text):  # the first term of a text answers for it, as in find_terms
+                automaton.add_word(term.text, index)
+        automaton.make_automaton()
+        return automaton
+
+    def occurs_in(self, string: str) -> bool:
+        """True when one of the terms matches in ``string`` (a Latin one at word boundaries within ``string``)."""
+        automaton = self._automaton
+        if automaton is None:
+            return any(_matches_in(term, string) for term in self)
+        return any(self[index].match_end(string, last + 1 - len(self[index].text)) is not None
+                   for last, index in automaton.iter(string))
+
+    def first_spans(self, text: Text, negation: Sequence[Term] = ()) -> dict[int, tuple[int, int]]:
+        """Index of each term found in ``text`` -> the span of its first occurrence that is not negated.
+
+        The occurrences a term's :meth:`Term.spans` yields, in the same order:
+        every one for Chinese terms; for Latin ones the regex's matches, which do
+        not overlap each other (a match hides the next occurrences it covers).
+        """
+        automaton = self._automaton
+        if automaton is None:
+            return {index: span for index, term in enumerate(self) if (span := _first_span(text, term, negation))}
+        flat = text.flat
+        found: dict[int, tuple[int, int]] = {}
+        resume: dict[int, int] = {}  # Latin term -> end of its previous match, before which it cannot match again
+        for last, index in automaton.iter(flat):  # by end position: one term's occurrences come in order
+            if index in found:
+                continue
+            term = self[index]
+            start = last + 1 - len(term.text)
+            if start < resume.get(index, 0):
+                continue
+            end = term.match_end(flat, start)
+            if end is None:
+                continue
+            if term.latin:
+                resume[index] = end
+            if not negation or not negated(text, start, term.latin, negation):
+                found[index] = (start, end)
+        return found
+
+
+def compile_terms(words: Iterable[str]) -> TermSet:
     """Compile ``words``, dropping those that normalise to the same term (刷單 and 刷单)."""
     compiled: dict[str, Term] = {}
     for word in words:
         term = Term.compile(word)
         compiled.setdefault(term.text, term)
-    return tuple(compiled.values())
+    return TermSet(compiled.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,31 +278,51 @@ def negated(text: Text, start: int, latin: bool, cues: Sequence[Term]) -> bool:
     clause = text.clause_before(start, latin)
     if not clause:
         return False
-    return any(
-        cue.text in clause and (cue.pattern is None or cue.pattern.search(clause) is not None) for cue in cues
-    )
+    if isinstance(cues, TermSet):
+        return cues.occurs_in(clause)
+    return any(_matches_in(cue, clause) for cue in cues)
+
+
+def _matches_in(term: Term, string: str) -> bool:
+    """True when ``term`` matches somewhere in ``string`` (at word boundaries of ``string`` if Latin)."""
+    return term.text in string and (term.pattern is None or term.pattern.search(string) is not None)
+
+
+def _first_span(text: Text, term: Term, negation: Sequence[Term]) -> tuple[int, int] | None:
+    """The span of the first occurrence of ``term`` in ``text`` that is not negated, if any."""
+    if term.text not in text.flat:  # a plain substring test is far cheaper than the regex
+        return None
+    for start, end in term.spans(text):
+        if not negation or not negated(text, start, term.latin, negation):
+            return start, end
+    return None
 
 
 def find_terms(text: Text, terms: Iterable[Term], negation: Sequence[Term] = ()) -> dict[str, tuple[int, int]]:
-    """Term -> span of its first occurrence that is not negated."""
-    found: dict[str, tuple[int, int]] = {}
-    flat = text.flat
-    for term in terms:
-        if term.text not in flat:
-            continue
-        for start, end in term.spans(text):
-            if not negation or not negated(text, start, term.latin, negation):
-                found[term.text] = (start, end)
-                break
-    return found
+    """Term -> span of its first occurrence that is not negated, in the order of ``terms``.
+
+    A :class:`TermSet` is found in one pass; any other iterable term by term.
+    """
+    if isinstance(terms, TermSet):
+        found = terms.first_spans(text, negation)
+        return {terms[index].text: found[index] for index in sorted(found)}
+    return {term.text: span for term in terms if (span := _first_span(text, term, negation)) is not None}
 
 
 def longest_first(hits: Iterable[Hit]) -> list[Hit]:
-    """Drop hits that overlap a longer hit, so 刷单返利 counts once, not as 刷单 + 返利."""
+    """Drop hits that overlap a longer hit, so 刷单返利 counts once, not as 刷单 + 返利.
+
+    Longest first, then leftmost; a hit is kept unless it overlaps one kept
+    before. Kept spans never overlap, so sorted by ``(start, end)`` their ends
+    never decrease: only the last one starting before a hit ends can overlap it.
+    """
     kept: list[Hit] = []
+    spans: list[tuple[int, int]] = []  # the kept hits' spans, sorted
     for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
-        if all(hit.end <= other.start or hit.start >= other.end for other in kept):
+        before = bisect.bisect_left(spans, (hit.end,))  # spans starting before hit.end
+        if not before or spans[before - 1][1] <= hit.start:
             kept.append(hit)
+            bisect.insort(spans, (hit.start, hit.end))
     return sorted(kept, key=lambda h: h.start)
 
 
@@ -228,48 +331,91 @@ def longest_first(hits: Iterable[Hit]) -> list[Hit]:
 
 @dataclass(frozen=True, slots=True)
 class CompiledLexicon:
-    """The lexicon with every term compiled once."""
+    """The lexicon with every term compiled once.
 
-    scripts: tuple[tuple[Script, tuple[tuple[str, tuple[Term, ...]], ...]], ...]
-    frame: tuple[Term, ...]
+    ``script_terms`` holds every distinct term of the scripts' groups, so that
+    :func:`lexicon_hits` reads a page in one pass; ``placements`` says, for each
+    of them, where the scripts list it: ``(script index, position, group)``, the
+    position counting the script's terms group by group.
+    """
+
+    scripts: tuple[tuple[Script, tuple[tuple[str, TermSet], ...]], ...]
+    frame: TermSet
     narrative: frozenset[str]
-    negation: tuple[Term, ...]
-    cta_phrases: tuple[Term, ...]
-    credential_fields: tuple[tuple[str, tuple[Term, ...]], ...]
+    negation: TermSet
+    cta_phrases: TermSet
+    credential_fields: tuple[tuple[str, TermSet], ...]
+    script_terms: TermSet
+    placements: tuple[tuple[tuple[int, int, str], ...], ...]
 
 
-def _groups(groups: Sequence[TermGroup]) -> tuple[tuple[str, tuple[Term, ...]], ...]:
+def _groups(groups: Sequence[TermGroup]) -> tuple[tuple[str, TermSet], ...]:
     return tuple((group.name, compile_terms(group.terms)) for group in groups)
 
 
+def _script_terms(
+    scripts: Sequence[tuple[Script, Sequence[tuple[str, TermSet]]]]
+) -> tuple[TermSet, tuple[tuple[tuple[int, int, str], ...], ...]]:
+    """Every distinct term of ``scripts``' groups, and where each is listed (see :class:`CompiledLexicon`)."""
+    terms: dict[str, Term] = {}
+    placements: dict[str, list[tuple[int, int, str]]] = {}
+    for script_index, (_, groups) in enumerate(scripts):
+        position = 0
+        for group, group_terms in groups:
+            for term in group_terms:
+                terms.setdefault(term.text, term)
+                placements.setdefault(term.text, []).append((script_index, position, group))
+                position += 1
+    return TermSet(terms.values()), tuple(tuple(placements[text]) for text in terms)
+
+
 @functools.cache
-def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
-    """Compile ``lexicon`` (cached: the bundled one is compiled once per process)."""
+def _compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
+    scripts = tuple((script, _groups(script.groups)) for script in lexicon.scripts)
+    script_terms, placements = _script_terms(scripts)
     return CompiledLexicon(
-        scripts=tuple((script, _groups(script.groups)) for script in lexicon.scripts),
+        scripts=scripts,
         frame=compile_terms((*lexicon.warning, *lexicon.narrative)),
         narrative=frozenset(Term.compile(word).text for word in lexicon.narrative),
         negation=compile_terms(lexicon.negation_cues),
         cta_phrases=compile_terms(lexicon.cta_phrases),
         credential_fields=_groups(lexicon.credential_fields),
+        script_terms=script_terms,
+        placements=placements,
     )
 
 
-def script_hits(text: Text, groups: Sequence[tuple[str, Sequence[Term]]], negation: Sequence[Term]) -> list[Hit]:
-    """The counted hits of one script's groups in ``text``: not negated, longest first."""
-    hits = (
-        Hit(group, term, start, end)
-        for group, terms in groups
-        for term, (start, end) in find_terms(text, terms, negation).items()
-    )
-    return longest_first(hits)
+# Lexicon objects compiled so far, by identity. Hashing a Lexicon (the functools.cache
+# key) walks every term of it, and detectors ask for the bundled one several times per page.
+_COMPILED_BY_ID: dict[int, tuple[Lexicon, CompiledLexicon]] = {}
+
+
+def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
+    """Compile ``lexicon`` (cached: the bundled one is compiled once per process)."""
+    known = _COMPILED_BY_ID.get(id(lexicon))
+    if known is None or known[0] is not lexicon:
+        known = (lexicon, _compile_lexicon(lexicon))  # equal lexicons share one compilation
+        _COMPILED_BY_ID[id(lexicon)] = known  # holding the lexicon keeps its id from being reused
+    return known[1]
 
 
 def lexicon_hits(text: Text, compiled: CompiledLexicon) -> Mapping[str, tuple[Hit, ...]]:
-    """Script id -> the counted hits of that script in ``text`` (read-only: one page's detectors share it)."""
-    return MappingProxyType(
-        {script.id: tuple(script_hits(text, groups, compiled.negation)) for script, groups in compiled.scripts}
-    )
+    """Script id -> the counted hits of that script in ``text`` (read-only: one page's detectors share it).
+
+    A script's counted hits are the first non-negated occurrence of each of its
+    terms, group by group, with :func:`longest_first` applied. A term's first
+    such occurrence does not depend on the script, so every term is looked for once.
+    """
+    found = compiled.script_terms.first_spans(text, compiled.negation)
+    listed: list[list[tuple[int, Hit]]] = [[] for _ in compiled.scripts]
+    for index, (start, end) in found.items():
+        term = compiled.script_terms[index].text
+        for script_index, position, group in compiled.placements[index]:
+            listed[script_index].append((position, Hit(group, term, start, end)))
+    return MappingProxyType({
+        script.id: tuple(longest_first(hit for _, hit in sorted(hits, key=itemgetter(0))))
+        for (script, _), hits in zip(compiled.scripts, listed)
+    })
 
 
 # -- the warning frame ---------------------------------------------------------
