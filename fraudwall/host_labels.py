@@ -7,11 +7,20 @@ the same names (those the reference data vouches for). That shared reading
 lives here, in fraudwall's core, so that neither detector's findings depend on
 the other's module: they depend on this module and on the reference data in
 ``fraudwall/data/``, which belong to fraudwall's own version.
+
+A crawl judges many pages of one host, and the URL detectors ask the same
+questions of each: the answers that depend on a host name or label alone are
+cached here, per name (never per URL or page), in bounded caches.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ahocorasick
 
 from fraudwall import reference
 from fraudwall.models import UrlParts
@@ -33,14 +42,20 @@ def owned_labels(url: UrlParts) -> list[str]:
     return [label for label in host.split(".") if label]
 
 
+@functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
+def _parts(label: str) -> tuple[str, ...]:
+    # Asked once per brand for the same label: split it once.
+    return tuple(part for part in _PART_SPLIT.split(label) if part)
+
+
 def parts(label: str) -> list[str]:
     """A label split at hyphens and letter/digit boundaries: ``icbc95588-kefu`` -> icbc, 95588, kefu."""
-    return [part for part in _PART_SPLIT.split(label) if part]
+    return list(_parts(label))
 
 
 def token_in_label(brand: Brand, label: str) -> str | None:
     """The brand token or hotline that ``label`` carries, if any."""
-    label_parts = parts(label)
+    label_parts = _parts(label)
     for token in brand.tokens:
         if token in label:
             return token
@@ -53,12 +68,65 @@ def token_in_label(brand: Brand, label: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _TokenIndex:
+    """Which bundled brands a label can name, found without asking every brand (see :func:`brand_tokens`)."""
+
+    tokens: ahocorasick.Automaton | None  # token -> positions of the brands listing it (found anywhere in a label)
+    parts: Mapping[str, tuple[int, ...]]  # exact token or long hotline -> positions (found as a whole part)
+    always: tuple[int, ...]  # brands with an empty token, which every label carries
+
+
+@functools.cache
+def _bundled_token_index() -> _TokenIndex:
+    tokens: dict[str, list[int]] = {}
+    whole: dict[str, list[int]] = {}
+    always = []
+    for position, brand in enumerate(reference.brands()):
+        for token in brand.tokens:
+            if token:
+                tokens.setdefault(token, []).append(position)
+            else:
+                always.append(position)
+        for part in (*brand.exact_tokens, *(h for h in brand.hotlines if len(h) >= MIN_HOTLINE_DIGITS)):
+            whole.setdefault(part, []).append(position)
+    automaton = None
+    if tokens:
+        automaton = ahocorasick.Automaton()
+        for token, positions in tokens.items():
+            automaton.add_word(token, tuple(positions))
+        automaton.make_automaton()
+    return _TokenIndex(automaton, {part: tuple(positions) for part, positions in whole.items()}, tuple(always))
+
+
+@functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
+def brand_tokens(label: str) -> tuple[tuple[Brand, str], ...]:
+    """Each bundled brand whose token or hotline ``label`` carries, with it (see :func:`token_in_label`).
+
+    In brands.toml order. The index only picks the brands worth asking;
+    :func:`token_in_label` still gives each answer.
+    """
+    index = _bundled_token_index()
+    candidates = set(index.always)
+    if index.tokens is not None:
+        for _, positions in index.tokens.iter(label):
+            candidates.update(positions)
+    for part in _parts(label):
+        candidates.update(index.parts.get(part, ()))
+    bundled = reference.brands()
+    found = ((bundled[position], token_in_label(bundled[position], label)) for position in sorted(candidates))
+    return tuple((brand, token) for brand, token in found if token)
+
+
 def vouched_for(url: UrlParts) -> bool:
     """Official brand names, allowlisted sites and shared-platform apexes are never flagged."""
-    if url.is_ip:
-        return False
+    return not url.is_ip and _vouched_for_host(url.host)
+
+
+@functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
+def _vouched_for_host(host: str) -> bool:
     return (
-        reference.brand_for_domain(url.host) is not None
-        or reference.is_allowlisted(url.host)
-        or reference.is_shared_platform_apex(url.host)
+        reference.brand_for_domain(host) is not None
+        or reference.is_allowlisted(host)
+        or reference.is_shared_platform_apex(host)
     )

@@ -404,6 +404,8 @@ def load_allowlist(extra: Sequence[PathLike] = (), brand_list: Iterable[Brand] |
 
 
 def _paths(extra: Sequence[PathLike]) -> tuple[Path, ...]:
+    if not extra:  # the bundled data, asked for several times per page
+        return ()
     return tuple(Path(path) for path in extra)
 
 
@@ -486,12 +488,46 @@ def _self_and_parents(name: str) -> list[str]:
     return [".".join(labels[index:]) for index in range(len(labels))]
 
 
+#: Host names whose answers about the bundled brands are kept (a crawl asks again for every page of a host).
+HOST_CACHE_SIZE = 4096
+
+
+@functools.cache
+def _bundled_domain_index() -> Mapping[str, tuple[int, ...]]:
+    """Official domain -> positions in :func:`brands` of the bundled brands listing it."""
+    index: dict[str, list[int]] = {}
+    for position, brand in enumerate(brands()):
+        for domain in brand.domains:
+            index.setdefault(domain, []).append(position)
+    return MappingProxyType({domain: tuple(positions) for domain, positions in index.items()})
+
+
+@functools.lru_cache(maxsize=HOST_CACHE_SIZE)
+def _bundled_owners(name: str) -> tuple[Brand, ...]:
+    """The bundled brands owning the cleaned ``name``: a domain of theirs is ``name`` or a parent of it."""
+    index = _bundled_domain_index()
+    positions = sorted({position for parent in _self_and_parents(name) for position in index.get(parent, ())})
+    bundled = brands()
+    return tuple(bundled[position] for position in positions)
+
+
+def owners(name: str, brand_list: Iterable[Brand] | None = None) -> tuple[Brand, ...]:
+    """Every brand that owns ``name`` (see :meth:`Brand.owns`), in list order (default: the bundled brands).
+
+    For the bundled brands this is a lookup of ``name`` and its parents among
+    their domains, cached per name, rather than a question to every brand.
+    """
+    if brand_list is None:
+        return _bundled_owners(_clean_name(name))
+    return tuple(brand for brand in brand_list if brand.owns(name))
+
+
 def brand_for_domain(name: str, brand_list: Iterable[Brand] | None = None) -> Brand | None:
-    """The brand that owns ``name`` (or a parent of it), or ``None``."""
-    for brand in brands() if brand_list is None else brand_list:
-        if brand.owns(name):
-            return brand
-    return None
+    """The brand that owns ``name`` (or a parent of it), the first in list order, or ``None``."""
+    if brand_list is None:
+        found = _bundled_owners(_clean_name(name))
+        return found[0] if found else None
+    return next((brand for brand in brand_list if brand.owns(name)), None)
 
 
 def is_shared_platform_apex(name: str, platforms: frozenset[str] | None = None) -> bool:

@@ -29,12 +29,14 @@ import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from types import MappingProxyType
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
-from fraudwall.host_labels import owned_labels, parts, token_in_label, vouched_for
+from fraudwall.host_labels import brand_tokens, owned_labels, parts, token_in_label, vouched_for
 from fraudwall.models import Category, Finding, UrlParts
-from fraudwall.reference import Brand, DomainWords
+from fraudwall.reference import DomainWords
 
 name = "lookalike"
 version = "1.0"
@@ -95,20 +97,34 @@ class Target:
 
 
 @functools.cache
-def _targets(brands: tuple[Brand, ...], sequences: tuple[tuple[str, str], ...]) -> tuple[Target, ...]:
-    """Every brand token long enough to be matched by edit distance.
+def _targets(sequences: tuple[tuple[str, str], ...]) -> tuple[Target, ...]:
+    """Every bundled brand token long enough to be matched by edit distance.
 
     Only the distinctive ``tokens`` of brands.toml, not official domain labels:
     those include everyday words (office, windows, live) that ordinary names use.
+    Not keyed on the brands themselves: hashing them all on every call cost more than the lookup saved.
     """
     found: dict[tuple[str, str], Target] = {}
-    for brand in brands:
+    for brand in reference.brands():
         for token in brand.tokens:
             text = _fold_sequences(token, dict(sequences))
             if len(text) >= TYPO_MIN_LENGTH and not text.isdigit():
                 limit = 2 if len(text) >= TWO_EDITS_LENGTH else 1
                 found.setdefault((brand.id, text), Target(brand.id, text, limit, frozenset(text)))
     return tuple(found.values())
+
+
+@functools.cache
+def _targets_by_length(sequences: tuple[tuple[str, str], ...]) -> Mapping[int, tuple[tuple[int, Target], ...]]:
+    """Length of a candidate -> the targets within edit budget of that length, with their positions in :func:`_targets`.
+
+    A candidate is compared only with these instead of with every target.
+    """
+    reachable: dict[int, list[tuple[int, Target]]] = {}
+    for position, target in enumerate(_targets(sequences)):
+        for length in range(len(target.text) - target.limit, len(target.text) + target.limit + 1):
+            reachable.setdefault(length, []).append((position, target))
+    return MappingProxyType({length: tuple(targets) for length, targets in reachable.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +144,8 @@ def _homoglyphs(label: str, unicode_label: str, words: DomainWords) -> list[Look
     if folded == label:
         return []
     found = []
-    for brand in reference.brands():
-        token = token_in_label(brand, folded)
-        if token and token_in_label(brand, label) != token and not token.isdigit():
+    for brand, token in brand_tokens(folded):
+        if token_in_label(brand, label) != token and not token.isdigit():
             found.append(Lookalike(brand.id, "homoglyph", unicode_label, f"reads as '{token}'", HOMOGLYPH))
     return found
 
@@ -138,35 +153,50 @@ def _homoglyphs(label: str, unicode_label: str, words: DomainWords) -> list[Look
 def _typos(unicode_label: str, words: DomainWords) -> list[Lookalike]:
     """Brands a part of the label misspells by one or two edits (everyday words excepted)."""
     folded = skeleton(unicode_label, words)
-    candidates = [
-        (candidate, frozenset(candidate))
-        for candidate in {folded, *parts(folded)}
-        if candidate not in words.not_typos
-    ]
-    found = []
-    for target in _targets(reference.brands(), tuple(words.sequences.items())):
-        for candidate, chars in candidates:
-            if candidate == target.text or abs(len(candidate) - len(target.text)) > target.limit:
+    reachable = _targets_by_length(tuple(words.sequences.items()))
+    found: list[tuple[int, int, Lookalike]] = []
+    candidates = (candidate for candidate in {folded, *parts(folded)} if candidate not in words.not_typos)
+    for order, candidate in enumerate(candidates):
+        chars = frozenset(candidate)
+        for position, target in reachable.get(len(candidate), ()):
+            if candidate == target.text:
                 continue
             if len(chars ^ target.chars) > 2 * target.limit:
                 continue  # each edit changes at most two letters of the alphabet used: cheap and exact pruning
             distance = edit_distance(candidate, target.text, target.limit)
             if distance <= target.limit:
                 detail = f"'{candidate}' is {distance} edit(s) from '{target.text}'"
-                found.append(Lookalike(target.brand, "typo", unicode_label, detail, TYPO[distance]))
-    return found
+                found.append((position, order, Lookalike(target.brand, "typo", unicode_label, detail, TYPO[distance])))
+    # Target by target, each target's candidates in order: the order in which they are reported.
+    return [lookalike for *_, lookalike in sorted(found, key=itemgetter(0, 1))]
 
 
-def lookalikes(url: UrlParts, words: DomainWords) -> list[Lookalike]:
-    """Every lookalike label of ``url``'s registrant-chosen labels, homoglyphs first."""
+def _label_lookalikes(label: str, unicode_label: str, words: DomainWords) -> list[Lookalike]:
+    """The brands one label imitates: with look-alike characters, or else by a misspelling."""
+    return _homoglyphs(label, unicode_label, words) or _typos(unicode_label, words)
+
+
+@functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
+def _bundled_label_lookalikes(label: str, unicode_label: str) -> tuple[Lookalike, ...]:
+    # Cached per label: a crawl judges many pages of one host, and the typo search is the costly part.
+    return tuple(_label_lookalikes(label, unicode_label, reference.domain_words()))
+
+
+def lookalikes(url: UrlParts, words: DomainWords | None = None) -> list[Lookalike]:
+    """Every lookalike label of ``url``'s registrant-chosen labels, homoglyphs first.
+
+    ``words`` defaults to the bundled domain words, whose answers are cached per label.
+    """
     labels = owned_labels(url)
     unicode_labels = url.unicode_host.split(".")[: len(labels)]
     found: list[Lookalike] = []
     for label, unicode_label in zip(labels, unicode_labels):
-        homoglyphs = _homoglyphs(label, unicode_label, words)
-        found += homoglyphs or _typos(unicode_label, words)
+        if words is None:
+            found += _bundled_label_lookalikes(label, unicode_label)
+        else:
+            found += _label_lookalikes(label, unicode_label, words)
     # A brand the name spells correctly somewhere is url_heuristics' business, not a lookalike.
-    exact = {brand.id for brand in reference.brands() for label in labels if token_in_label(brand, label)}
+    exact = {brand.id for label in labels for brand, _ in brand_tokens(label)}
     return [item for item in found if item.brand not in exact]
 
 
@@ -191,7 +221,7 @@ def analyze(url: UrlParts, words: DomainWords | None = None) -> list[Finding]:
     """All findings for ``url``; ``words`` defaults to the bundled domain words."""
     if url.is_ip or vouched_for(url):
         return []
-    finding = judge(url, lookalikes(url, words or reference.domain_words()))
+    finding = judge(url, lookalikes(url, words))
     return [finding] if finding else []
 
 

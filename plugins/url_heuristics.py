@@ -23,6 +23,7 @@ allowlist and shared-platform apexes get no finding at all.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
-from fraudwall.host_labels import owned_labels, parts, token_in_label, vouched_for
+from fraudwall.host_labels import brand_tokens, owned_labels, parts, token_in_label, vouched_for
 from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.reference import Brand, DomainWords
 
@@ -111,22 +112,53 @@ def embedded_domain(brand: Brand, host: str) -> str | None:
     return next((domain for domain in brand.domains if f".{domain}." in padded), None)
 
 
-def brand_signals(brand: Brand, url: UrlParts, labels: Sequence[str]) -> list[Signal]:
-    """How ``url`` wears ``brand`` (the caller has checked the brand does not own it)."""
+def brand_signals(brand: Brand, host: str, unicode_host: str, labels: Sequence[str]) -> list[Signal]:
+    """How the host name wears ``brand`` (the caller has checked the brand does not own it).
+
+    ``labels`` are the host's registrant-chosen labels, ``unicode_host`` the host with U-labels.
+    """
     found = []
-    domain = embedded_domain(brand, url.host)
+    domain = embedded_domain(brand, host)
     if domain:
-        evidence = f"official domain {domain} of {brand.id} inside {url.host}"
+        evidence = f"official domain {domain} of {brand.id} inside {host}"
         found.append(Signal("embedded", BRAND_EMBEDDED, evidence, brand.id))
     for label in labels:
         token = token_in_label(brand, label)
         if token:
             found.append(Signal("token", BRAND_TOKEN, f"{brand.id} token '{token}' in label '{label}'", brand.id))
-    for label in (label for label in url.unicode_host.split(".") if not label.isascii()):
+    for label in (label for label in unicode_host.split(".") if not label.isascii()):
         brand_name = name_in_label(brand, label)
         if brand_name:
             found.append(Signal("name", BRAND_TOKEN, f"{brand.id} name '{brand_name}' in label '{label}'", brand.id))
     return found
+
+
+def _label_runs(host: str) -> frozenset[str]:
+    """Every run of consecutive labels of ``host`` (a.b.c: a, b, c, a.b, b.c, a.b.c): where an embedded domain sits."""
+    labels = host.split(".")
+    count = len(labels)
+    return frozenset(".".join(labels[start:end]) for start in range(count) for end in range(start + 1, count + 1))
+
+
+@functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
+def host_brand_signals(host: str, unicode_host: str, labels: tuple[str, ...]) -> tuple[Signal, ...]:
+    """:func:`brand_signals` of every bundled brand that does not own ``host``, in brands.toml order.
+
+    Cached per host name: a crawl judges many pages of one host. Only brands
+    that can give a signal are asked: one whose token a label carries, one with
+    an official domain inside the name, or any brand when a label is Unicode.
+    """
+    owners = reference.owners(host)
+    named = {brand.id for label in labels for brand, _ in brand_tokens(label)}
+    runs = _label_runs(host)
+    idn = not unicode_host.isascii()
+    return tuple(
+        signal
+        for brand in reference.brands()
+        if (idn or brand.id in named or any(domain in runs for domain in brand.domains))
+        and not any(brand is owner for owner in owners)
+        for signal in brand_signals(brand, host, unicode_host, labels)
+    )
 
 
 # -- words, TLDs and shape ------------------------------------------------------
@@ -192,9 +224,7 @@ def observe(url: UrlParts, words: DomainWords) -> Observations:
     unicode_labels = [label for label in url.unicode_host.split(".")[: len(labels)] if not label.isascii()]
     seen.platform = reference.shared_platform_of(url.host)
     seen.words = fraud_words([*labels, *unicode_labels], words)
-    for brand in reference.brands():
-        if not brand.owns(url.host):
-            seen.brand += brand_signals(brand, url, labels)
+    seen.brand = list(host_brand_signals(url.host, url.unicode_host, tuple(labels)))
     return seen
 
 
