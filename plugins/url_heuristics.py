@@ -2,6 +2,11 @@
 
 Signals, all read from the reference data in ``fraudwall/data/``:
 
+* a government's name on a name no government registered: a label part
+  ``gov``, ``govt``, ``gouv`` or ``gob``, or a word ending in ``gov``
+  (``gov-uk.taxrefund-claim.help``, ``tpc-mojgov-tw.com``), under a suffix that
+  is not a government's own (``gov.uk``, ``gov.tw``, ``.gov``...); it counts as
+  a brand, the government's;
 * a protected brand's token or hotline in a label of a domain the brand does
   not own (``icbc-kefu.top``, ``95588-kefu.cc``), its whole official domain
   embedded in a foreign name (``www.icbc.com.cn.secure-login.xyz``), or its
@@ -36,7 +41,7 @@ from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.reference import Brand, DomainWords
 
 name = "url_heuristics"
-version = "2.0"
+version = "2.1"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with page findings; malicious >= 0.75, suspicious >= 0.40.
@@ -44,6 +49,7 @@ version = "2.0"
 #: Brand signals: the strongest one found sets the base.
 BRAND_TOKEN = 0.55  # a brand token in a foreign name: suspicious by itself
 BRAND_EMBEDDED = 0.80  # the whole official domain inside a foreign name
+GOVERNMENT_CLAIM = 0.45  # "gov" in a name no government registered: weaker than a named brand
 #: Additions to a brand base.
 BRAND_WORD_BONUS = (0.15, 0.10)  # first and second distinct fraud word
 BRAND_TLD_BONUS = 0.18
@@ -65,6 +71,11 @@ SHAPE_MAX = 0.60
 RANDOM_MIN_LENGTH = 6
 RANDOM_SWITCHES = 4
 
+#: Label parts that claim a government, and the suffix parts only governments register under.
+GOVERNMENT_PARTS = frozenset({"gov", "govt", "gouv", "gob"})
+GOVERNMENT_SUFFIX_PARTS = frozenset({"gov", "govt", "gouv", "gob", "go", "mil", "gv", "gc"})
+#: A word ending in "gov" claims one when this long (mojgov, irsgov; not egov or ngov).
+GOVERNMENT_WORD_MIN = 6
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER_DIGIT_SWITCH = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
@@ -164,6 +175,17 @@ def host_brand_signals(host: str, unicode_host: str, labels: tuple[str, ...]) ->
 # -- words, TLDs and shape ------------------------------------------------------
 
 
+def government_claim(url: UrlParts, labels: Sequence[str]) -> tuple[str, str] | None:
+    """``(label, part)`` where a label the registrant chose claims a government, when the suffix is no government's."""
+    if GOVERNMENT_SUFFIX_PARTS & set(url.suffix.split(".")):
+        return None
+    for label in labels:
+        for part in parts(label):
+            if part in GOVERNMENT_PARTS or (part.endswith("gov") and len(part) >= GOVERNMENT_WORD_MIN):
+                return label, part
+    return None
+
+
 def fraud_words(labels: Sequence[str], words: DomainWords) -> dict[str, str]:
     """Fraud word -> theme, for every theme word in ``labels``."""
     found: dict[str, str] = {}
@@ -225,6 +247,12 @@ def observe(url: UrlParts, words: DomainWords) -> Observations:
     seen.platform = reference.shared_platform_of(url.host)
     seen.words = fraud_words([*labels, *unicode_labels], words)
     seen.brand = list(host_brand_signals(url.host, url.unicode_host, tuple(labels)))
+    claim = government_claim(url, labels)
+    if claim is not None:
+        label, part = claim
+        seen.words.pop(part, None)  # "gov" is a fraud word too: counted once, as the claim
+        seen.brand.append(Signal("government", GOVERNMENT_CLAIM, brand="a government", evidence=(
+            f"label '{label}' claims a government ({part}) under .{url.suffix}, which is no government's suffix")))
     return seen
 
 
@@ -269,9 +297,12 @@ def judge(url: UrlParts, seen: Observations) -> Finding | None:
     """The finding for ``url``, or ``None`` when nothing was noticed."""
     if seen.brand:
         score = brand_score(seen)
-        brands = list(dict.fromkeys(signal.brand for signal in seen.brand))
+        brands = list(dict.fromkeys(signal.brand for signal in seen.brand if signal.kind != "government"))
         category = Category.BRAND_IMPERSONATION
-        reason = f"Host {url.host} wears the brand {', '.join(brands)} on a name the brand does not own"
+        if brands:
+            reason = f"Host {url.host} wears the brand {', '.join(brands)} on a name the brand does not own"
+        else:
+            reason = f"Host {url.host} claims to be a government's on a name no government registered"
     else:
         score = shape_score(seen)
         brands = []

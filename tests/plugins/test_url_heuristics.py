@@ -182,3 +182,26 @@ def test_fraud_words_on_a_shared_platform_tenant() -> None:
     hosted = score_of("http://daikuan-kuaisu.web.app/")
     assert plain < hosted < MALICIOUS
     assert any("web.app" in line for line in findings_for("http://daikuan-kuaisu.web.app/")[0].evidence)
+
+
+@pytest.mark.parametrize(("url", "at_least"), [
+    ("https://gov-uk.taxrefund-claim.help/hmrc/refund", MALICIOUS - 0.1),
+    ("https://www.tpc-mojgov-tw.com/case/query.asp", SUSPICIOUS),
+    ("https://post-gov-tw.redelivery-tw.top/tw/", SUSPICIOUS),
+    ("https://gov.cn.zwfw-login.top/", SUSPICIOUS),
+])
+def test_a_government_name_off_a_government_suffix_is_a_claimed_identity(url: str, at_least: float) -> None:
+    """'gov' as a label part, or a word ending in it, under a suffix no government registers under is an
+    impersonation of a government (a brand_impersonation finding, so that a page's fraud script corroborates it)."""
+    [finding] = findings_for(url)
+    assert finding.category == Category.BRAND_IMPERSONATION.value and finding.score >= at_least
+    assert "government" in finding.reason and finding.indicators == ()
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.gov.uk/browse/tax", "https://hmrc.gov.uk/", "https://portal.gov.hk/", "https://www.irs.gov/refunds",
+    "https://data.go.jp/", "https://www.govtech.com/", "https://egov.example-test.com/", "https://army.mil/",
+])
+def test_government_suffixes_and_everyday_words_claim_nothing(url: str) -> None:
+    """Names under government suffixes, and words that merely contain 'gov' (govtech, egov), are no claim."""
+    assert all("government" not in finding.reason for finding in findings_for(url))
