@@ -33,7 +33,7 @@ import signal
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fraudwall.apk_analysis import ApkRejected, observe_apk
 from fraudwall.apk_intake import judge_apk
@@ -94,6 +94,9 @@ def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Findin
                                                        referrer=observation.referrer), host, observation.body)
         else:
             judgement = judge(host, observation, extra=extra)
+            # The sender has the page: send back the verdict without it (its HTML, text and links would
+            # cross the pipe twice). JudgePool.judge puts it back.
+            judgement = replace(judgement, observation=None)  # type: ignore[arg-type]
         rejected = ""
     except ApkRejected as exc:
         judgement, rejected = None, f"apk: {exc.reason}"
@@ -131,7 +134,10 @@ class JudgePool:
             executor = self._executor
             future = executor.submit(_judge_in_worker, observation, extra)
             try:
-                return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
+                result = await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
+                if result.judgement is not None and result.judgement.observation is None:
+                    result = replace(result, judgement=replace(result.judgement, observation=observation))
+                return result
             except BrokenProcessPool:
                 if executor is not self._executor and attempt == 0:
                     continue  # killed with a stuck neighbour: the new pool judges it
