@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
-from fraudwall.matching import Term, Text, compile_lexicon, compile_terms, find_terms, negated, normalize
+from fraudwall.matching import Term, TermSet, Text, compile_lexicon, compile_terms, find_terms, negated, normalize
 from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.page_view import PageView, strip_tags
 from fraudwall.reference import Brand
@@ -77,17 +77,48 @@ class BrandTerms:
     hotlines: tuple[str, ...]
 
 
-@functools.cache
-def _brand_terms(brands: tuple[Brand, ...]) -> tuple[BrandTerms, ...]:
+@dataclass(frozen=True, slots=True)
+class BrandIndex:
+    """Every brand's terms, and one term set of all their names and apps, to find the brands a page names in one pass."""
+
+    brands: tuple[Brand, ...]
+    entries: tuple[BrandTerms, ...]
+    every_name: TermSet
+    #: For each term of ``every_name``, the entries it belongs to.
+    owners: tuple[tuple[int, ...], ...]
+
+    def named_in(self, text: Text) -> list[BrandTerms]:
+        """The entries whose names or apps ``text`` carries, in brand order."""
+        found = self.every_name.first_spans(text)
+        return [self.entries[index] for index in sorted({entry for term in found for entry in self.owners[term]})]
+
+
+def _build_index(brands: tuple[Brand, ...]) -> BrandIndex:
     # "在线客服 Telegram", "微信客服": a messaging app named beside service words is
     # the channel the page talks through, not a brand it claims to be.
     channels = {word for words in reference.page_signals().channel_words.values() for word in words}
-    terms = []
-    for brand in brands:
+    entries, owners = [], {}
+    for index, brand in enumerate(brands):
         names = compile_terms(brand.names)
+        apps = compile_terms(brand.apps)
         service_names = tuple(term for term in names if term.text not in channels)
-        terms.append(BrandTerms(brand, names, service_names, compile_terms(brand.apps), brand.hotlines))
-    return tuple(terms)
+        entries.append(BrandTerms(brand, names, service_names, apps, brand.hotlines))
+        for term in (*names, *apps):
+            owners.setdefault(term.text, []).append(index)
+    every_name = compile_terms(owners)
+    return BrandIndex(brands, tuple(entries), every_name, tuple(tuple(owners[term.text]) for term in every_name))
+
+
+_index: BrandIndex | None = None
+
+
+def _brand_index(brands: tuple[Brand, ...]) -> BrandIndex:
+    """The index of ``brands``, built once: looked up by identity, since hashing every brand per page costs more
+    than the page's other brand work."""
+    global _index
+    if _index is None or _index.brands is not brands:
+        _index = _build_index(brands)
+    return _index
 
 
 @functools.cache
@@ -160,10 +191,7 @@ def page_claims(view: PageView) -> list[Claims]:
     page = view.page
     text = view.text
     # Most pages name no brand at all: everything below is for those that do.
-    present = [
-        entry for entry in _brand_terms(reference.brands())
-        if any(term.text in text.flat for term in (*entry.names, *entry.apps))
-    ]
+    present = _brand_index(reference.brands()).named_in(text)
     if not present:
         return []
     title = normalize(page.title)
