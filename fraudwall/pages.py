@@ -110,6 +110,30 @@ def _best_of(body: bytes, candidates: Sequence[str], current: str = "") -> tuple
     return best.encoding, str(best)
 
 
+#: Where a control without a <label> is named: the text just before it in its parent
+#: ("卡号：<input>"), the element just before it (<p>身份证号</p><input>), in a table
+#: layout the cell before its own, or the element before the wrapper it opens.
+_NEARBY_LABEL = (
+    "preceding-sibling::node()[1][self::text()]",
+    "preceding-sibling::*[1][not(descendant-or-self::input or descendant-or-self::select"
+    " or descendant-or-self::textarea or descendant-or-self::button)]//text()",
+    "ancestor::td[1]/preceding-sibling::td[1]//text()",
+    # A control first in a wrapper (<p>验证码</p><div><input><button>获取</button></div>): the wrapper's name.
+    "self::*[not(preceding-sibling::*)]/parent::*/preceding-sibling::*[1][not(.//input)]//text()",
+)
+#: A nearby text longer than this is prose, not a field's name.
+NEARBY_LABEL_MAX = 40
+
+
+def _nearby_label(control: Selector) -> str:
+    """The text that names a form control laid out without a <label>, or ""."""
+    for query in _NEARBY_LABEL:
+        text = _clean(" ".join(control.xpath(query).getall()))
+        if text:
+            return text if len(text) <= NEARBY_LABEL_MAX else ""
+    return ""
+
+
 def parse_page(
     url: str,
     body: bytes,
@@ -159,6 +183,8 @@ def parse_page(
                 label = " ".join(form.xpath(".//label[@for=$cid]//text()", cid=control_id).getall())
             if not label:
                 label = " ".join(control.xpath("ancestor::label[1]//text()").getall())
+            if not label:
+                label = _nearby_label(control)
             label = " ".join(
                 part for part in (label, control.attrib.get("placeholder", ""), control.attrib.get("aria-label", "")) if part
             )
