@@ -296,6 +296,27 @@ _INPUT_ATTRIBUTE = re.compile(
 _NOT_DATA = {"hidden", "submit", "button", "image", "reset", "checkbox", "radio"}
 
 
+#: A script that builds form controls itself (document.createElement("input"), or markup written into the page).
+_CREATES_CONTROLS = re.compile(
+    r"""createElement\(\s*["'`](?:input|select|textarea)["'`]\s*\)|<(?:input|select|textarea)\b""", re.IGNORECASE
+)
+#: Its short string literals: the names, labels and placeholders it gives the controls.
+_SHORT_LITERAL = re.compile(r"""(["'`])((?:(?!\1)[^\\\n]){2,40})\1""")
+
+
+def _script_built_fields(scripts: Iterable[str]) -> list[FormField]:
+    """The words a script that builds its own form controls names them with, each as a field's label.
+
+    Phishing kits draw their forms after load from a table of field names and
+    labels (``['cvv', 'CVV', 'password']``), so the HTML holds no input at all.
+    """
+    return [
+        FormField(name="", label=match.group(2))
+        for script in scripts if _CREATES_CONTROLS.search(script)
+        for match in _SHORT_LITERAL.finditer(script)
+    ]
+
+
 def _loose_fields(page_html: str) -> list[FormField]:
     """Data inputs anywhere in the HTML, described by their attributes (labels are not resolved)."""
     fields = []
@@ -448,10 +469,12 @@ class PageView:
         type against ``[calls_to_action.fields]`` of the fraud lexicon: ID-card
         number, bank card, card security code or expiry, card PIN, payment
         password, login password, SMS code. Inputs outside any ``<form>`` count
-        too: phishing kits often post them with a script.
+        too: phishing kits often post them with a script; so do the labels of
+        controls a script builds after load (:func:`_script_built_fields`).
         """
         kinds: dict[str, str] = {}
-        fields = [*(field for form in self.page.forms for field in form.fields), *_loose_fields(self.page.html)]
+        fields = [*(field for form in self.page.forms for field in form.fields), *_loose_fields(self.page.html),
+                  *_script_built_fields(self.page.scripts)]
         for field in fields:
             described = normalize(f"{field.label} {field.name.replace('_', ' ')} {field.name}")
             for kind, terms in _lexicon().credential_fields:

@@ -131,6 +131,20 @@ def test_view_holds_the_facts_several_detectors_weigh() -> None:
     assert "刷单" in view.strings and view.page.final_url == "http://task-example.top/"
 
 
+def test_fields_a_script_builds_after_load_are_read() -> None:
+    """A form drawn by script from a table of names and labels (createElement, or markup written into the page)
+    asks for what its labels say; a script that builds no control asks for nothing, whatever its strings."""
+    table = "[['cc','Card number','text'],['exp','Expiration MM/YY','text'],['otp','One-time code','tel']]"
+    built = ("<div id=app></div><script>var f=" + table + ";f.forEach(function(x){var i=document.createElement('input');"
+             "i.name=x[0];i.placeholder=x[1];app.appendChild(i);});</script>")
+    written = ("<div id=app></div><script>var f=" + table + ";var h='';f.forEach(function(x){h+='<label>'+x[1]+"
+               "'</label><input name=\"'+x[0]+'\">';});app.innerHTML=h;</script>")
+    for html in (built, written):
+        assert {"bank_card", "card_security", "sms_code"} <= dict(PageView(make_page(doc(html))).credential_fields).keys()
+    talk = "<script>var help=['Card number','CVV','One-time code'];console.log(help);</script>"
+    assert PageView(make_page(doc(talk))).credential_fields == ()
+
+
 def test_warning_frame_needs_several_words_one_narrative() -> None:
     """A page warns when it has three or more warning words, one of them narrating fraud in the third person."""
     warns = PageView(make_page(doc("<p>警方提示：谨防骗子，切勿轻信，受害人请报警。</p>"))).warning_frame
