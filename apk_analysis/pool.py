@@ -48,6 +48,7 @@ from fraudwall.apk_analysis.budget import MIB, AnalysisTimeout, ApkBudget
 from fraudwall.apk_analysis.errors import ApkRejected
 from fraudwall.apk_analysis.observe import observe_apk
 from fraudwall.models import ApkObservation
+from fraudwall.process_watch import exit_when_gone
 
 #: Seconds the parent waits past ``timeout`` before it kills a worker that did not stop itself.
 KILL_GRACE = 5.0
@@ -171,9 +172,10 @@ def _context() -> multiprocessing.context.BaseContext:
 _started: SimpleQueue | None = None  # where a worker says which task it runs, so the parent can kill it
 
 
-def _init_worker(memory_mb: int, started: SimpleQueue) -> None:
+def _init_worker(memory_mb: int, started: SimpleQueue, owner_pid: int) -> None:
     global _started
     _started = started
+    exit_when_gone(owner_pid)  # a batch whose process was killed with SIGKILL cannot stop its workers
     limit = memory_mb * MIB
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
@@ -248,7 +250,7 @@ class _Batch:
         running: dict[Future[ApkResult], tuple[int, float]] = {}
         killed = broken = False
         executor = ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=_init_worker,
-                                       initargs=(self.memory_mb, self.started))
+                                       initargs=(self.memory_mb, self.started, os.getpid()))
         try:
             while (pending or running) and not killed and not broken:
                 while pending and len(running) < self.workers and not self._suspect_running(running):

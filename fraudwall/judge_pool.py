@@ -29,10 +29,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import select
 import signal
-import threading
-import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,14 +41,13 @@ from fraudwall.exceptions import InputError
 from fraudwall.judging import judge
 from fraudwall.models import ApkDownload, Finding, Judgement, Observation
 from fraudwall.plugin_host import PluginHost
+from fraudwall.process_watch import exit_when_gone
 from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: Time for a worker to start and load its plugins, on top of an observation's plugin budgets.
 STARTUP_SECONDS = 60.0
-#: Without a pidfd, how often a worker checks that the crawl process is still there.
-PARENT_POLL_SECONDS = 1.0
 #: Workers when ``JUDGE_WORKERS`` is 0: one per CPU, up to this many.
 MAX_DEFAULT_WORKERS = 8
 
@@ -80,36 +76,10 @@ def worker_count(settings: Settings) -> int:
     return configured or max(1, min(MAX_DEFAULT_WORKERS, len(os.sched_getaffinity(0))))
 
 
-def _exit_with(crawl_pid: int) -> None:
-    """Exit this worker as soon as the crawl process ``crawl_pid`` is gone.
-
-    A crawl killed with SIGKILL cannot stop its pool, and its workers would
-    wait on their task queue for ever: they hold both ends of its pipe, so no
-    end-of-file ever reaches them. A daemon thread waits on a pidfd of the crawl
-    (readable when it exits) and ends the process.
-    """
-    try:
-        pidfd = os.pidfd_open(crawl_pid)
-    except (AttributeError, OSError):  # no pidfd on this kernel: ask once a second
-        while _alive(crawl_pid):
-            time.sleep(PARENT_POLL_SECONDS)
-    else:
-        select.select([pidfd], [], [])
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _start_worker(settings: Settings, crawl_pid: int) -> None:
     global _worker_host
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(crawl_pid,), name="exit-with-crawl", daemon=True).start()
+    exit_when_gone(crawl_pid)  # a crawl killed with SIGKILL cannot stop its pool
     _worker_host = PluginHost.from_settings(settings)
 
 

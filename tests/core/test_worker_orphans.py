@@ -1,4 +1,4 @@
-"""Judging workers do not outlive a crawl killed with SIGKILL."""
+"""Worker processes do not outlive the process that started them when it is killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from tests.conftest import REPO
 
 #: A process that starts a judging pool, judges one page (so that its workers exist) and prints their pids.
-POOL_OWNER = textwrap.dedent("""
+JUDGE_POOL_OWNER = textwrap.dedent("""
     import asyncio, sys
     from fraudwall.judge_pool import JudgePool
     from fraudwall.pages import parse_page
@@ -27,6 +29,25 @@ POOL_OWNER = textwrap.dedent("""
 
     asyncio.run(main())
 """)
+#: A process that starts an APK batch whose two tasks run for minutes (the analysis replaced by a sleep that
+#: reports its worker as the real one does) and prints the busy workers' pids.
+APK_BATCH_OWNER = textwrap.dedent("""
+    import os, time
+    from fraudwall.apk_analysis import pool
+    from fraudwall.apk_analysis.pool import _Batch
+
+    def slow(task, *args, **kwargs):
+        pool._started.put((task, os.getpid()))
+        time.sleep(600)
+
+    batch = _Batch(["a.apk", "b.apk"], 2, 600.0, 2048, None, 1, work=slow)
+    steps = batch.steps([0, 1], {})
+    next(steps)
+    while len(batch.pids) < 2:
+        batch.pids.update(dict([batch.started.get()]))
+    print(*batch.pids.values(), flush=True)
+    time.sleep(600)
+""")
 
 
 def _alive(pid: int) -> bool:
@@ -38,9 +59,11 @@ def _alive(pid: int) -> bool:
         return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
 
 
-def test_workers_exit_when_the_crawl_process_is_killed() -> None:
-    """SIGKILL to the process that owns the pool, and only to it: its workers exit on their own within seconds."""
-    owner = subprocess.Popen([sys.executable, "-c", POOL_OWNER], stdout=subprocess.PIPE, text=True, cwd=REPO)
+@pytest.mark.parametrize("owner_script", [JUDGE_POOL_OWNER, APK_BATCH_OWNER], ids=["judging-pool", "apk-batch"])
+def test_workers_exit_when_their_owner_is_killed(owner_script: str) -> None:
+    """SIGKILL to the process that owns the pool (a crawl, `analyze apk`), and only to it: its workers, busy or
+    idle, exit on their own within seconds."""
+    owner = subprocess.Popen([sys.executable, "-c", owner_script], stdout=subprocess.PIPE, text=True, cwd=REPO)
     workers: list[int] = []
     try:
         workers = [int(pid) for pid in owner.stdout.readline().split()]  # type: ignore[union-attr]
@@ -50,7 +73,7 @@ def test_workers_exit_when_the_crawl_process_is_killed() -> None:
         deadline = time.monotonic() + 10
         while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in workers), "judging workers outlived the crawl"
+        assert not any(_alive(pid) for pid in workers), "workers outlived their owner"
     finally:
         owner.kill()
         owner.wait(timeout=10)
