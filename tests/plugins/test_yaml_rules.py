@@ -332,3 +332,30 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     notice_findings = run_plugin(yaml_rules, page=notice, url="http://notice.example-test.cn/")
     assert_no_finding(notice_findings, category="police_impersonation")
     assert_finding(run_plugin(yaml_rules, page=scam), category="police_impersonation", evidence_contains="安全账户")
+
+
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("zh-loan-payout-held-for-a-fee", "订单状态：拨款暂停。依合约须经公证后方可拨款，请缴纳公证费 3,600 元。"),
+    ("zh-loan-payout-held-for-a-fee", "放款前閣下須先繳付首期還款保證金 HK$4,417。"),
+    ("en-loan-fee-before-funding", "Action required before funding: a refundable loan protection bond of $350.00 is due."),
+    ("zh-pay-at-store-as-game-points", "请持缴费代码至超商缴纳，如店员询问用途请回答游戏点数即可。"),
+])
+def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: str) -> None:
+    """A payout held for a fee of any name, in Chinese or English, and the convenience-store cover story match."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "放款前不收取任何费用，凡要求缴纳保证金的均为诈骗。",
+    "We never charge a fee before funding. If anyone asks you to pay $350 before funding, it is a scam.",
+    "How long does funding take? Funds are on hold for 24 hours for security; there is no fee.",
+])
+def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str) -> None:
+    """A licensed lender saying it charges nothing before the payout matches none of them."""
+    fired = set(_matches_bundled(f"<p>{text}</p>"))
+    assert not fired & {"zh-loan-payout-held-for-a-fee", "en-loan-fee-before-funding", "zh-pay-at-store-as-game-points"}
+
+
+def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
+    page = make_page(html, url)
+    return [match.rule.id for match in load_rules([BUNDLED_RULES_DIR]).match(page, make_url(page.final_url))]
