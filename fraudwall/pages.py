@@ -125,6 +125,35 @@ _NEARBY_LABEL = (
 NEARBY_LABEL_MAX = 40
 
 
+#: The method of the form that stands for the data controls outside any <form>, which a script posts.
+SCRIPTED_FORM = "script"
+_LOOSE_CONTROLS = "//input[not(ancestor::form)] | //select[not(ancestor::form)] | //textarea[not(ancestor::form)]"
+_NOT_DATA = frozenset({"hidden", "submit", "button", "image", "reset"})
+
+
+def _fields(scope: Selector, controls: list[Selector]) -> tuple[FormField, ...]:
+    """The data ``controls`` (inside ``scope``, where their <label for> is looked up), each with its label."""
+    fields = []
+    for control in controls:
+        tag = control.root.tag
+        kind = (control.attrib.get("type") or "text").lower() if tag == "input" else tag
+        if kind in _NOT_DATA:
+            continue
+        control_id = control.attrib.get("id")
+        label = ""
+        if control_id:
+            label = " ".join(scope.xpath(".//label[@for=$cid]//text()", cid=control_id).getall())
+        if not label:
+            label = " ".join(control.xpath("ancestor::label[1]//text()").getall())
+        if not label:
+            label = _nearby_label(control)
+        label = " ".join(
+            part for part in (label, control.attrib.get("placeholder", ""), control.attrib.get("aria-label", "")) if part
+        )
+        fields.append(FormField(name=control.attrib.get("name", ""), type=kind, label=_clean(label)))
+    return tuple(fields)
+
+
 def _nearby_label(control: Selector) -> str:
     """The text that names a form control laid out without a <label>, or ""."""
     for query in _NEARBY_LABEL:
@@ -169,33 +198,18 @@ def parse_page(
             continue
         links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(anchor.xpath(".//text()").getall()))))
 
-    forms = []
-    for form in selector.xpath("//form"):
-        fields = []
-        for control in form.xpath(".//input | .//select | .//textarea"):
-            tag = control.root.tag
-            kind = (control.attrib.get("type") or "text").lower() if tag == "input" else tag
-            if kind in {"hidden", "submit", "button", "image", "reset"}:
-                continue
-            control_id = control.attrib.get("id")
-            label = ""
-            if control_id:
-                label = " ".join(form.xpath(".//label[@for=$cid]//text()", cid=control_id).getall())
-            if not label:
-                label = " ".join(control.xpath("ancestor::label[1]//text()").getall())
-            if not label:
-                label = _nearby_label(control)
-            label = " ".join(
-                part for part in (label, control.attrib.get("placeholder", ""), control.attrib.get("aria-label", "")) if part
-            )
-            fields.append(FormField(name=control.attrib.get("name", ""), type=kind, label=_clean(label)))
-        forms.append(
-            Form(
-                action=urljoin(base_url, (form.attrib.get("action") or "").strip()),
-                method=(form.attrib.get("method") or "get").lower(),
-                fields=tuple(fields),
-            )
+    forms = [
+        Form(
+            action=urljoin(base_url, (form.attrib.get("action") or "").strip()),
+            method=(form.attrib.get("method") or "get").lower(),
+            fields=_fields(form, form.xpath(".//input | .//select | .//textarea")),
         )
+        for form in selector.xpath("//form")
+    ]
+    # Controls outside any <form>: a script reads and posts them (a phishing kit's usual way).
+    loose = _fields(selector, selector.xpath(_LOOSE_CONTROLS))
+    if loose:
+        forms.append(Form(action="", method=SCRIPTED_FORM, fields=loose))
 
     scripts = []
     for script in selector.xpath("//script"):

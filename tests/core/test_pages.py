@@ -43,6 +43,17 @@ def test_controls_without_a_label_are_named_by_the_text_beside_them() -> None:
                       "prose": "", "named": "Name 例如"}
 
 
+def test_controls_outside_any_form_are_one_scripted_form() -> None:
+    """Inputs outside a <form> (a script reads and posts them) are kept as one form with method 'script', labelled
+    like any other; a page without such controls gets no such form."""
+    html = ("<form action=/s><input name=q></form><label>卡號</label><input id=cc placeholder='•••• ••••'>"
+            "<div><label>安全碼</label><input placeholder=CVV></div><button>申請退款</button>")
+    forms = parse_page("http://example-test.top/", html.encode()).forms
+    assert [form.method for form in forms] == ["get", "script"]
+    assert [field.label for field in forms[1].fields] == ["卡號 •••• ••••", "安全碼 CVV"]
+    assert [form.method for form in parse_page("http://example-test.top/", b"<form><input name=q></form>").forms] == ["get"]
+
+
 def test_gbk_page_decodes_from_meta_charset() -> None:
     """A GBK page without an HTTP charset is decoded from its <meta charset>."""
     body = '<html><head><meta charset="gbk"><title>无抵押贷款</title></head><body>解冻费</body></html>'.encode("gbk")
