@@ -15,9 +15,10 @@ detectors each report a finding of at least ``CORROBORATION_MIN_SCORE`` in the
 same fraud family (``CORROBORATION_FAMILIES``: one family per fraud script,
 credential capture grouping phishing forms, brand impersonation and fake
 subsidies, which all end in a harvesting form; a claimed identity on a foreign
-name, ``brand_impersonation``, agrees with every family, since a fake
-prosecutor's portal or a fake bank's loan page is the impersonation carried
-out), and the combined score is at least suspicious, the verdict is lifted to
+name and a form harvesting cards or IDs (``CORROBORATE_EVERY_FAMILY``) agree
+with every family, since a fake prosecutor's portal is the impersonation
+carried out and a fake refund page's card form is what its pretext is for),
+and the combined score is at least suspicious, the verdict is lifted to
 malicious. The verdict's ``reason``
 names the family and the detectors. Generic signals (URL shape, diversion,
 cloaking) never corroborate: they say "throw-away", not "which fraud". Two
@@ -56,31 +57,33 @@ CORROBORATION_FAMILIES: dict[str, str] = {
     "fake_subsidy": "credential_capture",
 }
 
-#: The category of a claimed identity on a foreign name, which corroborates every family.
-IMPERSONATION = "brand_impersonation"
+#: Categories that agree with whichever fraud the page runs: a protected identity claimed on a
+#: foreign name, and a form harvesting cards or IDs (the pretext is what the script is for).
+CORROBORATE_EVERY_FAMILY = frozenset({"brand_impersonation", "credential_phishing"})
 
 
 def corroboration(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
     """The fraud family and the detectors that independently agree on it, or ``None``.
 
-    A page that claims a protected identity on a name its owner does not hold
-    (:data:`IMPERSONATION`) agrees with whichever fraud it runs: a fake police
-    portal, a fake bank's loan page and a fake post office's card form are all
-    the impersonation carried out. Of several families the one with the most
-    agreeing detectors wins (then the name, for determinism).
+    A protected identity claimed on a name its owner does not hold, or a form
+    harvesting cards or IDs (:data:`CORROBORATE_EVERY_FAMILY`), agrees with
+    whichever fraud the page runs: a fake police portal is the impersonation
+    carried out, a fake refund page's card form what its pretext is for. Of
+    several families the one with the most agreeing detectors wins (then the
+    name, for determinism).
     """
     detectors: dict[str, set[str]] = {}
-    impersonators: set[str] = set()
+    every_family: set[str] = set()
     for finding in findings:
         if finding.score < CORROBORATION_MIN_SCORE:
             continue
-        if str(finding.category) == IMPERSONATION:
-            impersonators.add(finding.detector)
+        if str(finding.category) in CORROBORATE_EVERY_FAMILY:
+            every_family.add(finding.detector)
         family = CORROBORATION_FAMILIES.get(str(finding.category))
         if family is not None:
             detectors.setdefault(family, set()).add(finding.detector)
     for names in detectors.values():
-        names |= impersonators
+        names |= every_family
     agreed = [(family, names) for family, names in detectors.items() if len(names) >= CORROBORATION_DETECTORS]
     if not agreed:
         return None

@@ -39,6 +39,13 @@ def test_a_claimed_identity_corroborates_whatever_fraud_the_page_runs() -> None:
         assert score_findings(SUBJECT, [claim, *others], Settings()).status is not VerdictStatus.MALICIOUS
 
 
+def test_a_harvesting_form_corroborates_the_pretext_it_serves() -> None:
+    """A card form on a foreign name agrees with the fake-refund script that asks the victim to fill it in."""
+    form = _finding("sensitive_forms", "credential_phishing", 0.43)
+    verdict = score_findings(SUBJECT, [form, _finding("fraud_lexicon", "customer_service", 0.4)], Settings())
+    assert verdict.status is VerdictStatus.MALICIOUS and "customer service" in verdict.reason
+
+
 def test_what_does_not_corroborate() -> None:
     """One detector twice, generic signals, weak findings and different frauds stay suspicious or below."""
     cases = [
