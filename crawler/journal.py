@@ -12,6 +12,12 @@ by line:
 * ``settled.txt``: every URL whose outcome needs no store: a fetch that failed
   for good, a page the pipelines rejected, a response that was no page.
 
+A crawl that closes writes a marker, ``closed-cleanly``. A resumed job without it
+was killed, possibly in the middle of a write to Scrapy's disk queue, which then
+cannot be read back (queuelib fails on a size header cut short, and every request
+pushed after it is lost); the journal holds every request that queue did, so the
+queue is discarded and the journal alone says what to ask again.
+
 A request is finished when its URL is settled or its page is in the store
 (the store commits in batches, so the store, not the crawl's memory, says
 what is kept). On resume the spider asks again, past the duplicate filter,
@@ -26,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +48,10 @@ log = logging.getLogger(__name__)
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Request meta the journal keeps, so a re-asked request is followed like the original.
 KEPT_META = ("seed", "seed_domain", "referrer", "apk", "depth", "profile")
+#: Written when a crawl closes: its absence on resume says the last run was killed.
+CLEAN_CLOSE = "closed-cleanly"
+#: Scrapy's disk queue, in the job folder (``JOBDIR``).
+SCHEDULER_QUEUE = "requests.queue"
 
 
 def job_folder(jobs_dir: str | Path, name: str) -> Path:
@@ -59,6 +70,12 @@ class FrontierJournal:
         self.scheduled_path = folder / "scheduled.jsonl"
         self.settled_path = folder / "settled.txt"
         self.resumed = self.scheduled_path.exists()
+        #: The job's last run was killed: Scrapy's disk queue is discarded, the journal asks again.
+        self.killed = self.resumed and not (folder / CLEAN_CLOSE).exists()
+        if self.killed:
+            shutil.rmtree(folder.parent / SCHEDULER_QUEUE, ignore_errors=True)
+            log.info("the job's last run was killed: its request queue is rebuilt from the journal")
+        (folder / CLEAN_CLOSE).unlink(missing_ok=True)
         self.finished: set[str] = set()
         self._scheduled: IO[str] | None = None
         self._settled: IO[str] | None = None
@@ -76,6 +93,7 @@ class FrontierJournal:
         for handle in (self._scheduled, self._settled):
             if handle is not None:
                 handle.close()
+        (self.folder / CLEAN_CLOSE).touch()
 
     def scheduled(self, request: Request) -> None:
         """Note a request the scheduler accepted."""

@@ -98,3 +98,24 @@ def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: t
     for url in before:
         path = "/p/" + url.rsplit("/", 1)[-1]
         assert counts[path] == requested_before[path] == 1, f"{path} was fetched again after it was stored"
+
+
+def test_a_killed_runs_disk_queue_is_discarded_and_a_clean_ones_kept(tmp_path: Path) -> None:
+    """A job whose last run did not close (no marker) loses Scrapy's disk queue, which a SIGKILL can leave cut
+    short mid-write; the journal re-asks what it held. After a clean close the queue is kept for the next run."""
+    from fraudwall.crawler.journal import CLEAN_CLOSE, SCHEDULER_QUEUE, FrontierJournal
+
+    job = tmp_path / "job"
+    queue = job / SCHEDULER_QUEUE
+    queue.mkdir(parents=True)
+    (queue / "p0").write_bytes(b"\x00\x00")  # a size header cut short: queuelib cannot read it back
+    (job / "fraudwall").mkdir()
+    (job / "fraudwall" / "scheduled.jsonl").write_text('{"url": "http://a.example-test.top/", "meta": {}}\n')
+    journal = FrontierJournal(job / "fraudwall")
+    assert journal.killed and not queue.exists()
+    journal.open([])
+    journal.close()
+    queue.mkdir()
+    again = FrontierJournal(job / "fraudwall")
+    assert not again.killed and queue.exists()
+    assert not (job / "fraudwall" / CLEAN_CLOSE).exists()  # until this run closes in turn
