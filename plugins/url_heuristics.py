@@ -38,6 +38,7 @@ from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
 from fraudwall.host_labels import brand_tokens, owned_labels, parts, token_in_label, vouched_for
 from fraudwall.models import Category, Finding, UrlParts
+from fraudwall.names import registrable_domain
 from fraudwall.reference import Brand, DomainWords
 
 name = "url_heuristics"
@@ -118,9 +119,17 @@ def name_in_label(brand: Brand, label: str) -> str | None:
 
 
 def embedded_domain(brand: Brand, host: str) -> str | None:
-    """An official domain of the brand written inside a foreign host name."""
+    """An official domain of the brand written inside a foreign host name.
+
+    The brand's domain with a country's suffix after it (``hsbc.com.sg``,
+    ``amazon.com.mx``, ``paypal.com.au``) is not one: such names are mostly the
+    brand's own country sites, which the brand data does not list one by one;
+    their brand token still counts, at a score that publishes nothing alone.
+    """
     padded = f".{host}."
-    return next((domain for domain in brand.domains if f".{domain}." in padded), None)
+    registered = registrable_domain(host) or ""
+    return next((domain for domain in brand.domains
+                 if f".{domain}." in padded and not registered.startswith(f"{domain}.")), None)
 
 
 def brand_signals(brand: Brand, host: str, unicode_host: str, labels: Sequence[str]) -> list[Signal]:

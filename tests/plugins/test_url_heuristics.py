@@ -205,3 +205,13 @@ def test_a_government_name_off_a_government_suffix_is_a_claimed_identity(url: st
 def test_government_suffixes_and_everyday_words_claim_nothing(url: str) -> None:
     """Names under government suffixes, and words that merely contain 'gov' (govtech, egov), are no claim."""
     assert all("government" not in finding.reason for finding in findings_for(url))
+
+
+@pytest.mark.parametrize("url", ["https://www.hsbc.com.sg/", "https://www.paypal.com.au/", "https://amazon.com.mx/"])
+def test_a_brand_domain_under_a_country_suffix_is_no_embedded_domain(url: str) -> None:
+    """hsbc.com.sg is HSBC's own Singapore site far more often than a fake: it wears the brand's token (suspicious,
+    never published on the name alone), not its official domain embedded in a foreign name (malicious)."""
+    [finding] = findings_for(url)
+    assert SUSPICIOUS <= finding.score < MALICIOUS and "inside" not in " ".join(finding.evidence)
+    [embedded] = findings_for(url.replace("https://www.", "https://").rstrip("/") + ".verify-acct.top/")
+    assert embedded.score >= MALICIOUS and any("inside" in line for line in embedded.evidence)
