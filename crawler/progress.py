@@ -30,7 +30,7 @@ import logging
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,23 +56,7 @@ LOG_SECONDS = 10.0
 #: pages/s is measured over this many seconds: long enough to be steady, short enough to follow a stall.
 RATE_WINDOW = 5.0
 
-# -- where the figures are read from ---------------------------------------------
-
-PAGES = (stats_keys.FETCH_PAGES,)
-#: Distinct APKs downloaded; judged ones are counted by verdict.
-APKS_CAPTURED = (stats_keys.APK_DOWNLOADED,)
-FINDINGS = (stats_keys.JUDGE_FINDINGS,)
-CLOAKING_COMPARED = (stats_keys.CLOAKING + "compared",)
-CLOAKING_FOUND = (stats_keys.CLOAKING + "found",)
-JUDGING_ABANDONED = (stats_keys.JUDGE_ABANDONED,)
-# Families: a prefix, the reason or status after it.
-VERDICTS = (stats_keys.JUDGE_VERDICTS,)
-APK_VERDICTS = (stats_keys.APK_VERDICTS,)
-FETCH_FAILED = (stats_keys.FETCH_FAILED,)
-RENDER_FAILED = (stats_keys.RENDER_FAILED,)
-# A refusal is a refusal whether the downloader or the rendering browser met it.
-REFUSED = (stats_keys.FETCH_REFUSED, stats_keys.RENDER_REFUSED)
-PLUGINS = (stats_keys.JUDGE_PLUGINS,)
+#: The order verdicts are shown in (the counts are read from fraudwall.stats_keys).
 VERDICT_ORDER = ("malicious", "suspicious", "benign", "allowlisted")
 
 #: The order namespaces are shown in; others follow by name, Scrapy's own last.
@@ -112,38 +96,42 @@ def read_progress(
     engine: tuple[int, int, int] = (0, 0, 0),
 ) -> Progress:
     """The :class:`Progress` in ``stats``, with the rate and the engine's (in flight, queued, judging) given."""
-    errors = _family(stats, FETCH_FAILED)
-    for reason, count in _family(stats, RENDER_FAILED).items():
+    errors = _family(stats, stats_keys.FETCH_FAILED)
+    for reason, count in _family(stats, stats_keys.RENDER_FAILED).items():
         errors[f"render {reason}"] = count
-    abandoned = _count(stats, JUDGING_ABANDONED)
+    abandoned = _count(stats, stats_keys.JUDGE_ABANDONED)
     if abandoned:
         errors["judging abandoned"] = abandoned
-    for name, count in _family(stats, PLUGINS).items():
+    for name, count in _family(stats, stats_keys.JUDGE_PLUGINS).items():
         outcome = name.rsplit("/", 1)[-1]
         if outcome != "ok":
             errors[f"plugin {outcome}"] = errors.get(f"plugin {outcome}", 0) + count
-    verdicts = _family(stats, VERDICTS)
+    verdicts = _family(stats, stats_keys.JUDGE_VERDICTS)
     ordered = {status: verdicts.pop(status) for status in VERDICT_ORDER if status in verdicts}
-    apk_verdicts = _family(stats, APK_VERDICTS)
+    apk_verdicts = _family(stats, stats_keys.APK_VERDICTS)
     in_flight, queued, judging = engine
     return Progress(
-        pages=_count(stats, PAGES), pages_per_second=pages_per_second,
-        apks_captured=_count(stats, APKS_CAPTURED), apks_judged=sum(apk_verdicts.values()),
+        pages=_count(stats, stats_keys.FETCH_PAGES), pages_per_second=pages_per_second,
+        apks_captured=_count(stats, stats_keys.APK_DOWNLOADED), apks_judged=sum(apk_verdicts.values()),
         apks_malicious=apk_verdicts.get("malicious", 0),
-        findings=_count(stats, FINDINGS), cloaking_compared=_count(stats, CLOAKING_COMPARED),
-        cloaking_found=_count(stats, CLOAKING_FOUND), verdicts={**ordered, **dict(sorted(verdicts.items()))},
+        findings=_count(stats, stats_keys.JUDGE_FINDINGS),
+        cloaking_compared=_count(stats, stats_keys.CLOAKING + "compared"),
+        cloaking_found=_count(stats, stats_keys.CLOAKING + "found"), verdicts={**ordered, **dict(sorted(verdicts.items()))},
         in_flight=in_flight, queued=queued, judging=judging,
         errors=dict(sorted(errors.items(), key=lambda item: (-item[1], item[0]))),
-        refusals=dict(sorted(_family(stats, REFUSED).items(), key=lambda item: (-item[1], item[0]))),
+        # A refusal is a refusal whether the downloader or the rendering browser met it.
+        refusals=dict(sorted(_family(stats, stats_keys.FETCH_REFUSED, stats_keys.RENDER_REFUSED).items(),
+                             key=lambda item: (-item[1], item[0]))),
         elapsed=elapsed,
     )
 
 
-def _count(stats: Mapping[str, Any], keys: Iterable[str]) -> int:
-    return sum(int(stats.get(key) or 0) for key in keys)
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    return int(stats.get(key) or 0)
 
 
-def _family(stats: Mapping[str, Any], prefixes: Iterable[str]) -> dict[str, int]:
+def _family(stats: Mapping[str, Any], *prefixes: str) -> dict[str, int]:
+    """Name after the prefix -> count, summed over ``prefixes``."""
     found: dict[str, int] = {}
     for prefix in prefixes:
         for key, value in stats.items():
@@ -357,7 +345,7 @@ class CrawlProgress:
         """The progress now."""
         now = self.clock()
         stats = self.stats.get_stats()
-        pages = _count(stats, PAGES)
+        pages = _count(stats, stats_keys.FETCH_PAGES)
         self._samples.append((now, pages))
         while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
             self._samples.popleft()

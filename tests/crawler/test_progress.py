@@ -22,7 +22,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from fraudwall.crawler.progress import (
-    CrawlProgress, Progress, engine_counts, log_line, namespace_of, read_progress, resolve_mode, stats_table,
+    CrawlProgress, Progress, log_line, namespace_of, read_progress, resolve_mode, stats_table,
 )
 from fraudwall.exceptions import ConfigError
 
