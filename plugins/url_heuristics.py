@@ -127,9 +127,11 @@ def embedded_domain(brand: Brand, host: str) -> str | None:
     their brand token still counts, at a score that publishes nothing alone.
     """
     padded = f".{host}."
-    registered = registrable_domain(host) or ""
-    return next((domain for domain in brand.domains
-                 if f".{domain}." in padded and not registered.startswith(f"{domain}.")), None)
+    found = [domain for domain in brand.domains if f".{domain}." in padded]
+    if not found:
+        return None
+    registered = registrable_domain(host)
+    return next((domain for domain in found if not registered.startswith(f"{domain}.")), None)
 
 
 def brand_signals(brand: Brand, host: str, unicode_host: str, labels: Sequence[str]) -> list[Signal]:
