@@ -28,16 +28,21 @@ def _wait_then_exit(owner_pid: int) -> None:
     try:
         pidfd = os.pidfd_open(owner_pid)  # readable once the process exits
     except (AttributeError, OSError):  # no pidfd on this system: ask once in a while
-        while _alive(owner_pid):
+        while alive(owner_pid):
             time.sleep(POLL_SECONDS)
     else:
         select.select([pidfd], [], [])
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True while process ``pid`` runs; one that has exited but is not yet reaped (a zombie) is gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: the signal's answer stands
+        return True

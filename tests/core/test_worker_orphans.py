@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import REPO
 
+from fraudwall.process_watch import alive
+
 #: A process that starts a judging pool, judges one page (so that its workers exist) and prints their pids.
 JUDGE_POOL_OWNER = textwrap.dedent("""
     import asyncio, sys
@@ -50,15 +52,6 @@ APK_BATCH_OWNER = textwrap.dedent("""
 """)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
-
-
 @pytest.mark.parametrize("owner_script", [JUDGE_POOL_OWNER, APK_BATCH_OWNER], ids=["judging-pool", "apk-batch"])
 def test_workers_exit_when_their_owner_is_killed(owner_script: str) -> None:
     """SIGKILL to the process that owns the pool (a crawl, `analyze apk`), and only to it: its workers, busy or
@@ -67,16 +60,16 @@ def test_workers_exit_when_their_owner_is_killed(owner_script: str) -> None:
     workers: list[int] = []
     try:
         workers = [int(pid) for pid in owner.stdout.readline().split()]  # type: ignore[union-attr]
-        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        assert len(workers) == 2 and all(alive(pid) for pid in workers)
         owner.send_signal(signal.SIGKILL)
         owner.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in workers), "workers outlived their owner"
+        assert not any(alive(pid) for pid in workers), "workers outlived their owner"
     finally:
         owner.kill()
         owner.wait(timeout=10)
         for pid in workers:  # when the test fails, leave no stray process behind
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
