@@ -35,6 +35,7 @@ from types import MappingProxyType
 import ahocorasick
 
 from fraudwall import reference
+from fraudwall.identity_cache import by_identity
 from fraudwall.reference import Lexicon, Script, TermGroup
 
 #: Characters of context on each side of a match in evidence snippets.
@@ -369,7 +370,7 @@ def _script_terms(
     return TermSet(terms.values()), tuple(tuple(placements[text]) for text in terms)
 
 
-@functools.cache
+@functools.cache  # equal lexicons (another object, same terms) share one compilation
 def _compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     scripts = tuple((script, _groups(script.groups)) for script in lexicon.scripts)
     script_terms, placements = _script_terms(scripts)
@@ -385,18 +386,10 @@ def _compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     )
 
 
-# Lexicon objects compiled so far, by identity. Hashing a Lexicon (the functools.cache
-# key) walks every term of it, and detectors ask for the bundled one several times per page.
-_COMPILED_BY_ID: dict[int, tuple[Lexicon, CompiledLexicon]] = {}
-
-
+@by_identity  # hashing a Lexicon walks every term of it, and detectors ask for the bundled one on every page
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     """Compile ``lexicon`` (cached: the bundled one is compiled once per process)."""
-    known = _COMPILED_BY_ID.get(id(lexicon))
-    if known is None or known[0] is not lexicon:
-        known = (lexicon, _compile_lexicon(lexicon))  # equal lexicons share one compilation
-        _COMPILED_BY_ID[id(lexicon)] = known  # holding the lexicon keeps its id from being reused
-    return known[1]
+    return _compile_lexicon(lexicon)
 
 
 def lexicon_hits(text: Text, compiled: CompiledLexicon) -> Mapping[str, tuple[Hit, ...]]:

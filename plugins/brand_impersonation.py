@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from fraudwall import reference
 from fraudwall.hookspecs import hookimpl
+from fraudwall.identity_cache import by_identity
 from fraudwall.matching import Term, TermSet, Text, compile_lexicon, compile_terms, find_terms, negated, normalize
 from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.page_view import PageView, strip_tags
@@ -81,7 +82,6 @@ class BrandTerms:
 class BrandIndex:
     """Every brand's terms, and one term set of all their names and apps, to find the brands a page names in one pass."""
 
-    brands: tuple[Brand, ...]
     entries: tuple[BrandTerms, ...]
     every_name: TermSet
     #: For each term of ``every_name``, the entries it belongs to.
@@ -93,7 +93,9 @@ class BrandIndex:
         return [self.entries[index] for index in sorted({entry for term in found for entry in self.owners[term]})]
 
 
-def _build_index(brands: tuple[Brand, ...]) -> BrandIndex:
+@by_identity  # hashing every brand per page costs more than the page's other brand work
+def _brand_index(brands: tuple[Brand, ...]) -> BrandIndex:
+    """The index of ``brands``, built once."""
     # "在线客服 Telegram", "微信客服": a messaging app named beside service words is
     # the channel the page talks through, not a brand it claims to be.
     channels = {word for words in reference.page_signals().channel_words.values() for word in words}
@@ -106,19 +108,7 @@ def _build_index(brands: tuple[Brand, ...]) -> BrandIndex:
         for term in (*names, *apps):
             owners.setdefault(term.text, []).append(index)
     every_name = compile_terms(owners)
-    return BrandIndex(brands, tuple(entries), every_name, tuple(tuple(owners[term.text]) for term in every_name))
-
-
-_index: BrandIndex | None = None
-
-
-def _brand_index(brands: tuple[Brand, ...]) -> BrandIndex:
-    """The index of ``brands``, built once: looked up by identity, since hashing every brand per page costs more
-    than the page's other brand work."""
-    global _index
-    if _index is None or _index.brands is not brands:
-        _index = _build_index(brands)
-    return _index
+    return BrandIndex(tuple(entries), every_name, tuple(tuple(owners[term.text]) for term in every_name))
 
 
 @functools.cache
