@@ -57,11 +57,14 @@ _SPACES = re.compile(r"\s+")
 # Format characters (zero-width spaces, joiners, bidi controls, soft hyphens),
 # variation selectors, tag characters and the Hangul fillers: all invisible, all
 # used to split words apart.
+# The format characters are spelled out (tests/core/test_matching.py checks them against
+# ``unicodedata``): deriving them by scanning the plane at import costs every command 25 ms.
+FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
 _INVISIBLE = re.compile(
-    "["
-    + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf")
-    + "\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\U000e0000-\U000e007f"
-    + "]"
+    f"[{FORMAT_CHARACTERS}\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\U000e0000-\U000e007f]"
 )
 _CLAUSE_END_CJK = re.compile(r"[，,。.！!？?；;]")
 _CLAUSE_END_LATIN = re.compile(r"[。.！!？?；;]")
@@ -156,15 +159,17 @@ class Term:
 
     text: str
     latin: bool
-    pattern: re.Pattern[str] | None
 
     @classmethod
     def compile(cls, term: str) -> Term:
         """Normalise ``term`` like page text and pick the matching strategy for its script."""
         flat = normalize(term).flat
-        if _CJK_CHAR.search(flat):
-            return cls(flat, False, None)
-        return cls(flat, True, re.compile(rf"(?<![a-z0-9]){re.escape(flat)}s?(?![a-z0-9])"))
+        return cls(flat, _CJK_CHAR.search(flat) is None)
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """A Latin term's regex (word boundaries, plural "s"); ``None`` for a Chinese one, which matches anywhere."""
+        return _latin_pattern(self.text) if self.latin else None
 
     def spans(self, text: Text) -> Iterator[tuple[int, int]]:
         """Every ``(start, end)`` of the term in ``text.flat``."""
@@ -194,6 +199,13 @@ class Term:
         if after == "s":  # "s?" takes the s when the word ends there, and cannot leave it as the next character
             return end + 1 if flat[end + 1:end + 2] not in _WORD_CHARS else None
         return end if after not in _WORD_CHARS else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _latin_pattern(flat: str) -> re.Pattern[str]:
+    # Built on first use: most terms are only ever looked for as substrings (and by TermSet's
+    # automaton), and compiling thousands of regexes up front costs a command's start-up.
+    return re.compile(rf"(?<![a-z0-9]){re.escape(flat)}s?(?![a-z0-9])")
 
 
 class TermSet(tuple[Term, ...]):

@@ -53,12 +53,6 @@ from fraudwall.matching import (
 )
 from fraudwall.models import FormField, PageObservation
 
-try:  # optional: without a decoder, QR codes are judged by their alt texts and file names only
-    import zxingcpp
-    from PIL import Image, UnidentifiedImageError
-except ImportError:  # pragma: no cover - depends on the installation
-    zxingcpp = None
-
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
 BASE64_MIN = 16
 #: ... and at most this long: larger blocks are images or fonts, not hidden words.
@@ -269,10 +263,16 @@ def _references(markup: str) -> Iterable[str]:
 
 def decode_qr_images(page_html: str) -> list[str]:
     """What the QR codes inlined as ``data:`` images encode (empty without the optional decoder)."""
-    if zxingcpp is None:
+    matches = list(_DATA_IMAGE.finditer(page_html))[:QR_MAX_IMAGES]
+    if not matches:
+        return []
+    try:  # imported on first use: few pages inline an image, and loading the decoder costs every command
+        import zxingcpp
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:  # pragma: no cover - optional: QR codes are then judged by alt texts and file names only
         return []
     texts = []
-    for match in list(_DATA_IMAGE.finditer(page_html))[:QR_MAX_IMAGES]:
+    for match in matches:
         encoded = re.sub(r"\s+", "", match.group(1))
         if len(encoded) > QR_MAX_BASE64:
             continue
@@ -283,8 +283,6 @@ def decode_qr_images(page_html: str) -> list[str]:
             continue  # not an image after all: hostile pages lie about their data URIs
         texts += [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
     return texts
-
-
 
 
 # -- credential fields ---------------------------------------------------------------

@@ -154,9 +154,15 @@ class PluginHost:
         A plugin that fails to import is logged and listed in ``load_errors``;
         the others still load.
         """
+        distributions: dict[int, str] = {}  # the entry points of one distribution share it
         for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
             dist = entry_point.dist
-            origin = f"{dist.name} {dist.version}" if dist else entry_point.value
+            if dist is None:
+                origin = entry_point.value
+            elif (origin := distributions.get(id(dist), "")) == "":
+                # dist.name and dist.version each parse the distribution's metadata again: read it once
+                metadata = dist.metadata
+                origin = distributions[id(dist)] = f"{metadata['Name']} {metadata['Version']}"
             try:
                 self.register(entry_point.load(), origin=f"entry point {entry_point.name} ({origin})")
             except Exception as exc:  # a broken third-party plugin must not stop the run

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 
 from fraudwall import matching, reference
-from fraudwall.matching import Term, compile_lexicon, normalize
+from fraudwall.matching import FORMAT_CHARACTERS, Term, compile_lexicon, normalize
 
 
 # -- normalisation -----------------------------------------------------------------
@@ -96,3 +99,10 @@ def test_lexicon_hits_are_read_only() -> None:
     assert hits["task_rebate"] and isinstance(hits["task_rebate"], tuple)
     with pytest.raises(TypeError):
         hits["task_rebate"] = ()  # type: ignore[index]
+
+
+def test_format_characters_are_every_format_character_of_the_basic_plane() -> None:
+    """The spelled-out format characters removed before matching are exactly Unicode's ``Cf`` of the basic plane."""
+    spelled = re.compile(f"[{FORMAT_CHARACTERS}]")
+    expected = {chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf"}
+    assert {chr(c) for c in range(0x10000) if spelled.fullmatch(chr(c))} == expected
