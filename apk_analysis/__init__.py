@@ -15,9 +15,24 @@ bounded against hostile input (:class:`ApkBudget`)::
 APKs nested in it, or raises :class:`ApkRejected` for bytes that are no APK.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from fraudwall.apk_analysis.budget import ApkBudget
 from fraudwall.apk_analysis.errors import ApkRejected
-from fraudwall.apk_analysis.observe import observe_apk
 from fraudwall.apk_analysis.pool import ApkBatch, ApkResult, observe_file, observe_files
 
+if TYPE_CHECKING:
+    from fraudwall.apk_analysis.observe import observe_apk
+
 __all__ = ["ApkBatch", "ApkBudget", "ApkRejected", "ApkResult", "observe_apk", "observe_file", "observe_files"]
+
+
+def __getattr__(name: str) -> Any:
+    # observe_apk loads androguard: a process that only starts batches (their workers observe) never pays for it.
+    if name == "observe_apk":
+        from fraudwall.apk_analysis.observe import observe_apk
+
+        return observe_apk
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

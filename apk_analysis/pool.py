@@ -46,7 +46,6 @@ from types import FrameType
 
 from fraudwall.apk_analysis.budget import MIB, AnalysisTimeout, ApkBudget
 from fraudwall.apk_analysis.errors import ApkRejected
-from fraudwall.apk_analysis.observe import observe_apk
 from fraudwall.models import ApkObservation
 from fraudwall.process_watch import exit_when_gone
 
@@ -79,6 +78,10 @@ def observe_file(path: str | Path, *, budget: ApkBudget | None = None, max_depth
     except OSError as error:
         return ApkResult(str(path), rejected=f"cannot read file ({error.strerror or error})")
     sha256 = hashlib.sha256(data).hexdigest()
+    # Imported here, in the worker: the process that starts a batch never needs androguard, and its
+    # import (a fifth of a second) then runs in the workers, beside the detectors loading in the parent.
+    from fraudwall.apk_analysis.observe import observe_apk
+
     try:
         observations = observe_apk(data, max_depth=max_depth, budget=budget, full=full)
     except ApkRejected as rejection:
