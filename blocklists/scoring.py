@@ -21,10 +21,20 @@ carried out and a fake refund page's card form is what its pretext is for),
 and the combined score is at least suspicious, the verdict is lifted to
 malicious. The verdict's ``reason``
 names the family and the detectors. Generic signals (URL shape, diversion,
-cloaking) never corroborate: they say "throw-away", not "which fraud". Two
-findings of one detector never corroborate each other, and detectors skip
-allowlisted and brand-owned names, so a bank's own login or a licensed
-lender's page cannot be lifted.
+cloaking) never corroborate each other: they say "throw-away", not "which
+fraud". Two findings of one detector never corroborate each other, and
+detectors skip allowlisted and brand-owned names, so a bank's own login or a
+licensed lender's page cannot be lifted.
+
+**Fraud on disposable infrastructure.** The other lift answers two different
+questions at once: a detector recognises a fraud script or a harvesting form
+(a finding of at least ``CORROBORATION_MIN_SCORE`` in a family, a bare identity
+claim excepted), and another finds the name that carries it disposable
+(``INFRASTRUCTURE_CATEGORIES``: a throw-away name's shape, or content hidden
+from some visitors, at least ``INFRASTRUCTURE_MIN_SCORE``). A fraud script
+told on a name made to be thrown away is the fraud, not a page about it:
+advice pages, news and real lenders live on names with a history. A chat link
+(diversion) is no such sign: real shops and banks have them too.
 """
 
 from __future__ import annotations
@@ -56,6 +66,11 @@ CORROBORATION_FAMILIES: dict[str, str] = {
     "brand_impersonation": "credential_capture",
     "fake_subsidy": "credential_capture",
 }
+
+#: Categories saying that the name is disposable (see the module docstring) ...
+INFRASTRUCTURE_CATEGORIES = frozenset({"suspicious_url", "cloaking"})
+#: ... at this strength: the weakest throw-away shape url_heuristics reports (a suspicious TLD on a made-up name).
+INFRASTRUCTURE_MIN_SCORE = 0.15
 
 #: Categories that agree with whichever fraud the page runs: a protected identity claimed on a
 #: foreign name, and a form harvesting cards or IDs (the pretext is what the script is for).
@@ -91,6 +106,28 @@ def corroboration(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | 
     return family, tuple(sorted(names))
 
 
+def disposable_infrastructure(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
+    """The fraud family found on a name another detector finds disposable, with the two detectors; or ``None``.
+
+    The fraud side is a finding of a family (a script, a harvesting form, a fake
+    app) of at least ``CORROBORATION_MIN_SCORE``; a claimed identity alone is
+    not (a page naming a bank is no fraud yet). The infrastructure side is an
+    ``INFRASTRUCTURE_CATEGORIES`` finding of at least ``INFRASTRUCTURE_MIN_SCORE``
+    from a different detector. Of several pairs the strongest fraud finding wins.
+    """
+    frauds = sorted((finding for finding in findings if finding.score >= CORROBORATION_MIN_SCORE
+                     and str(finding.category) in CORROBORATION_FAMILIES and str(finding.category) != "brand_impersonation"),
+                    key=lambda finding: (-finding.score, finding.detector))
+    infrastructure = sorted((finding for finding in findings if finding.score >= INFRASTRUCTURE_MIN_SCORE
+                             and str(finding.category) in INFRASTRUCTURE_CATEGORIES),
+                            key=lambda finding: (-finding.score, finding.detector))
+    for fraud in frauds:
+        for sign in infrastructure:
+            if sign.detector != fraud.detector:
+                return CORROBORATION_FAMILIES[str(fraud.category)], (fraud.detector, sign.detector)
+    return None
+
+
 def combine(scores: Sequence[float]) -> float:
     """Noisy-OR of independent scores in [0, 1]."""
     remaining = 1.0
@@ -113,12 +150,19 @@ def score_findings(
     reason = ""
     if status == VerdictStatus.SUSPICIOUS:
         agreed = corroboration(findings)
+        disposable = disposable_infrastructure(findings) if agreed is None else None
         if agreed is not None:
             family, detectors = agreed
             status = VerdictStatus.MALICIOUS
             reason = (f"corroborated: {len(detectors)} independent detectors ({', '.join(detectors)}) each "
                       f"report {family.replace('_', ' ')} at >= {CORROBORATION_MIN_SCORE}; score {score} "
                       f"lifted from suspicious to malicious")
+        elif disposable is not None:
+            family, (fraud_detector, sign_detector) = disposable
+            status = VerdictStatus.MALICIOUS
+            reason = (f"corroborated: {fraud_detector} reports {family.replace('_', ' ')} at >= "
+                      f"{CORROBORATION_MIN_SCORE} on a name {sign_detector} finds disposable (>= "
+                      f"{INFRASTRUCTURE_MIN_SCORE}); score {score} lifted from suspicious to malicious")
     best: dict[str, float] = {}
     for finding in findings:
         category = str(finding.category)

@@ -1,4 +1,5 @@
-"""Corroboration: independent detectors agreeing on one fraud lift a suspicious verdict; nothing else does."""
+"""Corroboration: independent detectors agreeing on one fraud, or a fraud found on a disposable name, lift a
+suspicious verdict; nothing else does."""
 
 from __future__ import annotations
 
@@ -53,6 +54,33 @@ def test_what_does_not_corroborate() -> None:
         [_finding("url_heuristics", "suspicious_url", 0.45), _finding("diversion_channels", "diversion", 0.45)],
         [_finding("fraud_lexicon", "loan", 0.34), _finding("yaml_rules", "loan", 0.34)],
         [_finding("fraud_lexicon", "loan", 0.4), _finding("yaml_rules", "investment", 0.4)],
+    ]
+    for findings in cases:
+        verdict = score_findings(SUBJECT, findings, Settings())
+        assert verdict.status is not VerdictStatus.MALICIOUS and verdict.reason == "", findings
+
+
+def test_a_fraud_script_on_a_disposable_name_is_malicious() -> None:
+    """A fake-loan script on a name of throw-away shape, or on a page that cloaks, is lifted, and the reason
+    names both detectors; the script alone is not."""
+    script = _finding("fraud_lexicon", "loan", 0.55)
+    assert score_findings(SUBJECT, [script], Settings()).status is VerdictStatus.SUSPICIOUS
+    for sign in (_finding("url_heuristics", "suspicious_url", 0.15), _finding("cloaking", "cloaking", 0.2)):
+        verdict = score_findings(SUBJECT, [script, sign], Settings())
+        assert verdict.score < 0.75 and verdict.status is VerdictStatus.MALICIOUS
+        assert "fraud_lexicon" in verdict.reason and sign.detector in verdict.reason and "disposable" in verdict.reason
+        assert verdict.categories == ("loan",)
+
+
+def test_what_a_disposable_name_does_not_lift() -> None:
+    """A chat link is no disposable name; a claimed identity alone is no fraud; a weak script, a weak URL sign,
+    or both findings from one detector do not lift either."""
+    cases = [
+        [_finding("fraud_lexicon", "loan", 0.55), _finding("diversion_channels", "diversion", 0.3)],
+        [_finding("brand_impersonation", "brand_impersonation", 0.5), _finding("url_heuristics", "suspicious_url", 0.3)],
+        [_finding("fraud_lexicon", "loan", 0.34), _finding("url_heuristics", "suspicious_url", 0.3)],
+        [_finding("fraud_lexicon", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.14)],
+        [_finding("url_heuristics", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.3)],
     ]
     for findings in cases:
         verdict = score_findings(SUBJECT, findings, Settings())
