@@ -339,6 +339,8 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     ("zh-loan-payout-held-for-a-fee", "放款前閣下須先繳付首期還款保證金 HK$4,417。"),
     ("en-loan-fee-before-funding", "Action required before funding: a refundable loan protection bond of $350.00 is due."),
     ("zh-pay-at-store-as-game-points", "请持缴费代码至超商缴纳，如店员询问用途请回答游戏点数即可。"),
+    ("en-loan-fee-before-funding", "Your ₱30,000 loan is approved. To release it, pay the ₱1,500 processing deposit at 7-Eleven."),
+    ("en-loan-fee-before-funding", "Loan protection insurance ₹2,999 must be paid before release of your approved loan."),
 ])
 def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: str) -> None:
     """A payout held for a fee of any name, in Chinese or English, and the convenience-store cover story match."""
@@ -354,6 +356,32 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     """A licensed lender saying it charges nothing before the payout matches none of them."""
     fired = set(_matches_bundled(f"<p>{text}</p>"))
     assert not fired & {"zh-loan-payout-held-for-a-fee", "en-loan-fee-before-funding", "zh-pay-at-store-as-game-points"}
+
+
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("en-gift-card-codes-to-a-person", "Pay the $250 insurance with Target or Google Play gift cards and send the card "
+                                       "numbers and PINs to your loan officer on WhatsApp."),
+    ("zh-gift-card-codes-to-a-person", "请购买游戏点数卡，将卡号和密码拍照发给客服专员核对。"),
+    ("en-one-time-code-relayed-to-an-agent", "I'm sending a 6-digit security code. It may say do not share this code: "
+                                             "that's a standard message, it's fine to give it to me."),
+    ("zh-one-time-code-relayed-to-an-agent", "稍后您会收到一条验证码，请将验证码告诉专员完成资金核查。"),
+])
+def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
+    """Gift-card codes or a one-time code handed to an agent match, in English and in Chinese."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "Pay with a gift card: enter the gift card number and PIN below to apply it to your order.",
+    "Never share this code with anyone. Our agents will never ask you to read a code to them.",
+    "If someone asks you to pay with gift cards and read them the card numbers, it is a scam.",
+    "请勿将验证码告诉任何人，银行工作人员不会向您索取验证码。",
+    "购物卡卡号和密码请妥善保管，切勿拍照发给他人。",
+])
+def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
+    """A shop's own gift-card checkout, and a bank's warning about codes, match none of them."""
+    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/checkout"))
+    assert not {rule for rule in fired if "codes" in rule or "one-time-code" in rule}
 
 
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
