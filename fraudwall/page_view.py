@@ -74,6 +74,13 @@ _CHAR_CODES = re.compile(
     r"fromCharCode\s*\(\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))*)\s*\)", re.IGNORECASE
 )
 _TAG = re.compile(r"<[^>]+>")
+# An array of four or more string literals: kits spread a sentence over one word per element
+# and join them at run time, so no single literal reads as text.
+_LITERAL = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+_STRING_ARRAY = re.compile(rf"\[\s*(?:{_LITERAL}\s*,\s*){{3,}}{_LITERAL}\s*,?\s*\]")
+# Generated content of a style sheet (``::before { content: "..." }``): text a visitor reads that is in no element.
+_CSS_CONTENT = re.compile(r"""content\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
 # Attribute values a visitor sees (tooltips, button values) or that scripts render (data-*).
 _ATTRIBUTE = re.compile(
     r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
@@ -121,6 +128,38 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
             codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
             strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
     return strings
+
+
+def joined_arrays(scripts: Iterable[str]) -> list[str]:
+    """Arrays of string literals in inline scripts, their elements decoded and joined by spaces."""
+    joined = []
+    for body in scripts:
+        if _is_url(body) or "[" not in body:
+            continue
+        for array in _STRING_ARRAY.finditer(body):
+            words = (next(group for group in match.groups() if group is not None)
+                     for match in _JS_STRING.finditer(array.group(0)))
+            joined.append(" ".join(_unescape_js(word) for word in words))
+    return joined
+
+
+def _css_unescape(match: re.Match[str]) -> str:
+    if match.group(1) is None:
+        return match.group(2)
+    code = int(match.group(1), 16)
+    return chr(code) if 0 < code <= 0x10FFFF else ""
+
+
+def css_content_texts(page_html: str) -> list[str]:
+    """The ``content`` strings of the page's style sheets and style attributes, CSS escapes decoded."""
+    if "content" not in page_html:
+        return []
+    texts = []
+    for match in _CSS_CONTENT.finditer(page_html):
+        value = match.group(1) if match.group(1) is not None else match.group(2)
+        if value.strip():
+            texts.append(_CSS_ESCAPE.sub(_css_unescape, value) if "\\" in value else value)
+    return texts
 
 
 def attribute_texts(page_html: str) -> list[str]:
@@ -367,7 +406,8 @@ class PageView:
         strings = script_strings(page.scripts)
         attributes = attribute_texts(page.html)
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
-        return (*strings, *attributes, *decoded_blocks([*strings, *attributes, *data_uris]))
+        return (*strings, *joined_arrays(page.scripts), *css_content_texts(page.html), *attributes,
+                *decoded_blocks([*strings, *attributes, *data_uris]))
 
     @functools.cached_property
     def strings(self) -> str:

@@ -71,10 +71,16 @@ def test_nested_base64_payloads_are_unwrapped() -> None:
         ("<script>var s = {\"notice\": \"\\u7a33\\u8d5a\\u4e0d\\u8d54\"};</script>", "稳赚不赔"),
         ('<iframe src="data:text/html;base64,' + base64.b64encode("<p>刷单返利</p>".encode()).decode() + '"></iframe>', "刷单返利"),
         ("<button data-msg='&#35299;&#20923;&#36153;'>x</button>", "解冻费"),
+        ("<script>var w=['Remote','app','optimization','tasks'];el.textContent=w.join(' ')</script>",
+         "remote app optimization tasks"),
+        ("<script>var w=['安','全','账','户'];</script>", "安全账户"),
+        ("<style>.n::before{content:'\\5B89\\5168 \\8D26\\6237'}</style><p class=n></p>", "安全账户"),
+        ('<p style="--x:1" class=a></p><style>.a:after { content: "pay the unfreezing fee" }</style>', "pay the unfreezing fee"),
     ],
 )
 def test_view_reads_hidden_places(body: str, expected: str) -> None:
-    """Alts, JSON blobs in scripts, base64 data: frames and entity-encoded attributes are all in the page text."""
+    """Alts, JSON blobs in scripts, base64 data: frames, entity-encoded attributes, sentences spread one word per
+    array element, and the generated content of style sheets (CSS escapes decoded) are all in the page text."""
     assert expected in flat(doc(body))
 
 
