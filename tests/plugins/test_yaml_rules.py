@@ -365,9 +365,14 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("en-one-time-code-relayed-to-an-agent", "I'm sending a 6-digit security code. It may say do not share this code: "
                                              "that's a standard message, it's fine to give it to me."),
     ("zh-one-time-code-relayed-to-an-agent", "稍后您会收到一条验证码，请将验证码告诉专员完成资金核查。"),
+    ("zh-one-time-code-relayed-to-an-agent", "期間如收到銀行短訊驗證碼，請告知專員以確認收款。"),
+    ("en-cs-call-back-to-cancel-a-charge", "Your subscription has been renewed for $399.99. If you did not authorize this "
+                                           "renewal, contact our Billing Department within 24 hours: +1 (808) 301-4471."),
+    ("zh-cs-screen-share-refund", "退款須透過網上銀行處理：下載螢幕分享工具，將連線碼告知專員。"),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
-    """Gift-card codes or a one-time code handed to an agent match, in English and in Chinese."""
+    """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
+    and a screen-sharing tool for a refund match, in English and in Chinese."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
@@ -377,11 +382,12 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
     "If someone asks you to pay with gift cards and read them the card numbers, it is a scam.",
     "请勿将验证码告诉任何人，银行工作人员不会向您索取验证码。",
     "购物卡卡号和密码请妥善保管，切勿拍照发给他人。",
+    "To cancel your subscription or ask for a refund of your last renewal, call us on 1-888-280-4331.",
 ])
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
-    """A shop's own gift-card checkout, and a bank's warning about codes, match none of them."""
+    """A shop's own gift-card checkout, its own cancellation line, and a bank's warning about codes match none."""
     fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/checkout"))
-    assert not {rule for rule in fired if "codes" in rule or "one-time-code" in rule}
+    assert not {rule for rule in fired if "codes" in rule or "one-time-code" in rule or "call-back" in rule}
 
 
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
