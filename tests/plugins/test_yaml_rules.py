@@ -339,6 +339,7 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     ("zh-loan-payout-held-for-a-fee", "放款前閣下須先繳付首期還款保證金 HK$4,417。"),
     ("en-loan-fee-before-funding", "Action required before funding: a refundable loan protection bond of $350.00 is due."),
     ("zh-pay-at-store-as-game-points", "请持缴费代码至超商缴纳，如店员询问用途请回答游戏点数即可。"),
+    ("zh-loan-payout-held-for-a-fee", "需向个人钱包存入借款金额10%作为还款能力验证金，验证通过后立即放款。"),
     ("en-loan-fee-before-funding", "Your ₱30,000 loan is approved. To release it, pay the ₱1,500 processing deposit at 7-Eleven."),
     ("en-loan-fee-before-funding", "Loan protection insurance ₹2,999 must be paid before release of your approved loan."),
 ])
@@ -351,6 +352,8 @@ def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: s
     "放款前不收取任何费用，凡要求缴纳保证金的均为诈骗。",
     "We never charge a fee before funding. If anyone asks you to pay $350 before funding, it is a scam.",
     "How long does funding take? Funds are on hold for 24 hours for security; there is no fee.",
+    "本行辦理貸款不會要求您於撥款前先匯款支付保證金、代辦費或解凍金。",
+    "本公司從不在放款前要求客戶支付任何保證金、印花稅或公證費。",
 ])
 def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str) -> None:
     """A licensed lender saying it charges nothing before the payout matches none of them."""
