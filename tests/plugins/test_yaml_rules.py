@@ -372,10 +372,12 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("en-cs-call-back-to-cancel-a-charge", "Your subscription has been renewed for $399.99. If you did not authorize this "
                                            "renewal, contact our Billing Department within 24 hours: +1 (808) 301-4471."),
     ("zh-cs-screen-share-refund", "退款須透過網上銀行處理：下載螢幕分享工具，將連線碼告知專員。"),
+    ("zh-task-recharge-to-go-on", "精選酒店佣金為普通單 6–10 倍，訂單價值可能高於帳戶餘額，需先充值補足方可提交。"),
+    ("zh-task-recharge-to-go-on", "每单佣金 5%，每日完成 30 单后方可提现。"),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
     """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
-    and a screen-sharing tool for a refund match, in English and in Chinese."""
+    a screen-sharing tool for a refund, and a task balance to top up before going on match."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
