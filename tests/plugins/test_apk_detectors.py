@@ -193,12 +193,20 @@ def test_big_payment_and_bank_apps_have_packages() -> None:
 
 
 def test_cloned_antifraud_app_is_police_impersonation() -> None:
-    """An app labelled 国家反诈中心 on a foreign package impersonates the anti-fraud centre (冒充公检法);
-    with the real app's package unknown, the claim alone stays below suspicious."""
+    """An app labelled 国家反诈中心 on a foreign package impersonates the anti-fraud centre (冒充公检法) and is
+    suspicious on that alone; on the real app's package it is the real app, whatever it asks for."""
     found = apk_finding(apk_impersonation, apk(package="com.safe.center", labels="国家反诈中心"))
     assert found is not None and found.category == Category.IMPERSONATION.value
     assert found.subject_kind is SubjectKind.APK and ("brand", "antifraud") in found.indicators
-    assert found.score < SUSPICIOUS and "not in the reference data" in found.reason
+    assert found.score >= SUSPICIOUS and "not in the reference data" not in found.reason
+    assert apk_finding(apk_impersonation, apk(package="com.hicorenational.antifraud", labels="国家反诈中心")) is None
+
+
+def test_a_brand_whose_app_is_unknown_weighs_less() -> None:
+    """A claim on a brand whose package and certificate the reference data lacks (the procuratorate) cannot be
+    told from the real app: it stays below suspicious, and the reason says why."""
+    found = apk_finding(apk_impersonation, apk(package="com.case.query", labels="最高人民检察院"))
+    assert found is not None and found.score < SUSPICIOUS and "not in the reference data" in found.reason
 
 
 def test_traditional_chinese_label_reads_as_simplified() -> None:
@@ -671,13 +679,17 @@ def test_real_bank_app_is_benign_through_judge() -> None:
     assert not [f for f in judgement.findings if f.detector == "apk_impersonation"]
 
 
-def test_real_antifraud_app_like_permissions_stay_suspicious() -> None:
-    """An app labelled 国家反诈中心 with the real app's kind of permissions (SMS, contacts, call log, overlay, screen
-    recording) and a proper key, on a package fraudwall cannot check, is kept for review, not published."""
-    observation = apk(package="com.unknown.govapp", labels="国家反诈中心",
-                      permissions=perms("READ_SMS", "RECEIVE_SMS", "READ_CONTACTS", "READ_CALL_LOG", "SYSTEM_ALERT_WINDOW"),
-                      components=(service("com.x.Record", foregroundServiceType="mediaProjection"),))
-    assert judge(all_apk_host(), observation).verdict.status is VerdictStatus.SUSPICIOUS
+def test_real_antifraud_app_is_not_published_and_its_clone_is() -> None:
+    """The real 国家反诈中心 app asks for SMS, contacts, call log, overlay and screen recording itself: on its own
+    package it is never published; the same app on another package is a clone and is."""
+    def antifraud_app(package: str) -> ApkObservation:
+        return apk(package=package, labels="国家反诈中心",
+                   permissions=perms("READ_SMS", "RECEIVE_SMS", "READ_CONTACTS", "READ_CALL_LOG", "SYSTEM_ALERT_WINDOW"),
+                   components=(service("com.x.Record", foregroundServiceType="mediaProjection"),))
+
+    real = judge(all_apk_host(), antifraud_app("com.hicorenational.antifraud")).verdict
+    clone = judge(all_apk_host(), antifraud_app("com.unknown.govapp")).verdict
+    assert real.status is not VerdictStatus.MALICIOUS and clone.status is VerdictStatus.MALICIOUS
 
 
 def test_shell_host_is_judged_on_its_own() -> None:
