@@ -374,10 +374,13 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("zh-cs-screen-share-refund", "退款須透過網上銀行處理：下載螢幕分享工具，將連線碼告知專員。"),
     ("zh-task-recharge-to-go-on", "精選酒店佣金為普通單 6–10 倍，訂單價值可能高於帳戶餘額，需先充值補足方可提交。"),
     ("zh-task-recharge-to-go-on", "每单佣金 5%，每日完成 30 单后方可提现。"),
+    ("zh-invest-free-stock-picks-in-a-chat-group", "免费领取3只潜力牛股，添加助理微信即可进群。"),
+    ("en-invest-free-stock-picks-in-a-chat-group", "Get 3 free stock picks every week: join Prof. Lee's group on WhatsApp."),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
     """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
-    a screen-sharing tool for a refund, and a task balance to top up before going on match."""
+    a screen-sharing tool for a refund, a task balance to top up before going on, and free stock picks in a
+    chat group match."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
@@ -388,11 +391,14 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
     "请勿将验证码告诉任何人，银行工作人员不会向您索取验证码。",
     "购物卡卡号和密码请妥善保管，切勿拍照发给他人。",
     "To cancel your subscription or ask for a refund of your last renewal, call us on 1-888-280-4331.",
+    "警惕“免费荐股群”：添加陌生人微信进群炒股的，都是诈骗。",
+    "Beware of free stock picks groups on WhatsApp: they are a scam.",
 ])
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
-    """A shop's own gift-card checkout, its own cancellation line, and a bank's warning about codes match none."""
+    """A shop's own gift-card checkout, its own cancellation line, and warnings about codes or stock-tip groups
+    match none."""
     fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/checkout"))
-    assert not {rule for rule in fired if "codes" in rule or "one-time-code" in rule or "call-back" in rule}
+    assert not {rule for rule in fired if any(what in rule for what in ("codes", "one-time-code", "call-back", "stock-picks"))}
 
 
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
