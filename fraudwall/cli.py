@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import ipaddress
 import io
 import json
@@ -94,6 +95,10 @@ class _Group(click.Group):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> NoReturn:
         extra.pop("standalone_mode", None)
+        # What is loaded by now (the CLI's modules) lives as long as the process: out of the collector's
+        # sight, it is not traversed by each collection, not copied into forked workers by the collector
+        # touching it, and not walked again at exit (a tenth of a second of a short command).
+        gc.freeze()
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as exc:
