@@ -376,11 +376,13 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("zh-task-recharge-to-go-on", "每单佣金 5%，每日完成 30 单后方可提现。"),
     ("zh-invest-free-stock-picks-in-a-chat-group", "免费领取3只潜力牛股，添加助理微信即可进群。"),
     ("en-invest-free-stock-picks-in-a-chat-group", "Get 3 free stock picks every week: join Prof. Lee's group on WhatsApp."),
+    ("zh-invest-fixed-daily-return", "USDT理财宝：日收益 2.8%，随存随取。"),
+    ("en-invest-fixed-daily-return", "AI Quant Vault: guaranteed 1.8% daily profit on every USDT deposit."),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
     """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
-    a screen-sharing tool for a refund, a task balance to top up before going on, and free stock picks in a
-    chat group match."""
+    a screen-sharing tool for a refund, a task balance to top up before going on, free stock picks in a chat
+    group, and a fixed return of a per cent or more a day match."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
@@ -393,12 +395,14 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
     "To cancel your subscription or ask for a refund of your last renewal, call us on 1-888-280-4331.",
     "警惕“免费荐股群”：添加陌生人微信进群炒股的，都是诈骗。",
     "Beware of free stock picks groups on WhatsApp: they are a scam.",
+    "日利率 0.02%–0.05%，按日计息，借款 1 万元每天利息最低 2 元。",
+    "Earn up to 4.5% APY on USDC; rewards are paid out daily.",
 ])
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
-    """A shop's own gift-card checkout, its own cancellation line, and warnings about codes or stock-tip groups
-    match none."""
+    """A shop's own gift-card checkout, its own cancellation line, warnings about codes or stock-tip groups, a
+    lender's daily interest rate and an exchange's yearly yield paid daily match none."""
     fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/checkout"))
-    assert not {rule for rule in fired if any(what in rule for what in ("codes", "one-time-code", "call-back", "stock-picks"))}
+    assert not {rule for rule in fired if any(what in rule for what in ("codes", "one-time-code", "call-back", "stock-picks", "daily-return"))}
 
 
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
