@@ -65,6 +65,7 @@ import yaml
 
 from fraudwall.exceptions import ConfigError
 from fraudwall.models import PageObservation, UrlParts
+from fraudwall.regex_literals import fold, required_literals
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +105,37 @@ class RuleFileError:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One compiled condition: a field and a pattern searched (or fully matched) in its values."""
+    """One compiled condition: a field and a pattern searched (or fully matched) in its values.
+
+    ``literals`` are the strings one of which every match begins with (lower-case when the pattern
+    ignores case; :mod:`fraudwall.regex_literals`), or ``None``: a value holding none of them is
+    passed over without running the pattern, which is most values of most pages.
+    """
 
     field: str
     pattern: re.Pattern[str]
     whole: bool  # ``equals``: the pattern must match the whole value
+    literals: tuple[str, ...] | None = None
 
-    def first_match(self, values: Sequence[str]) -> tuple[str, re.Match[str]] | None:
+    @property
+    def folded(self) -> bool:
+        """Whether the literals are looked for in folded (lower-cased) values."""
+        return bool(self.pattern.flags & re.IGNORECASE)
+
+    def may_match(self, fields: PageFields) -> bool:
+        """False when no value of the field holds any of the literals: the pattern cannot match."""
+        if self.literals is None:
+            return True
+        probes = fields.folded(self.field) if self.folded else fields.values(self.field)
+        return any(literal in probe for probe in probes for literal in self.literals)
+
+    def first_match(self, fields: PageFields) -> tuple[str, re.Match[str]] | None:
         """The first value of the field that matches, with its match."""
-        for value in values:
+        values = fields.values(self.field)
+        probes = values if self.literals is None or not self.folded else fields.folded(self.field)
+        for value, probe in zip(values, probes):
+            if self.literals is not None and not any(literal in probe for literal in self.literals):
+                continue
             found = self.pattern.fullmatch(value) if self.whole else self.pattern.search(value)
             if found:
                 return value, found
@@ -173,6 +196,7 @@ class PageFields:
         #: attributes, decoded base64 blocks), so a rule sees text assembled after load too.
         self._text = page.text if text is None else text
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._folded: dict[str, tuple[str, ...]] = {}
         self._languages: dict[str, bool] = {}
 
     def values(self, field: str) -> tuple[str, ...]:
@@ -181,6 +205,13 @@ class PageFields:
         if cached is None:
             cached = tuple(normalized for value in self._raw(field) if value and (normalized := normalize(value)))
             self._cache[field] = cached
+        return cached
+
+    def folded(self, field: str) -> tuple[str, ...]:
+        """:meth:`values`, each folded as case-insensitive literals are looked for in it."""
+        cached = self._folded.get(field)
+        if cached is None:
+            cached = self._folded[field] = tuple(fold(value) for value in self.values(field))
         return cached
 
     def _raw(self, field: str) -> Iterable[str]:
@@ -230,21 +261,26 @@ def match_rule(rule: Rule, fields: PageFields) -> RuleMatch | None:
     """The match of ``rule`` on a page, or ``None``."""
     if not fields.language_ok(rule.language):
         return None
+    # Substring tests first: a rule whose literals are absent is settled before any pattern runs.
+    if not all(condition.may_match(fields) for condition in rule.all):
+        return None
+    if rule.any and not any(condition.may_match(fields) for condition in rule.any):
+        return None
     evidence = []
     for condition in rule.all:
-        hit = condition.first_match(fields.values(condition.field))
+        hit = condition.first_match(fields)
         if hit is None:
             return None
         evidence.append(_snippet(condition.field, *hit))
     if rule.any:
         for condition in rule.any:
-            hit = condition.first_match(fields.values(condition.field))
+            hit = condition.first_match(fields)
             if hit is not None:
                 evidence.append(_snippet(condition.field, *hit))
                 break
         else:
             return None
-    if any(condition.first_match(fields.values(condition.field)) for condition in rule.none):
+    if any(condition.first_match(fields) for condition in rule.none):
         return None
     return RuleMatch(rule, tuple(evidence))
 
@@ -288,7 +324,7 @@ def parse_condition(data: Any, where: str) -> Condition:
         pattern = re.compile(source, flags)
     except re.error as exc:
         raise RuleSchemaError(f"{where}.regex is not a valid regular expression: {exc}") from exc
-    return Condition(field=field, pattern=pattern, whole=operator == "equals")
+    return Condition(field=field, pattern=pattern, whole=operator == "equals", literals=required_literals(pattern))
 
 
 def _conditions(match: Mapping[str, Any], section: str, where: str) -> tuple[Condition, ...]:
