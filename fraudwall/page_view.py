@@ -272,8 +272,13 @@ def _path(url: str) -> str:
 
 def classify(url: str, base: str) -> InstallPath | None:
     """The install path ``url`` (relative to ``base``) is, or ``None`` for an ordinary link."""
-    if url.lower().startswith("itms-services:"):
+    lowered = url.lower()
+    if lowered.startswith("itms-services:"):
         return InstallPath("itms", url)
+    if not _may_install(lowered) and not _base_may_install(base):
+        # Most links of most pages: neither they nor the page they resolve against carry an app file's
+        # extension or an install host's name, so no join and parse can make them one.
+        return None
     absolute = urljoin(base, url)
     host = _host(absolute)
     path = _path(absolute)
@@ -285,6 +290,18 @@ def classify(url: str, base: str) -> InstallPath | None:
     if host and host in reference.page_signals().app_distribution_hosts:
         return InstallPath("distribution", absolute)
     return None
+
+
+def _may_install(lowered: str) -> bool:
+    """Whether the lower-cased URL (or URL part) names an app file's extension or an install host at all."""
+    return (any(extension in lowered for extension in _EXTENSION_KIND) or "testflight.apple.com" in lowered
+            or any(host in lowered for host in reference.page_signals().app_distribution_hosts))
+
+
+@functools.lru_cache(maxsize=256)
+def _base_may_install(base: str) -> bool:
+    """:func:`_may_install` for the page a link resolves against (the same for all the links of a page)."""
+    return _may_install(base.lower())
 
 
 def _references(markup: str) -> Iterable[str]:
