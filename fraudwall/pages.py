@@ -188,15 +188,18 @@ def parse_page(
         content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
         encoding, text = decode_body(body, content_type)
     selector = Selector(text=text or "<html></html>", base_url=final)
-    base = selector.xpath("//base/@href").get()
+    # Queries that return text or plain elements run on the lxml tree itself: parsel would wrap every
+    # text node and element in a Selector of its own, most of what parsing a page cost.
+    root = selector.root
+    base = next(iter(root.xpath("//base/@href")), None)
     base_url = urljoin(final, base) if base else final
 
     links = []
-    for anchor in selector.xpath("//a[@href] | //area[@href]"):
-        href = (anchor.attrib.get("href") or "").strip()
+    for anchor in root.xpath("//a[@href] | //area[@href]"):
+        href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
-        links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(anchor.xpath(".//text()").getall()))))
+        links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(anchor.xpath(".//text()")))))
 
     forms = [
         Form(
@@ -212,19 +215,19 @@ def parse_page(
         forms.append(Form(action="", method=SCRIPTED_FORM, fields=loose))
 
     scripts = []
-    for script in selector.xpath("//script"):
-        src = script.attrib.get("src")
+    for script in root.xpath("//script"):
+        src = script.get("src")
         if src:
             scripts.append(urljoin(base_url, src.strip()))
-        body_text = "".join(script.xpath("./text()").getall()).strip()
+        body_text = "".join(script.xpath("./text()")).strip()
         if body_text:
             scripts.append(body_text)
 
     meta = tuple(
         (name.lower(), _clean(content))
-        for element in selector.xpath("//meta[@content]")
-        if (name := element.attrib.get("name") or element.attrib.get("property") or element.attrib.get("http-equiv"))
-        for content in [element.attrib.get("content", "")]
+        for element in root.xpath("//meta[@content]")
+        if (name := element.get("name") or element.get("property") or element.get("http-equiv"))
+        for content in [element.get("content", "")]
     )
 
     return PageObservation(
@@ -232,15 +235,15 @@ def parse_page(
         final_url=final,
         status=status,
         html=text,
-        text=_clean(" ".join(selector.xpath(_VISIBLE_TEXT).getall())),
-        title=_clean(" ".join(selector.xpath("//title//text()").getall())),
+        text=_clean(" ".join(root.xpath(_VISIBLE_TEXT))),
+        title=_clean(" ".join(root.xpath("//title//text()"))),
         headers=tuple((str(k), str(v)) for k, v in headers),
         redirect_chain=tuple(redirect_chain),
         links=tuple(links),
         forms=tuple(forms),
         scripts=tuple(scripts),
         meta=meta,
-        image_alts=tuple(_clean(alt) for alt in selector.xpath("//img/@alt").getall() if alt.strip()),
+        image_alts=tuple(_clean(alt) for alt in root.xpath("//img/@alt") if alt.strip()),
         encoding=encoding or "utf-8",
         content_hash=hashlib.sha256(body).hexdigest(),
         fetched_as=fetched_as,
