@@ -3,6 +3,8 @@ suspicious verdict; nothing else does."""
 
 from __future__ import annotations
 
+import pytest
+
 from fraudwall.blocklists.scoring import score_findings
 from fraudwall.models import Finding, VerdictStatus
 from fraudwall.settings import Settings
@@ -47,19 +49,6 @@ def test_a_harvesting_form_corroborates_the_pretext_it_serves() -> None:
     assert verdict.status is VerdictStatus.MALICIOUS and "customer service" in verdict.reason
 
 
-def test_what_does_not_corroborate() -> None:
-    """One detector twice, generic signals, weak findings and different frauds stay suspicious or below."""
-    cases = [
-        [_finding("fraud_lexicon", "loan", 0.45), _finding("fraud_lexicon", "loan", 0.4)],
-        [_finding("url_heuristics", "suspicious_url", 0.45), _finding("diversion_channels", "diversion", 0.45)],
-        [_finding("fraud_lexicon", "loan", 0.34), _finding("yaml_rules", "loan", 0.34)],
-        [_finding("fraud_lexicon", "loan", 0.4), _finding("yaml_rules", "investment", 0.4)],
-    ]
-    for findings in cases:
-        verdict = score_findings(SUBJECT, findings, Settings())
-        assert verdict.status is not VerdictStatus.MALICIOUS and verdict.reason == "", findings
-
-
 def test_a_fraud_script_on_a_disposable_name_is_malicious() -> None:
     """A fake-loan script on a name of throw-away shape, or on a page that cloaks, is lifted, and the reason
     names both detectors; the script alone is not."""
@@ -72,16 +61,21 @@ def test_a_fraud_script_on_a_disposable_name_is_malicious() -> None:
         assert verdict.categories == ("loan",)
 
 
-def test_what_a_disposable_name_does_not_lift() -> None:
-    """A chat link is no disposable name; a claimed identity alone is no fraud; a weak script, a weak URL sign,
-    or both findings from one detector do not lift either."""
-    cases = [
-        [_finding("fraud_lexicon", "loan", 0.55), _finding("diversion_channels", "diversion", 0.3)],
-        [_finding("brand_impersonation", "brand_impersonation", 0.5), _finding("url_heuristics", "suspicious_url", 0.3)],
-        [_finding("fraud_lexicon", "loan", 0.34), _finding("url_heuristics", "suspicious_url", 0.3)],
-        [_finding("fraud_lexicon", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.14)],
-        [_finding("url_heuristics", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.3)],
-    ]
-    for findings in cases:
-        verdict = score_findings(SUBJECT, findings, Settings())
-        assert verdict.status is not VerdictStatus.MALICIOUS and verdict.reason == "", findings
+@pytest.mark.parametrize("findings", [
+    # corroboration: one detector twice, generic signals only, weak findings, different frauds
+    [_finding("fraud_lexicon", "loan", 0.45), _finding("fraud_lexicon", "loan", 0.4)],
+    [_finding("url_heuristics", "suspicious_url", 0.45), _finding("diversion_channels", "diversion", 0.45)],
+    [_finding("fraud_lexicon", "loan", 0.34), _finding("yaml_rules", "loan", 0.34)],
+    [_finding("fraud_lexicon", "loan", 0.4), _finding("yaml_rules", "investment", 0.4)],
+    # disposable names: a chat link is none, a claimed identity alone is no fraud, weak findings, one detector
+    [_finding("fraud_lexicon", "loan", 0.55), _finding("diversion_channels", "diversion", 0.3)],
+    [_finding("brand_impersonation", "brand_impersonation", 0.5), _finding("url_heuristics", "suspicious_url", 0.3)],
+    [_finding("fraud_lexicon", "loan", 0.34), _finding("url_heuristics", "suspicious_url", 0.3)],
+    [_finding("fraud_lexicon", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.14)],
+    [_finding("url_heuristics", "loan", 0.55), _finding("url_heuristics", "suspicious_url", 0.3)],
+])
+def test_what_is_not_lifted(findings: list[Finding]) -> None:
+    """One detector twice, generic signals, weak findings, different frauds, a chat link or a bare identity claim
+    beside a throw-away name: the verdict stays suspicious or below, with no lifting reason."""
+    verdict = score_findings(SUBJECT, findings, Settings())
+    assert verdict.status is not VerdictStatus.MALICIOUS and verdict.reason == ""
