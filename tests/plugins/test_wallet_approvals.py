@@ -54,11 +54,12 @@ def test_exact_amount_approval_stays_low_and_allowlisted_front_ends_get_nothing(
 
 
 def test_drain_turns_a_weak_investment_page_malicious() -> None:
-    """Fixed daily yields alone leave the page benign; the same page with an unlimited allowance drain is malicious."""
+    """A fixed daily yield alone leaves the page short of malicious (suspicious: no one pays 1.8% a day); the same
+    page with an unlimited allowance drain is malicious."""
     text = ("<h1>Liquidity mining pool</h1><p>Stake USDT and earn a fixed 1.8% daily yield, paid every 6 hours. "
             "Join to receive your voucher.</p><button>Receive voucher</button>")
     script = (f"await ethereum.request({{method:'eth_requestAccounts'}}); "
               f"await usdt.approve('{SPENDER}', ethers.constants.MaxUint256);")
     url = "https://app.nodepool-finance.com/"
-    assert verdict(html_doc(text), url).status == "benign"
+    assert verdict(html_doc(text), url).status == "suspicious"
     assert verdict(_page(script, text), url).status == "malicious"
