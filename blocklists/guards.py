@@ -7,7 +7,8 @@ suffix, not at or below a special-use domain (``.local``, ``.onion``, ``.test``,
 ...: no public site lives there, and local names do), not the apex of a shared
 platform (fraud on ``github.io`` is blocked by its own subdomain or URL), not
 an allowlisted site (suffix-aware: ``www.icbc.com.cn`` is covered by
-``icbc.com.cn``), and no subtree that holds a public suffix or a platform below
+``icbc.com.cn``), not a protected brand's official domain under a country's
+suffix (``hsbc.com.sg``: mostly its own country site), and no subtree that holds a public suffix or a platform below
 it (``||amazonaws.com^`` would block every site on ``s3.amazonaws.com``):
 :data:`SUBTREE_REFUSAL` refuses the subtree, and callers block the name alone
 instead, counted under that reason. URL-level entries on an allowlisted site
@@ -41,6 +42,10 @@ from fraudwall.names import (
 )
 from fraudwall.settings import Settings
 
+
+#: The refusal of a protected brand's official domain under a country's suffix (``hsbc.com.sg``): mostly the
+#: brand's own country site, which its data does not list (:func:`fraudwall.reference.country_site_brand`).
+BRAND_COUNTRY_SITE = "brand-country-site"
 
 #: The refusal of a subtree that holds a public suffix or a platform below it: the name itself may
 #: still be blocked, exactly, and callers narrow the entry to that.
@@ -93,6 +98,8 @@ class PublishGuard:
             return "shared-platform-apex"
         if reference.is_allowlisted(name, self.allowed, self.platforms):
             return "allowlisted"
+        if reference.country_site_brand(name) is not None:
+            return BRAND_COUNTRY_SITE
         if subtree and name in self.shared_parents:
             return SUBTREE_REFUSAL
         return None
@@ -132,11 +139,11 @@ class PublishGuard:
         (``https://www.google.com/search``), would block the site itself for
         everyone behind a URL-matching gateway.
         """
-        if host_refusal not in ("allowlisted", "public-suffix"):
+        if host_refusal not in ("allowlisted", BRAND_COUNTRY_SITE, "public-suffix"):
             return None
         split = urlsplit(url)
         # gov.uk is a public suffix first and allowlisted too: its front page is no more to block.
-        on_allowlisted_site = host_refusal == "allowlisted" or reference.is_allowlisted(
+        on_allowlisted_site = host_refusal in ("allowlisted", BRAND_COUNTRY_SITE) or reference.is_allowlisted(
             (split.hostname or "").rstrip("."), self.allowed, self.platforms)
         return "broad-url-on-allowlisted-site" if on_allowlisted_site and _names_whole_site(split) else None
 

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fraudwall.exceptions import ConfigError
+from fraudwall.names import registrable_domain
 
 PathLike = str | Path
 
@@ -520,6 +521,30 @@ def owners(name: str, brand_list: Iterable[Brand] | None = None) -> tuple[Brand,
     if brand_list is None:
         return _bundled_owners(_clean_name(name))
     return tuple(brand for brand in brand_list if brand.owns(name))
+
+
+def country_site_brand(name: str) -> Brand | None:
+    """The bundled brand whose official domain with a country's suffix after it is ``name``'s registered domain
+    (``hsbc.com.sg`` for ``hsbc.com``, ``paypal.com.au`` for ``paypal.com``), when the brand does not list it.
+
+    Such names are mostly the brand's own country sites, which the brand data cannot list one by one:
+    the page detectors do not read a brand's login on them as impersonation, and the publishing guards
+    never block them (``brand-country-site``). The URL detector still scores the brand's token in them,
+    below publishing, so that a fraud on an open country registry stays visible for review.
+    """
+    return _country_site_brand(_clean_name(name))
+
+
+@functools.lru_cache(maxsize=HOST_CACHE_SIZE)
+def _country_site_brand(name: str) -> Brand | None:
+    base, _, country = registrable_domain(name).rpartition(".")
+    if len(country) != 2 or not country.isalpha() or not base:
+        return None
+    positions = _bundled_domain_index().get(base)
+    if not positions:
+        return None
+    brand = brands()[positions[0]]
+    return None if brand.owns(name) else brand
 
 
 def brand_for_domain(name: str, brand_list: Iterable[Brand] | None = None) -> Brand | None:

@@ -227,8 +227,9 @@ def score_claims(claims: Claims, asks_credentials: bool) -> float:
 
 def judge(view: PageView, url: UrlParts) -> Finding | None:
     """The brand-impersonation finding for the page, naming the most strongly claimed brand."""
-    if not url.is_ip and (reference.is_allowlisted(url.host) or reference.brand_for_domain(url.host)):
-        return None
+    if not url.is_ip and (reference.is_allowlisted(url.host) or reference.brand_for_domain(url.host)
+                          or reference.country_site_brand(url.host)):
+        return None  # a brand's own name, or its country site (hsbc.com.sg): its login there is no impersonation
     claims = page_claims(view)
     if not claims:
         return None

@@ -8,7 +8,7 @@ the ``[calls_to_action.fields]`` vocabulary of ``fraudwall/data/fraud_lexicon.to
 payment password, login password, SMS code), inputs outside any ``<form>``
 included: phishing kits often post them with a script.
 
-Names the reference data vouches for (a brand's own domains, allowlisted sites)
+Names the reference data vouches for (a brand's own domains and country sites, allowlisted sites)
 are never judged. Elsewhere, **what is asked together** decides, because a
 single field proves nothing (every shop has a password, every app an SMS code):
 
@@ -90,7 +90,7 @@ def telegram_exfiltration(page: PageObservation) -> bool:
 
 def judge(view: PageView, url: UrlParts) -> Finding | None:
     """The finding for the page's forms, or ``None`` when they ask for nothing that needs explaining."""
-    if not url.is_ip and reference.is_allowlisted(url.host):
+    if not url.is_ip and (reference.is_allowlisted(url.host) or reference.country_site_brand(url.host)):
         return None
     page = view.page
     asked = dict(view.credential_fields)

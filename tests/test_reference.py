@@ -282,3 +282,19 @@ def test_domain_words_lookalike_tables() -> None:
     words = reference.domain_words()
     assert words.confusables["а"] == "a" and words.sequences["rn"] == "m"
     assert {"cloud", "finance"} <= words.not_typos
+
+
+@pytest.mark.parametrize(("name", "brand"), [
+    ("www.hsbc.com.sg", "hsbc"),
+    ("amazon.com.mx", "amazon"),
+    ("paypal.com.au", "paypal"),
+    ("hsbc.co.uk", None),  # listed: the brand owns it
+    ("hsbc-secure.com.sg", None),
+    ("paypal.com.evil.top", None),
+    ("icbc.com.cn", None),
+])
+def test_a_brands_official_domain_under_a_countrys_suffix_is_its_country_site(name: str, brand: str | None) -> None:
+    """``hsbc.com`` with Singapore's suffix is HSBC's country site; a listed domain is owned, and the brand's
+    name inside another registered name is not its site."""
+    found = reference.country_site_brand(name)
+    assert (found.id if found else None) == brand

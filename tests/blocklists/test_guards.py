@@ -24,6 +24,9 @@ from fraudwall.models import Scope
     ("www.gov.cn", "allowlisted"),  # government namespaces: only governments register there
     ("irs.gov", "allowlisted"),
     ("bit.ly", "shared-platform-apex"),  # a shortener: its scam links are published by URL
+    ("www.hsbc.com.sg", "brand-country-site"),  # hsbc.com under Singapore's suffix: HSBC's own, unlisted
+    ("paypal.com.au", "brand-country-site"),
+    ("hsbc-secure.com.sg", None),  # the brand's name in another name is no country site
     ("gov-cn-jingcha.top", None),  # impersonating the police is no government name
     ("internal.top", None),  # a special-use word as an ordinary label is an ordinary name
     ("test-kefu.top", None),
@@ -74,6 +77,14 @@ def test_urls_on_allowlisted_sites_must_name_one_page(url: str, reason: str | No
     # An allowlisted public suffix (gov.uk) is refused as a suffix first; its URLs are judged the same way.
     on_suffix = url.replace("www.icbc.com.cn", "gov.uk")
     assert guard.url_refusal(on_suffix, guard.refusal("gov.uk")) == reason
+
+
+def test_urls_on_a_brands_country_site_must_name_one_page() -> None:
+    """A brand's country site is guarded like an allowlisted one: a URL entry there must name one page."""
+    guard = PublishGuard.from_files()
+    refusal = guard.refusal("www.hsbc.com.sg")
+    assert guard.url_refusal("https://www.hsbc.com.sg/", refusal) == "broad-url-on-allowlisted-site"
+    assert guard.url_refusal("https://www.hsbc.com.sg/upload/notice/kefu.html", refusal) is None
 
 
 def test_special_use_names_in_a_list_are_refused_and_counted(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings
+from tests.plugins.detector_helpers import MALICIOUS, SUSPICIOUS, html_doc, page_findings, verdict
 
 from fraudwall.models import Category
 from fraudwall.plugins import brand_impersonation
@@ -68,6 +68,17 @@ def test_the_brands_own_and_allowlisted_names_get_nothing() -> None:
     html = "<img class='logo' src='/l.png' alt='中国工商银行'>" + LOGIN
     assert finding(html, url="https://mybank.icbc.com.cn/", title="中国工商银行") is None
     assert finding(html, url="https://www.baidu.com/s", title="中国工商银行") is None
+
+
+def test_a_brands_country_site_is_its_own() -> None:
+    """HSBC's login on hsbc.com.sg (its official domain with Singapore's suffix) and PayPal's on paypal.com.au
+    are the brands' country sites, which the brand data does not list one by one: no claim, no credential
+    finding, and the whole page stays short of malicious; the same login one label away is a clone."""
+    html = "<img src='/logo.svg' alt='HSBC'><h1>Log on to HSBC Online Banking</h1>" + LOGIN
+    for url in ("https://www.hsbc.com.sg/security/", "https://www.paypal.com.au/signin"):
+        assert finding(html, url=url, title="Log on to Online Banking | HSBC") is None
+        assert verdict(html_doc(html, title="HSBC Online Banking"), url).status != "malicious"
+    assert finding(html, url="https://www.hsbc-secure.com.sg/security/", title="HSBC Online Banking") is not None
 
 
 def test_warning_pages_are_scaled_down_unless_they_ask_for_credentials() -> None:
