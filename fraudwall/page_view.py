@@ -75,11 +75,15 @@ _CHAR_CODES = re.compile(
 )
 _TAG = re.compile(r"<[^>]+>")
 # An array of four or more string literals: kits spread a sentence over one word per element
-# and join them at run time, so no single literal reads as text.
-_LITERAL = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
-_STRING_ARRAY = re.compile(rf"\[\s*(?:{_LITERAL}\s*,\s*){{3,}}{_LITERAL}\s*,?\s*\]")
-# Generated content of a style sheet (``::before { content: "..." }``): text a visitor reads that is in no element.
-_CSS_CONTENT = re.compile(r"""content\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", re.IGNORECASE)
+# and join them at run time, so no single literal reads as text. Elements are words (at most 300
+# characters) and the repetition is possessive: a hostile script's endless or unclosed array is
+# given up in one pass, never backtracked into.
+_LITERAL = r"""(?:"(?:[^"\\\n]|\\.){0,300}"|'(?:[^'\\\n]|\\.){0,300}')"""
+_STRING_ARRAY = re.compile(rf"\[\s*{_LITERAL}(?:\s*,\s*{_LITERAL}){{3,}}+\s*,?\s*\]")
+# Generated content of a style sheet (``::before { content: "..." }``): text a visitor reads that is in no
+# element. A CSS string holds no raw line break, and these are short: both bound what one unclosed quote costs.
+_CSS_CONTENT = re.compile(
+    r"""content\s*:\s*(?:"((?:[^"\\\n]|\\.){0,2000})"|'((?:[^'\\\n]|\\.){0,2000})')""", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
 # Attribute values a visitor sees (tooltips, button values) or that scripts render (data-*).
 _ATTRIBUTE = re.compile(

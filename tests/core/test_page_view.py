@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import time
 
 import pytest
 
@@ -191,3 +192,13 @@ def test_a_view_computes_nothing_it_is_not_asked_for() -> None:
     assert set(vars(view)) == {"page"}
     assert view.contacts
     assert set(vars(view)) == {"page", "text", "strings", "hidden_sources", "contacts"}
+
+
+def test_hostile_arrays_and_style_strings_are_read_in_linear_time() -> None:
+    """An endless array that never closes, unclosed quotes after every `content:` and a string that never ends
+    cost one pass each, not a pass per start (a page of 100,000 of them is read in well under a second)."""
+    hostile = ["['a'," * 100_000, "['" * 100_000, "var w=['" + "x" * 500_000]
+    started = time.monotonic()
+    assert page_view.joined_arrays(hostile) == []
+    page_view.css_content_texts("content:'" + "x" * 100 + "\\" * 50_000 + 'content:"' * 100_000)
+    assert time.monotonic() - started < 1.0
