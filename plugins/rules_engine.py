@@ -28,7 +28,8 @@ field); a condition holds when any one of them matches. The fields:
 ``url``         the page's final URL
 ``host``        its host name, as A-labels and, if different, as U-labels
 ``title``       the ``<title>``
-``text``        the visible text (no scripts or styles), whitespace collapsed
+``text``        what a visitor can read, hidden places included (the plugin passes
+                :attr:`fraudwall.page_view.PageView.strings`), whitespace collapsed
 ``links``       each link's absolute URL, and each link's text
 ``scripts``     each inline script body, and each external script's URL
 ``form_fields`` each form field's label (with placeholder), name and type
