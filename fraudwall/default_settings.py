@@ -118,6 +118,11 @@ JUDGE_WORKERS = 0
 APK_WORKERS = 0
 APK_TIMEOUT = 60.0
 APK_MEMORY_MB = 2048
+# Brand files (the schema of fraudwall/data/brands.toml) merged over the bundled brands for the APK
+# detectors: record a brand's app packages and signing certificates here (the SHA-256 that
+# ``apksigner verify --print-certs`` prints for its store APK), and an app on its package signed by
+# any other key is a repackaged fake, while its real app is never flagged.
+APK_BRAND_FILES: list[str] = []
 
 # DNS probes (``fraudwall probe``, ``permute --registered``, ``recheck``): the resolvers to ask
 # (HOST or HOST:PORT; empty means the system's, from /etc/resolv.conf), each try's timeout in

@@ -26,9 +26,11 @@ What it reads (all in :mod:`fraudwall.plugins.apk_signals`):
   an app on the brand's own package signed by another certificate is a
   repackaged fake (the strongest finding); an app claiming the brand on a
   package the brand does not list is flagged by the package mismatch. Where the
-  reference data lists neither packages nor certificates for the brand (the
-  anti-fraud centre's are not recorded yet), a claim weighs less: the real app
-  could not be told from the clone.
+  reference data lists neither packages nor certificates for the brand, a claim
+  weighs less: the real app could not be told from the clone. The bundled data
+  records packages only (no copy of the brands' signed store APKs ships with
+  it); an analyst adds certificates, and packages, in brand files named by the
+  ``APK_BRAND_FILES`` setting, merged over the bundled brands.
 
 Scores (noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40):
 label is the name 0.55, carries it 0.35, package token 0.25, both label and
@@ -57,13 +59,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fraudwall import reference
+from fraudwall.exceptions import ConfigError, PluginError
 from fraudwall.hookspecs import hookimpl
 from fraudwall.models import ApkObservation, Finding, SubjectKind
 from fraudwall.plugins import apk_signals
+from fraudwall.plugins.rule_files import files_digest
 from fraudwall.reference import Brand
+from fraudwall.settings import Settings
 
 name = "apk_impersonation"
 version = apk_signals.VERSION
+
+#: The brands this process judges apps against: the bundled ones and the ``APK_BRAND_FILES`` (set by configure).
+_brands: tuple[Brand, ...] | None = None
 
 
 def judge(apk: ApkObservation, brands: Sequence[Brand] | None = None) -> list[Finding]:
@@ -73,12 +81,20 @@ def judge(apk: ApkObservation, brands: Sequence[Brand] | None = None) -> list[Fi
 
 
 @hookimpl
-def configure() -> None:
-    """Compile the brands' names once, when the plugin loads (no files of its own: returns no digest)."""
-    apk_signals.brand_apps(reference.brands())
+def configure(settings: Settings) -> str | None:
+    """Read the brands (the bundled ones and the ``APK_BRAND_FILES``) and compile their names, once; the
+    digest names the analyst's brand files, so that editing one re-judges stored apps on ``reanalyze``."""
+    global _brands
+    files = settings.getlist("APK_BRAND_FILES")
+    try:
+        _brands = reference.brands(files)
+    except ConfigError as exc:
+        raise PluginError(f"APK_BRAND_FILES: {exc}") from exc
+    apk_signals.brand_apps(_brands)
+    return files_digest(files) or None
 
 
 @hookimpl
 def analyze_apk(apk: ApkObservation) -> list[Finding]:
     """The impersonation finding about ``apk``, if it claims a protected brand it does not belong to."""
-    return judge(apk)
+    return judge(apk, _brands)

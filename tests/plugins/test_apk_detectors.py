@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import itertools
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from tests.conftest import REPO
@@ -268,6 +269,32 @@ def test_owner_package_signed_by_someone_else_is_repackaged() -> None:
     brands = brands_with_certificate("cd" * 32)
     found = apk_impersonation.judge(apk(package="com.icbc", labels="中国工商银行", certificates=(junk_cert(),)), brands)
     assert len(found) == 1 and found[0].score >= MALICIOUS and "repackaged" in found[0].reason
+
+
+def test_certificates_recorded_in_an_analysts_brand_file_are_used(tmp_path: Path) -> None:
+    """ICBC's certificate recorded in a brand file named by APK_BRAND_FILES: the bank's app signed by it is its own,
+    the same package under another key is a repackaged fake, and the file's digest joins the plugin's version."""
+    owner = cert("CN=ICBC, O=Industrial and Commercial Bank of China, C=CN")
+    brand_file = tmp_path / "brands.toml"
+    brand_file.write_text(f'[[brand]]\nid = "icbc"\nkind = "bank"\ncertificates = ["{owner.sha256}"]\n',
+                          encoding="utf-8")
+    host = PluginHost.from_settings(Settings({"APK_BRAND_FILES": [str(brand_file)]}), hooks={"analyze_apk"})
+    real = judge(host, apk(package="com.icbc", labels="中国工商银行", certificates=(owner,)))
+    fake = judge(host, apk(package="com.icbc", labels="中国工商银行", certificates=(junk_cert(),)))
+    assert not any(f.detector == "apk_impersonation" for f in real.verdict.findings)
+    assert fake.verdict.status is VerdictStatus.MALICIOUS
+    assert any("repackaged" in f.reason for f in fake.verdict.findings if f.detector == "apk_impersonation")
+    assert "+" in host.versions()["apk_impersonation"]
+
+
+def test_an_unreadable_brand_file_keeps_the_detector_out(tmp_path: Path) -> None:
+    """A brand file that is missing is a load error naming the setting and the file, and the detector does not
+    run without the brands it was told to use (as for a plugin whose rules cannot load)."""
+    missing = tmp_path / "missing.toml"
+    host = PluginHost.from_settings(Settings({"APK_BRAND_FILES": [str(missing)]}), hooks={"analyze_apk"})
+    assert "apk_impersonation" not in host.versions()
+    assert [(name, "APK_BRAND_FILES" in error and str(missing) in error) for name, error in host.load_errors] == [
+        ("apk_impersonation", True)]
 
 
 def test_known_owner_certificate_raises_a_foreign_claim() -> None:
