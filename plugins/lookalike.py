@@ -39,7 +39,7 @@ from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.reference import DomainWords
 
 name = "lookalike"
-version = "1.0"
+version = "1.1"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40.
@@ -155,7 +155,8 @@ def _typos(unicode_label: str, words: DomainWords) -> list[Lookalike]:
     folded = skeleton(unicode_label, words)
     reachable = _targets_by_length(tuple(words.sequences.items()))
     found: list[tuple[int, int, Lookalike]] = []
-    candidates = (candidate for candidate in {folded, *parts(folded)} if candidate not in words.not_typos)
+    # In the label's own order (a set's order would change with the hash seed, and the evidence with it).
+    candidates = (candidate for candidate in dict.fromkeys((folded, *parts(folded))) if candidate not in words.not_typos)
     for order, candidate in enumerate(candidates):
         chars = frozenset(candidate)
         for position, target in reachable.get(len(candidate), ()):

@@ -64,3 +64,11 @@ def test_skeleton_uses_the_bundled_tables() -> None:
     assert lookalike.skeleton("ρаураl", words) == "paypal"
     assert lookalike.skeleton("rnicrosoft", words) == "microsoft"
     assert lookalike.skeleton("ålîpay", words) == "alipay"
+
+
+def test_misspellings_are_reported_in_the_labels_order() -> None:
+    """Two misspellings of one brand in a label are reported as the label spells them, whatever the hash seed."""
+    words = reference.domain_words()
+    for label, first in (("alipey-alipau", "alipey"), ("alipau-alipey", "alipau")):
+        details = [found.detail for found in lookalike._typos(label, words)]
+        assert len(details) == 2 and details[0].startswith(f"'{first}'"), details
