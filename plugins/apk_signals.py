@@ -51,7 +51,7 @@ from fraudwall.names import is_ip_literal, normalize_name, parse_url, registrabl
 from fraudwall.reference import Brand
 
 #: The version of every apk_* plugin: they report what this module reads (see the docstring).
-VERSION = "1.1"
+VERSION = "1.2"
 
 # -- Android vocabulary ----------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from fraudwall.models import Category, Finding, UrlParts
 from fraudwall.page_view import PageView
 
 name = "diversion_channels"
-version = "1.0"
+version = "1.1"
 CATEGORY = Category.DIVERSION.value
 
 # -- calibration ---------------------------------------------------------------

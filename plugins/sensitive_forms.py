@@ -37,7 +37,7 @@ from fraudwall.names import is_ip_literal, registrable_domain
 from fraudwall.page_view import PageView
 
 name = "sensitive_forms"
-version = "1.0"
+version = "1.1"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40.
