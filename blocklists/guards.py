@@ -8,8 +8,9 @@ suffix, not at or below a special-use domain (``.local``, ``.onion``, ``.test``,
 platform (fraud on ``github.io`` is blocked by its own subdomain or URL), not
 an allowlisted site (suffix-aware: ``www.icbc.com.cn`` is covered by
 ``icbc.com.cn``), not a protected brand's official domain under a country's
-suffix (``hsbc.com.sg``: mostly its own country site), and no subtree that holds a public suffix or a platform below
-it (``||amazonaws.com^`` would block every site on ``s3.amazonaws.com``):
+suffix (``hsbc.com.sg``: mostly its own country site), and no subtree that
+holds a public suffix or a platform below it (``||amazonaws.com^`` would block
+every site on ``s3.amazonaws.com``):
 :data:`SUBTREE_REFUSAL` refuses the subtree, and callers block the name alone
 instead, counted under that reason. URL-level entries on an allowlisted site
 must name one page (:meth:`PublishGuard.url_refusal`). Selection from the store
@@ -50,6 +51,8 @@ BRAND_COUNTRY_SITE = "brand-country-site"
 #: The refusal of a subtree that holds a public suffix or a platform below it: the name itself may
 #: still be blocked, exactly, and callers narrow the entry to that.
 SUBTREE_REFUSAL = "subtree-over-public-suffix"
+#: Refusals of a whole site someone runs, where a URL entry may still name one page of it.
+_SITE_REFUSALS = ("allowlisted", BRAND_COUNTRY_SITE)
 
 
 class PublishGuard:
@@ -139,11 +142,11 @@ class PublishGuard:
         (``https://www.google.com/search``), would block the site itself for
         everyone behind a URL-matching gateway.
         """
-        if host_refusal not in ("allowlisted", BRAND_COUNTRY_SITE, "public-suffix"):
+        if host_refusal not in (*_SITE_REFUSALS, "public-suffix"):
             return None
         split = urlsplit(url)
         # gov.uk is a public suffix first and allowlisted too: its front page is no more to block.
-        on_allowlisted_site = host_refusal in ("allowlisted", BRAND_COUNTRY_SITE) or reference.is_allowlisted(
+        on_allowlisted_site = host_refusal in _SITE_REFUSALS or reference.is_allowlisted(
             (split.hostname or "").rstrip("."), self.allowed, self.platforms)
         return "broad-url-on-allowlisted-site" if on_allowlisted_site and _names_whole_site(split) else None
 

@@ -72,9 +72,11 @@ INFRASTRUCTURE_CATEGORIES = frozenset({"suspicious_url", "cloaking"})
 #: ... at this strength: the weakest throw-away shape url_heuristics reports (a suspicious TLD on a made-up name).
 INFRASTRUCTURE_MIN_SCORE = 0.15
 
-#: Categories that agree with whichever fraud the page runs: a protected identity claimed on a
-#: foreign name, and a form harvesting cards or IDs (the pretext is what the script is for).
-CORROBORATE_EVERY_FAMILY = frozenset({"brand_impersonation", "credential_phishing"})
+#: The category of a protected identity claimed on a foreign name: no fraud by itself (a page naming a bank).
+IDENTITY_CLAIM = "brand_impersonation"
+#: Categories that agree with whichever fraud the page runs: a claimed identity, and a form harvesting
+#: cards or IDs (the pretext is what the script is for).
+CORROBORATE_EVERY_FAMILY = frozenset({IDENTITY_CLAIM, "credential_phishing"})
 
 
 def corroboration(findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
@@ -116,7 +118,7 @@ def disposable_infrastructure(findings: Sequence[Finding]) -> tuple[str, tuple[s
     from a different detector. Of several pairs the strongest fraud finding wins.
     """
     frauds = sorted((finding for finding in findings if finding.score >= CORROBORATION_MIN_SCORE
-                     and str(finding.category) in CORROBORATION_FAMILIES and str(finding.category) != "brand_impersonation"),
+                     and str(finding.category) in CORROBORATION_FAMILIES and str(finding.category) != IDENTITY_CLAIM),
                     key=lambda finding: (-finding.score, finding.detector))
     infrastructure = sorted((finding for finding in findings if finding.score >= INFRASTRUCTURE_MIN_SCORE
                              and str(finding.category) in INFRASTRUCTURE_CATEGORIES),
@@ -150,14 +152,13 @@ def score_findings(
     reason = ""
     if status == VerdictStatus.SUSPICIOUS:
         agreed = corroboration(findings)
-        disposable = disposable_infrastructure(findings) if agreed is None else None
         if agreed is not None:
             family, detectors = agreed
             status = VerdictStatus.MALICIOUS
             reason = (f"corroborated: {len(detectors)} independent detectors ({', '.join(detectors)}) each "
                       f"report {family.replace('_', ' ')} at >= {CORROBORATION_MIN_SCORE}; score {score} "
                       f"lifted from suspicious to malicious")
-        elif disposable is not None:
+        elif (disposable := disposable_infrastructure(findings)) is not None:
             family, (fraud_detector, sign_detector) = disposable
             status = VerdictStatus.MALICIOUS
             reason = (f"corroborated: {fraud_detector} reports {family.replace('_', ' ')} at >= "

@@ -154,15 +154,15 @@ class PluginHost:
         A plugin that fails to import is logged and listed in ``load_errors``;
         the others still load.
         """
-        distributions: dict[int, str] = {}  # the entry points of one distribution share it
+        # The entry points of one distribution share it; dist.name and dist.version would each parse
+        # its metadata again, so it is read once per distribution.
+        distributions: dict[int, str] = {}
         for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
             dist = entry_point.dist
-            if dist is None:
-                origin = entry_point.value
-            elif (origin := distributions.get(id(dist), "")) == "":
-                # dist.name and dist.version each parse the distribution's metadata again: read it once
+            if dist is not None and id(dist) not in distributions:
                 metadata = dist.metadata
-                origin = distributions[id(dist)] = f"{metadata['Name']} {metadata['Version']}"
+                distributions[id(dist)] = f"{metadata['Name']} {metadata['Version']}"
+            origin = distributions[id(dist)] if dist is not None else entry_point.value
             try:
                 self.register(entry_point.load(), origin=f"entry point {entry_point.name} ({origin})")
             except Exception as exc:  # a broken third-party plugin must not stop the run

@@ -123,19 +123,21 @@ class Condition:
         """Whether the literals are looked for in folded (lower-cased) values."""
         return bool(self.pattern.flags & re.IGNORECASE)
 
+    def _probes(self, fields: PageFields) -> tuple[str, ...]:
+        """The field's values as the literals are looked for in them (folded when the pattern ignores case)."""
+        return fields.folded(self.field) if self.literals is not None and self.folded else fields.values(self.field)
+
+    def _may_hold(self, probe: str) -> bool:
+        return self.literals is None or any(literal in probe for literal in self.literals)
+
     def may_match(self, fields: PageFields) -> bool:
         """False when no value of the field holds any of the literals: the pattern cannot match."""
-        if self.literals is None:
-            return True
-        probes = fields.folded(self.field) if self.folded else fields.values(self.field)
-        return any(literal in probe for probe in probes for literal in self.literals)
+        return self.literals is None or any(map(self._may_hold, self._probes(fields)))
 
     def first_match(self, fields: PageFields) -> tuple[str, re.Match[str]] | None:
         """The first value of the field that matches, with its match."""
-        values = fields.values(self.field)
-        probes = values if self.literals is None or not self.folded else fields.folded(self.field)
-        for value, probe in zip(values, probes):
-            if self.literals is not None and not any(literal in probe for literal in self.literals):
+        for value, probe in zip(fields.values(self.field), self._probes(fields)):
+            if not self._may_hold(probe):
                 continue
             found = self.pattern.fullmatch(value) if self.whole else self.pattern.search(value)
             if found:
