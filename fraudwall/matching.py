@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -80,6 +82,26 @@ def _t2s_table() -> dict[int, int]:
     return {ord(traditional): ord(simplified) for traditional, simplified in reference.t2s().items()}
 
 
+@functools.cache
+def _traditional() -> frozenset[str]:
+    return frozenset(reference.t2s())
+
+
+class _GapIndex(NamedTuple):
+    """Where :attr:`Text.flat` was cut out of :attr:`Text.raw`."""
+
+    gaps: tuple[tuple[int, int], ...]
+    flat_cuts: tuple[int, ...]  # flat index at which each gap was cut out
+    removed: tuple[int, ...]  # characters removed up to and including each gap
+
+    @classmethod
+    def of(cls, raw: str) -> _GapIndex:
+        gaps = tuple(match.span() for match in _GAP.finditer(raw))
+        removed = tuple(itertools.accumulate(end - start for start, end in gaps))
+        flat_cuts = tuple(start - (removed[i - 1] if i else 0) for i, (start, _) in enumerate(gaps))
+        return cls(gaps, flat_cuts, removed)
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     """A text prepared for matching.
@@ -93,23 +115,34 @@ class Text:
 
     raw: str
     flat: str
-    gaps: tuple[tuple[int, int], ...]
-    _flat_cuts: tuple[int, ...]  # flat index at which each gap was cut out
-    _removed: tuple[int, ...]  # characters removed up to and including each gap
+    #: Filled on first use (most pages need no evidence located): the gap index, one entry.
+    _index: list[_GapIndex] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def gaps(self) -> tuple[tuple[int, int], ...]:
+        """The ``raw`` spans removed to make ``flat``."""
+        return self._gap_index().gaps
+
+    def _gap_index(self) -> _GapIndex:
+        if not self._index:
+            self._index.append(_GapIndex.of(self.raw))
+        return self._index[0]
 
     def to_raw(self, flat_index: int) -> int:
         """The ``raw`` index of the character at ``flat[flat_index]``."""
-        cut = bisect.bisect_right(self._flat_cuts, flat_index)
-        return flat_index + (self._removed[cut - 1] if cut else 0)
+        index = self._gap_index()
+        cut = bisect.bisect_right(index.flat_cuts, flat_index)
+        return flat_index + (index.removed[cut - 1] if cut else 0)
 
     def to_flat(self, raw_index: int) -> int:
         """The ``flat`` index of ``raw[raw_index]`` (or of the next kept character)."""
-        cut = bisect.bisect_right(self.gaps, (raw_index, len(self.raw) + 1))  # gaps starting at or before it
+        index = self._gap_index()
+        cut = bisect.bisect_right(index.gaps, (raw_index, len(self.raw) + 1))  # gaps starting at or before it
         if not cut:
             return raw_index
-        end = self.gaps[cut - 1][1]
+        end = index.gaps[cut - 1][1]
         # Inside a removed gap, the next kept character is where the gap was cut out.
-        return raw_index - self._removed[cut - 1] if raw_index >= end else self._flat_cuts[cut - 1]
+        return raw_index - index.removed[cut - 1] if raw_index >= end else index.flat_cuts[cut - 1]
 
     def snippet(self, start: int, end: int, context: int = EVIDENCE_CONTEXT) -> str:
         """The ``flat`` span ``[start, end)`` as the page wrote it, with about ``context`` characters around."""
@@ -128,21 +161,26 @@ class Text:
         return self.flat[self.to_flat(clause_start):start]
 
 
+def canonical(text: str) -> str:
+    """``text`` in NFKC with the invisible characters removed, case kept: what every matcher reads.
+
+    Chinese text is rarely NFKC already (full-width punctuation), but a text this
+    function made is, and the quick check passes it through at a fraction of the cost.
+    """
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _INVISIBLE.sub("", text)
+
+
 def normalize(text: str) -> Text:
     """Normalise ``text`` for matching; see :class:`Text`."""
-    raw = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).lower()
+    raw = canonical(text).lower()
     raw = _SPACES.sub(" ", raw).strip()
-    gaps = tuple(match.span() for match in _GAP.finditer(raw))
-    pieces, cuts, removed, position, total = [], [], [], 0, 0
-    for start, end in gaps:
-        pieces.append(raw[position:start])
-        cuts.append(start - total)
-        total += end - start
-        removed.append(total)
-        position = end
-    pieces.append(raw[position:])
-    flat = "".join(pieces).translate(_t2s_table())
-    return Text(raw=raw, flat=flat, gaps=gaps, _flat_cuts=tuple(cuts), _removed=tuple(removed))
+    flat = _GAP.sub("", raw)
+    # Most pages hold no traditional character; the set test costs a third of the translation.
+    if not flat.isascii() and not _traditional().isdisjoint(flat):
+        flat = flat.translate(_t2s_table())
+    return Text(raw=raw, flat=flat)
 
 
 def has_chinese(text: str) -> bool:

@@ -44,6 +44,7 @@ from fraudwall.matching import (
     Frame,
     Hit,
     Text,
+    canonical,
     compile_lexicon,
     find_terms,
     has_chinese,
@@ -446,9 +447,14 @@ class PageView:
         return "\n".join(part for part in parts if part)
 
     @functools.cached_property
+    def canonical_strings(self) -> str:
+        """:attr:`strings` in canonical form, case kept (:func:`fraudwall.matching.canonical`), as the YAML rules read it."""
+        return canonical(self.strings)
+
+    @functools.cached_property
     def text(self) -> Text:
         """:attr:`strings`, normalised for matching (see :func:`fraudwall.matching.normalize`)."""
-        return normalize(self.strings)
+        return normalize(self.canonical_strings)
 
     @functools.cached_property
     def lexicon_hits(self) -> Mapping[str, tuple[Hit, ...]]:

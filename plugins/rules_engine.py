@@ -53,10 +53,8 @@ Patterns are compiled once, when the file is loaded.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +63,7 @@ from typing import Any
 import yaml
 
 from fraudwall.exceptions import ConfigError
+from fraudwall.matching import canonical
 from fraudwall.models import PageObservation, UrlParts
 from fraudwall.regex_literals import fold, required_literals
 
@@ -171,23 +170,6 @@ class RuleMatch:
 # -- normalisation and page fields ---------------------------------------------------
 
 
-@functools.cache
-def _invisible() -> dict[int, None]:
-    """A ``str.translate`` table deleting every format character (category Cf).
-
-    Format characters live in planes 0, 1 and 14 only; scanning those once is
-    cheap, and ``translate`` is far faster than testing every character of
-    every page.
-    """
-    planes = (range(0x20000), range(0xE0000, 0xF0000))
-    return {code: None for plane in planes for code in plane if unicodedata.category(chr(code)) == "Cf"}
-
-
-def normalize(value: str) -> str:
-    """NFKC, with invisible format characters (zero-width spaces, joiners, soft hyphens) removed."""
-    return unicodedata.normalize("NFKC", value).translate(_invisible())
-
-
 class PageFields:
     """The values of every rule field for one page, normalised on first use."""
 
@@ -206,7 +188,7 @@ class PageFields:
         """The normalised, non-empty values of ``field``."""
         cached = self._cache.get(field)
         if cached is None:
-            cached = tuple(normalized for value in self._raw(field) if value and (normalized := normalize(value)))
+            cached = tuple(normalized for value in self._raw(field) if value and (normalized := canonical(value)))
             self._cache[field] = cached
         return cached
 
@@ -322,7 +304,7 @@ def parse_condition(data: Any, where: str) -> Condition:
         if not isinstance(source, str) or not source:
             raise RuleSchemaError(f"{where}.regex must be a non-empty string, got {source!r}")
     else:
-        source = "|".join(re.escape(normalize(item)) for item in _strings(data[operator], f"{where}.{operator}"))
+        source = "|".join(re.escape(canonical(item)) for item in _strings(data[operator], f"{where}.{operator}"))
     try:
         pattern = re.compile(source, flags)
     except re.error as exc:

@@ -79,4 +79,4 @@ def analyze_page(view: PageView, url: UrlParts, settings: Settings) -> list[Find
     scripts, attributes and base64 blocks build after load included, not only the static body.
     """
     page = view.page
-    return findings(page.final_url, ruleset(settings).match(page, url, view.strings))
+    return findings(page.final_url, ruleset(settings).match(page, url, view.canonical_strings))
