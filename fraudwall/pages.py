@@ -19,12 +19,15 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
+from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from fraudwall.models import Form, FormField, Link, PageObservation
 
 _SPACE = re.compile(r"\s+")
+#: What lxml refuses in a text node: NUL and the C0 controls but tab and newlines, lone surrogates.
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: Legacy encodings an undeclared, non-UTF-8 body is detected among. Restricting
 #: the detector keeps it fast and stops it from reading short GBK text as a
@@ -40,8 +43,35 @@ _VISIBLE_TEXT = (
 )
 
 
+#: Elements a browser lays out as blocks (or lines): their edges separate words. Inline
+#: elements (span, b, a, font ...) do not: ``Win<span>dows</span>`` reads "Windows", as on screen.
+_BLOCK_TAGS = (
+    "address", "article", "aside", "blockquote", "body", "br", "button", "canvas", "caption", "center", "dd",
+    "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "iframe", "legend", "li", "main", "menu", "nav",
+    "noscript", "ol", "optgroup", "option", "p", "pre", "section", "select", "summary", "table", "tbody", "td",
+    "textarea", "tfoot", "th", "thead", "tr", "ul",
+)
+
+
 def _clean(value: str) -> str:
     return _SPACE.sub(" ", value).strip()
+
+
+def _visible_text(root: HtmlElement) -> str:
+    """The body's visible text as a browser shows it: words split by inline markup joined again.
+
+    Marks every block's edges with a newline, then joins the text nodes as they
+    are. The marks change the tree, so this runs after every other query.
+    """
+    for element in root.iter(*_BLOCK_TAGS):
+        for attribute in ("text", "tail"):
+            value = "\n" + (getattr(element, attribute) or "")
+            try:
+                setattr(element, attribute, value)
+            except ValueError:  # control characters the parser kept but lxml will not write: invisible anyway
+                setattr(element, attribute, _XML_INCOMPATIBLE.sub("", value))
+    return _clean("".join(root.xpath(_VISIBLE_TEXT)))
 
 
 def detect_encoding(body: bytes) -> str | None:
@@ -230,13 +260,14 @@ def parse_page(
         for content in [element.get("content", "")]
     )
 
+    title = _clean(" ".join(root.xpath("//title//text()")))
     return PageObservation(
         url=url,
         final_url=final,
         status=status,
         html=text,
-        text=_clean(" ".join(root.xpath(_VISIBLE_TEXT))),
-        title=_clean(" ".join(root.xpath("//title//text()"))),
+        text=_visible_text(root),
+        title=title,
         headers=tuple((str(k), str(v)) for k, v in headers),
         redirect_chain=tuple(redirect_chain),
         links=tuple(links),

@@ -79,3 +79,20 @@ def test_mislabelled_chinese_pages_decode_whatever_the_labels_claim() -> None:
     broken = article.encode("utf-8").replace("账户".encode(), b"\xff\xfe", 1)
     encoding, text = decode_body(broken, "text/html; charset=utf-8")
     assert encoding == "utf-8" and "谨防电信诈骗" in text and "\ufffd" in text
+
+
+def test_text_reads_words_split_by_inline_markup_as_the_browser_shows_them() -> None:
+    """`Win<span>dows</span>` is one word on screen and in the text; block edges (divs, list items, breaks)
+    still separate words, and script, style and comment text stays out."""
+    page = parse_page("https://x.example/", (
+        b"<html><body><div>Win<span>dows</span> <b>Def</b><i>ender</i></div><div>Call</div>"
+        b"<p>one<br>two</p><ul><li>a</li><li>b</li></ul><td>c</td><script>var s='x'</script>"
+        b"<style>p{}</style>pay<!-- hidden -->ment</body></html>"
+    ))
+    assert page.text == "Windows Defender Call one two a b c payment"
+
+
+def test_text_with_control_characters_keeps_its_words() -> None:
+    """Control characters lxml keeps from a hostile body but will not write back do not stop the text."""
+    page = parse_page("https://x.example/", b"<body><div>re\x01fund</div><p>\x0bcall\x00 now</p></body>")
+    assert "call" in page.text and "now" in page.text and "fund" in page.text
