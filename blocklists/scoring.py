@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fraudwall.models import Finding, SubjectKind, Verdict, VerdictStatus
+from fraudwall.scores import noisy_or
 from fraudwall.settings import Settings
 
 #: A category is named on a verdict only when one of its findings alone scores at
@@ -131,11 +132,8 @@ def disposable_infrastructure(findings: Sequence[Finding]) -> tuple[str, tuple[s
 
 
 def combine(scores: Sequence[float]) -> float:
-    """Noisy-OR of independent scores in [0, 1]."""
-    remaining = 1.0
-    for score in scores:
-        remaining *= 1.0 - score
-    return round(1.0 - remaining, 4)
+    """Noisy-OR of independent scores in [0, 1], to four places."""
+    return round(noisy_or(scores), 4)
 
 
 def score_findings(

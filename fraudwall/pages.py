@@ -43,14 +43,15 @@ _VISIBLE_TEXT = (
 )
 
 
-#: Elements a browser lays out as blocks (or lines): their edges separate words. Inline
-#: elements (span, b, a, font ...) do not: ``Win<span>dows</span>`` reads "Windows", as on screen.
+#: Elements a browser lays out as blocks (or lines), and form controls and images, drawn as boxes
+#: of their own: their edges separate words. Inline elements (span, b, a, font ...) do not:
+#: ``Win<span>dows</span>`` reads "Windows", as on screen.
 _BLOCK_TAGS = (
     "address", "article", "aside", "blockquote", "body", "br", "button", "canvas", "caption", "center", "dd",
     "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
-    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "iframe", "legend", "li", "main", "menu", "nav",
-    "noscript", "ol", "optgroup", "option", "p", "pre", "section", "select", "summary", "table", "tbody", "td",
-    "textarea", "tfoot", "th", "thead", "tr", "ul",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "iframe", "img", "input", "label", "legend", "li",
+    "main", "menu", "nav", "noscript", "ol", "optgroup", "option", "p", "pre", "section", "select", "summary",
+    "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "tr", "ul",
 )
 
 

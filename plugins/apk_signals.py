@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +49,7 @@ from fraudwall.matching import Term, Text, compile_terms, find_terms, normalize
 from fraudwall.models import ApkCertificate, ApkComponent, ApkObservation, Category, Finding, SubjectKind
 from fraudwall.names import is_ip_literal, normalize_name, parse_url, registrable_domain
 from fraudwall.reference import Brand
+from fraudwall.scores import noisy_or
 
 #: The version of every apk_* plugin: they report what this module reads (see the docstring).
 VERSION = "1.2"
@@ -205,14 +206,6 @@ def to_finding(
         reason=signal.reason if reason is None else reason, evidence=signal.evidence,
         indicators=signal.indicators if indicators is None else indicators, subject_kind=kind,
     )
-
-
-def noisy_or(scores: Iterable[float]) -> float:
-    """``1 - Π(1 - s)``: how the scoring stage combines the findings of one subject."""
-    remaining = 1.0
-    for score in scores:
-        remaining *= 1.0 - score
-    return 1.0 - remaining
 
 
 # -- reading the manifest ------------------------------------------------------------------------

@@ -8,20 +8,26 @@ file is logged with its name and reason and the others still load; see
 
 Rule sets are loaded once per process and per ``RULES_DIRS`` value, when the
 plugin is configured (before any page, outside every time budget). The
-recorded version covers the rule files loaded (``1.0+`` a digest of them):
+recorded version covers the rule files loaded (its version, ``+`` a digest of them):
 editing a rule file takes effect on the next run, and ``fraudwall reanalyze``
 re-runs the plugin over stored pages by itself.
 
 Several rules of one category matching one page make a single finding (stored
-findings are keyed by subject, detector, version and category), scored by its
-strongest rule: rules are independent judgements, so two rules that overlap do
-not add up to more confidence than either; partial evidence that should only
-count together belongs in one rule's ``all``.
+findings are keyed by subject, detector, version and category). Its score adds
+up the page's distinct *mechanisms* by noisy-OR: two steps of one script told on
+one page (a tax held against a withdrawal, and the account frozen unless it is
+paid) are independent evidence, as the lexicon's groups are. A mechanism is a
+rule's id without its language prefix, so the ``zh-`` and ``en-`` rules of one
+step on a bilingual page count once, by the stronger of them. The sum stops at
+``MAX_SCORE``, below malicious: rules are an analyst's reading of one text, and
+a page is published only when another detector agrees. Partial evidence that
+should only count together still belongs in one rule's ``all``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 from fraudwall.hookspecs import hookimpl
@@ -29,13 +35,18 @@ from fraudwall.models import Finding, PageObservation, UrlParts
 from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
 from fraudwall.page_view import PageView
 from fraudwall.plugins.rule_files import files_digest
+from fraudwall.scores import noisy_or
 from fraudwall.settings import Settings
 
 name = "yaml_rules"
-version = "1.1"
+version = "1.2"
 
 #: Evidence snippets per finding, across its rules.
 MAX_EVIDENCE = 8
+_LANGUAGE_PREFIX = re.compile(r"^(?:zh|en)-")
+#: Below SCORE_MALICIOUS (0.75): however many steps of a script the rules read, they alone make a
+#: page suspicious, never published; any other detector's finding of 0.17 or more then tips it over.
+MAX_SCORE = 0.7
 
 
 @functools.cache
@@ -54,19 +65,27 @@ def configure(settings: Settings) -> str:
     return files_digest(ruleset(settings).files)
 
 
+def mechanism(rule_id: str) -> str:
+    """The step of a script a rule spells out: its id without the language prefix (``zh-``, ``en-``)."""
+    return _LANGUAGE_PREFIX.sub("", rule_id)
+
+
 def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:
-    """One finding per category of the matched rules, scored by the strongest of them."""
+    """One finding per category of the matched rules, scored by noisy-OR over their distinct mechanisms."""
     by_category: dict[str, list[RuleMatch]] = {}
     for match in matches:
         by_category.setdefault(match.rule.category, []).append(match)
     result = []
     for category, group in by_category.items():
         group.sort(key=lambda match: -match.rule.score)
+        strongest: dict[str, float] = {}
+        for match in group:
+            strongest.setdefault(mechanism(match.rule.id), match.rule.score)
         reason = "; ".join(f"rule {match.rule.id}: {match.rule.description}" for match in group)
         evidence = tuple(f"{match.rule.id} {snippet}" for match in group for snippet in match.evidence)
         result.append(Finding(
             subject=subject, detector=name, detector_version=version, category=category,
-            score=group[0].rule.score, reason=reason + ".", evidence=evidence[:MAX_EVIDENCE],
+            score=min(MAX_SCORE, round(noisy_or(strongest.values()), 4)), reason=reason + ".", evidence=evidence[:MAX_EVIDENCE],
         ))
     return result
 

@@ -86,10 +86,10 @@ def test_text_reads_words_split_by_inline_markup_as_the_browser_shows_them() -> 
     still separate words, and script, style and comment text stays out."""
     page = parse_page("https://x.example/", (
         b"<html><body><div>Win<span>dows</span> <b>Def</b><i>ender</i></div><div>Call</div>"
-        b"<p>one<br>two</p><ul><li>a</li><li>b</li></ul><td>c</td><script>var s='x'</script>"
+        b"<p>one<br>two</p><label>Expiry</label><input name=e><label>CVV</label><ul><li>a</li><li>b</li></ul><td>c</td><script>var s='x'</script>"
         b"<style>p{}</style>pay<!-- hidden -->ment</body></html>"
     ))
-    assert page.text == "Windows Defender Call one two a b c payment"
+    assert page.text == "Windows Defender Call one two Expiry CVV a b c payment"
 
 
 def test_text_with_control_characters_keeps_its_words() -> None:

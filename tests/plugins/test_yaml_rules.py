@@ -262,7 +262,8 @@ def test_plugin_reads_rules_dirs_setting(tmp_path: Path) -> None:
 
 
 def test_rules_of_one_category_make_one_finding() -> None:
-    """Findings are stored by category: two matching rules of one category make one finding, the stronger score."""
+    """Findings are stored by category: two matching rules of one category (two mechanisms) make one finding,
+    their scores added up by noisy-OR and capped below malicious (0.6 and 0.3 make 0.72, shown as 0.7)."""
     text = _rule({"all": [SAFE]}) + textwrap.indent(textwrap.dedent("""\
         - id: t2
           category: police_impersonation
@@ -275,7 +276,7 @@ def test_rules_of_one_category_make_one_finding() -> None:
     page = make_page(PAGE)
     matches = RuleSet(tuple(parse_rules(text, "t.yaml")), (), ()).match(page, make_url(page.final_url))
     (finding,) = yaml_rules.findings(page.final_url, matches)
-    assert finding.score == 0.6
+    assert finding.score == yaml_rules.MAX_SCORE == 0.7
     assert "rule t1" in finding.reason and "rule t2" in finding.reason
     assert any(item.startswith("t2 text:") for item in finding.evidence)
 
@@ -405,6 +406,107 @@ def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
     assert not {rule for rule in fired if any(what in rule for what in ("codes", "one-time-code", "call-back", "stock-picks", "daily-return"))}
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("zh-invest-tax-before-withdrawal", "您的提现申请已受理。依规定须先缴纳收益部分20%的个人所得税，缴纳后方可提现到账。"),
+    ("zh-invest-tax-before-withdrawal", "提幣需先繳納風險保證金 3,000 USDT，繳清後即可解凍。"),
+    ("zh-invest-pay-or-be-frozen", "提币审核未通过：请于24小时内充值缴纳保证金，否则账户资产将被永久冻结。"),
+    ("en-invest-pay-or-be-frozen", "Your withdrawal of 52,000 USDT is on hold. Failure to pay the 10% release fee before "
+                                   "the deadline will result in the account and all its profits being permanently frozen."),
+    ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金请联系在线客服索取最新收款账户，每次账户不同。"),
+    ("zh-invest-deposit-to-an-account-an-agent-supplies", "認購款項請轉賬至客戶經理提供之指定公司戶口。"),
+    ("en-invest-deposit-to-an-account-an-agent-supplies", "Fund your gold trading account by USDT transfer to the wallet "
+                                                          "address provided by your account manager."),
+    ("zh-invest-guaranteed-return-rate", "跟着老师操作，保证月收益 25% 以上。"),
+    ("en-invest-guaranteed-return-rate", "Our desk offers guaranteed monthly returns of 18% on every deposit."),
+    ("zh-invest-return-per-trade", "内部数据窗口开放中，单次收益 20%-35%，名额有限。"),
+    ("en-invest-return-per-trade", "Members following the signals made 25% per trading window last month. Deposit to join."),
+    ("zh-cs-refund-in-your-own-bank", "专员将指导您登录手机银行，输入退款确认码后款项即时到账。"),
+    ("en-cs-refund-in-your-own-bank", "Our refund specialist will stay on the line while you log in to your online banking "
+                                      "and enter the refund code we give you."),
+    ("en-cs-call-within-hours-for-a-refund", "Your subscription has been renewed: $289.00 was charged to your card. To "
+                                             "cancel and get a refund, call our billing desk within 24 hours."),
+    ("en-cs-fee-to-release-a-payout", "You are entitled to €400 compensation. A €2.50 processing fee is refunded with "
+                                      "your payment once it confirms your card."),
+    ("en-cs-virus-alert-call-support", "Your computer has been infected with a Trojan. Call Windows Support now at "
+                                       "+1 (855) 300-4417 (toll free)."),
+    ("zh-cs-screen-share-refund", "請加入官方客服 LINE，開啟視訊會議並分享畫面，依指示取消會員扣款。"),
+])
+def test_exit_step_and_refund_rules_read_the_scripts(rule_id: str, text: str) -> None:
+    """The fake platform's exit step (a tax or margin before the withdrawal, the account frozen unless it is paid),
+    deposits to an account an agent hands out, guaranteed or per-trade returns, refunds done in the victim's own
+    bank, call-back deadlines, fees to release compensation and fake virus alerts match."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "提现时平台将代扣代缴个人所得税，无需另行支付。",
+    "期货交易需缴纳保证金，保证金比例以交易所公布为准。入金后即可开仓。",
+    "提币需支付网络手续费，手续费将从提币金额中扣除。",
+    "本平台客服不会向您提供任何个人收款账户，充值请以App内地址为准。",
+    "本基金不保证收益，过往业绩不代表未来表现。",
+    "Deposits are credited to the account shown in the app. Support will never give you a wallet address by chat.",
+    "Guaranteed Investment Certificate: 4.5% guaranteed interest, FDIC insured.",
+    "Risk warning: most traders lose money; never trade more than 2% of your account per trade.",
+    "如需退款，款项将原路退回，无需在手机银行进行任何操作；客服不会要求您输入任何代码。",
+    "To cancel your subscription, sign in to your account; refunds are available for 30 days.",
+    "Microsoft will never display phone numbers in virus warnings. Fake alerts are a scam.",
+    "Our antivirus removed 3 threats. Your device is protected. Contact support from the app at any time.",
+    "A temporary $1 authorization may be placed on your card to verify it; it is released within days.",
+    "Margin call: deposit funds or close positions to restore your margin; positions may be liquidated.",
+])
+def test_exit_step_and_refund_rules_spare_real_platforms_and_warnings(text: str) -> None:
+    """Tax withheld by the platform, futures margin, network fees, a warning that agents give no accounts, fund
+    disclaimers, real cancellations and refunds, real security-product messages and card checks match none."""
+    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/help"))
+    new = ("tax-before-withdrawal", "pay-or-be-frozen", "agent-supplies", "guaranteed-return-rate", "return-per-trade",
+           "refund-in-your-own-bank", "call-within-hours", "fee-to-release", "virus-alert")
+    assert not {rule for rule in fired if any(what in rule for what in new)}
+
+
+def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert() -> None:
+    """A page that goes full screen and swallows keys beside a virus alert is a browser locker; a video player is not."""
+    lock = ("<p>Security warning: your PC is infected.</p><script>document.documentElement.requestFullscreen();"
+            "document.addEventListener('keydown', function(e){ e.preventDefault(); });</script>")
+    player = ("<p>Watch the trailer</p><script>player.requestFullscreen();"
+              "document.addEventListener('keydown', function(e){ if (e.key === ' ') e.preventDefault(); });</script>")
+    assert "en-cs-browser-lock" in _matches_bundled(lock)
+    assert "en-cs-browser-lock" not in _matches_bundled(player)
+
+
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
     page = make_page(html, url)
     return [match.rule.id for match in load_rules([BUNDLED_RULES_DIR]).match(page, make_url(page.final_url))]
+
+
+def _two_mechanisms(first: str, second: str, score: float) -> str:
+    return textwrap.dedent(f"""\
+        rules:
+          - id: {first}
+            category: investment
+            score: {score}
+            description: first
+            match:
+              all:
+                - {{field: text, contains: 提现}}
+          - id: {second}
+            category: investment
+            score: {score}
+            description: second
+            match:
+              all:
+                - {{field: text, contains: 保证金}}
+        """)
+
+
+def test_distinct_mechanisms_add_up_and_one_mechanism_in_two_languages_counts_once() -> None:
+    """Two steps of one script (different ids) add up by noisy-OR; the zh- and en- rules of one step do not."""
+    page = make_page("<title>提现</title><body>提现须先缴纳保证金</body>")
+    url = make_url(page.final_url)
+
+    def score(text: str) -> float:
+        (finding,) = yaml_rules.findings(page.final_url, RuleSet(tuple(parse_rules(text, "t.yaml")), (), ()).match(page, url))
+        return finding.score
+
+    assert score(_two_mechanisms("zh-hold", "zh-freeze", 0.4)) == 0.64
+    assert score(_two_mechanisms("zh-hold", "en-hold", 0.4)) == 0.4
+    assert yaml_rules.mechanism("zh-invest-tax-before-withdrawal") == yaml_rules.mechanism("en-invest-tax-before-withdrawal")
