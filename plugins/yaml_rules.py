@@ -22,6 +22,10 @@ step on a bilingual page count once, by the stronger of them. The sum stops at
 ``MAX_SCORE``, below malicious: rules are an analyst's reading of one text, and
 a page is published only when another detector agrees. Partial evidence that
 should only count together still belongs in one rule's ``all``.
+
+A page framed as a warning (police notices, news, a platform's own advice: the
+lexicon's warning and narrative words) that asks for nothing has its findings
+scaled down, as every page detector does: such pages quote the scripts.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import re
 from collections.abc import Sequence
 
 from fraudwall.hookspecs import hookimpl
+from fraudwall.matching import Frame
 from fraudwall.models import Finding, PageObservation, UrlParts
 from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
 from fraudwall.page_view import PageView
@@ -47,6 +52,10 @@ _LANGUAGE_PREFIX = re.compile(r"^(?:zh|en)-")
 #: Below SCORE_MALICIOUS (0.75): however many steps of a script the rules read, they alone make a
 #: page suspicious, never published; any other detector's finding of 0.17 or more then tips it over.
 MAX_SCORE = 0.7
+#: Warning pages that ask for nothing: score x FRAME_DECAY ** (warning terms - 1), as in the other page detectors.
+FRAME_DECAY = 0.3
+#: Weaker findings are dropped.
+MIN_SCORE = 0.05
 
 
 @functools.cache
@@ -70,8 +79,13 @@ def mechanism(rule_id: str) -> str:
     return _LANGUAGE_PREFIX.sub("", rule_id)
 
 
-def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:
-    """One finding per category of the matched rules, scored by noisy-OR over their distinct mechanisms."""
+def findings(subject: str, matches: Sequence[RuleMatch], frame: Frame | None = None) -> list[Finding]:
+    """One finding per category of the matched rules, scored by noisy-OR over their distinct mechanisms.
+
+    ``frame``: the page's warning frame when it asks for nothing; a warning page's findings are scaled
+    down (``FRAME_DECAY``) as every page detector's are, since police notices quote the scripts.
+    """
+    factor = frame.factor(FRAME_DECAY) if frame is not None else 1.0
     by_category: dict[str, list[RuleMatch]] = {}
     for match in matches:
         by_category.setdefault(match.rule.category, []).append(match)
@@ -81,11 +95,16 @@ def findings(subject: str, matches: Sequence[RuleMatch]) -> list[Finding]:
         strongest: dict[str, float] = {}
         for match in group:
             strongest.setdefault(mechanism(match.rule.id), match.rule.score)
+        score = round(min(MAX_SCORE, noisy_or(strongest.values())) * factor, 4)
+        if score < MIN_SCORE:
+            continue
         reason = "; ".join(f"rule {match.rule.id}: {match.rule.description}" for match in group)
+        if factor < 1.0:
+            reason += f"; but the page is framed as a warning ({', '.join(frame.terms[:3])}), so the score was lowered"
         evidence = tuple(f"{match.rule.id} {snippet}" for match in group for snippet in match.evidence)
         result.append(Finding(
             subject=subject, detector=name, detector_version=version, category=category,
-            score=min(MAX_SCORE, round(noisy_or(strongest.values()), 4)), reason=reason + ".", evidence=evidence[:MAX_EVIDENCE],
+            score=score, reason=reason + ".", evidence=evidence[:MAX_EVIDENCE],
         ))
     return result
 
@@ -98,4 +117,8 @@ def analyze_page(view: PageView, url: UrlParts, settings: Settings) -> list[Find
     scripts, attributes and base64 blocks build after load included, not only the static body.
     """
     page = view.page
-    return findings(page.final_url, ruleset(settings).match(page, url, view.canonical_strings))
+    matches = ruleset(settings).match(page, url, view.canonical_strings)
+    if not matches:
+        return []
+    acts = bool(view.credential_fields) or view.opens_chat
+    return findings(page.final_url, matches, frame=None if acts else view.warning_frame)

@@ -510,3 +510,31 @@ def test_distinct_mechanisms_add_up_and_one_mechanism_in_two_languages_counts_on
     assert score(_two_mechanisms("zh-hold", "zh-freeze", 0.4)) == 0.64
     assert score(_two_mechanisms("zh-hold", "en-hold", 0.4)) == 0.4
     assert yaml_rules.mechanism("zh-invest-tax-before-withdrawal") == yaml_rules.mechanism("en-invest-tax-before-withdrawal")
+
+
+def test_a_warning_page_that_asks_for_nothing_is_scaled_down(tmp_path: Path) -> None:
+    """A page framed as a warning (warning and narrative words) that asks for nothing keeps a weak finding that says
+    why; the same script told straight, or beside a form asking for a card, keeps its full score."""
+    (tmp_path / "r.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: zh-test-safe-account
+            category: police_impersonation
+            score: 0.6
+            description: safe account
+            match:
+              all:
+                - {field: text, contains: 安全账户}
+    """), encoding="utf-8")
+    settings = {"RULES_DIRS": [str(tmp_path)]}
+    script = "<p>请立即将资金转入安全账户配合调查。</p>"
+    warning = "<p>谨防骗子，请勿相信：</p>" + script
+
+    def score(html: str) -> float:
+        found = [f for f in run_plugin(yaml_rules, page=html, settings=settings) if f.category == "police_impersonation"]
+        return max((f.score for f in found), default=0.0)
+
+    assert score(script) == 0.6
+    assert 0 < score(warning) < 0.3
+    assert "framed as a warning" in next(f.reason for f in run_plugin(yaml_rules, page=warning, settings=settings)
+                                         if f.category == "police_impersonation")
+    assert score(warning + "<form><label>银行卡号<input name=card></label></form>") == 0.6
