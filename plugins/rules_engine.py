@@ -57,9 +57,11 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import yaml
 
 from fraudwall.exceptions import ConfigError
@@ -77,6 +79,9 @@ FIELDS = ("url", "host", "title", "text", "links", "scripts", "form_fields", "me
 LANGUAGES = ("zh", "en", "any")
 OPERATORS = ("contains", "regex", "equals")
 SECTIONS = ("all", "any", "none")
+#: A condition's pattern is tried where its literals begin, up to this many places a value; past them
+#: one search from the first is cheaper.
+MATCH_AT_MOST = 64
 
 _RULE_KEYS = {"id", "category", "score", "description", "language", "match"}
 _REQUIRED_KEYS = ("id", "category", "score", "description", "match")
@@ -122,23 +127,39 @@ class Condition:
         """Whether the literals are looked for in folded (lower-cased) values."""
         return bool(self.pattern.flags & re.IGNORECASE)
 
-    def _probes(self, fields: PageFields) -> tuple[str, ...]:
-        """The field's values as the literals are looked for in them (folded when the pattern ignores case)."""
-        return fields.folded(self.field) if self.literals is not None and self.folded else fields.values(self.field)
-
-    def _may_hold(self, probe: str) -> bool:
-        return self.literals is None or any(literal in probe for literal in self.literals)
+    def _starts(self, fields: PageFields) -> list[list[int] | None]:
+        """For each value of the field, where the literals occur, in order (``None``: none does, so the
+        pattern cannot match there; ``[]`` for every value when the condition has no literals: search it all)."""
+        values = fields.values(self.field)
+        if self.literals is None:
+            return [[]] * len(values)
+        starts: list[list[int] | None] = []
+        for found in fields.literal_starts(self.field, self.folded):
+            mine = [found[literal] for literal in self.literals if literal in found]
+            starts.append(sorted(set().union(*mine)) if mine else None)
+        return starts
 
     def may_match(self, fields: PageFields) -> bool:
         """False when no value of the field holds any of the literals: the pattern cannot match."""
-        return self.literals is None or any(map(self._may_hold, self._probes(fields)))
+        return self.literals is None or not fields.literals_found(self.field, self.folded).isdisjoint(self.literals)
 
     def first_match(self, fields: PageFields) -> tuple[str, re.Match[str]] | None:
-        """The first value of the field that matches, with its match."""
-        for value, probe in zip(fields.values(self.field), self._probes(fields)):
-            if not self._may_hold(probe):
+        """The first value of the field that matches, with its match.
+
+        Every match begins where one of the literals does, so the pattern is tried there only, in
+        order: the first that holds is the match a search would find (a value with more places
+        than ``MATCH_AT_MOST`` is searched from the first). Trying a case-insensitive pattern
+        at every character costs far more than trying it at a few places.
+        """
+        for value, starts in zip(fields.values(self.field), self._starts(fields)):
+            if starts is None:
                 continue
-            found = self.pattern.fullmatch(value) if self.whole else self.pattern.search(value)
+            if self.whole:
+                found = self.pattern.fullmatch(value)
+            elif not starts or len(starts) > MATCH_AT_MOST:
+                found = self.pattern.search(value, starts[0] if starts else 0)
+            else:
+                found = next(filter(None, (self.pattern.match(value, start) for start in starts)), None)
             if found:
                 return value, found
         return None
@@ -170,10 +191,44 @@ class RuleMatch:
 # -- normalisation and page fields ---------------------------------------------------
 
 
+class LiteralIndex:
+    """Every literal the conditions of some rules look for, one automaton per field and case mode.
+
+    One pass over a value finds them all, where testing each condition's literals one by one
+    would read the value once per literal: hundreds of reads a page.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        wanted: dict[tuple[str, bool], set[str]] = {}
+        for rule in rules:
+            for condition in (*rule.all, *rule.any, *rule.none):
+                if condition.literals is not None:
+                    wanted.setdefault((condition.field, condition.folded), set()).update(condition.literals)
+        self._automata: dict[tuple[str, bool], ahocorasick.Automaton] = {}
+        for key, literals in wanted.items():
+            automaton = ahocorasick.Automaton()
+            for literal in literals:
+                automaton.add_word(literal, literal)
+            automaton.make_automaton()
+            self._automata[key] = automaton
+
+    def starts(self, field: str, folded: bool, probes: Iterable[str]) -> tuple[dict[str, list[int]], ...]:
+        """For each probe, every indexed literal found in it -> where it begins, in order."""
+        automaton = self._automata.get((field, folded))
+        result = []
+        for probe in probes:
+            found: dict[str, list[int]] = {}
+            if automaton is not None:
+                for end, literal in automaton.iter(probe):  # by end: one literal's ends come in its starts' order
+                    found.setdefault(literal, []).append(end + 1 - len(literal))
+            result.append(found)
+        return tuple(result)
+
+
 class PageFields:
     """The values of every rule field for one page, normalised on first use."""
 
-    def __init__(self, page: PageObservation, url: UrlParts, text: str | None = None) -> None:
+    def __init__(self, page: PageObservation, url: UrlParts, index: LiteralIndex, text: str | None = None) -> None:
         self._page = page
         self._url = url
         #: What the ``text`` field reads: the visible text, or (given) everything a visitor can read,
@@ -183,6 +238,9 @@ class PageFields:
         self._cache: dict[str, tuple[str, ...]] = {}
         self._folded: dict[str, tuple[str, ...]] = {}
         self._languages: dict[str, bool] = {}
+        self._index = index
+        self._starts: dict[tuple[str, bool], tuple[dict[str, list[int]], ...]] = {}
+        self._found: dict[tuple[str, bool], frozenset[str]] = {}
 
     def values(self, field: str) -> tuple[str, ...]:
         """The normalised, non-empty values of ``field``."""
@@ -197,6 +255,30 @@ class PageFields:
         cached = self._folded.get(field)
         if cached is None:
             cached = self._folded[field] = tuple(fold(value) for value in self.values(field))
+        return cached
+
+    def literal_starts(self, field: str, folded: bool) -> tuple[dict[str, list[int]], ...]:
+        """For each value of ``field`` (folded or not), the literals found in it -> where each begins."""
+        key = (field, folded)
+        cached = self._starts.get(key)
+        if cached is None:
+            values = self.values(field)
+            probes = self.folded(field) if folded else values
+            starts = self._index.starts(field, folded, probes)
+            # Positions in a probe are positions in its value unless folding changed its length (it does not,
+            # for any character str.lower knows today); then a search starts at the beginning.
+            cached = self._starts[key] = tuple(
+                found if len(probe) == len(value) else dict.fromkeys(found, [0])
+                for found, probe, value in zip(starts, probes, values)
+            )
+        return cached
+
+    def literals_found(self, field: str, folded: bool) -> frozenset[str]:
+        """Every literal found in any value of ``field``."""
+        key = (field, folded)
+        cached = self._found.get(key)
+        if cached is None:
+            cached = self._found[key] = frozenset(literal for first in self.literal_starts(field, folded) for literal in first)
         return cached
 
     def _raw(self, field: str) -> Iterable[str]:
@@ -402,10 +484,14 @@ class RuleSet:
     rules: tuple[Rule, ...]
     files: tuple[str, ...]
     errors: tuple[RuleFileError, ...]
+    index: LiteralIndex = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", LiteralIndex(self.rules))
 
     def match(self, page: PageObservation, url: UrlParts, text: str | None = None) -> list[RuleMatch]:
         """Every rule that matches ``page``, in load order."""
-        fields = PageFields(page, url, text)
+        fields = PageFields(page, url, self.index, text)
         return [found for rule in self.rules if (found := match_rule(rule, fields))]
 
 
