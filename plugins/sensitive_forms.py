@@ -18,7 +18,9 @@ single field proves nothing (every shop has a password, every app an SMS code):
 * a card with its security code or expiry: card harvesting, or an ordinary
   checkout, so moderate;
 * ID number, bank card and SMS code together (the "elements" a fraudster needs
-  to open payments in the victim's name): moderate, since lenders ask too.
+  to open payments in the victim's name): moderate, since lenders ask too;
+* a card's security code with a one-time code: a real checkout leaves the
+  one-time code to the card issuer's own page, so moderate as card harvesting.
 
 It rises when the page sends the data somewhere odd: a form posting to another
 registrable domain or an IP literal, or a script posting to the Telegram bot API
@@ -37,7 +39,7 @@ from fraudwall.names import is_ip_literal, registrable_domain
 from fraudwall.page_view import PageView
 
 name = "sensitive_forms"
-version = "1.1"
+version = "1.2"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40.
@@ -60,6 +62,7 @@ _COMBINATIONS: tuple[tuple[frozenset[str], float, str], ...] = (
     (frozenset({"payment_password"}), PAYMENT_PASSWORD, "a payment password"),
     (frozenset({"bank_card", "card_security"}), CARD_WITH_SECURITY_CODE, "a card with its security code or expiry"),
     (frozenset({"id_number", "bank_card", "sms_code"}), IDENTITY_ELEMENTS, "ID number, bank card and SMS code"),
+    (frozenset({"card_security", "sms_code"}), CARD_WITH_SECURITY_CODE, "a card's security code and a one-time code"),
 )
 _TELEGRAM_BOT = re.compile(r"api\.telegram\.org/bot[0-9]{5,}:[A-Za-z0-9_-]{20,}/send", re.IGNORECASE)
 

@@ -473,6 +473,57 @@ def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert
     assert "en-cs-browser-lock" not in _matches_bundled(player)
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("en-police-fee-payable-in-gift-cards-or-crypto", "Pay the immigration correction fee of $900 to the court today. "
+                                                      "Payment methods accepted: Zelle, Bitcoin or Target gift cards."),
+    ("en-police-officer-on-a-chat-app", "You are a suspect in a money laundering case. Contact Officer Reyes on "
+                                        "WhatsApp within 6 hours."),
+    ("zh-police-officer-on-a-chat-app", "您涉嫌洗钱案件，请立即添加办案警官微信配合调查。"),
+    ("zh-cs-multiple-refund-via-chat", "您的快递丢失，我司将按三倍金额理赔，请扫一扫添加理赔专员微信办理。"),
+    ("en-cs-multiple-refund-via-chat", "We will issue a double refund for your damaged item. Message our refund specialist on WhatsApp."),
+    ("zh-hide-the-payment-from-the-bank", "转账时请勿备注贷款、借款等字样，否则银行会拦截。"),
+    ("zh-hide-the-payment-from-the-bank", "如銀行櫃員詢問用途，請說是匯給家人的生活費。"),
+    ("en-hide-the-payment-from-the-bank", "If the bank asks why you are sending the money, say it is for a family member."),
+    ("zh-id-documents-to-an-agent", "請將身分證正反面及存摺封面拍照傳給專員審核。"),
+    ("en-id-documents-to-an-agent", "Send a photo of your ID card and debit card to your loan officer on WhatsApp."),
+    ("en-benefit-with-a-deadline-and-bank-details", "You are entitled to a £326 energy rebate. Claim before the deadline "
+                                                    "today by entering your card details."),
+    ("zh-benefit-held-until-verified", "您的養老金補助暫未發放，請填寫收款銀行帳戶及身分證號碼完成核實，逾期視為放棄。"),
+    ("en-parcel-held-for-a-fee", "Your parcel is on hold at our depot. Please pay the $1.99 redelivery fee within 24 hours."),
+    ("zh-parcel-held-for-a-fee", "您的包裹已被海关扣留，须补缴税费后方可派送，72小时内未缴将退回。"),
+    ("en-fine-or-toll-due-within-hours-by-card", "Your unpaid toll of $6.99 must be settled within 12 hours to avoid a "
+                                                 "$50 late fee. Enter your card number below."),
+    ("en-loan-fee-before-funding", "A refundable indemnity bond of 4% is due before any funds can be released: send 760 USDT."),
+])
+def test_authority_payment_and_document_rules_read_the_scripts(rule_id: str, text: str) -> None:
+    """Authority fees in gift cards or crypto, officers on chat apps, multiple refunds over chat, coaching a lie to
+    the bank, ID photos sent to an agent, benefits and parcels held for details or a fee, tolls due within hours by
+    card, and loan bonds paid in crypto match."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "The IRS will never ask you to pay with gift cards, Bitcoin or Zelle. Anyone who does is a scammer.",
+    "Police will never contact you on WhatsApp or Telegram about a case.",
+    "公安机关不会通过微信、QQ办案，凡是自称警官要求视频做笔录的都是诈骗。",
+    "消费者权益保护法规定假一赔三，请联系官方客服处理。",
+    "转账时请在附言中填写订单号，方便我们核对。",
+    "Add a reference such as your invoice number when you transfer the money.",
+    "上传身份证正反面照片即可在线开户，全程由系统自动审核。",
+    "You do not need to apply for the Cost of Living Payment: it is paid into the account your benefits are paid into.",
+    "Pay your court fine online with a debit or credit card. You have 28 days to pay.",
+    "Your parcel is on its way and will be delivered today.",
+    "包裹已签收，如有疑问请联系客服。",
+])
+def test_authority_payment_and_document_rules_spare_real_notices_and_warnings(text: str) -> None:
+    """Agencies' warnings, consumer-law guarantees, ordinary transfer references, in-app ID uploads, real benefit
+    and fine pages and delivery updates match none of them."""
+    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-gov-test.org/help"))
+    new = ("gift-cards-or-crypto", "officer-on-a-chat-app", "multiple-refund", "hide-the-payment", "id-documents",
+           "benefit-with", "benefit-held", "parcel-held", "fine-or-toll")
+    assert not {rule for rule in fired if any(what in rule for what in new)}
+
+
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
     page = make_page(html, url)
     return [match.rule.id for match in load_rules([BUNDLED_RULES_DIR]).match(page, make_url(page.final_url))]
