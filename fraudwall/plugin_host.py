@@ -27,7 +27,7 @@ from typing import Any
 
 import pluggy
 
-from fraudwall import hookspecs
+from fraudwall import hookspecs, reference
 from fraudwall.exceptions import PluginError
 from fraudwall.models import Finding
 from fraudwall.settings import Settings
@@ -35,6 +35,8 @@ from fraudwall.settings import Settings
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "fraudwall.plugins"
+#: The package of the detectors that ship with fraudwall (the top-level ``plugins/`` folder).
+BUNDLED_PLUGINS_PACKAGE = "fraudwall.plugins."
 
 
 class PluginTimeout(BaseException):
@@ -190,7 +192,8 @@ class PluginHost:
     def configure(self) -> None:
         """Call every plugin's ``configure`` hook once, outside any time budget; keep the digests they return.
 
-        A plugin whose ``configure`` raises is unregistered and listed in
+        A bundled plugin's version also carries a digest of the bundled reference data
+        (:func:`fraudwall.reference.bundled_digest`). A plugin whose ``configure`` raises is unregistered and listed in
         ``load_errors``: a plugin that cannot load its rules must not run without them.
         """
         for impl in self.manager.hook.configure.get_hookimpls():
@@ -204,6 +207,11 @@ class PluginHost:
                 continue
             if digest:
                 self.digests[name] = str(digest)
+        # The bundled detectors read the bundled reference data too: its digest joins their versions.
+        data = reference.bundled_digest()
+        for name, plugin in self.manager.list_name_plugin():
+            if getattr(plugin, "__name__", "").startswith(BUNDLED_PLUGINS_PACKAGE):
+                self.digests[name] = f"{self.digests[name]}.{data}" if name in self.digests else data
         self._versions = None
 
     def describe(self) -> list[PluginInfo]:

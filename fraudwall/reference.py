@@ -20,6 +20,7 @@ extra files, which is what detectors call on every page.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -205,6 +206,20 @@ def _merge_by_id(base: list[dict[str, Any]], extra: list[dict[str, Any]]) -> lis
     for item in extra:
         merged[item["id"]] = _merge(merged[item["id"]], item) if item["id"] in merged else item
     return list(merged.values())
+
+
+@functools.cache
+def bundled_digest() -> str:
+    """A digest of every bundled reference file: what the bundled detectors read beside their code.
+
+    It joins their versions (:meth:`fraudwall.plugin_host.PluginHost.configure`), so that a
+    release that only edits a brand, a word or the allowlist still re-judges stored evidence.
+    """
+    digest = hashlib.sha256()
+    for entry in sorted(resources.files("fraudwall").joinpath("data").iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".toml"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def _parse(text: str, origin: str) -> dict[str, Any]:

@@ -210,3 +210,26 @@ def test_a_host_for_some_hooks_loads_only_the_plugins_that_implement_them() -> N
     assert {"apk_impersonation", "apk_capabilities", "yara_rules"} <= kept < set(full.versions())
     assert not {"yaml_rules", "fraud_lexicon", "dns_flux"} & kept
     assert all("analyze_apk" in info.hooks for info in apk_only.describe())
+
+
+def test_bundled_reference_data_joins_the_bundled_plugins_versions(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    """A release that only edits the bundled reference data (a brand, a word) changes every bundled detector's
+    recorded version, so stored evidence is judged again; an analyst's own plugin keeps its version."""
+    from fraudwall import reference
+
+    file = tmp_path / "mine.py"
+    file.write_text("from fraudwall import hookimpl\nname = 'mine'\nversion = '0.1'\n"
+                    "@hookimpl\ndef analyze_url(url):\n    return []\n")
+
+    def versions(digest: str) -> dict[str, str]:
+        monkeypatch.setattr(reference, "bundled_digest", lambda: digest)
+        return PluginHost.from_settings(Settings({"PLUGIN_FILES": [str(file)]})).versions()
+
+    before, after = versions("aaaaaaaaaaaa"), versions("bbbbbbbbbbbb")
+    assert before["lookalike"].endswith("+aaaaaaaaaaaa") and after["lookalike"].endswith("+bbbbbbbbbbbb")
+    assert before["yaml_rules"].endswith(".aaaaaaaaaaaa")  # after the rule files' own digest
+    assert before["mine"] == after["mine"] == "0.1"
+    monkeypatch.undo()
+    assert len(reference.bundled_digest()) == 12 and reference.bundled_digest() in PluginHost.from_settings(
+        Settings()).versions()["brand_impersonation"]
