@@ -402,8 +402,8 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
     """A shop's own gift-card checkout, its own cancellation line, warnings about codes or stock-tip groups, a
     lender's daily interest rate and an exchange's yearly yield paid daily match none."""
-    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/checkout"))
-    assert not {rule for rule in fired if any(what in rule for what in ("codes", "one-time-code", "call-back", "stock-picks", "daily-return"))}
+    assert not _fired_among(text, ("codes", "one-time-code", "call-back", "stock-picks", "daily-return"),
+                            url="https://www.example-shop-test.com/checkout")
 
 
 @pytest.mark.parametrize(("rule_id", "text"), [
@@ -457,10 +457,9 @@ def test_exit_step_and_refund_rules_read_the_scripts(rule_id: str, text: str) ->
 def test_exit_step_and_refund_rules_spare_real_platforms_and_warnings(text: str) -> None:
     """Tax withheld by the platform, futures margin, network fees, a warning that agents give no accounts, fund
     disclaimers, real cancellations and refunds, real security-product messages and card checks match none."""
-    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-shop-test.com/help"))
-    new = ("tax-before-withdrawal", "pay-or-be-frozen", "agent-supplies", "guaranteed-return-rate", "return-per-trade",
-           "refund-in-your-own-bank", "call-within-hours", "fee-to-release", "virus-alert")
-    assert not {rule for rule in fired if any(what in rule for what in new)}
+    assert not _fired_among(text, ("tax-before-withdrawal", "pay-or-be-frozen", "agent-supplies", "guaranteed-return-rate",
+                                   "return-per-trade", "refund-in-your-own-bank", "call-within-hours", "fee-to-release",
+                                   "virus-alert"), url="https://www.example-shop-test.com/help")
 
 
 def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert() -> None:
@@ -518,10 +517,14 @@ def test_authority_payment_and_document_rules_read_the_scripts(rule_id: str, tex
 def test_authority_payment_and_document_rules_spare_real_notices_and_warnings(text: str) -> None:
     """Agencies' warnings, consumer-law guarantees, ordinary transfer references, in-app ID uploads, real benefit
     and fine pages and delivery updates match none of them."""
-    fired = set(_matches_bundled(f"<p>{text}</p>", url="https://www.example-gov-test.org/help"))
-    new = ("gift-cards-or-crypto", "officer-on-a-chat-app", "multiple-refund", "hide-the-payment", "id-documents",
-           "benefit-with", "benefit-held", "parcel-held", "fine-or-toll")
-    assert not {rule for rule in fired if any(what in rule for what in new)}
+    assert not _fired_among(text, ("gift-cards-or-crypto", "officer-on-a-chat-app", "multiple-refund", "hide-the-payment",
+                                   "id-documents", "benefit-with", "benefit-held", "parcel-held", "fine-or-toll"),
+                            url="https://www.example-gov-test.org/help")
+
+
+def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
+    """The bundled rules whose id holds one of ``fragments`` that match a page of ``text``."""
+    return {rule for rule in _matches_bundled(f"<p>{text}</p>", url=url) if any(what in rule for what in fragments)}
 
 
 def _matches_bundled(html: str, url: str = "https://loan-example-test.top/order") -> list[str]:
