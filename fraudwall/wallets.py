@@ -40,6 +40,10 @@ _CANDIDATES = re.compile(
     r"|(?<![0-9a-zA-Z])(?P<eth>0x[0-9a-fA-F]{40})(?![0-9a-fA-F])"
 )
 
+#: The shortest address of any kind: bc1 and 11 bech32 characters.
+_SHORTEST = 14
+_ALNUMERIC_RUN = re.compile(rf"[0-9A-Za-z]{{{_SHORTEST},}}")
+
 
 # -- base58check -----------------------------------------------------------------
 
@@ -209,7 +213,17 @@ def is_eth_address(text: str) -> bool:
 
 
 def addresses(text: str) -> Iterator[tuple[str, str]]:
-    """``(kind, address)`` for every valid address in ``text``: kind is trc20, btc or erc20."""
+    """``(kind, address)`` for every valid address in ``text``: kind is trc20, btc or erc20.
+
+    Addresses are searched only inside runs of at least ``_SHORTEST`` letters and digits: every
+    address is one, and a run's edges are no letter or digit, so the patterns' own edge tests
+    read the same inside a run as in the whole text, at a fifth of the cost.
+    """
+    for run in _ALNUMERIC_RUN.finditer(text):
+        yield from _addresses_in(run.group())
+
+
+def _addresses_in(text: str) -> Iterator[tuple[str, str]]:
     for match in _CANDIDATES.finditer(text):
         kind = match.lastgroup
         value = match.group(0)
