@@ -522,6 +522,33 @@ def test_authority_payment_and_document_rules_spare_real_notices_and_warnings(te
                             url="https://www.example-gov-test.org/help")
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("zh-cs-fund-check-returned", "关闭服务前需配合客服完成资金核验，核验资金将在5分钟内原路退回。"),
+    ("zh-task-paid-per-like-with-a-dispatcher", "给视频点赞关注，一单3元，日结。留下微信，接待员加你派单。"),
+    ("en-task-combination-order-recharge", "Premium products pay 5x commission and require topping up the shortfall "
+                                           "before submission."),
+    ("zh-invest-tax-before-withdrawal", "出金審核：須繳付賬戶淨值10%保證金以證明資金來源，審核通過後保證金連同盈利一併退還。"),
+    ("zh-invest-pay-or-be-frozen", "可出金 0 元。請於24小時內完成，否則賬戶將被永久凍結。"),
+    ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金請聯絡指導老師或WhatsApp客服 +852 5694 2173 索取公司指定收款賬戶。"),
+])
+def test_fund_checks_paid_likes_and_exit_steps_read_the_scripts(rule_id: str, text: str) -> None:
+    """A "fund check" returned the same way, likes paid per order through a dispatcher, top-ups of a premium
+    order's shortfall, and the exit step's margin, deadline and agent-supplied account in Hong Kong wording match."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "退款将原路退回，无需您进行任何资金核验操作。",
+    "本平台不收取任何费用，点赞关注等任务一单几元、加微信派单的都是诈骗。",
+    "Top up your prepaid balance at any time; premium members get free delivery.",
+    "開戶須存入首筆資金，資金核驗由銀行系統自動完成。",
+])
+def test_fund_checks_and_paid_likes_spare_real_refunds_and_warnings(text: str) -> None:
+    """A real refund, a warning about paid likes, a prepaid top-up and a bank's automatic check match none."""
+    assert not _fired_among(text, ("fund-check", "paid-per-like", "combination-order"),
+                            url="https://www.example-shop-test.com/help")
+
+
 def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
     """The bundled rules whose id holds one of ``fragments`` that match a page of ``text``."""
     return {rule for rule in _matches_bundled(f"<p>{text}</p>", url=url) if any(what in rule for what in fragments)}
