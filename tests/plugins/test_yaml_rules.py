@@ -549,6 +549,45 @@ def test_fund_checks_and_paid_likes_spare_real_refunds_and_warnings(text: str) -
                             url="https://www.example-shop-test.com/help")
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("zh-loan-payout-held-for-a-fee", "综合评分不足，暂无法放款。缴纳修复服务费1980元，修复后即刻放款。"),
+    ("zh-loan-payout-held-for-a-fee", "需预存首期还款¥2,875至借款账户证明还款能力，系统将在验证后10分钟内放款。"),
+    ("zh-loan-payout-held-for-a-fee", "撥款前須辦理貸款保障保險，保費入數後30分鐘內過數。"),
+    ("en-loan-fee-before-funding", "Your loan is APPROVED. Before we release, SEC rules require loan insurance: ₱1,800 one-time."),
+    ("en-loan-fee-before-funding", "To get your withdrawal code, pay ₦15,500 to our vendor. Fee is refunded with your first repayment."),
+    ("en-loan-fee-before-funding", "A credit repair fee of £249.00 is due before funds are released."),
+    ("en-invest-tax-before-withdrawal", "Large withdrawals require a verification deposit of 15% of the withdrawal amount. "
+                                        "Profits in USDT."),
+    ("en-invest-pay-or-be-frozen", "Your withdrawal is under review. If the deposit is not completed before the deadline "
+                                   "the account will be frozen and the profit cleared. USDT trading account."),
+    ("zh-cs-refund-in-your-own-bank", "退費須於網路銀行或ATM操作「退款確認」，專員將提供退款代碼。"),
+    ("zh-invest-monthly-return", "跟随老师喊单，近3个月月均收益30%以上。"),
+    ("en-invest-monthly-return", "Our members earn 25% a month following the trading signals."),
+    ("en-cs-refund-to-a-card-with-its-code", "You are entitled to £85 compensation. Enter the card you'd like the refund "
+                                             "paid to: card number, expiry, security code."),
+    ("zh-cs-refund-to-a-card-with-its-code", "理賠款將退至您的信用卡，請填寫卡號、有效期及背面三位安全碼。"),
+])
+def test_loan_holds_exit_deposits_monthly_returns_and_card_refunds_read_the_scripts(rule_id: str, text: str) -> None:
+    """Loan payouts held for repairs, first instalments, insurance or a withdrawal code; withdrawals that require a
+    deposit or freeze without one; monthly returns of ten per cent or more; refunds to a card with its code."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "An arrangement fee of £249 is deducted from your loan before funds are released.",
+    "Withdrawals are reviewed within 24 hours; there is no fee and no deposit is ever required.",
+    "月利率0.8%，借款1万元每月利息80元。",
+    "Our savings account pays 4.1% a year, credited monthly.",
+    "Refunds go back to the card you paid with; you do not need to enter any card details.",
+    "退款将原路退回至您的付款银行卡，无需提供卡号或安全码。",
+])
+def test_loan_holds_and_card_refunds_spare_real_lenders_banks_and_shops(text: str) -> None:
+    """A fee deducted from the loan, a withdrawal review without fees, a loan's monthly rate, a savings rate and
+    real refund policies match none."""
+    assert not _fired_among(text, ("loan-payout-held", "loan-fee-before", "tax-before-withdrawal", "pay-or-be-frozen",
+                                   "monthly-return", "refund-to-a-card"), url="https://www.example-bank-test.com/help")
+
+
 def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
     """The bundled rules whose id holds one of ``fragments`` that match a page of ``text``."""
     return {rule for rule in _matches_bundled(f"<p>{text}</p>", url=url) if any(what in rule for what in fragments)}
