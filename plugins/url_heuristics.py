@@ -17,7 +17,9 @@ Signals, all read from the reference data in ``fraudwall/data/``:
 * punycode hosts, and U-labels that mix Latin with a confusable script;
 * random-looking labels (letters and digits interleaved);
 * IP-literal hosts; a brand or fraud words on a shared-platform subdomain
-  (``icbc.github.io``, ``daikuan-vip.web.app``).
+  (``icbc.github.io``, ``daikuan-vip.web.app``);
+* a whole domain worn as the subdomain (``netbank-commbank.com.au.secure-id.net``):
+  what a reader sees first is a domain the registrant does not hold.
 
 They are combined by co-occurrence. A brand on a foreign name is strong on its
 own and becomes very strong with fraud words and a cheap TLD; without a brand
@@ -42,7 +44,7 @@ from fraudwall.names import registrable_domain
 from fraudwall.reference import Brand, DomainWords
 
 name = "url_heuristics"
-version = "2.1"
+version = "2.2"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with page findings; malicious >= 0.75, suspicious >= 0.40.
@@ -64,6 +66,9 @@ SHAPE_PUNYCODE = 0.10
 SHAPE_MIXED_SCRIPT = 0.45
 SHAPE_RANDOM = 0.15
 SHAPE_PLATFORM = 0.10  # fraud words on free hosting: only counted beside those words
+SHAPE_DRESSED = 0.30  # a whole domain worn as the subdomain (netbank.com.au.secure-id.net)
+#: Single-label suffixes a subdomain may end in to pass for a domain of its own.
+DRESSING_SUFFIXES = frozenset({"com", "net", "org", "gov", "edu"})
 SHAPE_MAX = 0.60
 
 #: A random-looking label: at least this long (letters and digits), switching this
@@ -244,7 +249,25 @@ def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
         if why:
             found.append(Signal("random", SHAPE_RANDOM, f"label '{label}' looks machine-made: {why}"))
             break
+    dressed = dressed_as_domain(url.subdomain)
+    if dressed:
+        found.append(Signal("dressed", SHAPE_DRESSED, f"the subdomain ends in '{dressed}', a domain of its own, "
+                                                      f"before the real one, {url.registrable_domain}"))
     return found
+
+
+def dressed_as_domain(subdomain: str) -> str | None:
+    """The whole domain a subdomain is dressed as (``netbank.com.au`` in ``netbank.com.au.secure-id.net``), or ``None``.
+
+    Only under the suffixes a reader takes for a real site's (``.com``, ``.net``, ``.org``, ``.gov``,
+    ``.edu``, a country's ``com.au``, ``co.uk``...): new generic suffixes are everyday words
+    (``shop``, ``app``, ``news``) that real subdomains use.
+    """
+    domain = registrable_domain(subdomain) if "." in subdomain else ""
+    if not domain:
+        return None
+    suffix = domain.split(".", 1)[1]
+    return domain if "." in suffix or suffix in DRESSING_SUFFIXES else None
 
 
 def observe(url: UrlParts, words: DomainWords) -> Observations:

@@ -215,3 +215,19 @@ def test_a_brand_domain_under_a_country_suffix_is_no_embedded_domain(url: str) -
     assert SUSPICIOUS <= finding.score < MALICIOUS and "inside" not in " ".join(finding.evidence)
     [embedded] = findings_for(url.replace("https://www.", "https://").rstrip("/") + ".verify-acct.top/")
     assert embedded.score >= MALICIOUS and any("inside" in line for line in embedded.evidence)
+
+
+@pytest.mark.parametrize("host", ["netbank-commbank.com.au.secure-id.net", "login.bank-online.co.uk.verify-account.info",
+                                  "secure.mybank.com.account-review.net"])
+def test_a_whole_domain_worn_as_the_subdomain_is_a_throw_away_shape(host: str) -> None:
+    """A subdomain that ends in a domain of its own under a suffix readers trust reads as the site's name: a
+    throw-away shape, whichever brand it names."""
+    (finding,) = findings_for(f"https://{host}/")
+    assert finding.score >= 0.3 and any("a domain of its own" in line for line in finding.evidence)
+
+
+@pytest.mark.parametrize("host", ["shop.app.example.com", "en.m.wikipedia.org", "api.dev.example.net",
+                                  "www.example.com", "static.news.example.org"])
+def test_subdomains_named_after_everyday_suffixes_are_not_dressed_domains(host: str) -> None:
+    """New generic suffixes are everyday words real subdomains use (shop, app, dev, news): no finding for them."""
+    assert not [line for f in findings_for(f"https://{host}/") for line in f.evidence if "a domain of its own" in line]
