@@ -403,6 +403,19 @@ def load_shared_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
     return frozenset(_clean_name(name) for name in _strings(data, "apexes", SHARED_PLATFORMS_FILE))
 
 
+def load_unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
+    """The shared platforms that publish a tenant's page with no review (``unreviewed`` in ``shared_platforms.toml``).
+
+    Each must be one of the apexes: a platform is shared before it is unreviewed.
+    """
+    data = _read(SHARED_PLATFORMS_FILE, extra)
+    apexes = frozenset(_clean_name(name) for name in _strings(data, "apexes", SHARED_PLATFORMS_FILE))
+    unreviewed = frozenset(_clean_name(name) for name in _strings(data, "unreviewed", SHARED_PLATFORMS_FILE))
+    if unreviewed - apexes:
+        raise ConfigError(f"{SHARED_PLATFORMS_FILE}: unreviewed platforms that are no apex: {sorted(unreviewed - apexes)}")
+    return unreviewed
+
+
 def load_allowlist(extra: Sequence[PathLike] = (), brand_list: Iterable[Brand] | None = None) -> frozenset[str]:
     """Names never to block: ``allowlist.toml``, ``extra`` and every brand's official domains.
 
@@ -456,6 +469,11 @@ def _shared_platforms(extra: tuple[Path, ...]) -> frozenset[str]:
 
 
 @functools.cache
+def _unreviewed_platforms(extra: tuple[Path, ...]) -> frozenset[str]:
+    return load_unreviewed_platforms(extra)
+
+
+@functools.cache
 def _allowlist(extra: tuple[Path, ...]) -> frozenset[str]:
     return load_allowlist(extra)
 
@@ -488,6 +506,11 @@ def page_signals(extra: Sequence[PathLike] = ()) -> PageVocabulary:
 def shared_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
     """:func:`load_shared_platforms`, cached."""
     return _shared_platforms(_paths(extra))
+
+
+def unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
+    """:func:`load_unreviewed_platforms`, cached."""
+    return _unreviewed_platforms(_paths(extra))
 
 
 def allowlist(extra: Sequence[PathLike] = ()) -> frozenset[str]:

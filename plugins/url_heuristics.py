@@ -19,7 +19,9 @@ Signals, all read from the reference data in ``fraudwall/data/``:
 * IP-literal hosts; a brand or fraud words on a shared-platform subdomain
   (``icbc.github.io``, ``daikuan-vip.web.app``);
 * a whole domain worn as the subdomain (``netbank-commbank.com.au.secure-id.net``):
-  what a reader sees first is a domain the registrant does not hold.
+  what a reader sees first is a domain the registrant does not hold;
+* a tenant of a platform that publishes pages unreviewed (object-storage buckets,
+  free hosts, dynamic DNS, tunnels: ``unreviewed`` in ``shared_platforms.toml``).
 
 They are combined by co-occurrence. A brand on a foreign name is strong on its
 own and becomes very strong with fraud words and a cheap TLD; without a brand
@@ -67,6 +69,7 @@ SHAPE_MIXED_SCRIPT = 0.45
 SHAPE_RANDOM = 0.15
 SHAPE_PLATFORM = 0.10  # fraud words on free hosting: only counted beside those words
 SHAPE_DRESSED = 0.30  # a whole domain worn as the subdomain (netbank.com.au.secure-id.net)
+SHAPE_UNREVIEWED = 0.15  # a tenant of object storage, a free host, dynamic DNS or a tunnel: as cheap as a throw-away TLD
 #: Single-label suffixes a subdomain may end in to pass for a domain of its own.
 DRESSING_SUFFIXES = frozenset({"com", "net", "org", "gov", "edu"})
 SHAPE_MAX = 0.60
@@ -249,6 +252,10 @@ def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
         if why:
             found.append(Signal("random", SHAPE_RANDOM, f"label '{label}' looks machine-made: {why}"))
             break
+    platform = reference.shared_platform_of(url.host)
+    if platform in reference.unreviewed_platforms() and url.host != f"www.{platform}":  # the operator's own site
+        found.append(Signal("unreviewed", SHAPE_UNREVIEWED, f"a tenant of {platform}, which publishes pages at once, "
+                                                            "unreviewed and under no name of the tenant's own"))
     dressed = dressed_as_domain(url.subdomain)
     if dressed:
         found.append(Signal("dressed", SHAPE_DRESSED, f"the subdomain ends in '{dressed}', a domain of its own, "

@@ -298,3 +298,23 @@ def test_a_brands_official_domain_under_a_countrys_suffix_is_its_country_site(na
     name inside another registered name is not its site."""
     found = reference.country_site_brand(name)
     assert (found.id if found else None) == brand
+
+
+def test_unreviewed_platforms_are_shared_platforms() -> None:
+    """Every platform listed as publishing unreviewed is one of the shared platforms (a tenant boundary)."""
+    from fraudwall import reference
+
+    assert reference.unreviewed_platforms() <= reference.shared_platforms()
+    assert "aliyuncs.com" in reference.unreviewed_platforms() and "github.io" not in reference.unreviewed_platforms()
+
+
+def test_an_unreviewed_platform_that_is_no_apex_is_refused(tmp_path) -> None:
+    """An extra file naming an unreviewed platform that is not a shared apex is a configuration error, named."""
+    import pytest
+    from fraudwall import reference
+    from fraudwall.exceptions import ConfigError
+
+    extra = tmp_path / "platforms.toml"
+    extra.write_text('apexes = []\nunreviewed = ["pages.example-host.net"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="pages.example-host.net"):
+        reference.load_unreviewed_platforms([extra])

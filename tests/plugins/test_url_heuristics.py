@@ -231,3 +231,19 @@ def test_a_whole_domain_worn_as_the_subdomain_is_a_throw_away_shape(host: str) -
 def test_subdomains_named_after_everyday_suffixes_are_not_dressed_domains(host: str) -> None:
     """New generic suffixes are everyday words real subdomains use (shop, app, dev, news): no finding for them."""
     assert not [line for f in findings_for(f"https://{host}/") for line in f.evidence if "a domain of its own" in line]
+
+
+@pytest.mark.parametrize("host", ["dk668.oss-cn-hongkong.aliyuncs.com", "claims-2291.s3.amazonaws.com",
+                                  "refund-desk.trycloudflare.com", "kefu88.duckdns.org"])
+def test_a_tenant_of_an_unreviewed_platform_is_a_throw_away_shape(host: str) -> None:
+    """Object storage, free hosts, dynamic DNS and tunnels publish a page at once, unreviewed: as cheap as a
+    throw-away registration, so their tenants carry a weak throw-away shape even without fraud words."""
+    (finding,) = findings_for(f"https://{host}/")
+    assert finding.score >= url_heuristics.SHAPE_UNREVIEWED
+    assert any("unreviewed" in line for line in finding.evidence)
+
+
+@pytest.mark.parametrize("host", ["mysite.github.io", "team-blog.blogspot.com", "www.aliyuncs.com"])
+def test_reviewed_platforms_and_operators_own_sites_carry_no_unreviewed_sign(host: str) -> None:
+    """Blogs and app platforms, where real organisations publish, and the operator's own www, are no such sign."""
+    assert not [line for f in findings_for(f"https://{host}/") for line in f.evidence if "unreviewed" in line]
