@@ -39,12 +39,14 @@ from fraudwall.page_view import PageView
 from fraudwall.reference import Script
 
 name = "fraud_lexicon"
-version = "2.2"
+version = "2.3"
 
 # -- calibration ---------------------------------------------------------------
 # Findings are combined by noisy-OR with the other findings of the page and its
 # host; malicious is >= 0.75. Two groups alone stay below "suspicious" (0.40)
-# unless the page also acts (forms, contacts, downloads); three groups with a
+# unless the page also acts (forms, contacts, downloads); two groups and one call
+# to action are 0.35, the scoring stage's one complete piece of evidence, which
+# corroborates another detector or a disposable name; three groups with a
 # handful of distinct terms and an act, or four groups, reach "malicious" on
 # their own: of the corpus's hundreds of hard negatives (banks, lenders, advice
 # pages quoting the scripts) none reads in more than two groups of one script.
@@ -58,8 +60,8 @@ TERM_BONUS_MAX = 0.15
 CTA_CREDENTIAL_KIND = 0.08  # per kind of credential asked for (ID, card, password, SMS code)
 CTA_APP_DOWNLOAD = 0.15  # an app install path from a name nothing vouches for
 CTA_CONTACT = 0.12  # contact IDs or messaging links
-CTA_PHRASE = 0.04  # per distinct call-to-action phrase
-CTA_PHRASE_MAX = 0.08
+CTA_PHRASE = 0.05  # per distinct call-to-action phrase
+CTA_PHRASE_MAX = 0.10
 CTA_MAX = 0.35
 SCORE_MAX = 0.98
 #: Warning frame factor is DECAY ** (terms - 1): 3 terms -> x0.09, 5 -> x0.008.

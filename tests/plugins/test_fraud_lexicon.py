@@ -288,3 +288,16 @@ def test_text_hidden_as_base64_and_entities_is_searched() -> None:
     assert by_category(lexicon_findings(html))["customer_service"].score >= SUSPICIOUS
     entities = "".join(f"&#{ord(ch)};" for ch in "您的银行卡涉嫌洗钱，须配合调查，将名下资金转入安全账户，严格保密")
     assert "police_impersonation" in by_category(lexicon_findings(html_doc(f"<script>el.innerHTML='{entities}';</script>")))
+
+
+def test_two_groups_and_one_call_to_action_are_one_complete_piece_of_evidence() -> None:
+    """Two groups of a script and one call-to-action phrase reach CORROBORATION_MIN_SCORE, the scoring stage's one
+    complete piece of evidence; the same two groups without the phrase stay under it."""
+    from fraudwall.blocklists.scoring import CORROBORATION_MIN_SCORE
+
+    def loan_score(html: str) -> float:
+        return max((f.score for f in lexicon_findings(html_doc(html)) if f.category == "loan"), default=0.0)
+
+    words = "<p>黑户可贷，审核通过。</p>"
+    with_phrase = loan_score(words + "<button>立即申请</button>")
+    assert loan_score(words) < CORROBORATION_MIN_SCORE <= with_phrase
