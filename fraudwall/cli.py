@@ -32,7 +32,8 @@ from rich.table import Table
 
 from fraudwall import __version__, stats_keys
 from fraudwall.exceptions import (
-    ConfigError, CrawlError, ExportError, FraudwallError, InputError, Interrupted, InvalidName, NothingFetched,
+    ConfigError, CrawlBroken, CrawlError, ExportError, FraudwallError, InputError, Interrupted, InvalidName,
+    NothingFetched,
 )
 from fraudwall.exit_codes import ExitCode
 from fraudwall.exporters import EXPORTERS, CollapseGuard, ExportMeta, export, get_exporter
@@ -238,6 +239,9 @@ def crawl_command(
         failures = ", ".join(f"{reason} x{count}" for reason, count in sorted(outcome.failures.items()))
         first = f"; first: {outcome.first_refusal}" if outcome.first_refusal else ""
         raise NothingFetched(f"nothing fetched from {len(seed_list.targets)} seeds ({failures or 'no response'}){first}")
+    if outcome.internal_errors:
+        raise CrawlBroken(f"the crawl finished, but its machinery raised {outcome.internal_errors} error(s) "
+                          f"({outcome.pages} pages analysed and stored); first: {outcome.first_internal_error}")
 
 
 # -- analyze ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fraudwall import stats_keys
@@ -112,6 +112,11 @@ class CrawlOutcome:
     interrupted: str | None
     #: The first refused request and why, e.g. an address the network policy does not allow.
     first_refusal: str | None = None
+    #: Errors raised inside the crawl machinery itself (Scrapy's engine, scheduler or scraper, a signal
+    #: handler): bugs, never an outcome of a site's input, which is counted under ``failures``.
+    internal_errors: int = 0
+    #: The first of them, for the message.
+    first_internal_error: str | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> CrawlOutcome:
@@ -153,6 +158,40 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
         # configured its logging, which resets its loggers' levels.)
         logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(SeedSpider)
-    process.crawl(crawler, targets=targets)
-    process.start()
-    return CrawlOutcome.from_stats(dict(crawler.stats.get_stats()) if crawler.stats else {})
+    internal = InternalErrors()
+    logging.getLogger().addHandler(internal)
+    try:
+        process.crawl(crawler, targets=targets)
+        process.start()
+    finally:
+        logging.getLogger().removeHandler(internal)
+    outcome = CrawlOutcome.from_stats(dict(crawler.stats.get_stats()) if crawler.stats else {})
+    return replace(outcome, internal_errors=internal.count, first_internal_error=internal.first)
+
+
+class InternalErrors(logging.Handler):
+    """Counts the errors the crawl's own machinery logs: Scrapy's engine, scheduler and scraper, signal
+    handlers, and exceptions left unhandled in the event loop.
+
+    Scrapy logs such an error and carries on (a scheduler that raised inside ``push`` loses that request and
+    the crawl still ends "finished"), so without this count a broken crawl would exit 0. A site's failures
+    are counted elsewhere (``fraudwall/fetch/failed/*``) and are never errors here.
+    """
+
+    #: Loggers whose ERROR lines are internal errors: Scrapy's core and signal dispatch, and the event loops'
+    #: reports of exceptions nobody handled ("Task exception was never retrieved", "Unhandled error in Deferred").
+    SOURCES = ("scrapy.core.", "scrapy.utils.signal", "asyncio", "twisted")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith(self.SOURCES):
+            return
+        self.count += 1
+        if self.first is None:
+            exception = record.exc_info[1] if record.exc_info else None
+            detail = f": {type(exception).__name__}: {exception}" if exception is not None else ""
+            self.first = f"{record.getMessage()}{detail}"[:300]

@@ -78,6 +78,12 @@ class CrawlError(FraudwallError):
     exit_code = ExitCode.DATA
 
 
+class CrawlBroken(FraudwallError):
+    """A crawl ran to its end, but the crawl machinery itself raised errors on the way (a bug, not a site)."""
+
+    exit_code = ExitCode.FAILURE
+
+
 class NothingFetched(CrawlError):
     """A crawl ran to its end without fetching a single page: every seed failed or was refused."""
 

@@ -119,3 +119,36 @@ def test_a_killed_runs_disk_queue_is_discarded_and_a_clean_ones_kept(tmp_path: P
     again = FrontierJournal(job / "fraudwall")
     assert not again.killed and queue.exists()
     assert not (job / "fraudwall" / CLEAN_CLOSE).exists()  # until this run closes in turn
+
+
+#: Runs the CLI with Scrapy's scheduler made to raise on its fifth enqueue: the fault the crawl must not hide.
+_FAULTY_SCHEDULER = """
+import sys
+from scrapy.core.scheduler import Scheduler
+from fraudwall.cli import main
+calls = [0]
+original = Scheduler.enqueue_request
+def enqueue_request(self, request):
+    calls[0] += 1
+    if calls[0] == 5:
+        raise OSError("disk queue write failed")
+    return original(self, request)
+Scheduler.enqueue_request = enqueue_request
+sys.argv = ["fraudwall", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_crawl_whose_scheduler_raised_fails_with_the_error_and_keeps_its_pages(
+        tmp_path: Path, slow_site: tuple[int, Counter[str]]) -> None:
+    """Scrapy logs an error raised inside its scheduler and carries on to a "finished" crawl; fraudwall stores what
+    it fetched, then exits 1 naming the first error, so a cron job sees the crawl was broken."""
+    port, _ = slow_site
+    db = tmp_path / "f.db"
+    command = [sys.executable, "-c", _FAULTY_SCHEDULER, "crawl", "--db", str(db), "--depth", "3", "--max-pages", "0",
+               "--allow-net", "127.0.0.0/8", "--resolve", "slow-site.top:127.0.0.1", f"http://slow-site.top:{port}/p/0"]
+    env = {**os.environ, "FRAUDWALL_CRAWL_CONCURRENCY": "4", "FRAUDWALL_CRAWL_PROFILES": "android"}
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "machinery raised" in run.stderr and "disk queue write failed" in run.stderr
+    assert _stored(db), "the pages fetched before and after the error are stored"
