@@ -355,6 +355,7 @@ def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: s
     "How long does funding take? Funds are on hold for 24 hours for security; there is no fee.",
     "本行辦理貸款不會要求您於撥款前先匯款支付保證金、代辦費或解凍金。",
     "本公司從不在放款前要求客戶支付任何保證金、印花稅或公證費。",
+    "本公司亦不會在批核或放款前要求客戶繳付任何手續費、保證金、印花稅或驗資款項。",
 ])
 def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str) -> None:
     """A licensed lender saying it charges nothing before the payout matches none of them."""
