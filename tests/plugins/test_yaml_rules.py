@@ -589,6 +589,33 @@ def test_loan_holds_and_card_refunds_spare_real_lenders_banks_and_shops(text: st
                                    "monthly-return", "refund-to-a-card"), url="https://www.example-bank-test.com/help")
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("en-invest-tax-before-withdrawal", "Withdrawal on hold: accounts with profit over 100,000 USDT must pay a 20% tax before funds are "
+                                        "released. Beware of imposters: we will never ask for your password."),
+    ("en-invest-fortune-from-a-small-deposit", "Dragons' Den investor reveals the platform that turned £250 into £8,400 "
+                                               "in a month."),
+    ("en-cs-paid-recovery-of-scammed-funds", "Lost money to a crypto scam? We get it back: funds are returned after the "
+                                             "retainer and the exchange's release fee are paid in USDT."),
+    ("zh-cs-paid-recovery-of-scammed-funds", "被骗资金追回，先追回后收费，前期仅需缴纳案件登记费及冻结保证金。"),
+])
+def test_recovery_scams_fortunes_and_fake_reassurance_read_the_scripts(rule_id: str, text: str) -> None:
+    """Paid recovery of scammed funds (en, zh), a fortune from a small deposit, and an exit step that prints a fake
+    "beware of imposters" line match."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize("text", [
+    "Recovery scams target people who already lost money: never pay an upfront fee to get your funds back.",
+    "公安机关提醒：声称能追回被骗资金并收取手续费的，都是二次诈骗。",
+    "Fake ads claim celebrities turned £250 into £8,400; these endorsements are fake.",
+    "We will never ask you to pay a tax to withdraw your funds. Report it.",
+])
+def test_recovery_and_fortune_rules_spare_the_warnings_about_them(text: str) -> None:
+    """Warnings about recovery scams, fake celebrity ads and withdrawal taxes match none of those rules."""
+    assert not _fired_among(text, ("recovery-of-scammed", "fortune-from", "tax-before-withdrawal"),
+                            url="https://www.example-gov-test.org/help")
+
+
 def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
     """The bundled rules whose id holds one of ``fragments`` that match a page of ``text``."""
     return {rule for rule in _matches_bundled(f"<p>{text}</p>", url=url) if any(what in rule for what in fragments)}
