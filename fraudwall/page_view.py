@@ -75,6 +75,10 @@ _CHAR_CODES = re.compile(
     r"fromCharCode\s*\(\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))*)\s*\)", re.IGNORECASE
 )
 _TAG = re.compile(r"<[^>]+>")
+# What may stand between two string literals of one concatenation.
+_CONCATENATION = re.compile(r"\s{0,40}\+\s{0,40}")
+_TEMPLATE_START = re.compile(r"<template\b[^>]{0,500}>", re.IGNORECASE)
+_TEMPLATE_END = re.compile(r"</template\s{0,20}>", re.IGNORECASE)
 # An array of four or more string literals: kits spread a sentence over one word per element
 # and join them at run time, so no single literal reads as text. Elements are words (at most 300
 # characters) and the repetition is possessive: a hostile script's endless or unclosed array is
@@ -133,6 +137,44 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
             codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
             strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
     return strings
+
+
+def concatenated_strings(scripts: Iterable[str]) -> list[str]:
+    """Runs of string literals joined by ``+`` in inline scripts (``'PGRp' + 'dj4'``), decoded and joined.
+
+    Payloads are split this way so that no literal holds a whole base64 block or a whole sentence.
+    One pass over each script's literals: a run goes on while only ``+`` and spaces stand between two.
+    """
+    joined = []
+    for body in scripts:
+        if _is_url(body) or "+" not in body:
+            continue
+        run: list[str] = []
+        end = -1
+        for match in _JS_STRING.finditer(body):
+            literal = next(group for group in match.groups() if group is not None)
+            if run and not _CONCATENATION.fullmatch(body, end, match.start()):
+                if len(run) > 1:
+                    joined.append("".join(run))
+                run = []
+            run.append(_unescape_js(literal))
+            end = match.end()
+        if len(run) > 1:
+            joined.append("".join(run))
+    return joined
+
+
+def template_texts(page_html: str) -> list[str]:
+    """The markup inside ``<template>`` elements: shown only when a script clones it, so no visible text."""
+    texts = []
+    position = 0
+    while (start := _TEMPLATE_START.search(page_html, position)) is not None:
+        end = _TEMPLATE_END.search(page_html, start.end())
+        if end is None:  # unclosed: nothing more to find, and no rescan from every later start
+            break
+        texts.append(page_html[start.end():end.start()])
+        position = end.end()
+    return texts
 
 
 def joined_arrays(scripts: Iterable[str]) -> list[str]:
@@ -425,11 +467,11 @@ class PageView:
         detectors that read words get them without tags through :attr:`strings`.
         """
         page = self.page
-        strings = script_strings(page.scripts)
+        strings = [*script_strings(page.scripts), *concatenated_strings(page.scripts)]
         attributes = attribute_texts(page.html)
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
         return (*strings, *joined_arrays(page.scripts), *css_content_texts(page.html), *attributes,
-                *decoded_blocks([*strings, *attributes, *data_uris]))
+                *template_texts(page.html), *decoded_blocks([*strings, *attributes, *data_uris]))
 
     @functools.cached_property
     def strings(self) -> str:

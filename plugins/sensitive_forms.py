@@ -15,6 +15,8 @@ single field proves nothing (every shop has a password, every app an SMS code):
 * a bank card with its PIN: no lender, shop or refund desk asks for a card PIN,
   so this alone is strong;
 * a payment password (支付密码): only the wallet itself asks for it;
+* a crypto wallet's recovery phrase (助记词) or private key: whoever has it owns the
+  wallet, and only the wallet's own app asks for it, so this alone is strong;
 * a card with its security code or expiry: card harvesting, or an ordinary
   checkout, so moderate;
 * ID number, bank card and SMS code together (the "elements" a fraudster needs
@@ -46,6 +48,7 @@ version = "1.2"
 
 #: Base scores of the combinations; the strongest one present sets the base.
 CARD_WITH_PIN = 0.70
+SEED_PHRASE = 0.70  # a wallet's recovery phrase is the wallet: only its own app ever asks for it
 PAYMENT_PASSWORD = 0.45
 CARD_WITH_SECURITY_CODE = 0.35
 IDENTITY_ELEMENTS = 0.35  # ID number + bank card + SMS code
@@ -59,6 +62,7 @@ SCORE_MAX = 0.95
 
 _COMBINATIONS: tuple[tuple[frozenset[str], float, str], ...] = (
     (frozenset({"bank_card", "card_pin"}), CARD_WITH_PIN, "a bank card together with its PIN"),
+    (frozenset({"seed_phrase"}), SEED_PHRASE, "a wallet's recovery phrase or private key"),
     (frozenset({"payment_password"}), PAYMENT_PASSWORD, "a payment password"),
     (frozenset({"bank_card", "card_security"}), CARD_WITH_SECURITY_CODE, "a card with its security code or expiry"),
     (frozenset({"id_number", "bank_card", "sms_code"}), IDENTITY_ELEMENTS, "ID number, bank card and SMS code"),

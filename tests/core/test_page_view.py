@@ -202,3 +202,25 @@ def test_hostile_arrays_and_style_strings_are_read_in_linear_time() -> None:
     assert page_view.joined_arrays(hostile) == []
     page_view.css_content_texts("content:'" + "x" * 100 + "\\" * 50_000 + 'content:"' * 100_000)
     assert time.monotonic() - started < 1.0
+
+
+def test_concatenated_literals_and_template_markup_are_read() -> None:
+    """A base64 payload split into literals joined by '+', and markup kept in a <template> until a script clones
+    it, are read: the decoded payload's words and the template's words reach the view's strings."""
+    import base64
+
+    payload = base64.b64encode("<h1>Pay your outstanding driving penalty today</h1>".encode()).decode()
+    pieces = " +\n".join(f"'{payload[i:i + 16]}'" for i in range(0, len(payload), 16))
+    html = (f"<html><body><p>nginx default page</p><script>var p={pieces};</script>"
+            "<template id=job><li>Premium lucky order pays 6x commission</li></template></body></html>")
+    view = PageView(make_page(html))
+    assert "outstanding driving penalty" in view.strings
+    assert "lucky order pays 6x commission" in view.strings
+
+
+def test_hostile_concatenations_and_unclosed_templates_are_read_in_linear_time() -> None:
+    """100,000 concatenated literals and 100,000 unclosed <template> starts cost one pass each."""
+    started = time.monotonic()
+    assert len(page_view.concatenated_strings(["var a=" + "'ab'+" * 100_000 + "'c';"])[0]) == 200_001
+    assert page_view.template_texts("<template>" * 100_000) == []
+    assert time.monotonic() - started < 1.0

@@ -68,3 +68,12 @@ def test_odd_destinations_raise_the_score() -> None:
     assert plain < to_ip and plain < bot
     finding = page_findings(sensitive_forms, html_doc(CARD_AND_PIN.replace("<form>", "<form action='http://103.45.67.89/p'>")), "http://x.top/")[0]
     assert ("form_action", "http://103.45.67.89/p") in finding.indicators
+
+
+def test_a_form_asking_for_a_wallets_recovery_phrase_is_strong_alone() -> None:
+    """A wallet's recovery phrase or private key, asked on a name no brand owns, is the wallet itself: strong alone."""
+    chinese = "<form action='/import'><label>助记词<textarea name=m></textarea></label><button>导入钱包</button></form>"
+    assert score(chinese, "https://token-im.cc/zh/import") >= sensitive_forms.SEED_PHRASE
+    english = "<form><input name=phrase placeholder='Enter your 12-word secret recovery phrase'></form>"
+    assert score(english, "https://wallet-sync-connect.app/") >= sensitive_forms.SEED_PHRASE
+    assert score("<form><input name=q placeholder='Search'></form>", "https://wallet-sync-connect.app/") == 0

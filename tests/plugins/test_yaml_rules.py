@@ -616,6 +616,22 @@ def test_recovery_and_fortune_rules_spare_the_warnings_about_them(text: str) -> 
                             url="https://www.example-gov-test.org/help")
 
 
+@pytest.mark.parametrize(("rule_id", "text"), [
+    ("en-invest-crypto-giveaway-doubling", "TESLA x BITCOIN 5,000 BTC GIVEAWAY. Send 0.1 to 20 BTC to the address "
+                                           "below and get 2x back instantly."),
+    ("zh-invest-crypto-giveaway-doubling", "活动期间转入 0.5 ETH 至下方地址，即可获得双倍返还。"),
+])
+def test_crypto_doubling_giveaways_read_the_script(rule_id: str, text: str) -> None:
+    """A giveaway that sends back twice the crypto sent to it matches, in English and Chinese."""
+    assert rule_id in _matches_bundled(f"<p>{text}</p>")
+
+
+def test_crypto_doubling_rules_spare_the_warnings_about_them() -> None:
+    """An exchange's warning about doubling giveaways matches neither rule."""
+    assert not _fired_among("Scam alert: no one will double the bitcoin you send. Never send BTC to a giveaway address.",
+                            ("giveaway-doubling",), url="https://www.example-exchange-test.com/help")
+
+
 def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
     """The bundled rules whose id holds one of ``fragments`` that match a page of ``text``."""
     return {rule for rule in _matches_bundled(f"<p>{text}</p>", url=url) if any(what in rule for what in fragments)}
