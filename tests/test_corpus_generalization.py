@@ -19,8 +19,8 @@ MANIFEST = REPO / "tests" / "data" / "corpus" / "manifest.csv"
 #: Measured (precision, recall) at verdict malicious (README, "Detection quality"); the floors sit at or
 #: just under them. One of heldout2's 40 hard negatives is malicious (it has not been looked at).
 FLOORS = {
-    "tune": (1.0, 0.92), "heldout": (1.0, 0.90), "heldout2": (0.97, 0.92), "heldout3": (1.0, 0.82),
-    "heldout4": (1.0, 0.97),
+    "tune": (1.0, 0.92), "heldout": (1.0, 0.95), "heldout2": (0.97, 0.92), "heldout3": (1.0, 0.82),
+    "heldout4": (1.0, 0.97), "heldout5": (1.0, 0.92),
 }
 
 
