@@ -407,62 +407,6 @@ def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
                             url="https://www.example-shop-test.com/checkout")
 
 
-@pytest.mark.parametrize(("rule_id", "text"), [
-    ("zh-invest-tax-before-withdrawal", "您的提现申请已受理。依规定须先缴纳收益部分20%的个人所得税，缴纳后方可提现到账。"),
-    ("zh-invest-tax-before-withdrawal", "提幣需先繳納風險保證金 3,000 USDT，繳清後即可解凍。"),
-    ("zh-invest-pay-or-be-frozen", "提币审核未通过：请于24小时内充值缴纳保证金，否则账户资产将被永久冻结。"),
-    ("en-invest-pay-or-be-frozen", "Your withdrawal of 52,000 USDT is on hold. Failure to pay the 10% release fee before "
-                                   "the deadline will result in the account and all its profits being permanently frozen."),
-    ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金请联系在线客服索取最新收款账户，每次账户不同。"),
-    ("zh-invest-deposit-to-an-account-an-agent-supplies", "認購款項請轉賬至客戶經理提供之指定公司戶口。"),
-    ("en-invest-deposit-to-an-account-an-agent-supplies", "Fund your gold trading account by USDT transfer to the wallet "
-                                                          "address provided by your account manager."),
-    ("zh-invest-guaranteed-return-rate", "跟着老师操作，保证月收益 25% 以上。"),
-    ("en-invest-guaranteed-return-rate", "Our desk offers guaranteed monthly returns of 18% on every deposit."),
-    ("zh-invest-return-per-trade", "内部数据窗口开放中，单次收益 20%-35%，名额有限。"),
-    ("en-invest-return-per-trade", "Members following the signals made 25% per trading window last month. Deposit to join."),
-    ("zh-cs-refund-in-your-own-bank", "专员将指导您登录手机银行，输入退款确认码后款项即时到账。"),
-    ("en-cs-refund-in-your-own-bank", "Our refund specialist will stay on the line while you log in to your online banking "
-                                      "and enter the refund code we give you."),
-    ("en-cs-call-within-hours-for-a-refund", "Your subscription has been renewed: $289.00 was charged to your card. To "
-                                             "cancel and get a refund, call our billing desk within 24 hours."),
-    ("en-cs-fee-to-release-a-payout", "You are entitled to €400 compensation. A €2.50 processing fee is refunded with "
-                                      "your payment once it confirms your card."),
-    ("en-cs-virus-alert-call-support", "Your computer has been infected with a Trojan. Call Windows Support now at "
-                                       "+1 (855) 300-4417 (toll free)."),
-    ("zh-cs-screen-share-refund", "請加入官方客服 LINE，開啟視訊會議並分享畫面，依指示取消會員扣款。"),
-])
-def test_exit_step_and_refund_rules_read_the_scripts(rule_id: str, text: str) -> None:
-    """The fake platform's exit step (a tax or margin before the withdrawal, the account frozen unless it is paid),
-    deposits to an account an agent hands out, guaranteed or per-trade returns, refunds done in the victim's own
-    bank, call-back deadlines, fees to release compensation and fake virus alerts match."""
-    assert rule_id in _matches_bundled(f"<p>{text}</p>")
-
-
-@pytest.mark.parametrize("text", [
-    "提现时平台将代扣代缴个人所得税，无需另行支付。",
-    "期货交易需缴纳保证金，保证金比例以交易所公布为准。入金后即可开仓。",
-    "提币需支付网络手续费，手续费将从提币金额中扣除。",
-    "本平台客服不会向您提供任何个人收款账户，充值请以App内地址为准。",
-    "本基金不保证收益，过往业绩不代表未来表现。",
-    "Deposits are credited to the account shown in the app. Support will never give you a wallet address by chat.",
-    "Guaranteed Investment Certificate: 4.5% guaranteed interest, FDIC insured.",
-    "Risk warning: most traders lose money; never trade more than 2% of your account per trade.",
-    "如需退款，款项将原路退回，无需在手机银行进行任何操作；客服不会要求您输入任何代码。",
-    "To cancel your subscription, sign in to your account; refunds are available for 30 days.",
-    "Microsoft will never display phone numbers in virus warnings. Fake alerts are a scam.",
-    "Our antivirus removed 3 threats. Your device is protected. Contact support from the app at any time.",
-    "A temporary $1 authorization may be placed on your card to verify it; it is released within days.",
-    "Margin call: deposit funds or close positions to restore your margin; positions may be liquidated.",
-])
-def test_exit_step_and_refund_rules_spare_real_platforms_and_warnings(text: str) -> None:
-    """Tax withheld by the platform, futures margin, network fees, a warning that agents give no accounts, fund
-    disclaimers, real cancellations and refunds, real security-product messages and card checks match none."""
-    assert not _fired_among(text, ("tax-before-withdrawal", "pay-or-be-frozen", "agent-supplies", "guaranteed-return-rate",
-                                   "return-per-trade", "refund-in-your-own-bank", "call-within-hours", "fee-to-release",
-                                   "virus-alert"), url="https://www.example-shop-test.com/help")
-
-
 def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert() -> None:
     """A page that goes full screen and swallows keys beside a virus alert is a browser locker; a video player is not."""
     lock = ("<p>Security warning: your PC is infected.</p><script>document.documentElement.requestFullscreen();"
@@ -473,11 +417,37 @@ def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert
     assert "en-cs-browser-lock" not in _matches_bundled(player)
 
 
-@pytest.mark.parametrize(("rule_id", "text"), [
+#: Mechanism rules and sentences of the scripts they spell out, by script (each with its benign look-alikes below).
+SCRIPT_SENTENCES = [
+    # The fake platform's exit step, agent-supplied accounts, returns, refunds, call-backs, payout fees, virus alerts
+    ("zh-invest-tax-before-withdrawal", "您的提现申请已受理。依规定须先缴纳收益部分20%的个人所得税，缴纳后方可提现到账。"),
+    ("zh-invest-tax-before-withdrawal", "提幣需先繳納風險保證金 3,000 USDT，繳清後即可解凍。"),
+    ("zh-invest-pay-or-be-frozen", "提币审核未通过：请于24小时内充值缴纳保证金，否则账户资产将被永久冻结。"),
+    ("en-invest-pay-or-be-frozen", "Your withdrawal of 52,000 USDT is on hold. Failure to pay the 10% release fee before "
+                                       "the deadline will result in the account and all its profits being permanently frozen."),
+    ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金请联系在线客服索取最新收款账户，每次账户不同。"),
+    ("zh-invest-deposit-to-an-account-an-agent-supplies", "認購款項請轉賬至客戶經理提供之指定公司戶口。"),
+    ("en-invest-deposit-to-an-account-an-agent-supplies", "Fund your gold trading account by USDT transfer to the wallet "
+                                                              "address provided by your account manager."),
+    ("zh-invest-guaranteed-return-rate", "跟着老师操作，保证月收益 25% 以上。"),
+    ("en-invest-guaranteed-return-rate", "Our desk offers guaranteed monthly returns of 18% on every deposit."),
+    ("zh-invest-return-per-trade", "内部数据窗口开放中，单次收益 20%-35%，名额有限。"),
+    ("en-invest-return-per-trade", "Members following the signals made 25% per trading window last month. Deposit to join."),
+    ("zh-cs-refund-in-your-own-bank", "专员将指导您登录手机银行，输入退款确认码后款项即时到账。"),
+    ("en-cs-refund-in-your-own-bank", "Our refund specialist will stay on the line while you log in to your online banking "
+                                          "and enter the refund code we give you."),
+    ("en-cs-call-within-hours-for-a-refund", "Your subscription has been renewed: $289.00 was charged to your card. To "
+                                                 "cancel and get a refund, call our billing desk within 24 hours."),
+    ("en-cs-fee-to-release-a-payout", "You are entitled to €400 compensation. A €2.50 processing fee is refunded with "
+                                          "your payment once it confirms your card."),
+    ("en-cs-virus-alert-call-support", "Your computer has been infected with a Trojan. Call Windows Support now at "
+                                           "+1 (855) 300-4417 (toll free)."),
+    ("zh-cs-screen-share-refund", "請加入官方客服 LINE，開啟視訊會議並分享畫面，依指示取消會員扣款。"),
+    # Authority fees, officers on chat apps, multiple refunds, lies to the bank, ID photos, benefits, parcels, fines
     ("en-police-fee-payable-in-gift-cards-or-crypto", "Pay the immigration correction fee of $900 to the court today. "
-                                                      "Payment methods accepted: Zelle, Bitcoin or Target gift cards."),
+                                                          "Payment methods accepted: Zelle, Bitcoin or Target gift cards."),
     ("en-police-officer-on-a-chat-app", "You are a suspect in a money laundering case. Contact Officer Reyes on "
-                                        "WhatsApp within 6 hours."),
+                                            "WhatsApp within 6 hours."),
     ("zh-police-officer-on-a-chat-app", "您涉嫌洗钱案件，请立即添加办案警官微信配合调查。"),
     ("zh-cs-multiple-refund-via-chat", "您的快递丢失，我司将按三倍金额理赔，请扫一扫添加理赔专员微信办理。"),
     ("en-cs-multiple-refund-via-chat", "We will issue a double refund for your damaged item. Message our refund specialist on WhatsApp."),
@@ -487,70 +457,22 @@ def test_browser_lock_reads_full_screen_and_a_swallowed_keyboard_beside_an_alert
     ("zh-id-documents-to-an-agent", "請將身分證正反面及存摺封面拍照傳給專員審核。"),
     ("en-id-documents-to-an-agent", "Send a photo of your ID card and debit card to your loan officer on WhatsApp."),
     ("en-benefit-with-a-deadline-and-bank-details", "You are entitled to a £326 energy rebate. Claim before the deadline "
-                                                    "today by entering your card details."),
+                                                        "today by entering your card details."),
     ("zh-benefit-held-until-verified", "您的養老金補助暫未發放，請填寫收款銀行帳戶及身分證號碼完成核實，逾期視為放棄。"),
     ("en-parcel-held-for-a-fee", "Your parcel is on hold at our depot. Please pay the $1.99 redelivery fee within 24 hours."),
     ("zh-parcel-held-for-a-fee", "您的包裹已被海关扣留，须补缴税费后方可派送，72小时内未缴将退回。"),
     ("en-fine-or-toll-due-within-hours-by-card", "Your unpaid toll of $6.99 must be settled within 12 hours to avoid a "
-                                                 "$50 late fee. Enter your card number below."),
+                                                     "$50 late fee. Enter your card number below."),
     ("en-loan-fee-before-funding", "A refundable indemnity bond of 4% is due before any funds can be released: send 760 USDT."),
-])
-def test_authority_payment_and_document_rules_read_the_scripts(rule_id: str, text: str) -> None:
-    """Authority fees in gift cards or crypto, officers on chat apps, multiple refunds over chat, coaching a lie to
-    the bank, ID photos sent to an agent, benefits and parcels held for details or a fee, tolls due within hours by
-    card, and loan bonds paid in crypto match."""
-    assert rule_id in _matches_bundled(f"<p>{text}</p>")
-
-
-@pytest.mark.parametrize("text", [
-    "The IRS will never ask you to pay with gift cards, Bitcoin or Zelle. Anyone who does is a scammer.",
-    "Police will never contact you on WhatsApp or Telegram about a case.",
-    "公安机关不会通过微信、QQ办案，凡是自称警官要求视频做笔录的都是诈骗。",
-    "消费者权益保护法规定假一赔三，请联系官方客服处理。",
-    "转账时请在附言中填写订单号，方便我们核对。",
-    "Add a reference such as your invoice number when you transfer the money.",
-    "上传身份证正反面照片即可在线开户，全程由系统自动审核。",
-    "You do not need to apply for the Cost of Living Payment: it is paid into the account your benefits are paid into.",
-    "Pay your court fine online with a debit or credit card. You have 28 days to pay.",
-    "Your parcel is on its way and will be delivered today.",
-    "包裹已签收，如有疑问请联系客服。",
-])
-def test_authority_payment_and_document_rules_spare_real_notices_and_warnings(text: str) -> None:
-    """Agencies' warnings, consumer-law guarantees, ordinary transfer references, in-app ID uploads, real benefit
-    and fine pages and delivery updates match none of them."""
-    assert not _fired_among(text, ("gift-cards-or-crypto", "officer-on-a-chat-app", "multiple-refund", "hide-the-payment",
-                                   "id-documents", "benefit-with", "benefit-held", "parcel-held", "fine-or-toll"),
-                            url="https://www.example-gov-test.org/help")
-
-
-@pytest.mark.parametrize(("rule_id", "text"), [
+    # Fund checks, paid likes, premium-order top-ups and the exit step in Hong Kong wording
     ("zh-cs-fund-check-returned", "关闭服务前需配合客服完成资金核验，核验资金将在5分钟内原路退回。"),
     ("zh-task-paid-per-like-with-a-dispatcher", "给视频点赞关注，一单3元，日结。留下微信，接待员加你派单。"),
     ("en-task-combination-order-recharge", "Premium products pay 5x commission and require topping up the shortfall "
-                                           "before submission."),
+                                               "before submission."),
     ("zh-invest-tax-before-withdrawal", "出金審核：須繳付賬戶淨值10%保證金以證明資金來源，審核通過後保證金連同盈利一併退還。"),
     ("zh-invest-pay-or-be-frozen", "可出金 0 元。請於24小時內完成，否則賬戶將被永久凍結。"),
     ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金請聯絡指導老師或WhatsApp客服 +852 5694 2173 索取公司指定收款賬戶。"),
-])
-def test_fund_checks_paid_likes_and_exit_steps_read_the_scripts(rule_id: str, text: str) -> None:
-    """A "fund check" returned the same way, likes paid per order through a dispatcher, top-ups of a premium
-    order's shortfall, and the exit step's margin, deadline and agent-supplied account in Hong Kong wording match."""
-    assert rule_id in _matches_bundled(f"<p>{text}</p>")
-
-
-@pytest.mark.parametrize("text", [
-    "退款将原路退回，无需您进行任何资金核验操作。",
-    "本平台不收取任何费用，点赞关注等任务一单几元、加微信派单的都是诈骗。",
-    "Top up your prepaid balance at any time; premium members get free delivery.",
-    "開戶須存入首筆資金，資金核驗由銀行系統自動完成。",
-])
-def test_fund_checks_and_paid_likes_spare_real_refunds_and_warnings(text: str) -> None:
-    """A real refund, a warning about paid likes, a prepaid top-up and a bank's automatic check match none."""
-    assert not _fired_among(text, ("fund-check", "paid-per-like", "combination-order"),
-                            url="https://www.example-shop-test.com/help")
-
-
-@pytest.mark.parametrize(("rule_id", "text"), [
+    # Loan holds, withdrawal deposits, monthly returns and refunds to a card
     ("zh-loan-payout-held-for-a-fee", "综合评分不足，暂无法放款。缴纳修复服务费1980元，修复后即刻放款。"),
     ("zh-loan-payout-held-for-a-fee", "需预存首期还款¥2,875至借款账户证明还款能力，系统将在验证后10分钟内放款。"),
     ("zh-loan-payout-held-for-a-fee", "撥款前須辦理貸款保障保險，保費入數後30分鐘內過數。"),
@@ -558,78 +480,113 @@ def test_fund_checks_and_paid_likes_spare_real_refunds_and_warnings(text: str) -
     ("en-loan-fee-before-funding", "To get your withdrawal code, pay ₦15,500 to our vendor. Fee is refunded with your first repayment."),
     ("en-loan-fee-before-funding", "A credit repair fee of £249.00 is due before funds are released."),
     ("en-invest-tax-before-withdrawal", "Large withdrawals require a verification deposit of 15% of the withdrawal amount. "
-                                        "Profits in USDT."),
+                                            "Profits in USDT."),
     ("en-invest-pay-or-be-frozen", "Your withdrawal is under review. If the deposit is not completed before the deadline "
-                                   "the account will be frozen and the profit cleared. USDT trading account."),
+                                       "the account will be frozen and the profit cleared. USDT trading account."),
     ("zh-cs-refund-in-your-own-bank", "退費須於網路銀行或ATM操作「退款確認」，專員將提供退款代碼。"),
     ("zh-invest-monthly-return", "跟随老师喊单，近3个月月均收益30%以上。"),
     ("en-invest-monthly-return", "Our members earn 25% a month following the trading signals."),
     ("en-cs-refund-to-a-card-with-its-code", "You are entitled to £85 compensation. Enter the card you'd like the refund "
-                                             "paid to: card number, expiry, security code."),
+                                                 "paid to: card number, expiry, security code."),
     ("zh-cs-refund-to-a-card-with-its-code", "理賠款將退至您的信用卡，請填寫卡號、有效期及背面三位安全碼。"),
-])
-def test_loan_holds_exit_deposits_monthly_returns_and_card_refunds_read_the_scripts(rule_id: str, text: str) -> None:
-    """Loan payouts held for repairs, first instalments, insurance or a withdrawal code; withdrawals that require a
-    deposit or freeze without one; monthly returns of ten per cent or more; refunds to a card with its code."""
-    assert rule_id in _matches_bundled(f"<p>{text}</p>")
-
-
-@pytest.mark.parametrize("text", [
-    "An arrangement fee of £249 is deducted from your loan before funds are released.",
-    "Withdrawals are reviewed within 24 hours; there is no fee and no deposit is ever required.",
-    "月利率0.8%，借款1万元每月利息80元。",
-    "Our savings account pays 4.1% a year, credited monthly.",
-    "Refunds go back to the card you paid with; you do not need to enter any card details.",
-    "退款将原路退回至您的付款银行卡，无需提供卡号或安全码。",
-])
-def test_loan_holds_and_card_refunds_spare_real_lenders_banks_and_shops(text: str) -> None:
-    """A fee deducted from the loan, a withdrawal review without fees, a loan's monthly rate, a savings rate and
-    real refund policies match none."""
-    assert not _fired_among(text, ("loan-payout-held", "loan-fee-before", "tax-before-withdrawal", "pay-or-be-frozen",
-                                   "monthly-return", "refund-to-a-card"), url="https://www.example-bank-test.com/help")
-
-
-@pytest.mark.parametrize(("rule_id", "text"), [
+    # Paid recovery of scammed funds, fortunes from small deposits, fake reassurance
     ("en-invest-tax-before-withdrawal", "Withdrawal on hold: accounts with profit over 100,000 USDT must pay a 20% tax before funds are "
-                                        "released. Beware of imposters: we will never ask for your password."),
+                                            "released. Beware of imposters: we will never ask for your password."),
     ("en-invest-fortune-from-a-small-deposit", "Dragons' Den investor reveals the platform that turned £250 into £8,400 "
-                                               "in a month."),
+                                                   "in a month."),
     ("en-cs-paid-recovery-of-scammed-funds", "Lost money to a crypto scam? We get it back: funds are returned after the "
-                                             "retainer and the exchange's release fee are paid in USDT."),
+                                                 "retainer and the exchange's release fee are paid in USDT."),
     ("zh-cs-paid-recovery-of-scammed-funds", "被骗资金追回，先追回后收费，前期仅需缴纳案件登记费及冻结保证金。"),
-])
-def test_recovery_scams_fortunes_and_fake_reassurance_read_the_scripts(rule_id: str, text: str) -> None:
-    """Paid recovery of scammed funds (en, zh), a fortune from a small deposit, and an exit step that prints a fake
-    "beware of imposters" line match."""
-    assert rule_id in _matches_bundled(f"<p>{text}</p>")
-
-
-@pytest.mark.parametrize("text", [
-    "Recovery scams target people who already lost money: never pay an upfront fee to get your funds back.",
-    "公安机关提醒：声称能追回被骗资金并收取手续费的，都是二次诈骗。",
-    "Fake ads claim celebrities turned £250 into £8,400; these endorsements are fake.",
-    "We will never ask you to pay a tax to withdraw your funds. Report it.",
-])
-def test_recovery_and_fortune_rules_spare_the_warnings_about_them(text: str) -> None:
-    """Warnings about recovery scams, fake celebrity ads and withdrawal taxes match none of those rules."""
-    assert not _fired_among(text, ("recovery-of-scammed", "fortune-from", "tax-before-withdrawal"),
-                            url="https://www.example-gov-test.org/help")
-
-
-@pytest.mark.parametrize(("rule_id", "text"), [
+    # Crypto doubling giveaways
     ("en-invest-crypto-giveaway-doubling", "TESLA x BITCOIN 5,000 BTC GIVEAWAY. Send 0.1 to 20 BTC to the address "
-                                           "below and get 2x back instantly."),
+                                               "below and get 2x back instantly."),
     ("zh-invest-crypto-giveaway-doubling", "活动期间转入 0.5 ETH 至下方地址，即可获得双倍返还。"),
-])
-def test_crypto_doubling_giveaways_read_the_script(rule_id: str, text: str) -> None:
-    """A giveaway that sends back twice the crypto sent to it matches, in English and Chinese."""
+]
+
+
+@pytest.mark.parametrize(("rule_id", "text"), SCRIPT_SENTENCES)
+def test_mechanism_rules_read_the_scripts(rule_id: str, text: str) -> None:
+    """Each mechanism rule matches a sentence of the script it spells out, in the language it is written for."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
-def test_crypto_doubling_rules_spare_the_warnings_about_them() -> None:
-    """An exchange's warning about doubling giveaways matches neither rule."""
-    assert not _fired_among("Scam alert: no one will double the bitcoin you send. Never send BTC to a giveaway address.",
-                            ("giveaway-doubling",), url="https://www.example-exchange-test.com/help")
+#: Benign wording each family of mechanism rules could be confused with: the families' rule-id fragments,
+#: the page's URL, and the texts (real platforms' and agencies' wording, and warnings that quote the scripts).
+LOOKALIKE_GROUPS = [
+    # The exit step, agent-supplied accounts, returns, refunds in one's own bank, call-backs, payout fees, virus alerts
+    (("tax-before-withdrawal", "pay-or-be-frozen", "agent-supplies", "guaranteed-return-rate",
+      "return-per-trade", "refund-in-your-own-bank", "call-within-hours", "fee-to-release", "virus-alert"),
+     "https://www.example-shop-test.com/help", [
+        "提现时平台将代扣代缴个人所得税，无需另行支付。",
+        "期货交易需缴纳保证金，保证金比例以交易所公布为准。入金后即可开仓。",
+        "提币需支付网络手续费，手续费将从提币金额中扣除。",
+        "本平台客服不会向您提供任何个人收款账户，充值请以App内地址为准。",
+        "本基金不保证收益，过往业绩不代表未来表现。",
+        "Deposits are credited to the account shown in the app. Support will never give you a wallet address by chat.",
+        "Guaranteed Investment Certificate: 4.5% guaranteed interest, FDIC insured.",
+        "Risk warning: most traders lose money; never trade more than 2% of your account per trade.",
+        "如需退款，款项将原路退回，无需在手机银行进行任何操作；客服不会要求您输入任何代码。",
+        "To cancel your subscription, sign in to your account; refunds are available for 30 days.",
+        "Microsoft will never display phone numbers in virus warnings. Fake alerts are a scam.",
+        "Our antivirus removed 3 threats. Your device is protected. Contact support from the app at any time.",
+        "A temporary $1 authorization may be placed on your card to verify it; it is released within days.",
+        "Margin call: deposit funds or close positions to restore your margin; positions may be liquidated.",
+     ]),
+    # Authority fees, officers on chat apps, multiple refunds, lies to the bank, ID photos, benefits, parcels, fines
+    (("gift-cards-or-crypto", "officer-on-a-chat-app", "multiple-refund", "hide-the-payment", "id-documents",
+      "benefit-with", "benefit-held", "parcel-held", "fine-or-toll"),
+     "https://www.example-gov-test.org/help", [
+        "The IRS will never ask you to pay with gift cards, Bitcoin or Zelle. Anyone who does is a scammer.",
+        "Police will never contact you on WhatsApp or Telegram about a case.",
+        "公安机关不会通过微信、QQ办案，凡是自称警官要求视频做笔录的都是诈骗。",
+        "消费者权益保护法规定假一赔三，请联系官方客服处理。",
+        "转账时请在附言中填写订单号，方便我们核对。",
+        "Add a reference such as your invoice number when you transfer the money.",
+        "上传身份证正反面照片即可在线开户，全程由系统自动审核。",
+        "You do not need to apply for the Cost of Living Payment: it is paid into the account your benefits are paid into.",
+        "Pay your court fine online with a debit or credit card. You have 28 days to pay.",
+        "Your parcel is on its way and will be delivered today.",
+        "包裹已签收，如有疑问请联系客服。",
+     ]),
+    # Fund checks, paid likes and premium-order top-ups
+    (("fund-check", "paid-per-like", "combination-order"),
+     "https://www.example-shop-test.com/help", [
+        "退款将原路退回，无需您进行任何资金核验操作。",
+        "本平台不收取任何费用，点赞关注等任务一单几元、加微信派单的都是诈骗。",
+        "Top up your prepaid balance at any time; premium members get free delivery.",
+        "開戶須存入首筆資金，資金核驗由銀行系統自動完成。",
+     ]),
+    # Loan holds, withdrawal deposits, monthly returns and refunds to a card
+    (("loan-payout-held", "loan-fee-before", "tax-before-withdrawal", "pay-or-be-frozen", "monthly-return",
+      "refund-to-a-card"),
+     "https://www.example-bank-test.com/help", [
+        "An arrangement fee of £249 is deducted from your loan before funds are released.",
+        "Withdrawals are reviewed within 24 hours; there is no fee and no deposit is ever required.",
+        "月利率0.8%，借款1万元每月利息80元。",
+        "Our savings account pays 4.1% a year, credited monthly.",
+        "Refunds go back to the card you paid with; you do not need to enter any card details.",
+        "退款将原路退回至您的付款银行卡，无需提供卡号或安全码。",
+     ]),
+    # Paid recovery of scammed funds, fortunes from small deposits, withdrawal taxes
+    (("recovery-of-scammed", "fortune-from", "tax-before-withdrawal"),
+     "https://www.example-gov-test.org/help", [
+        "Recovery scams target people who already lost money: never pay an upfront fee to get your funds back.",
+        "公安机关提醒：声称能追回被骗资金并收取手续费的，都是二次诈骗。",
+        "Fake ads claim celebrities turned £250 into £8,400; these endorsements are fake.",
+        "We will never ask you to pay a tax to withdraw your funds. Report it.",
+     ]),
+    # Crypto doubling giveaways
+    (("giveaway-doubling",),
+     "https://www.example-exchange-test.com/help", [
+        "Scam alert: no one will double the bitcoin you send. Never send BTC to a giveaway address.",
+     ]),
+]
+LOOKALIKE_SENTENCES = [(text, fragments, url) for fragments, url, texts in LOOKALIKE_GROUPS for text in texts]
+
+@pytest.mark.parametrize(("text", "fragments", "url"), LOOKALIKE_SENTENCES)
+def test_mechanism_rules_spare_their_benign_look_alikes(text: str, fragments: tuple[str, ...], url: str) -> None:
+    """Real platforms' and agencies' wording, and the warnings that quote the scripts, match none of the rules."""
+    assert not _fired_among(text, fragments, url=url)
 
 
 def _fired_among(text: str, fragments: tuple[str, ...], url: str) -> set[str]:
