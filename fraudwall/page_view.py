@@ -54,6 +54,13 @@ from fraudwall.matching import (
 )
 from fraudwall.models import FormField, PageObservation
 
+
+#: Bumped whenever the view reads a page differently (a hidden place more, words joined or split
+#: otherwise): it joins every bundled detector's recorded version
+#: (:func:`fraudwall.plugin_host.bundled_inputs_digest`), so reanalyze judges stored pages again.
+#: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
+VERSION = "2"
+
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
 BASE64_MIN = 16
 #: ... and at most this long: larger blocks are images or fonts, not hidden words.
@@ -94,6 +101,7 @@ _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
 _ATTRIBUTE = re.compile(
     r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
 )
+
 _DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
 _BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
 _BASE64_URLSAFE = str.maketrans("-_", "+/")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib.metadata
 import importlib.util
 import logging
@@ -27,7 +28,7 @@ from typing import Any
 
 import pluggy
 
-from fraudwall import hookspecs, reference
+from fraudwall import hookspecs, page_view, reference
 from fraudwall.exceptions import PluginError
 from fraudwall.models import Finding
 from fraudwall.settings import Settings
@@ -78,6 +79,15 @@ def _time_budget(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def bundled_inputs_digest() -> str:
+    """What every bundled detector reads beside its own code: the bundled reference data and the page view.
+
+    Either changing (a brand added, the view reading one more hidden place) changes every bundled
+    detector's recorded version, so ``reanalyze`` judges stored evidence again.
+    """
+    return hashlib.sha256(f"{reference.bundled_digest()}:{page_view.VERSION}".encode()).hexdigest()[:12]
 
 
 class PluginHost:
@@ -192,8 +202,8 @@ class PluginHost:
     def configure(self) -> None:
         """Call every plugin's ``configure`` hook once, outside any time budget; keep the digests they return.
 
-        A bundled plugin's version also carries a digest of the bundled reference data
-        (:func:`fraudwall.reference.bundled_digest`). A plugin whose ``configure`` raises is unregistered and listed in
+        A bundled plugin's version also carries a digest of what it reads beside its code
+        (:func:`bundled_inputs_digest`). A plugin whose ``configure`` raises is unregistered and listed in
         ``load_errors``: a plugin that cannot load its rules must not run without them.
         """
         for impl in self.manager.hook.configure.get_hookimpls():
@@ -207,8 +217,8 @@ class PluginHost:
                 continue
             if digest:
                 self.digests[name] = str(digest)
-        # The bundled detectors read the bundled reference data too: its digest joins their versions.
-        data = reference.bundled_digest()
+        # The bundled detectors read the bundled reference data and the page view too: their digest joins the versions.
+        data = bundled_inputs_digest()
         for name, plugin in self.manager.list_name_plugin():
             if getattr(plugin, "__name__", "").startswith(BUNDLED_PLUGINS_PACKAGE):
                 self.digests[name] = f"{self.digests[name]}.{data}" if name in self.digests else data

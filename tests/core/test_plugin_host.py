@@ -212,24 +212,28 @@ def test_a_host_for_some_hooks_loads_only_the_plugins_that_implement_them() -> N
     assert all("analyze_apk" in info.hooks for info in apk_only.describe())
 
 
-def test_bundled_reference_data_joins_the_bundled_plugins_versions(monkeypatch: pytest.MonkeyPatch,
-                                                                    tmp_path: Path) -> None:
-    """A release that only edits the bundled reference data (a brand, a word) changes every bundled detector's
-    recorded version, so stored evidence is judged again; an analyst's own plugin keeps its version."""
-    from fraudwall import reference
+def test_bundled_reference_data_and_page_view_join_the_bundled_plugins_versions(monkeypatch: pytest.MonkeyPatch,
+                                                                                 tmp_path: Path) -> None:
+    """A release that only edits the bundled reference data (a brand, a word) or changes how the page view reads a
+    page changes every bundled detector's recorded version, so stored evidence is judged again; an analyst's own
+    plugin keeps its version."""
+    from fraudwall import page_view, reference
+    from fraudwall.plugin_host import bundled_inputs_digest
+    from fraudwall.plugins import lookalike
 
     file = tmp_path / "mine.py"
     file.write_text("from fraudwall import hookimpl\nname = 'mine'\nversion = '0.1'\n"
                     "@hookimpl\ndef analyze_url(url):\n    return []\n")
 
-    def versions(digest: str) -> dict[str, str]:
+    def versions(digest: str, view: str = page_view.VERSION) -> dict[str, str]:
         monkeypatch.setattr(reference, "bundled_digest", lambda: digest)
+        monkeypatch.setattr(page_view, "VERSION", view)
         return PluginHost.from_settings(Settings({"PLUGIN_FILES": [str(file)]})).versions()
 
-    before, after = versions("aaaaaaaaaaaa"), versions("bbbbbbbbbbbb")
-    assert before["lookalike"].endswith("+aaaaaaaaaaaa") and after["lookalike"].endswith("+bbbbbbbbbbbb")
-    assert before["yaml_rules"].endswith(".aaaaaaaaaaaa")  # after the rule files' own digest
-    assert before["mine"] == after["mine"] == "0.1"
+    before, after, new_view = versions("aaaaaaaaaaaa"), versions("bbbbbbbbbbbb"), versions("aaaaaaaaaaaa", "99")
+    assert len({before["lookalike"], after["lookalike"], new_view["lookalike"]}) == 3
+    assert before["lookalike"].startswith(lookalike.version + "+")
+    assert before["yaml_rules"].count(".") == 2  # 1.2+<rule files' digest>.<inputs' digest>
+    assert before["mine"] == after["mine"] == new_view["mine"] == "0.1"
     monkeypatch.undo()
-    assert len(reference.bundled_digest()) == 12 and reference.bundled_digest() in PluginHost.from_settings(
-        Settings()).versions()["brand_impersonation"]
+    assert bundled_inputs_digest() in PluginHost.from_settings(Settings()).versions()["brand_impersonation"]
