@@ -101,7 +101,6 @@ _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
 _ATTRIBUTE = re.compile(
     r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
 )
-
 _DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
 _BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
 _BASE64_URLSAFE = str.maketrans("-_", "+/")

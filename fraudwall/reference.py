@@ -212,7 +212,7 @@ def _merge_by_id(base: list[dict[str, Any]], extra: list[dict[str, Any]]) -> lis
 def bundled_digest() -> str:
     """A digest of every bundled reference file: what the bundled detectors read beside their code.
 
-    It joins their versions (:meth:`fraudwall.plugin_host.PluginHost.configure`), so that a
+    It joins their versions (:func:`fraudwall.plugin_host.bundled_inputs_digest`), so that a
     release that only edits a brand, a word or the allowlist still re-judges stored evidence.
     """
     digest = hashlib.sha256()
@@ -397,10 +397,13 @@ def load_page_signals(extra: Sequence[PathLike] = ()) -> PageVocabulary:
     )
 
 
+def _platform_names(data: Mapping[str, Any], key: str) -> frozenset[str]:
+    return frozenset(_clean_name(name) for name in _strings(data, key, SHARED_PLATFORMS_FILE))
+
+
 def load_shared_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
     """Shared platform apexes (github.io, web.app...) from ``shared_platforms.toml`` and ``extra``."""
-    data = _read(SHARED_PLATFORMS_FILE, extra)
-    return frozenset(_clean_name(name) for name in _strings(data, "apexes", SHARED_PLATFORMS_FILE))
+    return _platform_names(_read(SHARED_PLATFORMS_FILE, extra), "apexes")
 
 
 def load_unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
@@ -409,8 +412,7 @@ def load_unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
     Each must be one of the apexes: a platform is shared before it is unreviewed.
     """
     data = _read(SHARED_PLATFORMS_FILE, extra)
-    apexes = frozenset(_clean_name(name) for name in _strings(data, "apexes", SHARED_PLATFORMS_FILE))
-    unreviewed = frozenset(_clean_name(name) for name in _strings(data, "unreviewed", SHARED_PLATFORMS_FILE))
+    apexes, unreviewed = _platform_names(data, "apexes"), _platform_names(data, "unreviewed")
     if unreviewed - apexes:
         raise ConfigError(f"{SHARED_PLATFORMS_FILE}: unreviewed platforms that are no apex: {sorted(unreviewed - apexes)}")
     return unreviewed

@@ -232,8 +232,9 @@ def random_looking(label: str) -> str | None:
     return f"letters and digits switch {switches} times" if switches >= RANDOM_SWITCHES else None
 
 
-def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
-    """Signals from the form of the name: IP literal, TLD, punycode, mixed scripts, random labels."""
+def shape_signals(url: UrlParts, words: DomainWords, platform: str | None) -> list[Signal]:
+    """Signals from the form of the name: IP literal, TLD, punycode, mixed scripts, random labels, a domain
+    worn as the subdomain, and ``platform`` (the shared platform the host is a tenant of) when unreviewed."""
     if url.is_ip:
         return [Signal("ip", SHAPE_IP, f"host is the IP literal {url.host}")]
     found = []
@@ -252,7 +253,6 @@ def shape_signals(url: UrlParts, words: DomainWords) -> list[Signal]:
         if why:
             found.append(Signal("random", SHAPE_RANDOM, f"label '{label}' looks machine-made: {why}"))
             break
-    platform = reference.shared_platform_of(url.host)
     if platform in reference.unreviewed_platforms() and url.host != f"www.{platform}":  # the operator's own site
         found.append(Signal("unreviewed", SHAPE_UNREVIEWED, f"a tenant of {platform}, which publishes pages at once, "
                                                             "unreviewed and under no name of the tenant's own"))
@@ -279,13 +279,13 @@ def dressed_as_domain(subdomain: str) -> str | None:
 
 def observe(url: UrlParts, words: DomainWords) -> Observations:
     """Collect every signal about ``url.host`` (not for official or allowlisted names)."""
-    seen = Observations(shape=shape_signals(url, words))
+    platform = None if url.is_ip else reference.shared_platform_of(url.host)
+    seen = Observations(shape=shape_signals(url, words, platform), platform=platform)
     if url.is_ip:
         return seen
     labels = owned_labels(url)
     # IDN labels carry Chinese fraud words (客服, 贷款) that only their U-labels show.
     unicode_labels = [label for label in url.unicode_host.split(".")[: len(labels)] if not label.isascii()]
-    seen.platform = reference.shared_platform_of(url.host)
     seen.words = fraud_words([*labels, *unicode_labels], words)
     seen.brand = list(host_brand_signals(url.host, url.unicode_host, tuple(labels)))
     claim = government_claim(url, labels)
