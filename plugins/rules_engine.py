@@ -266,9 +266,9 @@ class PageFields:
             probes = self.folded(field) if folded else values
             starts = self._index.starts(field, folded, probes)
             # Positions in a probe are positions in its value unless folding changed its length (it does not,
-            # for any character str.lower knows today); then a search starts at the beginning.
+            # for any character str.lower knows today); then no position is known and the whole value is searched.
             cached = self._starts[key] = tuple(
-                found if len(probe) == len(value) else dict.fromkeys(found, [0])
+                found if len(probe) == len(value) else dict.fromkeys(found, [])
                 for found, probe, value in zip(starts, probes, values)
             )
         return cached
