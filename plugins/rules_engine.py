@@ -121,11 +121,14 @@ class Condition:
     pattern: re.Pattern[str]
     whole: bool  # ``equals``: the pattern must match the whole value
     literals: tuple[str, ...] | None = None
+    #: ``literals`` as a set (set operations run in C: a page's literals are tested against it per value).
+    literal_set: frozenset[str] = dataclass_field(init=False, repr=False, compare=False)
+    #: Whether the literals are looked for in folded (lower-cased) values: the pattern ignores case.
+    folded: bool = dataclass_field(init=False, repr=False, compare=False)
 
-    @property
-    def folded(self) -> bool:
-        """Whether the literals are looked for in folded (lower-cased) values."""
-        return bool(self.pattern.flags & re.IGNORECASE)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "literal_set", frozenset(self.literals or ()))
+        object.__setattr__(self, "folded", bool(self.pattern.flags & re.IGNORECASE))
 
     def _starts(self, fields: PageFields) -> list[list[int] | None]:
         """For each value of the field, where the literals occur, in order (``None``: none does, so the
@@ -135,13 +138,16 @@ class Condition:
             return [[]] * len(values)
         starts: list[list[int] | None] = []
         for found in fields.literal_starts(self.field, self.folded):
-            mine = [found[literal] for literal in self.literals if literal in found]
-            starts.append(sorted(set().union(*mine)) if mine else None)
+            mine = self.literal_set.intersection(found)
+            if len(mine) == 1:
+                starts.append(found[next(iter(mine))])
+            else:
+                starts.append(sorted(set().union(*(found[literal] for literal in mine))) if mine else None)
         return starts
 
     def may_match(self, fields: PageFields) -> bool:
         """False when no value of the field holds any of the literals: the pattern cannot match."""
-        return self.literals is None or not fields.literals_found(self.field, self.folded).isdisjoint(self.literals)
+        return self.literals is None or not fields.literals_found(self.field, self.folded).isdisjoint(self.literal_set)
 
     def first_match(self, fields: PageFields) -> tuple[str, re.Match[str]] | None:
         """The first value of the field that matches, with its match.

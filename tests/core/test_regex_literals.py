@@ -17,22 +17,29 @@ from tests.conftest import REPO
 
 
 @pytest.mark.parametrize(("pattern", "expected"), [
-    (r"(?i)gift ?cards?|itunes cards?", ("gift", "itunes card")),
+    (r"(?i)gift ?cards?|itunes cards?", ("gift card", "giftcard", "itunes card")),
     (r"(?i)(call|dial|contact)[^.!?]{0,60}\d", ("call", "contact", "dial")),
     (r"(?<![a-z])refunds?", ("refund",)),
     (r"\b(code|otp)\b", ("code", "otp")),
     ("(放款|下款)(前|[^。]{0,10}暂停)|(缴纳|支付)[^。]{0,10}后", ("下款", "支付", "放款", "缴纳")),
-    ("abc|abd", ("ab",)),
+    ("abc|abd", ("abc", "abd")),
+    (r"(?i)(it'?s|it is) (fine|ok)", ("it is fine", "it is ok", "it's fine", "it's ok", "its fine", "its ok")),
+    ("(月均|月)(收益|回报)[^。]", ("月回报", "月均回报", "月均收益", "月收益")),
+    (r"[2-9]倍|双倍", ("2倍", "3倍", "4倍", "5倍", "6倍", "7倍", "8倍", "9倍", "双倍")),
+    (r"(?:x|)abc", ("abc", "xabc")),
+    (r"(ab)+c", ("ab",)),
 ])
 def test_literals_every_match_begins_with(pattern: str, expected: tuple[str, ...]) -> None:
-    """Alternations, groups, lookbehinds and word boundaries are read through; common prefixes are kept."""
+    """Alternations, groups, optional parts, small classes, lookbehinds and word boundaries are read through,
+    so the literals run on past the first group; a repeated group ends them after one pass."""
     assert required_literals(re.compile(pattern)) == expected
 
 
 @pytest.mark.parametrize("pattern", [
     r"[a-z]+x",          # starts with a class
     r"a|bc",             # a one-character branch says nothing
-    r"(?:x|)abc",        # a branch that may match nothing
+    r"(?:x|)(?:y|)",     # may match nothing
+    r"[a-z]{2}x",        # a class too large to spell out
     "礼品卡|(?i:itunes)",  # a group with case rules of its own
     r".*refund",
     r"\d+ ?% daily",
