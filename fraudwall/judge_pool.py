@@ -83,6 +83,10 @@ def _start_worker(settings: Settings, crawl_pid: int) -> None:
     _worker_host = PluginHost.from_settings(settings)
 
 
+def _ready() -> None:
+    """Nothing: submitted once per worker when a pool starts, so that every worker boots at once."""
+
+
 def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Finding, ...] = ()) -> WorkerResult:
     host = _worker_host
     assert host is not None, "the pool's initializer builds the host"
@@ -112,19 +116,29 @@ def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Findin
 class JudgePool:
     """A pool of judging worker processes; :meth:`judge` awaits one observation's result."""
 
-    def __init__(self, settings: Settings, workers: int, hook_count: int) -> None:
+    def __init__(self, settings: Settings, workers: int, hook_count: int = 1) -> None:
         self.settings = settings
         self.workers = workers
-        # Every hook implementation may use its whole budget before the observation is given up.
-        self.budget = settings.getfloat("PLUGIN_TIMEOUT") * max(1, hook_count) + STARTUP_SECONDS
+        #: Hook implementations per observation, which size its :attr:`budget` (the caller may learn it later).
+        self.hook_count = hook_count
         self.abandoned = 0
         self._executor = self._new_executor()
 
+    @property
+    def budget(self) -> float:
+        """Seconds an observation may take: every hook implementation may use its whole budget."""
+        return self.settings.getfloat("PLUGIN_TIMEOUT") * max(1, self.hook_count) + STARTUP_SECONDS
+
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("forkserver"),
             initializer=_start_worker, initargs=(self.settings, os.getpid()),
         )
+        # The executor starts a worker per call it cannot hand to an idle one: one call each starts them all
+        # now, loading their plugins (most of a second) while the crawl starts, not when its first page waits.
+        for _ in range(self.workers):
+            executor.submit(_ready)
+        return executor
 
     async def judge(self, observation: Observation | ApkDownload, extra: tuple[Finding, ...] = ()) -> WorkerResult | None:
         """The worker's result for ``observation``; ``None`` when it was abandoned past its budget.

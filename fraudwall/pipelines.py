@@ -70,10 +70,15 @@ class JudgePipeline:
     def __init__(self, crawler: Any, settings: Settings) -> None:
         self.crawler = crawler
         self.settings = settings
-        host = PluginHost.from_settings(settings)  # here only to name what runs and to size the budget
+        self.pool = JudgePool(settings, worker_count(settings))  # its workers load their plugins meanwhile
+        try:
+            host = PluginHost.from_settings(settings)  # here only to name what runs and to size the budget
+        except BaseException:
+            self.pool.close()
+            raise
         infos = host.describe()
         log.info("detector plugins enabled: %s", ", ".join(f"{i.name} {i.version}" for i in infos) or "none")
-        self.pool = JudgePool(settings, worker_count(settings), hook_count=sum(len(i.hooks) for i in infos))
+        self.pool.hook_count = sum(len(i.hooks) for i in infos)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JudgePipeline:

@@ -90,6 +90,9 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile("[A-Za-z]")
 
+#: libyaml's safe loader where PyYAML was built with it: it reads the bundled rules ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Characters of context on each side of a match in an evidence snippet.
 EVIDENCE_CONTEXT = 20
 #: A matched part longer than this is cut in evidence (a regex may match a whole script).
@@ -453,7 +456,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def parse_rules(text: str, origin: str) -> list[Rule]:
     """The rules of one file's text; raises :class:`RuleSchemaError` naming ``origin``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise RuleSchemaError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(data, Mapping) or set(data) != {"rules"}:
