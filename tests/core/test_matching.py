@@ -85,6 +85,16 @@ def test_warning_frame_needs_several_words_one_narrative() -> None:
     assert not ordinary.warns and ordinary.factor(0.3) == 1.0
 
 
+def test_hong_kong_and_taiwan_warnings_narrate_with_their_own_words() -> None:
+    """騙徒 (scammer) and 受騙 (deceived) are how Hong Kong and Taiwan warnings narrate: a consumer council's
+    table of the fees scammers name, or an exchange's notice that it never charges them, reads as a warning."""
+    compiled = compile_lexicon(reference.lexicon())
+    council = "本會整理騙徒常用的收費名目：解凍費、保證金。切勿向個人戶口轉賬，如懷疑受騙，應立即報警或致電防騙易熱線18222。"
+    assert matching.warning_frame(normalize(council), compiled).warns
+    exchange = "防騙提示：近期有騙徒以導師帶單等名義，誘導投資者下載非持牌交易程式。"
+    assert matching.warning_frame(normalize(exchange), compiled).warns
+
+
 # -- the lexicon ---------------------------------------------------------------------------
 
 
