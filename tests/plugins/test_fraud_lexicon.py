@@ -310,3 +310,32 @@ def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
                  "<p>提幣失敗：帳戶信用分不足，請補繳保證金 28,905 USDT。</p>"):
         (finding,) = [f for f in lexicon_findings(html_doc(html)) if f.category == "investment"]
         assert "scheme" in finding.reason
+
+
+#: Scripts told in words the lexicon learnt from the sixteenth corpus batch: elderly-care "bed shares", a fake
+#: news endorsement of an auto-trading platform, a signals group run by an "analyst", the recovery of scammed
+#: funds for a fee, a Taiwan liking job and an urgent loan; each with the script it must read as.
+SCRIPTS_IN_NEW_WORDS = [
+    ("investment", "<p>认购养老床位份额，按月领取分红，国家兜底，保本保息，随时可退，满一年也可继续复投。</p>"),
+    ("investment", "<p>It's called Quantum AI: you put in £250 and the software does the trading for you. The interview "
+                   "was taken off air. Minimum deposit £250; your account manager will call you to activate.</p>"),
+    ("investment", "<p>Our AI bot made members +31% last month. Copy our signals. Limited free seats in the VIP group: "
+                   "join on Telegram and contact our analyst Ms. Emma.</p>"),
+    ("customer_service", "<p>Lost money to a crypto scam? Our blockchain forensic team traces your funds and issues a "
+                         "freeze order; a legal filing fee is payable in USDT. Talk to a recovery specialist.</p>"),
+    ("task_rebate", "<p>線上兼職：幫電商店家按讚、提高商品評價，日薪 NT$1,500，當天匯款。</p>"),
+    ("loan", "<p>個人急用週轉，免保人，當天撥款。</p>"),
+]
+
+
+@pytest.mark.parametrize(("category", "html"), SCRIPTS_IN_NEW_WORDS)
+def test_scripts_in_new_words_are_recognised(category: str, html: str) -> None:
+    """Each script, told only in the words it was missing, reads as that script in at least two groups."""
+    assert by_category(lexicon_findings(html_doc(html)))[category].score >= 0.3
+
+
+def test_working_from_home_is_no_task_scam_promise() -> None:
+    """A job board's "在家工作" (work from home) listing beside its own 刷單 warning stays under suspicious: working
+    from home is an ordinary job term, not the scam's promise."""
+    board = "<p>在家工作：客服專員，月薪三萬。求職提醒：要求刷單或先儲值的工作都不要應徵。</p>"
+    assert all(f.score < SUSPICIOUS for f in lexicon_findings(html_doc(board)))
