@@ -14,9 +14,10 @@ which belong to fraudwall's own version.
 just the visible body text: the title, meta tags, image alts, form labels,
 attribute texts (title, aria-label, data-*, button values), the string
 literals of inline scripts and JSON blobs (with ``\\u``/``\\x`` escapes, HTML
-entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists,
-and base64 blocks that decode to text (``atob("...")`` payloads,
-``data:text/html;base64`` frames, hidden values), two layers deep. Fraud kits
+entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists and
+arrays of character codes, and base64 blocks that decode to text (``atob("...")``
+payloads, arrays of chunks joined at run time, ``data:text/html;base64`` frames,
+hidden values), two layers deep. Fraud kits
 hide their words in exactly those places so that a crawler reading ``<body>``
 sees nothing. How that text is normalised against evasion is
 :mod:`fraudwall.matching`.
@@ -59,7 +60,8 @@ from fraudwall.models import FormField, PageObservation
 #: otherwise): it joins every bundled detector's recorded version
 #: (:func:`fraudwall.plugin_host.bundled_inputs_digest`), so reanalyze judges stored pages again.
 #: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
-VERSION = "2"
+#: 3: arrays of character codes, and base64 payloads cut into arrays of chunks, read.
+VERSION = "3"
 
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
 BASE64_MIN = 16
@@ -94,6 +96,12 @@ _LITERAL = r"""(?:"(?:[^"\\\n]|\\.){0,300}"|'(?:[^'\\\n]|\\.){0,300}')"""
 _STRING_ARRAY = re.compile(rf"\[\s*{_LITERAL}(?:\s*,\s*{_LITERAL}){{3,}}+\s*,?\s*\]")
 # Generated content of a style sheet (``::before { content: "..." }``): text a visitor reads that is in no
 # element. A CSS string holds no raw line break, and these are short: both bound what one unclosed quote costs.
+# An array of integers a script turns into text (``String.fromCharCode.apply(null, codes)``,
+# ``codes.map(c => String.fromCharCode(c))``): at least eight codes, each of at most seven digits,
+# possessive so that an endless array is read once.
+_CODE_ARRAY = re.compile(r"\[\s*(\d{1,7}(?:\s*,\s*\d{1,7}){7,}+)\s*,?\s*\]")
+# A base64 chunk: kits cut a payload into an array of these and join them, often reversed first.
+_BASE64_CHUNK = re.compile(r"[A-Za-z0-9+/=_-]+")
 _CSS_CONTENT = re.compile(
     r"""content\s*:\s*(?:"((?:[^"\\\n]|\\.){0,2000})"|'((?:[^'\\\n]|\\.){0,2000})')""", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
@@ -184,16 +192,54 @@ def template_texts(page_html: str) -> list[str]:
     return texts
 
 
-def joined_arrays(scripts: Iterable[str]) -> list[str]:
-    """Arrays of string literals in inline scripts, their elements decoded and joined by spaces."""
-    joined = []
+def _string_arrays(scripts: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
+    """Each array of four or more string literals in inline scripts, as (its script, its raw elements)."""
     for body in scripts:
         if _is_url(body) or "[" not in body:
             continue
         for array in _STRING_ARRAY.finditer(body):
-            words = (next(group for group in match.groups() if group is not None)
-                     for match in _JS_STRING.finditer(array.group(0)))
-            joined.append(" ".join(_unescape_js(word) for word in words))
+            yield body, [next(group for group in match.groups() if group is not None)
+                         for match in _JS_STRING.finditer(array.group(0))]
+
+
+def joined_arrays(scripts: Iterable[str]) -> list[str]:
+    """Arrays of string literals in inline scripts, their elements decoded and joined by spaces."""
+    return [" ".join(map(_unescape_js, elements)) for _, elements in _string_arrays(scripts)]
+
+
+def char_code_arrays(scripts: Iterable[str]) -> list[str]:
+    """Arrays of character codes in inline scripts that turn them into text, as that text.
+
+    Only scripts that call ``fromCharCode`` are read, and only arrays whose every code is a character a
+    page can show (tab, line feed, or printable): a chart's data or a lookup table decodes to neither.
+    """
+    texts = []
+    for body in scripts:
+        if _is_url(body) or "fromCharCode" not in body:
+            continue
+        for array in _CODE_ARRAY.finditer(body):
+            codes = [int(code) for code in re.split(r"\s*,\s*", array.group(1))]
+            if all(code in (9, 10, 13) or 32 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF for code in codes):
+                text = "".join(map(chr, codes))
+                if text.isprintable() or all(ch.isprintable() or ch in "\t\n\r" for ch in text):
+                    texts.append(text)
+    return texts
+
+
+def base64_chunk_arrays(scripts: Iterable[str]) -> list[str]:
+    """Arrays of base64 chunks in inline scripts, joined as the script assembles them: candidates for
+    :func:`decoded_blocks` (a chunk alone is no block).
+
+    In order, or reversed where the script reverses an array and the reversed join decodes: chunks whose
+    lengths fall on character boundaries decode in either order, and only one order is the text.
+    """
+    joined = []
+    for body, chunks in _string_arrays(scripts):
+        if not all(_BASE64_CHUNK.fullmatch(chunk) for chunk in chunks):
+            continue
+        backwards = "".join(reversed(chunks))
+        reversed_decodes = ".reverse()" in body and decode_base64_text(backwards) is not None
+        joined.append(backwards if reversed_decodes else "".join(chunks))
     return joined
 
 
@@ -477,8 +523,9 @@ class PageView:
         strings = [*script_strings(page.scripts), *concatenated_strings(page.scripts)]
         attributes = attribute_texts(page.html)
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
-        return (*strings, *joined_arrays(page.scripts), *css_content_texts(page.html), *attributes,
-                *template_texts(page.html), *decoded_blocks([*strings, *attributes, *data_uris]))
+        chunks = base64_chunk_arrays(page.scripts)
+        return (*strings, *joined_arrays(page.scripts), *char_code_arrays(page.scripts), *css_content_texts(page.html),
+                *attributes, *template_texts(page.html), *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
 
     @functools.cached_property
     def strings(self) -> str:

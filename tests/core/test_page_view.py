@@ -224,3 +224,30 @@ def test_hostile_concatenations_and_unclosed_templates_are_read_in_linear_time()
     assert len(page_view.concatenated_strings(["var a=" + "'ab'+" * 100_000 + "'c';"])[0]) == 200_001
     assert page_view.template_texts("<template>" * 100_000) == []
     assert time.monotonic() - started < 1.0
+
+
+def test_character_code_arrays_and_base64_chunk_arrays_are_read() -> None:
+    """A sentence kept as an array of character codes and turned into text by ``fromCharCode``, and a base64
+    payload cut into an array of chunks that the script reverses before joining, both reach the view's strings;
+    an array of numbers in a script that never calls ``fromCharCode`` (a chart's data) does not."""
+    import base64
+
+    sentence = "Withdrawal pending: pay the 15% release fee"
+    codes = ",".join(str(ord(ch)) for ch in sentence)
+    payload = base64.b64encode("<p>联系接待员领取今日刷单任务</p>".encode()).decode()
+    chunks = [payload[i:i + 8] for i in range(0, len(payload), 8)]
+    backwards = ",".join(f"'{chunk}'" for chunk in reversed(chunks))
+    html = (f"<html><body><p>Site under maintenance</p><script>var a=[{codes}];"
+            f"el.innerHTML=String.fromCharCode.apply(null,a);var _=[{backwards}];"
+            "document.body.innerHTML=atob(_.slice().reverse().join(''));</script></body></html>")
+    strings = PageView(make_page(html)).strings
+    assert sentence in strings and "联系接待员领取今日刷单任务" in strings
+    chart = f"<html><body><script>drawChart([{codes}]);</script></body></html>"
+    assert sentence not in PageView(make_page(chart)).strings
+
+
+def test_hostile_code_arrays_are_read_in_linear_time() -> None:
+    """An endless array of numbers in a script that calls fromCharCode costs one pass, not a pass per start."""
+    started = time.monotonic()
+    assert page_view.char_code_arrays(["String.fromCharCode(x);var a=[" + "65," * 200_000]) == []
+    assert time.monotonic() - started < 1.0
