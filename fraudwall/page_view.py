@@ -12,7 +12,7 @@ which belong to fraudwall's own version.
 
 **Everything a visitor can be shown is read** (:attr:`PageView.strings`), not
 just the visible body text: the title, meta tags, image alts, form labels,
-attribute texts (title, aria-label, data-*, button values), the string
+attribute texts (title, aria-label, data-*, button values, an iframe's ``srcdoc``), the string
 literals of inline scripts and JSON blobs (with ``\\u``/``\\x`` escapes, HTML
 entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists and
 arrays of character codes, and base64 blocks that decode to text (``atob("...")``
@@ -60,7 +60,7 @@ from fraudwall.models import FormField, PageObservation
 #: otherwise): it joins every bundled detector's recorded version
 #: (:func:`fraudwall.plugin_host.bundled_inputs_digest`), so reanalyze judges stored pages again.
 #: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
-#: 3: arrays of character codes, and base64 payloads cut into arrays of chunks, read.
+#: 3: arrays of character codes, base64 payloads cut into arrays of chunks, and iframes' srcdoc read.
 VERSION = "3"
 
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
@@ -105,9 +105,10 @@ _BASE64_CHUNK = re.compile(r"[A-Za-z0-9+/=_-]+")
 _CSS_CONTENT = re.compile(
     r"""content\s*:\s*(?:"((?:[^"\\\n]|\\.){0,2000})"|'((?:[^'\\\n]|\\.){0,2000})')""", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
-# Attribute values a visitor sees (tooltips, button values) or that scripts render (data-*).
+# Attribute values a visitor sees (tooltips, button values, an iframe's inline document) or that scripts
+# render (data-*).
 _ATTRIBUTE = re.compile(
-    r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
+    r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt|srcdoc)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
 )
 _DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
 _BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
