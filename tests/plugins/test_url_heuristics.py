@@ -104,6 +104,27 @@ def test_pinyin_tokens_short_tokens_and_hotlines(url: str, brand: str) -> None:
     assert found[0].score >= MALICIOUS
 
 
+@pytest.mark.parametrize(("url", "brand"), [
+    ("https://netbank-commbank-au.secure-logon.xyz/netbank/logon", "commbank"),
+    ("http://westpac-verify.top/", "westpac"),
+    ("http://anz-secure.icu/", "anz"),
+    ("http://dbs-digibank-verify.top/", "dbs"),
+    ("http://singpass-login.top/", "singpass"),
+])
+def test_banks_of_australia_britain_and_singapore_are_protected(url: str, brand: str) -> None:
+    """The banks and the government login that phishing in Australia, Britain and Singapore wears most are
+    protected brands: their names on a foreign throw-away name identify them."""
+    found = findings_for(url)
+    assert ("brand", brand) in found[0].indicators and found[0].score >= MALICIOUS
+
+
+@pytest.mark.parametrize("url", ["https://www.commbank.com.au/", "https://www.dbs.com.sg/", "https://www.anz.com.au/",
+                                 "https://www.natwest.com/", "https://www.bonanza-tanzania.com/"])
+def test_those_banks_own_names_and_words_that_contain_them_score_nothing(url: str) -> None:
+    """Their own domains score nothing, and "anz" inside an ordinary word is no brand."""
+    assert findings_for(url) == []
+
+
 @pytest.mark.parametrize("url", ["https://pineapple-recipes.com/", "https://jdxyz-studio.com/", "https://abcdefg.com/"])
 def test_short_tokens_do_not_match_inside_words(url: str) -> None:
     """Everyday short tokens (apple, jd, abc) never match inside a longer word."""
