@@ -304,10 +304,13 @@ def test_two_groups_and_one_call_to_action_are_one_complete_piece_of_evidence() 
 
 
 def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
-    """A withdrawal held for a "verification deposit" or a "liquidity margin", or a platform "credit score" too low
-    to withdraw, reads as the fake-investment script's scheme: no exchange charges to release a withdrawal."""
+    """A withdrawal held for a "verification deposit", a "liquidity margin" or a tax that cannot come out of the
+    balance, or a platform "credit score" too low to withdraw, reads as the fake-investment script's scheme: no
+    exchange charges to release a withdrawal."""
     for html in ("<p>Withdrawal of 41,000 USDT held: pay the 15% verification deposit to release it.</p>",
-                 "<p>提幣失敗：帳戶信用分不足，請補繳保證金 28,905 USDT。</p>"):
+                 "<p>提幣失敗：帳戶信用分不足，請補繳保證金 28,905 USDT。</p>",
+                 "<p>Withdrawal of 48,210 USDT: pending tax clearance. Tax cannot be deducted from your account "
+                 "balance.</p>"):
         (finding,) = [f for f in lexicon_findings(html_doc(html)) if f.category == "investment"]
         assert "scheme" in finding.reason
 
