@@ -315,9 +315,10 @@ def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
         assert "scheme" in finding.reason
 
 
-#: Scripts told in words the lexicon learnt from the sixteenth corpus batch: elderly-care "bed shares", a fake
-#: news endorsement of an auto-trading platform, a signals group run by an "analyst", the recovery of scammed
-#: funds for a fee, a Taiwan liking job and an urgent loan; each with the script it must read as.
+#: Scripts told in words the lexicon learnt from the tune batches: elderly-care "bed shares", a fake news
+#: endorsement of an auto-trading platform, a signals group run by an "analyst", the recovery of scammed funds
+#: for a fee, a Taiwan liking job, an urgent loan and a British advance-fee loan; each with the script it must
+#: read as.
 SCRIPTS_IN_NEW_WORDS = [
     ("investment", "<p>认购养老床位份额，按月领取分红，国家兜底，保本保息，随时可退，满一年也可继续复投。</p>"),
     ("investment", "<p>It's called Quantum AI: you put in £250 and the software does the trading for you. The interview "
@@ -328,6 +329,8 @@ SCRIPTS_IN_NEW_WORDS = [
                          "freeze order; a legal filing fee is payable in USDT. Talk to a recovery specialist.</p>"),
     ("task_rebate", "<p>線上兼職：幫電商店家按讚、提高商品評價，日薪 NT$1,500，當天匯款。</p>"),
     ("loan", "<p>個人急用週轉，免保人，當天撥款。</p>"),
+    ("loan", "<p>We are pleased to confirm your loan has been approved regardless of credit history. A credit file "
+             "repair fee must be paid in advance by Paysafecard; it is refunded in full with your first repayment.</p>"),
 ]
 
 
