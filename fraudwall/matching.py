@@ -334,6 +334,21 @@ def negated(text: Text, start: int, latin: bool, cues: Sequence[Term]) -> bool:
     return any(_matches_in(cue, clause) for cue in cues)
 
 
+def negated_before(value: str, start: int, cues: TermSet) -> bool:
+    """True when a negation cue precedes ``value[start]`` in the same clause, read as :func:`negated` reads a term's.
+
+    For matchers that work on a string of their own (a YAML rule's match in a page's text), not on a
+    :class:`Text`: the clause is cut from ``value`` by the same windows and clause ends, a line break
+    too (where the page's blocks meet), then normalised.
+    """
+    latin = _CJK_CHAR.match(value, start) is None
+    window = value[max(0, start - (NEGATION_WINDOW_LATIN if latin else NEGATION_WINDOW_CJK)):start]
+    clause = window[window.rfind("\n") + 1:]
+    ends = list((_CLAUSE_END_LATIN if latin else _CLAUSE_END_CJK).finditer(clause))
+    clause = clause[ends[-1].end():] if ends else clause
+    return bool(clause.strip()) and cues.occurs_in(normalize(clause).flat)
+
+
 def _matches_in(term: Term, string: str) -> bool:
     """True when ``term`` matches somewhere in ``string`` (at word boundaries of ``string`` if Latin)."""
     return term.text in string and (term.pattern is None or term.pattern.search(string) is not None)

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -92,6 +92,9 @@ _LATIN = re.compile("[A-Za-z]")
 
 #: libyaml's safe loader where PyYAML was built with it: it reads the bundled rules ten times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Whether a page denies what a match at ``start`` of a text value says (see :meth:`RuleSet.match`).
+Negation = Callable[[str, int], bool]
 
 #: Characters of context on each side of a match in an evidence snippet.
 EVIDENCE_CONTEXT = 20
@@ -152,26 +155,37 @@ class Condition:
         """False when no value of the field holds any of the literals: the pattern cannot match."""
         return self.literals is None or not fields.literals_found(self.field, self.folded).isdisjoint(self.literal_set)
 
-    def first_match(self, fields: PageFields) -> tuple[str, re.Match[str]] | None:
-        """The first value of the field that matches, with its match.
+    def first_match(self, fields: PageFields, negated: Negation | None = None) -> tuple[str, re.Match[str]] | None:
+        """The first value of the field that matches, with its match; with ``negated``, the first match in the
+        ``text`` field that the page does not deny (``negated(value, start)`` false).
 
         Every match begins where one of the literals does, so the pattern is tried there only, in
         order: the first that holds is the match a search would find (a value with more places
         than ``MATCH_AT_MOST`` is searched from the first). Trying a case-insensitive pattern
         at every character costs far more than trying it at a few places.
         """
+        if self.field != "text":
+            negated = None
         for value, starts in zip(fields.values(self.field), self._starts(fields)):
             if starts is None:
                 continue
-            if self.whole:
-                found = self.pattern.fullmatch(value)
-            elif not starts or len(starts) > MATCH_AT_MOST:
-                found = self.pattern.search(value, starts[0] if starts else 0)
-            else:
-                found = next(filter(None, (self.pattern.match(value, start) for start in starts)), None)
-            if found:
-                return value, found
+            for found in self._matches(value, starts):
+                if negated is None or not negated(value, found.start()):
+                    return value, found
         return None
+
+    def _matches(self, value: str, starts: list[int]) -> Iterator[re.Match[str]]:
+        """The pattern's matches in ``value``, in order of where they begin."""
+        if self.whole:
+            if found := self.pattern.fullmatch(value):
+                yield found
+        elif not starts or len(starts) > MATCH_AT_MOST:
+            position = starts[0] if starts else 0
+            while (found := self.pattern.search(value, position)) is not None:
+                yield found
+                position = found.start() + 1
+        else:
+            yield from filter(None, (self.pattern.match(value, start) for start in starts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +347,9 @@ def _snippet(field: str, value: str, found: re.Match[str]) -> str:
     return f"{field}: {before}「{matched}」{after}"
 
 
-def match_rule(rule: Rule, fields: PageFields) -> RuleMatch | None:
-    """The match of ``rule`` on a page, or ``None``."""
+def match_rule(rule: Rule, fields: PageFields, negated: Negation | None = None) -> RuleMatch | None:
+    """The match of ``rule`` on a page, or ``None``; ``negated`` (see :meth:`RuleSet.match`) passes over the
+    matches of its positive ``text`` conditions that the page denies."""
     if not fields.language_ok(rule.language):
         return None
     # Substring tests first: a rule whose literals are absent is settled before any pattern runs.
@@ -344,13 +359,13 @@ def match_rule(rule: Rule, fields: PageFields) -> RuleMatch | None:
         return None
     evidence = []
     for condition in rule.all:
-        hit = condition.first_match(fields)
+        hit = condition.first_match(fields, negated)
         if hit is None:
             return None
         evidence.append(_snippet(condition.field, *hit))
     if rule.any:
         for condition in rule.any:
-            hit = condition.first_match(fields)
+            hit = condition.first_match(fields, negated)
             if hit is not None:
                 evidence.append(_snippet(condition.field, *hit))
                 break
@@ -498,10 +513,15 @@ class RuleSet:
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", LiteralIndex(self.rules))
 
-    def match(self, page: PageObservation, url: UrlParts, text: str | None = None) -> list[RuleMatch]:
-        """Every rule that matches ``page``, in load order."""
+    def match(self, page: PageObservation, url: UrlParts, text: str | None = None,
+              negated: Negation | None = None) -> list[RuleMatch]:
+        """Every rule that matches ``page``, in load order.
+
+        ``negated(value, start)``: whether the page denies what a match in its text starting at ``start`` says
+        ("we will never ask you to pay a fee before..."); such a match does not count, and the next one is tried.
+        """
         fields = PageFields(page, url, self.index, text)
-        return [found for rule in self.rules if (found := match_rule(rule, fields))]
+        return [found for rule in self.rules if (found := match_rule(rule, fields, negated))]
 
 
 def rule_files(directory: Path) -> Iterator[Path]:

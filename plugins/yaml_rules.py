@@ -23,6 +23,9 @@ step on a bilingual page count once, by the stronger of them. The sum stops at
 a page is published only when another detector agrees. Partial evidence that
 should only count together still belongs in one rule's ``all``.
 
+A Chinese match the page denies in the same clause ("本平台绝不会要求您先缴纳税款才可提现") does not
+count: the next match of the condition is tried, as the lexicon passes over a negated term.
+
 A page framed as a warning (police notices, news, a platform's own advice: the
 lexicon's warning and narrative words) that asks for nothing has its findings
 scaled down, as every page detector does: such pages quote the scripts.
@@ -35,7 +38,8 @@ import re
 from collections.abc import Sequence
 
 from fraudwall.hookspecs import hookimpl
-from fraudwall.matching import Frame
+from fraudwall import reference
+from fraudwall.matching import Frame, compile_lexicon, has_chinese, negated_before
 from fraudwall.models import Finding, PageObservation, UrlParts
 from fraudwall.plugins.rules_engine import BUNDLED_RULES_DIR, RuleMatch, RuleSet, load_rules
 from fraudwall.page_view import PageView
@@ -44,7 +48,7 @@ from fraudwall.scores import noisy_or
 from fraudwall.settings import Settings
 
 name = "yaml_rules"
-version = "1.2"
+version = "1.3"
 
 #: Evidence snippets per finding, across its rules.
 MAX_EVIDENCE = 8
@@ -109,6 +113,18 @@ def findings(subject: str, matches: Sequence[RuleMatch], frame: Frame | None = N
     return result
 
 
+def _denied(value: str, start: int) -> bool:
+    """Whether the text denies what a rule's Chinese match at ``start`` says: a negation cue of the lexicon
+    (不会, 绝不, 从不...) earlier in the same clause, as the lexicon reads its own terms.
+
+    Chinese only: an English rule's match is often the scam's own condition ("claims not completed within
+    48 hours are cancelled"), where "not" denies nothing; English rules keep their page-level ``none``.
+    """
+    if not has_chinese(value[start:start + 1]):
+        return False
+    return negated_before(value, start, compile_lexicon(reference.lexicon()).negation)
+
+
 @hookimpl
 def analyze_page(view: PageView, url: UrlParts, settings: Settings) -> list[Finding]:
     """One finding per category of the rules that match the page.
@@ -117,7 +133,7 @@ def analyze_page(view: PageView, url: UrlParts, settings: Settings) -> list[Find
     scripts, attributes and base64 blocks build after load included, not only the static body.
     """
     page = view.page
-    matches = ruleset(settings).match(page, url, view.canonical_strings)
+    matches = ruleset(settings).match(page, url, view.canonical_strings, negated=_denied)
     if not matches:
         return []
     acts = bool(view.credential_fields) or view.opens_chat

@@ -73,6 +73,17 @@ def test_negation_is_read_in_the_same_clause() -> None:
     assert matching.find_terms(normalize("我们不会收取解冻费"), terms, cues) == {}
     assert matching.find_terms(normalize("我们不会骗人。请缴纳解冻费"), terms, cues)
 
+def test_negation_before_a_position_of_any_string() -> None:
+    """negated_before reads the clause before a position of a plain string as negated() reads a term's: a cue
+    in the same clause negates, one before a clause end or a line break does not."""
+    cues = matching.compile_terms(["不会", "never"])
+    value = "本平台不会要求您缴纳解冻费。请立即缴纳解冻费\n我们不会骗人\n缴纳解冻费"
+    first, second, third = (i for i in range(len(value)) if value.startswith("缴纳解冻费", i))
+    assert matching.negated_before(value, first, cues)
+    assert not matching.negated_before(value, second, cues) and not matching.negated_before(value, third, cues)
+    assert matching.negated_before("We will never ask for a fee", 25, cues)
+
+
 # -- the warning frame ------------------------------------------------------------------
 
 

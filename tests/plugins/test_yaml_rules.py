@@ -510,6 +510,19 @@ def test_mechanism_rules_read_the_scripts(rule_id: str, text: str) -> None:
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
+def test_a_match_the_page_denies_in_its_clause_does_not_count() -> None:
+    """A licensed exchange's notice that it never asks for a tax before a withdrawal is not the exit step it denies;
+    the scam's own wording on the same page, after the denial, still is: the next match of the condition is tried."""
+    def rules_read(html: str) -> str:
+        return " ".join(finding.reason for finding in run_plugin(yaml_rules, page=html, url="https://h5.example-test.top/"))
+
+    notice = "防騙提示：本平台職員絕不會透過社交平台聯絡您，亦不會要求您先繳付稅款才可提款。"
+    assert "zh-invest-tax-before-withdrawal" in " ".join(_matches_bundled(f"<p>{notice}</p>")), "the rule reads it"
+    assert "zh-invest-tax-before-withdrawal" not in rules_read(f"<p>{notice}</p>")
+    scam = "提现审核未通过：根据规定须先缴纳个人所得税，缴纳后方可解冻到账。"
+    assert "zh-invest-tax-before-withdrawal" in rules_read(f"<p>{notice}</p><p>{scam}</p>")
+
+
 #: Benign wording each family of mechanism rules could be confused with: the families' rule-id fragments,
 #: the page's URL, and the texts (real platforms' and agencies' wording, and warnings that quote the scripts).
 LOOKALIKE_GROUPS = [
@@ -648,7 +661,7 @@ def test_a_warning_page_that_asks_for_nothing_is_scaled_down(tmp_path: Path) -> 
     """), encoding="utf-8")
     settings = {"RULES_DIRS": [str(tmp_path)]}
     script = "<p>请立即将资金转入安全账户配合调查。</p>"
-    warning = "<p>谨防骗子，请勿相信：</p>" + script
+    warning = "<p>谨防骗子！请勿相信陌生来电。</p><p>骗子常说：</p>" + script
 
     def score(html: str) -> float:
         found = [f for f in run_plugin(yaml_rules, page=html, settings=settings) if f.category == "police_impersonation"]
