@@ -345,3 +345,11 @@ def test_working_from_home_is_no_task_scam_promise() -> None:
     from home is an ordinary job term, not the scam's promise."""
     board = "<p>在家工作：客服專員，月薪三萬。求職提醒：要求刷單或先儲值的工作都不要應徵。</p>"
     assert all(f.score < SUSPICIOUS for f in lexicon_findings(html_doc(board)))
+
+
+def test_a_lenders_long_disclaimer_denies_the_fees_it_names() -> None:
+    """A licensed lender's disclaimer may put thirty characters between its 不會 and the fees it denies; the
+    fees are still denied, so a page of such disclaimers reads as no loan scam."""
+    disclaimer = ("<p>本公司為持牌放債人。本公司及其職員在任何情況下均不會在批核或放款前要求客戶繳付保證金、驗資費、解凍費或任何"
+                  "前期費用。</p><p>無抵押私人貸款，即日批核。</p>")
+    assert all(f.category != "loan" or f.score < 0.3 for f in lexicon_findings(html_doc(disclaimer)))
