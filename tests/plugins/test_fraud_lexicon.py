@@ -317,8 +317,9 @@ def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
 
 #: Scripts told in words the lexicon learnt from the tune batches: elderly-care "bed shares", a fake news
 #: endorsement of an auto-trading platform, a signals group run by an "analyst", the recovery of scammed funds
-#: for a fee, a Taiwan liking job, an urgent loan and a British advance-fee loan; each with the script it must
-#: read as.
+#: for a fee, a Taiwan liking job, an urgent loan, a British advance-fee loan, a DVLA fine, a convenience-store
+#: parcel fee, a labour-insurance benefit verified through online banking and a seller-growth order task; each
+#: with the script it must read as.
 SCRIPTS_IN_NEW_WORDS = [
     ("investment", "<p>认购养老床位份额，按月领取分红，国家兜底，保本保息，随时可退，满一年也可继续复投。</p>"),
     ("investment", "<p>It's called Quantum AI: you put in £250 and the software does the trading for you. The interview "
@@ -331,6 +332,14 @@ SCRIPTS_IN_NEW_WORDS = [
     ("loan", "<p>個人急用週轉，免保人，當天撥款。</p>"),
     ("loan", "<p>We are pleased to confirm your loan has been approved regardless of credit history. A credit file "
              "repair fee must be paid in advance by Paysafecard; it is refunded in full with your first repayment.</p>"),
+    ("credential_phishing", "<p>DVLA Penalty Charge Notice: a speed camera offence remains unpaid. Final notice: pay "
+                            "now. Card number, expiry (MM/YY), security code.</p>"),
+    ("credential_phishing", "<p>7-ELEVEN 交貨便：您的包裹因地址資料不全無法配送，請於24小時內支付補運費，逾期退回。"
+                            "請輸入信用卡號、有效期限、背面末三碼。</p>"),
+    ("fake_subsidy", "<p>勞保局失業給付加發生活補助：請由專員協助以網路銀行完成帳戶驗證，驗證成功即可撥款。"
+                     "請準備網路銀行帳號密碼或金融卡。</p>"),
+    ("task_rebate", "<p>衝銷量訂單任務：信譽分低於100分無法提領佣金，請繳納補足金，補足後本金與佣金一起退回，"
+                    "請拍照收據給任務專員。</p>"),
 ]
 
 
