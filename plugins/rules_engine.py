@@ -8,6 +8,7 @@ A rule file is a YAML mapping with one key, ``rules``, holding a list of rules::
         score: 0.6                          # 0..1: how strongly a match alone says "fraud"
         description: Asks to move savings into a "safe account" for a fund check
         language: zh                        # zh | en | any (default any)
+        frame: true                         # false: a warning frame does not scale it (default true)
         match:
           all:                              # every condition must hold
             - {field: text, contains: [安全账户, 安全帳戶]}
@@ -83,7 +84,7 @@ SECTIONS = ("all", "any", "none")
 #: one search from the first is cheaper.
 MATCH_AT_MOST = 64
 
-_RULE_KEYS = {"id", "category", "score", "description", "language", "match"}
+_RULE_KEYS = {"id", "category", "score", "description", "language", "frame", "match"}
 _REQUIRED_KEYS = ("id", "category", "score", "description", "match")
 _CONDITION_KEYS = {"field", "nocase", *OPERATORS}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
@@ -201,6 +202,8 @@ class Rule:
     any: tuple[Condition, ...]
     none: tuple[Condition, ...]
     origin: str  # the file it came from
+    #: Whether a page's warning frame scales the rule's finding down (``frame: false``: a script told as a warning).
+    frame: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +453,9 @@ def parse_rule(data: Any, where: str, origin: str = "") -> Rule:
     language = data.get("language", "any")
     if language not in LANGUAGES:
         raise RuleSchemaError(f"{where}.language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    frame = data.get("frame", True)
+    if not isinstance(frame, bool):
+        raise RuleSchemaError(f"{where}.frame must be true or false, got {frame!r}")
     match = data["match"]
     if not isinstance(match, Mapping) or set(match) - set(SECTIONS):
         raise RuleSchemaError(f"{where}.match must be a mapping of {', '.join(SECTIONS)}, got {match!r}")
@@ -459,6 +465,7 @@ def parse_rule(data: Any, where: str, origin: str = "") -> Rule:
     return Rule(
         id=rule_id, category=category.strip(), score=float(score), description=description.strip(),
         language=language, all=sections["all"], any=sections["any"], none=sections["none"], origin=origin,
+        frame=frame,
     )
 
 

@@ -29,6 +29,10 @@ count: the next match of the condition is tried, as the lexicon passes over a ne
 A page framed as a warning (police notices, news, a platform's own advice: the
 lexicon's warning and narrative words) that asks for nothing has its findings
 scaled down, as every page detector does: such pages quote the scripts.
+
+A rule with ``frame: false`` is not scaled down: its script is itself told as a warning (a recovery
+service narrates its clients' losses, names scams and victims), and its ``none`` list carries the
+words of the warnings that quote it.
 """
 
 from __future__ import annotations
@@ -87,23 +91,27 @@ def findings(subject: str, matches: Sequence[RuleMatch], frame: Frame | None = N
     """One finding per category of the matched rules, scored by noisy-OR over their distinct mechanisms.
 
     ``frame``: the page's warning frame when it asks for nothing; a warning page's findings are scaled
-    down (``FRAME_DECAY``) as every page detector's are, since police notices quote the scripts.
+    down (``FRAME_DECAY``) as every page detector's are, since police notices quote the scripts, except
+    those of rules with ``frame: false`` (scripts told as warnings).
     """
-    factor = frame.factor(FRAME_DECAY) if frame is not None else 1.0
+    warning = frame.factor(FRAME_DECAY) if frame is not None else 1.0
     by_category: dict[str, list[RuleMatch]] = {}
     for match in matches:
         by_category.setdefault(match.rule.category, []).append(match)
     result = []
     for category, group in by_category.items():
-        group.sort(key=lambda match: -match.rule.score)
+        def framed(match: RuleMatch) -> float:
+            return match.rule.score * (warning if match.rule.frame else 1.0)
+
+        group.sort(key=lambda match: -framed(match))
         strongest: dict[str, float] = {}
         for match in group:
-            strongest.setdefault(mechanism(match.rule.id), match.rule.score)
-        score = round(min(MAX_SCORE, noisy_or(strongest.values())) * factor, 4)
+            strongest.setdefault(mechanism(match.rule.id), framed(match))
+        score = round(min(MAX_SCORE, noisy_or(strongest.values())), 4)
         if score < MIN_SCORE:
             continue
         reason = "; ".join(f"rule {match.rule.id}: {match.rule.description}" for match in group)
-        if factor < 1.0:
+        if warning < 1.0 and any(match.rule.frame for match in group):
             reason += f"; but the page is framed as a warning ({', '.join(frame.terms[:3])}), so the score was lowered"
         evidence = tuple(f"{match.rule.id} {snippet}" for match in group for snippet in match.evidence)
         result.append(Finding(

@@ -162,6 +162,7 @@ def test_evidence_is_the_matched_snippet() -> None:
         (_rule({"all": [X]}, rule_id="'bad id'"), "id must be"),
         (_rule({"all": [X]}, language="fr"), "language must be one of zh, en, any"),
         (_rule({"all": [X]}, severity="high"), "unknown keys ['severity']"),
+        (_rule({"all": [X]}, frame="'no'"), "frame must be true or false"),
         (_rule({"all": ["{field: body, contains: x}"]}), "field must be one of url, host"),
         (_rule({"all": ["{field: text}"]}), "needs exactly one of contains, regex, equals"),
         (_rule({"all": ["{field: text, contains: x, regex: y}"]}), "needs exactly one of"),
@@ -672,3 +673,30 @@ def test_a_warning_page_that_asks_for_nothing_is_scaled_down(tmp_path: Path) -> 
     assert "framed as a warning" in next(f.reason for f in run_plugin(yaml_rules, page=warning, settings=settings)
                                          if f.category == "police_impersonation")
     assert score(warning + "<form><label>银行卡号<input name=card></label></form>") == 0.6
+
+
+def test_a_script_told_as_a_warning_is_not_scaled_down(tmp_path: Path) -> None:
+    """A rule with ``frame: false`` keeps its score on a page that narrates victims and names scams, as a recovery
+    service's pitch does; the same rule without it is scaled down like any other."""
+    recovery = textwrap.dedent("""\
+        rules:
+          - id: zh-test-recovery
+            category: customer_service
+            score: 0.5
+            description: paid recovery
+            frame: {frame}
+            match:
+              all:
+                - {{field: text, contains: 被骗资金追回}}
+    """)
+    pitch = ("<p>已帮助12847位受害者，被骗资金追回，先追回后收费。谨防所谓免费追回的骗子，切勿轻信。</p>"
+             "<p>诈骗平台服务器定位，请勿拖延。</p>")
+
+    def score(frame: str) -> float:
+        (tmp_path / "r.yaml").write_text(recovery.format(frame=frame), encoding="utf-8")
+        yaml_rules._load.cache_clear()
+        found = run_plugin(yaml_rules, page=pitch, settings={"RULES_DIRS": [str(tmp_path)]})
+        return max((f.score for f in found if f.category == "customer_service"), default=0.0)
+
+    assert score("false") == 0.5
+    assert score("true") < 0.1
