@@ -97,13 +97,16 @@ def test_warning_frame_needs_several_words_one_narrative() -> None:
 
 
 def test_hong_kong_and_taiwan_warnings_narrate_with_their_own_words() -> None:
-    """騙徒 (scammer) and 受騙 (deceived) are how Hong Kong and Taiwan warnings narrate: a consumer council's
-    table of the fees scammers name, or an exchange's notice that it never charges them, reads as a warning."""
+    """騙徒 (scammer) and 受騙 (deceived) are how Hong Kong and Taiwan warnings narrate, and 防詐 how Taiwan's
+    headline them: a consumer council's table of the fees scammers name, or an exchange's notice that it never
+    charges them, reads as a warning."""
     compiled = compile_lexicon(reference.lexicon())
     council = "本會整理騙徒常用的收費名目：解凍費、保證金。切勿向個人戶口轉賬，如懷疑受騙，應立即報警或致電防騙易熱線18222。"
     assert matching.warning_frame(normalize(council), compiled).warns
     exchange = "防騙提示：近期有騙徒以導師帶單等名義，誘導投資者下載非持牌交易程式。"
     assert matching.warning_frame(normalize(exchange), compiled).warns
+    fees = "防詐提醒：MAX 不會要求您先繳納保證金才能出金。若有人以投資老師名義請您轉出，極可能是投資詐騙，請撥打 165 反詐騙專線。"
+    assert matching.warning_frame(normalize(fees), compiled).warns
 
 
 # -- the lexicon ---------------------------------------------------------------------------
