@@ -51,10 +51,13 @@ FRAME_MIN_TERMS = 3
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
+# Punctuation that parts clauses and list items (after NFKC: ，；！？ read , ; ! ?): a gap holding one
+# stays, so that 「投資老師」、「助理」 are two words, not 老师助理, and no term runs across a clause end.
+_SEPARATORS = ",;!?。「」『』《》"
 # What normalisation removes from the matching text: punctuation or spaces between
 # two Chinese characters, and spaces between Chinese and Latin.
 _GAP = re.compile(
-    f"(?<=[{_CJK}])[\\W_]+(?=[{_CJK}])|(?<=[{_CJK}])\\s+(?=[a-z0-9])|(?<=[a-z0-9])\\s+(?=[{_CJK}])"
+    f"(?<=[{_CJK}])(?:(?![{_SEPARATORS}])[\\W_])+(?=[{_CJK}])|(?<=[{_CJK}])\\s+(?=[a-z0-9])|(?<=[a-z0-9])\\s+(?=[{_CJK}])"
 )
 _SPACES = re.compile(r"\s+")
 # Format characters (zero-width spaces, joiners, bidi controls, soft hyphens),

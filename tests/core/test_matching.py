@@ -27,6 +27,15 @@ def test_normalize_joins_spaced_and_punctuated_chinese() -> None:
     assert normalize("解\u202e冻\u2060费").flat == "解冻费"
 
 
+def test_clause_ends_and_quotes_still_part_chinese_words() -> None:
+    """A clause end or a quotation mark between two words keeps them apart, so no term runs across it: a warning
+    that names 「投資老師」、「助理」 holds neither 老师助理 (a scam persona) nor anything across its full stop; an
+    enumeration comma still joins, as scam lists write 点赞、关注."""
+    assert "老师助理" not in normalize("若有人以「投資老師」、「助理」名義聯絡").flat
+    assert "骗人请" not in normalize("我们不会骗人。请缴纳").flat and "安全账户" not in normalize("很安全，账户").flat
+    assert "点赞关注" in normalize("给商家点赞、关注、收藏").flat
+
+
 def test_normalize_folds_traditional_to_simplified() -> None:
     """Traditional (and Taiwan/Hong Kong variant) characters match the simplified lexicon."""
     assert normalize("穩賺不賠 帳戶凍結 臺灣").flat == "稳赚不赔账户冻结台湾"
