@@ -38,6 +38,14 @@ def test_service_wording_is_a_claim() -> None:
     assert finding("<h2>PayPal sign in</h2>", url="http://acct-review.info/") is not None
 
 
+def test_taiwan_and_hong_kong_channel_names_are_service_wording() -> None:
+    """網路銀行, 行動銀行, 網上理財 and 登入 are how Taiwan and Hong Kong banks name their channels: beside the
+    bank's name they present the page as the bank, as 网上银行 does on the mainland."""
+    result = finding("<p>國泰世華銀行 網路銀行</p><p>系統偵測您的帳戶存在異常登入。</p>")
+    assert result is not None and "service" in result.reason
+    assert finding("<h2>滙豐網上理財</h2>") is not None
+
+
 def test_mentions_are_not_claims() -> None:
     """Payment methods (支持微信支付), warnings (谨防冒充工商银行) and plain mentions in text claim nothing."""
     assert finding("<p>本店支持微信支付、支付宝和银联云闪付付款。</p>") is None
