@@ -60,7 +60,8 @@ from fraudwall.models import FormField, PageObservation
 #: otherwise): it joins every bundled detector's recorded version
 #: (:func:`fraudwall.plugin_host.bundled_inputs_digest`), so reanalyze judges stored pages again.
 #: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
-#: 3: arrays of character codes, base64 payloads cut into arrays of chunks, and iframes' srcdoc read.
+#: 3: arrays of character codes, base64 payloads cut into arrays of chunks, iframes' srcdoc and scripts
+#: that hold markup (``text/template``) read.
 VERSION = "3"
 
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
@@ -178,6 +179,12 @@ def concatenated_strings(scripts: Iterable[str]) -> list[str]:
         if len(run) > 1:
             joined.append("".join(run))
     return joined
+
+
+def markup_scripts(scripts: Iterable[str]) -> list[str]:
+    """Inline scripts that hold markup, not code (``<script type="text/template">``, ``text/html``, a
+    framework's ``text/x-template``): a page clones them into view, as it does ``<template>`` markup."""
+    return [body for body in scripts if body.startswith("<") and not body.startswith("<!--")]
 
 
 def template_texts(page_html: str) -> list[str]:
@@ -526,7 +533,8 @@ class PageView:
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
         chunks = base64_chunk_arrays(page.scripts)
         return (*strings, *joined_arrays(page.scripts), *char_code_arrays(page.scripts), *css_content_texts(page.html),
-                *attributes, *template_texts(page.html), *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
+                *attributes, *template_texts(page.html), *markup_scripts(page.scripts),
+                *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
 
     @functools.cached_property
     def strings(self) -> str:

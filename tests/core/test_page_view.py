@@ -78,12 +78,13 @@ def test_nested_base64_payloads_are_unwrapped() -> None:
         ("<style>.n::before{content:'\\5B89\\5168 \\8D26\\6237'}</style><p class=n></p>", "安全账户"),
         ('<p style="--x:1" class=a></p><style>.a:after { content: "pay the unfreezing fee" }</style>', "pay the unfreezing fee"),
         ('<iframe srcdoc="&lt;p&gt;银行卡号填写错误，资金已冻结&lt;/p&gt;"></iframe>', "银行卡号填写错误"),
+        ('<script type="text/template" id="t"><p>下载腾讯会议共享屏幕</p></script>', "下载腾讯会议共享屏幕"),
     ],
 )
 def test_view_reads_hidden_places(body: str, expected: str) -> None:
     """Alts, JSON blobs in scripts, base64 data: frames, entity-encoded attributes, sentences spread one word per
-    array element, the generated content of style sheets (CSS escapes decoded) and an iframe's inline document
-    (srcdoc) are all in the page text."""
+    array element, the generated content of style sheets (CSS escapes decoded), an iframe's inline document
+    (srcdoc) and markup kept in a script (text/template) are all in the page text."""
     assert expected in flat(doc(body))
 
 
