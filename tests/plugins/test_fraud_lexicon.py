@@ -319,8 +319,8 @@ def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
 #: endorsement of an auto-trading platform, a signals group run by an "analyst", the recovery of scammed funds
 #: for a fee, a Taiwan liking job, an urgent loan, a British advance-fee loan, a DVLA fine, a convenience-store
 #: parcel fee, a labour-insurance benefit verified through online banking, a seller-growth order task, an
-#: insider "data window" gold platform, an AI arbitrage plan and a hotel-review task; each with the script it
-#: must read as.
+#: insider "data window" gold platform, an AI arbitrage plan, a hotel-review task, NFT staking, a "risk margin"
+#: freeze and a loan's paid fast lane; each with the script it must read as.
 SCRIPTS_IN_NEW_WORDS = [
     ("investment", "<p>认购养老床位份额，按月领取分红，国家兜底，保本保息，随时可退，满一年也可继续复投。</p>"),
     ("investment", "<p>It's called Quantum AI: you put in £250 and the software does the trading for you. The interview "
@@ -345,6 +345,11 @@ SCRIPTS_IN_NEW_WORDS = [
                    "收款帳戶，每次帳戶不同，請勿轉入舊帳戶。</p>"),
     ("investment", "<p>Let AI trade for you: our arbitrage engine pays 2.1% daily, principal protected. Withdrawal "
                    "requires a 15% tax clearance fee; chat with your personal account manager.</p>"),    ("task_rebate", "<p>飯店評論員：每天領取評論任務，系統隨機派發豪華套房組合訂單，佣金6倍，需補足餘額差額後才能提交。</p>"),
+    ("investment", "<p>NFT 質押挖礦，每日派息 2.5%，以 USDT 結算。收益提取已鎖定，需升級至鑽石礦工方可解鎖。</p>"),
+    ("investment", "<p>Account frozen: abnormal trading. To verify fund ownership, deposit a risk margin equal to 20% of "
+                   "your USDT balance.</p>"),
+    ("loan", "<p>Loan approved. Skip the disbursement queue with VIP: the fee is added back to your first repayment. "
+             "Send via GCash.</p>"),
 ]
 
 
