@@ -455,6 +455,8 @@ SCRIPT_SENTENCES = [
     ("zh-hide-the-payment-from-the-bank", "转账时请勿备注贷款、借款等字样，否则银行会拦截。"),
     ("zh-hide-the-payment-from-the-bank", "如銀行櫃員詢問用途，請說是匯給家人的生活費。"),
     ("en-hide-the-payment-from-the-bank", "If the bank asks why you are sending the money, say it is for a family member."),
+    ("zh-hide-the-payment-from-the-bank", "转账时请勿告知银行工作人员用途，以免影响名额。"),
+    ("en-hide-the-payment-from-the-bank", "Send the hash to your receptionist. Do not tell your bank the purpose of the transfer."),
     ("zh-id-documents-to-an-agent", "請將身分證正反面及存摺封面拍照傳給專員審核。"),
     ("en-id-documents-to-an-agent", "Send a photo of your ID card and debit card to your loan officer on WhatsApp."),
     ("en-benefit-with-a-deadline-and-bank-details", "You are entitled to a £326 energy rebate. Claim before the deadline "
