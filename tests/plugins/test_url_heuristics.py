@@ -119,9 +119,11 @@ def test_banks_of_australia_britain_and_singapore_are_protected(url: str, brand:
 
 
 @pytest.mark.parametrize("url", ["https://www.commbank.com.au/", "https://www.dbs.com.sg/", "https://www.anz.com.au/",
-                                 "https://www.natwest.com/", "https://www.bonanza-tanzania.com/"])
+                                 "https://www.natwest.com/", "https://www.bonanza-tanzania.com/",
+                                 "https://www.bocmacau.com/tc/ebanking/login.html"])
 def test_those_banks_own_names_and_words_that_contain_them_score_nothing(url: str) -> None:
-    """Their own domains score nothing, and "anz" inside an ordinary word is no brand."""
+    """Their own domains (and Bank of China's Macau branch's) score nothing, and "anz" inside an ordinary word is
+    no brand."""
     assert findings_for(url) == []
 
 
