@@ -321,8 +321,8 @@ def test_the_exit_steps_fee_names_read_as_the_investment_scheme() -> None:
 #: parcel fee, a labour-insurance benefit verified through online banking, a seller-growth order task, an
 #: insider "data window" gold platform, an AI arbitrage plan, a hotel-review task, NFT staking, a "risk margin"
 #: freeze, a loan's paid fast lane, a Taiwan notarisation fee, a student-loan "cancellation", pre-listing
-#: "original shares", elderly care-bed shares and a misused health-insurance card sent to the prosecutors; each
-#: with the script it must read as.
+#: "original shares", elderly care-bed shares, a misused health-insurance card sent to the prosecutors and a
+#: Philippine "ayuda" payout; each with the script it must read as.
 SCRIPTS_IN_NEW_WORDS = [
     ("investment", "<p>认购养老床位份额，按月领取分红，国家兜底，保本保息，随时可退，满一年也可继续复投。</p>"),
     ("investment", "<p>It's called Quantum AI: you put in £250 and the software does the trading for you. The interview "
@@ -356,7 +356,8 @@ SCRIPTS_IN_NEW_WORDS = [
     ("customer_service", "<p>學生貸款賬戶須完成賬戶註銷，未註銷將影響個人征信。請下載會議軟件開啟屏幕共享，將額度借出後轉入"
                          "監管賬戶清零核銷。</p>"),    ("investment", "<p>原始股內部認購：國家扶持企業即將上市，上市後預計30元以上，由公司統一回購。認購起點5萬元，簽署股權代持"
                    "協議。</p>"),    ("investment", "<p>康養專項認購：面向老人認購康養床位收益權，按月返息，政府兜底，到期還本。認購資金請轉入項目託管賬戶。</p>"),    ("police_impersonation", "<p>衛生福利部中央健康保險署：您的健保卡已被異常使用，於多家醫療院所重複就醫及盜領藥品，"
-                             "健保身分將於24小時內暫停並移送地檢署偵辦。</p>"),
+                             "健保身分將於24小時內暫停並移送地檢署偵辦。</p>"),    ("fake_subsidy", "<p>DSWD Ayuda payout: claim your ayuda of ₱8,000 cash assistance. Enter your GCash MPIN and the "
+                     "authentication code. Share this link to prioritize your payout.</p>"),
 ]
 
 
