@@ -81,7 +81,7 @@ LANGUAGES = ("zh", "en", "any")
 OPERATORS = ("contains", "regex", "equals")
 SECTIONS = ("all", "any", "none")
 #: A condition's pattern is tried where its literals begin, up to this many places a value; past them
-#: one search from the first is cheaper.
+#: one search from the first is cheaper. Past this many denied matches in a value, it is given up.
 MATCH_AT_MOST = 64
 
 _RULE_KEYS = {"id", "category", "score", "description", "language", "frame", "match"}
@@ -170,9 +170,11 @@ class Condition:
         for value, starts in zip(fields.values(self.field), self._starts(fields)):
             if starts is None:
                 continue
-            for found in self._matches(value, starts):
+            for denied, found in enumerate(self._matches(value, starts)):
                 if negated is None or not negated(value, found.start()):
                     return value, found
+                if denied >= MATCH_AT_MOST:
+                    break  # a value that denies it this often denies it throughout: not read to its end
         return None
 
     def _matches(self, value: str, starts: list[int]) -> Iterator[re.Match[str]]:

@@ -526,6 +526,24 @@ def test_a_match_the_page_denies_in_its_clause_does_not_count() -> None:
     assert "zh-invest-tax-before-withdrawal" in rules_read(f"<p>{notice}</p><p>{scam}</p>")
 
 
+def test_a_page_that_repeats_a_denial_is_read_in_bounded_time() -> None:
+    """A hostile page repeating a denied sentence tens of thousands of times does not have every match tried and
+    denied: past MATCH_AT_MOST denials a value is given up, so each condition asks at most that many times more."""
+    from fraudwall.plugins.rules_engine import MATCH_AT_MOST
+
+    page = make_page("<p>" + "本平台绝不会要求您先缴纳个人所得税才可提现，" * 20_000 + "</p>", "https://h5.example-test.top/")
+    ruleset = load_rules([BUNDLED_RULES_DIR])
+    asked = []
+
+    def deny_everything(value: str, start: int) -> bool:
+        asked.append(start)
+        return True
+
+    assert ruleset.match(page, make_url(page.final_url), negated=deny_everything) == []
+    text_conditions = sum(condition.field == "text" for rule in ruleset.rules for condition in (*rule.all, *rule.any))
+    assert 0 < len(asked) <= (MATCH_AT_MOST + 1) * text_conditions
+
+
 #: Benign wording each family of mechanism rules could be confused with: the families' rule-id fragments,
 #: the page's URL, and the texts (real platforms' and agencies' wording, and warnings that quote the scripts).
 LOOKALIKE_GROUPS = [
