@@ -342,15 +342,13 @@ def negated_before(value: str, start: int, cues: TermSet) -> bool:
     """True when a negation cue precedes ``value[start]`` in the same clause, read as :func:`negated` reads a term's.
 
     For matchers that work on a string of their own (a YAML rule's match in a page's text), not on a
-    :class:`Text`: the clause is cut from ``value`` by the same windows and clause ends, a line break
-    too (where the page's blocks meet), then normalised.
+    :class:`Text`: what stands before ``start`` on its line (a line break is where the page's blocks meet)
+    is normalised, and :func:`negated` reads its end.
     """
     latin = _CJK_CHAR.match(value, start) is None
-    window = value[max(0, start - (NEGATION_WINDOW_LATIN if latin else NEGATION_WINDOW_CJK)):start]
-    clause = window[window.rfind("\n") + 1:]
-    ends = list((_CLAUSE_END_LATIN if latin else _CLAUSE_END_CJK).finditer(clause))
-    clause = clause[ends[-1].end():] if ends else clause
-    return bool(clause.strip()) and cues.occurs_in(normalize(clause).flat)
+    before = value[max(0, start - (NEGATION_WINDOW_LATIN if latin else NEGATION_WINDOW_CJK)):start]
+    text = normalize(before[before.rfind("\n") + 1:])
+    return negated(text, len(text.flat), latin, cues)
 
 
 def _matches_in(term: Term, string: str) -> bool:

@@ -200,7 +200,11 @@ def template_texts(page_html: str) -> list[str]:
     return texts
 
 
-def _string_arrays(scripts: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
+#: An array of string literals of an inline script: (the script, the array's raw elements).
+StringArray = tuple[str, list[str]]
+
+
+def _string_arrays(scripts: Iterable[str]) -> Iterable[StringArray]:
     """Each array of four or more string literals in inline scripts, as (its script, its raw elements)."""
     for body in scripts:
         if _is_url(body) or "[" not in body:
@@ -212,7 +216,11 @@ def _string_arrays(scripts: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
 
 def joined_arrays(scripts: Iterable[str]) -> list[str]:
     """Arrays of string literals in inline scripts, their elements decoded and joined by spaces."""
-    return [" ".join(map(_unescape_js, elements)) for _, elements in _string_arrays(scripts)]
+    return _joined(_string_arrays(scripts))
+
+
+def _joined(arrays: Iterable[StringArray]) -> list[str]:
+    return [" ".join(map(_unescape_js, elements)) for _, elements in arrays]
 
 
 def char_code_arrays(scripts: Iterable[str]) -> list[str]:
@@ -234,15 +242,15 @@ def char_code_arrays(scripts: Iterable[str]) -> list[str]:
     return texts
 
 
-def base64_chunk_arrays(scripts: Iterable[str]) -> list[str]:
-    """Arrays of base64 chunks in inline scripts, joined as the script assembles them: candidates for
+def _chunked_payloads(arrays: Iterable[StringArray]) -> list[str]:
+    """The arrays of base64 chunks among ``arrays``, joined as their script assembles them: candidates for
     :func:`decoded_blocks` (a chunk alone is no block).
 
     In order, or reversed where the script reverses an array and the reversed join decodes: chunks whose
     lengths fall on character boundaries decode in either order, and only one order is the text.
     """
     joined = []
-    for body, chunks in _string_arrays(scripts):
+    for body, chunks in arrays:
         if not all(_BASE64_CHUNK.fullmatch(chunk) for chunk in chunks):
             continue
         backwards = "".join(reversed(chunks))
@@ -531,8 +539,9 @@ class PageView:
         strings = [*script_strings(page.scripts), *concatenated_strings(page.scripts)]
         attributes = attribute_texts(page.html)
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
-        chunks = base64_chunk_arrays(page.scripts)
-        return (*strings, *joined_arrays(page.scripts), *char_code_arrays(page.scripts), *css_content_texts(page.html),
+        arrays = list(_string_arrays(page.scripts))  # read once: the joined words and the chunked payloads
+        chunks = _chunked_payloads(arrays)
+        return (*strings, *_joined(arrays), *char_code_arrays(page.scripts), *css_content_texts(page.html),
                 *attributes, *template_texts(page.html), *markup_scripts(page.scripts),
                 *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
 

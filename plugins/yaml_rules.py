@@ -98,11 +98,12 @@ def findings(subject: str, matches: Sequence[RuleMatch], frame: Frame | None = N
     by_category: dict[str, list[RuleMatch]] = {}
     for match in matches:
         by_category.setdefault(match.rule.category, []).append(match)
+
+    def framed(match: RuleMatch) -> float:
+        return match.rule.score * (warning if match.rule.frame else 1.0)
+
     result = []
     for category, group in by_category.items():
-        def framed(match: RuleMatch) -> float:
-            return match.rule.score * (warning if match.rule.frame else 1.0)
-
         group.sort(key=lambda match: -framed(match))
         strongest: dict[str, float] = {}
         for match in group:
