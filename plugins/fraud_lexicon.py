@@ -39,7 +39,7 @@ from fraudwall.page_view import PageView
 from fraudwall.reference import Script
 
 name = "fraud_lexicon"
-version = "2.4"
+version = "2.5"
 
 # -- calibration ---------------------------------------------------------------
 # Findings are combined by noisy-OR with the other findings of the page and its

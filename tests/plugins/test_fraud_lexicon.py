@@ -380,3 +380,28 @@ def test_a_lenders_long_disclaimer_denies_the_fees_it_names() -> None:
     disclaimer = ("<p>本公司為持牌放債人。本公司及其職員在任何情況下均不會在批核或放款前要求客戶繳付保證金、驗資費、解凍費或任何"
                   "前期費用。</p><p>無抵押私人貸款，即日批核。</p>")
     assert all(f.category != "loan" or f.score < 0.3 for f in lexicon_findings(html_doc(disclaimer)))
+
+
+# -- crypto wallet phishing ------------------------------------------------------------
+
+WALLET_CLAIM = (
+    "<h2>Claim your ARB airdrop</h2><p>Your wallet is eligible for 2,450 ARB. Wallet synchronisation failed:"
+    " validate your wallet manually. Enter your 12 or 24 word Secret Recovery Phrase.</p>"
+    "<p>Claim window closes in 02:14:37.</p>"
+)
+
+
+def test_a_claim_page_asking_for_the_recovery_phrase_is_wallet_phishing() -> None:
+    """An airdrop or wallet 'sync' that needs the recovery phrase reads as credential phishing."""
+    finding = by_category(lexicon_findings(html_doc(WALLET_CLAIM)))["credential_phishing"]
+    assert "crypto wallet phishing" in finding.reason
+    assert finding.score >= SUSPICIOUS
+
+
+def test_a_wallet_safety_page_naming_the_recovery_phrase_is_not() -> None:
+    """A wallet's own advice that nobody may ask for the phrase names the same words without running the script."""
+    html = html_doc(
+        "<h2>Protect your Secret Recovery Phrase</h2><p>Never share your recovery phrase. Scammers set up fake airdrop"
+        " and wallet validation sites; our support will never ask for your 12 words. Report such sites to us.</p>"
+    )
+    assert noisy_or(lexicon_findings(html)) < SUSPICIOUS
