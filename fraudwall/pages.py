@@ -142,12 +142,15 @@ def _best_of(body: bytes, candidates: Sequence[str], current: str = "") -> tuple
 
 
 #: Where a control without a <label> is named: the text just before it in its parent
-#: ("卡号：<input>"), the element just before it (<p>身份证号</p><input>), in a table
-#: layout the cell before its own, or the element before the wrapper it opens.
+#: ("卡号：<input>"), the element just before it (<p>身份证号</p><input>) or an image drawn
+#: there as the label (its alt text), in a table layout the cell before its own, or the element
+#: before the wrapper it opens.
 _NEARBY_LABEL = (
     "preceding-sibling::node()[1][self::text()]",
     "preceding-sibling::*[1][not(descendant-or-self::input or descendant-or-self::select"
     " or descendant-or-self::textarea or descendant-or-self::button)]//text()",
+    # An image drawn as the label (a kit's way to keep the words out of the text): its alt text.
+    "preceding-sibling::*[1][self::img]/@alt",
     "ancestor::td[1]/preceding-sibling::td[1]//text()",
     # A control first in a wrapper (<p>验证码</p><div><input><button>获取</button></div>): the wrapper's name.
     "self::*[not(preceding-sibling::*)]/parent::*/preceding-sibling::*[1][not(.//input)]//text()",

@@ -29,17 +29,19 @@ def test_page_fields_are_extracted() -> None:
 
 
 def test_controls_without_a_label_are_named_by_the_text_beside_them() -> None:
-    """Forms laid out without <label>: the text just before a control, the element before it, the table cell
-    before its own, or the element before the wrapper it opens names it; long prose or another control does not."""
+    """Forms laid out without <label>: the text just before a control, the element before it, an image drawn
+    there as its label (alt text), the table cell before its own, or the element before the wrapper it opens
+    names it; long prose or another control does not."""
     html = (
         "<form><p>家长身份证号</p><input name=jzsfz>卡号：<input name=yhk>"
+        "<img src=/l/5.png alt=信用卡號碼><input name=img>"
         "<table><tr><td>CVV</td><td><input name=c></td></tr></table>"
         "<p>短信验证码</p><div><input name=yzm><button>获取验证码</button></div>"
         "<input name=after><p>" + "这是一段很长的说明文字" * 5 + "</p><input name=prose>"
         "<label for=x>Name</label><input id=x name=named placeholder=例如></form>"
     )
     labels = {field.name: field.label for field in parse_page("http://example-test.top/", html.encode()).forms[0].fields}
-    assert labels == {"jzsfz": "家长身份证号", "yhk": "卡号：", "c": "CVV", "yzm": "短信验证码", "after": "",
+    assert labels == {"jzsfz": "家长身份证号", "yhk": "卡号：", "img": "信用卡號碼", "c": "CVV", "yzm": "短信验证码", "after": "",
                       "prose": "", "named": "Name 例如"}
 
 
