@@ -268,6 +268,13 @@ class TermSet(tuple[Term, ...]):
         for index, term in enumerate(self):
             if not automaton.exists(term.text):  # the first term of a text answers for it, as in find_terms
                 automaton.add_word(term.text, index)
+        # A Latin term written with spaces also matches hyphenated ("product-rating", "pre-approved") and the
+        # other way round; the spelling is the same length, so a match's start is found the same way.
+        for index, term in enumerate(self):
+            if term.latin:
+                for variant in (term.text.replace(" ", "-"), term.text.replace("-", " ")):
+                    if not automaton.exists(variant):
+                        automaton.add_word(variant, index)
         automaton.make_automaton()
         return automaton
 
@@ -280,7 +287,7 @@ class TermSet(tuple[Term, ...]):
                    for last, index in automaton.iter(string))
 
     def first_spans(self, text: Text, negation: Sequence[Term] = ()) -> dict[int, tuple[int, int]]:
-        """Index of each term found in ``text`` -> the span of its first occurrence that is not negated.
+        """Index of each term found in ``text`` -> the span of its first occurrence neither negated nor named as a scam.
 
         The occurrences a term's :meth:`Term.spans` yields, in the same order:
         every one for Chinese terms; for Latin ones the regex's matches, which do
@@ -304,7 +311,7 @@ class TermSet(tuple[Term, ...]):
                 continue
             if term.latin:
                 resume[index] = end
-            if not negation or not negated(text, start, term.latin, negation):
+            if not negation or not (negated(text, start, term.latin, negation) or named_as_scam(text, end, term.latin)):
                 found[index] = (start, end)
         return found
 
@@ -326,6 +333,18 @@ class Hit:
     term: str
     start: int
     end: int
+
+
+#: What follows a term that a page names rather than runs: "an advance-fee scam", "刷单诈骗".
+_SCAM_NOUN_LATIN = re.compile(r"[ -]?(?:scam|fraud)s?(?![a-z0-9])")
+_SCAM_NOUNS_CJK = ("诈骗", "骗局", "骗术")
+
+
+def named_as_scam(text: Text, end: int, latin: bool) -> bool:
+    """True when the term ending at ``flat[end]`` is followed by the word scam or fraud: the name of a scam."""
+    if latin:
+        return _SCAM_NOUN_LATIN.match(text.flat, end) is not None
+    return text.flat.startswith(_SCAM_NOUNS_CJK, end)
 
 
 def negated(text: Text, start: int, latin: bool, cues: Sequence[Term]) -> bool:
@@ -361,7 +380,7 @@ def _first_span(text: Text, term: Term, negation: Sequence[Term]) -> tuple[int, 
     if term.text not in text.flat:  # a plain substring test is far cheaper than the regex
         return None
     for start, end in term.spans(text):
-        if not negation or not negated(text, start, term.latin, negation):
+        if not negation or not (negated(text, start, term.latin, negation) or named_as_scam(text, end, term.latin)):
             return start, end
     return None
 

@@ -13,7 +13,8 @@ by **co-occurrence**, never by a single word:
   reads, which ``sensitive_forms``, ``app_lures`` and ``diversion_channels`` weigh
   too), links whose text enters the scheme ("查询本人通缉令") and
   "立即下载 / 联系客服" buttons;
-* a term preceded in its clause by a negation ("我们不会收取解冻费") does not
+* a term preceded in its clause by a negation ("我们不会收取解冻费"), or followed
+  by the word scam or fraud ("an advance-fee scam", 刷单诈骗), does not
   count, and a *warning frame* (several anti-fraud words, at least one of them
   narrative such as 骗子 / 所谓 / victims) lowers the score steeply unless the
   page itself acts: police notices and news articles quote the scripts, they

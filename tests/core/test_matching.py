@@ -82,6 +82,24 @@ def test_negation_is_read_in_the_same_clause() -> None:
     assert matching.find_terms(normalize("我们不会收取解冻费"), terms, cues) == {}
     assert matching.find_terms(normalize("我们不会骗人。请缴纳解冻费"), terms, cues)
 
+def test_latin_terms_match_spaced_or_hyphenated() -> None:
+    """A Latin term written with spaces matches its hyphenated spelling and the other way round; words
+    joined without either do not."""
+    terms = matching.compile_terms(["product rating", "top-up"])
+    assert set(matching.find_terms(normalize("our product-rating programme, then a top up"), terms)) == {
+        "product rating", "top-up"}
+    assert matching.find_terms(normalize("productrating and topup"), terms) == {}
+
+
+def test_a_term_named_as_a_scam_is_not_counted() -> None:
+    """'an advance-fee scam' and 刷单诈骗 name a scam, as warnings do; the same terms running it count."""
+    cues = matching.compile_terms(["never"])
+    terms = matching.compile_terms(["advance fee", "刷单"])
+    assert matching.find_terms(normalize("this is an advance-fee scam. 谨防刷单诈骗"), terms, cues) == {}
+    assert set(matching.find_terms(normalize("pay the advance fee now. 刷单返利"), terms, cues)) == {
+        "advance fee", "刷单"}
+
+
 def test_negation_before_a_position_of_any_string() -> None:
     """negated_before reads the clause before a position of a plain string as negated() reads a term's: a cue
     in the same clause negates, one before a clause end or a line break does not."""
