@@ -344,6 +344,8 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     ("zh-loan-payout-held-for-a-fee", "需向个人钱包存入借款金额10%作为还款能力验证金，验证通过后立即放款。"),
     ("en-loan-fee-before-funding", "Your ₱30,000 loan is approved. To release it, pay the ₱1,500 processing deposit at 7-Eleven."),
     ("en-loan-fee-before-funding", "Loan protection insurance ₹2,999 must be paid before release of your approved loan."),
+    ("en-loan-fee-before-funding", "Once your account is confirmed and the one-time $185 account activation and insurance fee is "
+                                   "received, funds are normally released within one business day."),
 ])
 def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: str) -> None:
     """A payout held for a fee of any name, in Chinese or English, and the convenience-store cover story match."""
@@ -354,6 +356,8 @@ def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: s
     "放款前不收取任何费用，凡要求缴纳保证金的均为诈骗。",
     "We never charge a fee before funding. If anyone asks you to pay $350 before funding, it is a scam.",
     "How long does funding take? Funds are on hold for 24 hours for security; there is no fee.",
+    "Once your loan is approved, funds are released within one business day; the origination fee is deducted from "
+    "the loan amount.",
     "本行辦理貸款不會要求您於撥款前先匯款支付保證金、代辦費或解凍金。",
     "本公司從不在放款前要求客戶支付任何保證金、印花稅或公證費。",
     "本公司亦不會在批核或放款前要求客戶繳付任何手續費、保證金、印花稅或驗資款項。",
