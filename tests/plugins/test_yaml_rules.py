@@ -404,11 +404,13 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
     "Beware of free stock picks groups on WhatsApp: they are a scam.",
     "日利率 0.02%–0.05%，按日计息，借款 1 万元每天利息最低 2 元。",
     "Earn up to 4.5% APY on USDC; rewards are paid out daily.",
+    "Never share your PIN with anyone, including your bank.",
+    "Do not discuss your investments with strangers who say they are from your bank: it is a scam.",
 ])
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
-    """A shop's own gift-card checkout, its own cancellation line, warnings about codes or stock-tip groups, a
-    lender's daily interest rate and an exchange's yearly yield paid daily match none."""
-    assert not _fired_among(text, ("codes", "one-time-code", "call-back", "stock-picks", "daily-return"),
+    """A shop's own gift-card checkout, its own cancellation line, warnings about codes, stock-tip groups or
+    callers posing as the bank, a lender's daily interest rate and an exchange's yearly yield paid daily match none."""
+    assert not _fired_among(text, ("codes", "one-time-code", "call-back", "stock-picks", "daily-return", "hide-the-payment"),
                             url="https://www.example-shop-test.com/checkout")
 
 
@@ -461,6 +463,8 @@ SCRIPT_SENTENCES = [
     ("en-hide-the-payment-from-the-bank", "If the bank asks why you are sending the money, say it is for a family member."),
     ("zh-hide-the-payment-from-the-bank", "转账时请勿告知银行工作人员用途，以免影响名额。"),
     ("en-hide-the-payment-from-the-bank", "Send the hash to your receptionist. Do not tell your bank the purpose of the transfer."),
+    ("en-hide-the-payment-from-the-bank", "Fund it by wire to the custodian account. Do not discuss allocations with your "
+                                          "bank; institutional pricing is confidential."),
     ("zh-id-documents-to-an-agent", "請將身分證正反面及存摺封面拍照傳給專員審核。"),
     ("en-id-documents-to-an-agent", "Send a photo of your ID card and debit card to your loan officer on WhatsApp."),
     ("en-benefit-with-a-deadline-and-bank-details", "You are entitled to a £326 energy rebate. Claim before the deadline "
