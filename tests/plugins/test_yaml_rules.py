@@ -484,6 +484,12 @@ SCRIPT_SENTENCES = [
     ("zh-invest-tax-before-withdrawal", "出金審核：須繳付賬戶淨值10%保證金以證明資金來源，審核通過後保證金連同盈利一併退還。"),
     ("zh-invest-pay-or-be-frozen", "可出金 0 元。請於24小時內完成，否則賬戶將被永久凍結。"),
     ("zh-invest-deposit-to-an-account-an-agent-supplies", "入金請聯絡指導老師或WhatsApp客服 +852 5694 2173 索取公司指定收款賬戶。"),
+    ("en-invest-deposit-to-an-account-an-agent-supplies", "Subscriptions to the fund: your relationship manager will send the "
+                                                          "account details and confirm your allocation on Telegram."),
+    ("en-invest-tax-before-withdrawal", "Your trading account shows 48,215.60 USDT. Before the first withdrawal is released, a "
+                                        "compliance fee equal to 10% of the balance (4,821.56 USDT) is paid from an external wallet."),
+    ("en-invest-tax-before-withdrawal", "USDT trading: the verification fee is credited back to your balance together with the "
+                                        "withdrawal."),
     # Loan holds, withdrawal deposits, monthly returns and refunds to a card
     ("zh-loan-payout-held-for-a-fee", "综合评分不足，暂无法放款。缴纳修复服务费1980元，修复后即刻放款。"),
     ("zh-loan-payout-held-for-a-fee", "需预存首期还款¥2,875至借款账户证明还款能力，系统将在验证后10分钟内放款。"),
