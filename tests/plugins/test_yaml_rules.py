@@ -340,6 +340,7 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     ("zh-loan-payout-held-for-a-fee", "订单状态：拨款暂停。依合约须经公证后方可拨款，请缴纳公证费 3,600 元。"),
     ("zh-loan-payout-held-for-a-fee", "放款前閣下須先繳付首期還款保證金 HK$4,417。"),
     ("zh-loan-payout-held-for-a-fee", "批核後需先繳付首期手續費 HK$1,200，款項即日轉賬至閣下戶口。"),
+    ("zh-loan-payout-held-for-a-fee", "撥款前需先匯入首期手續費 2,800 元至指定帳戶，完成後即安排撥款。"),
     ("en-loan-fee-before-funding", "Action required before funding: a refundable loan protection bond of $350.00 is due."),
     ("zh-pay-at-store-as-game-points", "请持缴费代码至超商缴纳，如店员询问用途请回答游戏点数即可。"),
     ("zh-loan-payout-held-for-a-fee", "需向个人钱包存入借款金额10%作为还款能力验证金，验证通过后立即放款。"),
