@@ -387,11 +387,12 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("en-invest-free-stock-picks-in-a-chat-group", "Get 3 free stock picks every week: join Prof. Lee's group on WhatsApp."),
     ("zh-invest-fixed-daily-return", "USDT理财宝：日收益 2.8%，随存随取。"),
     ("en-invest-fixed-daily-return", "AI Quant Vault: guaranteed 1.8% daily profit on every USDT deposit."),
+    ("en-invest-fixed-weekly-return", "Structured Yield Programme. Fixed return: 1.8% weekly, capital protected."),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
     """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
     a screen-sharing tool for a refund, a task balance to top up before going on, free stock picks in a chat
-    group, and a fixed return of a per cent or more a day match."""
+    group, and a fixed return of a per cent or more a day or a week match."""
     assert rule_id in _matches_bundled(f"<p>{text}</p>")
 
 
@@ -406,13 +407,14 @@ def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text:
     "Beware of free stock picks groups on WhatsApp: they are a scam.",
     "日利率 0.02%–0.05%，按日计息，借款 1 万元每天利息最低 2 元。",
     "Earn up to 4.5% APY on USDC; rewards are paid out daily.",
+    "Members earn 1% weekly cashback on groceries.",
     "Never share your PIN with anyone, including your bank.",
     "Do not discuss your investments with strangers who say they are from your bank: it is a scam.",
 ])
 def test_payment_capture_rules_spare_checkouts_and_warnings(text: str) -> None:
     """A shop's own gift-card checkout, its own cancellation line, warnings about codes, stock-tip groups or
     callers posing as the bank, a lender's daily interest rate and an exchange's yearly yield paid daily match none."""
-    assert not _fired_among(text, ("codes", "one-time-code", "call-back", "stock-picks", "daily-return", "hide-the-payment"),
+    assert not _fired_among(text, ("codes", "one-time-code", "call-back", "stock-picks", "daily-return", "weekly-return", "hide-the-payment"),
                             url="https://www.example-shop-test.com/checkout")
 
 
