@@ -15,9 +15,10 @@ just the visible body text: the title, meta tags, image alts, form labels,
 attribute texts (title, aria-label, data-*, button values, an iframe's ``srcdoc``), the string
 literals of inline scripts and JSON blobs (with ``\\u``/``\\x`` escapes, HTML
 entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists and
-arrays of character codes, and base64 blocks that decode to text (``atob("...")``
-payloads, arrays of chunks joined at run time, ``data:text/html;base64`` frames,
-hidden values), two layers deep. Fraud kits
+arrays of character codes, the lines a script draws on a canvas (joined, so that a
+sentence cut across lines reads whole), and base64 blocks that decode to text
+(``atob("...")`` payloads, arrays of chunks joined at run time,
+``data:text/html;base64`` frames, hidden values), two layers deep. Fraud kits
 hide their words in exactly those places so that a crawler reading ``<body>``
 sees nothing. How that text is normalised against evasion is
 :mod:`fraudwall.matching`.
@@ -62,7 +63,8 @@ from fraudwall.models import FormField, PageObservation
 #: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
 #: 3: arrays of character codes, base64 payloads cut into arrays of chunks, iframes' srcdoc and scripts
 #: that hold markup (``text/template``) read.
-VERSION = "3"
+#: 4: the lines a script draws on a canvas read as one text.
+VERSION = "4"
 
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
 BASE64_MIN = 16
@@ -154,6 +156,25 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
             codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
             strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
     return strings
+
+
+_DRAWN_TEXT = re.compile(r"\.(?:fillText|strokeText)\(\s*(?:" + _JS_STRING.pattern + ")")
+
+
+def drawn_texts(scripts: Iterable[str]) -> list[str]:
+    """The literal texts each inline script draws on a canvas (``fillText``, ``strokeText``), in order, joined by spaces.
+
+    A canvas draws a paragraph one line per call; joined, a sentence cut across lines reads whole again.
+    """
+    texts = []
+    for body in scripts:
+        if _is_url(body) or "Text(" not in body:
+            continue
+        lines = [_unescape_js(next(group for group in match.groups() if group is not None))
+                 for match in _DRAWN_TEXT.finditer(body)]
+        if len(lines) > 1:
+            texts.append(" ".join(line for line in lines if line.strip()))
+    return texts
 
 
 def concatenated_strings(scripts: Iterable[str]) -> list[str]:
@@ -541,7 +562,8 @@ class PageView:
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
         arrays = list(_string_arrays(page.scripts))  # read once: the joined words and the chunked payloads
         chunks = _chunked_payloads(arrays)
-        return (*strings, *_joined(arrays), *char_code_arrays(page.scripts), *css_content_texts(page.html),
+        return (*strings, *_joined(arrays), *char_code_arrays(page.scripts), *drawn_texts(page.scripts),
+                *css_content_texts(page.html),
                 *attributes, *template_texts(page.html), *markup_scripts(page.scripts),
                 *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
 

@@ -254,3 +254,21 @@ def test_hostile_code_arrays_are_read_in_linear_time() -> None:
     started = time.monotonic()
     assert page_view.char_code_arrays(["String.fromCharCode(x);var a=[" + "65," * 200_000]) == []
     assert time.monotonic() - started < 1.0
+
+
+def test_lines_drawn_on_a_canvas_read_as_one_text() -> None:
+    """A paragraph a script draws on a canvas one line per ``fillText`` call reads as one text, so a sentence cut
+    across two lines is whole again; a script that draws one label only adds nothing."""
+    html = ("<html><body><canvas id=c></canvas><script>var x=c.getContext('2d');"
+            "x.fillText('Your relationship manager will send the account',30,628);"
+            "x.fillText(\"details and confirm your allocation on Telegram.\",30,650);</script></body></html>")
+    assert "send the account details and confirm" in PageView(make_page(html)).strings
+    assert page_view.drawn_texts(["x.fillText('Q3 revenue',10,10);"]) == []
+
+
+def test_hostile_canvas_scripts_are_read_in_linear_time() -> None:
+    """100,000 fillText calls, or one whose string never closes, cost one pass."""
+    started = time.monotonic()
+    assert len(page_view.drawn_texts(["x.fillText('a',1,1);" * 100_000])[0]) == 199_999
+    page_view.drawn_texts(["x.fillText('" + "x" * 500_000])
+    assert time.monotonic() - started < 1.0
