@@ -348,6 +348,8 @@ def test_warning_frame_keeps_quoting_pages_benign() -> None:
     ("en-loan-fee-before-funding", "Loan protection insurance ₹2,999 must be paid before release of your approved loan."),
     ("en-loan-fee-before-funding", "Once your account is confirmed and the one-time $185 account activation and insurance fee is "
                                    "received, funds are normally released within one business day."),
+    ("en-loan-fee-before-funding", "To receive your funds, pay the one-time insurance & registration fee of ₦18,500 by bank "
+                                   "transfer."),
 ])
 def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: str) -> None:
     """A payout held for a fee of any name, in Chinese or English, and the convenience-store cover story match."""
@@ -360,6 +362,7 @@ def test_advance_fee_rules_read_the_shape_not_the_fee_name(rule_id: str, text: s
     "How long does funding take? Funds are on hold for 24 hours for security; there is no fee.",
     "Once your loan is approved, funds are released within one business day; the origination fee is deducted from "
     "the loan amount.",
+    "To receive your funds, sign the agreement. The origination fee of $150 is deducted from the loan amount.",
     "本行辦理貸款不會要求您於撥款前先匯款支付保證金、代辦費或解凍金。",
     "本公司從不在放款前要求客戶支付任何保證金、印花稅或公證費。",
     "本公司亦不會在批核或放款前要求客戶繳付任何手續費、保證金、印花稅或驗資款項。",
@@ -388,6 +391,7 @@ def test_advance_fee_rules_spare_lenders_that_say_they_charge_nothing(text: str)
     ("zh-invest-fixed-daily-return", "USDT理财宝：日收益 2.8%，随存随取。"),
     ("en-invest-fixed-daily-return", "AI Quant Vault: guaranteed 1.8% daily profit on every USDT deposit."),
     ("en-invest-fixed-weekly-return", "Structured Yield Programme. Fixed return: 1.8% weekly, capital protected."),
+    ("en-invest-fixed-daily-return", "Private client desk: target return 1.2%–1.8% per trading day."),
 ])
 def test_payment_capture_rules_read_codes_handed_to_a_person(rule_id: str, text: str) -> None:
     """Gift-card codes or a one-time code handed to an agent, a call-back number to cancel a charge nobody made,
@@ -469,6 +473,8 @@ SCRIPT_SENTENCES = [
     ("en-hide-the-payment-from-the-bank", "Send the hash to your receptionist. Do not tell your bank the purpose of the transfer."),
     ("en-hide-the-payment-from-the-bank", "Fund it by wire to the custodian account. Do not discuss allocations with your "
                                           "bank; institutional pricing is confidential."),
+    ("en-hide-the-payment-from-the-bank", "Keep your online banking open for the protected transfer. Please do not discuss "
+                                          "this case with branch staff."),
     ("zh-id-documents-to-an-agent", "請將身分證正反面及存摺封面拍照傳給專員審核。"),
     ("en-id-documents-to-an-agent", "Send a photo of your ID card and debit card to your loan officer on WhatsApp."),
     ("en-benefit-with-a-deadline-and-bank-details", "You are entitled to a £326 energy rebate. Claim before the deadline "
