@@ -16,7 +16,8 @@ attribute texts (title, aria-label, data-*, button values, an iframe's ``srcdoc`
 literals of inline scripts and JSON blobs (with ``\\u``/``\\x`` escapes, HTML
 entities and ``%u``/``%XX`` escapes decoded), ``String.fromCharCode`` lists and
 arrays of character codes, the lines a script draws on a canvas (joined, so that a
-sentence cut across lines reads whole), and base64 blocks that decode to text
+sentence cut across lines reads whole), scripts packed with ``eval(function(p,a,c,k,e,d)``
+(unpacked first), and base64 blocks that decode to text
 (``atob("...")`` payloads, arrays of chunks joined at run time,
 ``data:text/html;base64`` frames, hidden values), two layers deep. Fraud kits
 hide their words in exactly those places so that a crawler reading ``<body>``
@@ -63,7 +64,7 @@ from fraudwall.models import FormField, PageObservation
 #: 2: words split by inline markup joined, string concatenations and ``<template>`` markup read.
 #: 3: arrays of character codes, base64 payloads cut into arrays of chunks, iframes' srcdoc and scripts
 #: that hold markup (``text/template``) read.
-#: 4: the lines a script draws on a canvas read as one text.
+#: 4: the lines a script draws on a canvas read as one text; scripts packed with Dean Edwards' packer unpacked.
 VERSION = "4"
 
 #: A base64 block must be at least this long to be worth decoding (shorter runs are ids and hashes).
@@ -156,6 +157,59 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
             codes = (int(code, 0) for code in re.split(r"\s*,\s*", match.group(1).lower()))
             strings.append("".join(chr(code) for code in codes if 0 < code <= 0x10FFFF))
     return strings
+
+
+# Dean Edwards' packer, common in kits: eval(function(p,a,c,k,e,d){...}('payload',base,count,'w|o|r|d|s'.split('|'),0,{})).
+_PACKED = re.compile(r"\}\('((?:[^'\\]|\\.)*)',\s*(\d+),\s*(\d+),\s*'((?:[^'\\]|\\.)*)'\.split\('\|'\)")
+_JS_SOURCE_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
+_JS_CONTROL = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+_PACKER_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_WORD = re.compile(r"\b\w+\b")
+
+
+def _js_literal_value(literal: str) -> str:
+    """The value of a JS string literal's body: every escape decoded (quotes, backslashes, controls, code points)."""
+    def value(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape[0] == "u" and len(escape) > 1:
+            return chr(int(escape.strip("u{}"), 16))
+        if escape[0] == "x" and len(escape) == 3:
+            return chr(int(escape[1:], 16))
+        return _JS_CONTROL.get(escape, escape)
+    return _JS_SOURCE_ESCAPE.sub(value, literal) if "\\" in literal else literal
+
+
+def unpacked_scripts(scripts: Iterable[str]) -> list[str]:
+    """The source each packed inline script (``eval(function(p,a,c,k,e,d)...``) unpacks to, as the packer restores it.
+
+    Each word of the payload is a number in the packer's base standing for the word list's entry of
+    that index; numbers with no entry stay as they are.
+    """
+    sources = []
+    for body in scripts:
+        if _is_url(body) or "function(p,a,c,k,e," not in body:
+            continue
+        for match in _PACKED.finditer(body):
+            base, count = int(match.group(2)), int(match.group(3))
+            if not 2 <= base <= len(_PACKER_DIGITS):
+                continue
+            words = _js_literal_value(match.group(4)).split("|")
+            table = {}
+            for index in range(min(count, len(words))):
+                if words[index]:
+                    table[_packer_number(index, base)] = words[index]
+            payload = _js_literal_value(match.group(1))
+            sources.append(_WORD.sub(lambda word: table.get(word.group(0), word.group(0)), payload))
+    return sources
+
+
+def _packer_number(value: int, base: int) -> str:
+    digits = ""
+    while True:
+        digits = _PACKER_DIGITS[value % base] + digits
+        value //= base
+        if not value:
+            return digits
 
 
 _DRAWN_TEXT = re.compile(r"\.(?:fillText|strokeText)\(\s*(?:" + _JS_STRING.pattern + ")")
@@ -557,14 +611,15 @@ class PageView:
         detectors that read words get them without tags through :attr:`strings`.
         """
         page = self.page
-        strings = [*script_strings(page.scripts), *concatenated_strings(page.scripts)]
+        scripts = (*page.scripts, *unpacked_scripts(page.scripts))
+        strings = [*script_strings(scripts), *concatenated_strings(scripts)]
         attributes = attribute_texts(page.html)
         data_uris = [match.group(1) for match in _DATA_URI_TEXT.finditer(page.html)]
-        arrays = list(_string_arrays(page.scripts))  # read once: the joined words and the chunked payloads
+        arrays = list(_string_arrays(scripts))  # read once: the joined words and the chunked payloads
         chunks = _chunked_payloads(arrays)
-        return (*strings, *_joined(arrays), *char_code_arrays(page.scripts), *drawn_texts(page.scripts),
+        return (*strings, *_joined(arrays), *char_code_arrays(scripts), *drawn_texts(scripts),
                 *css_content_texts(page.html),
-                *attributes, *template_texts(page.html), *markup_scripts(page.scripts),
+                *attributes, *template_texts(page.html), *markup_scripts(scripts),
                 *decoded_blocks([*strings, *attributes, *data_uris, *chunks]))
 
     @functools.cached_property

@@ -272,3 +272,25 @@ def test_hostile_canvas_scripts_are_read_in_linear_time() -> None:
     assert len(page_view.drawn_texts(["x.fillText('a',1,1);" * 100_000])[0]) == 199_999
     page_view.drawn_texts(["x.fillText('" + "x" * 500_000])
     assert time.monotonic() - started < 1.0
+
+
+def test_packed_scripts_are_unpacked_and_read() -> None:
+    """A script packed with Dean Edwards' packer (words replaced by base-62 numbers into a word list) is unpacked
+    as the packer would, and the sentence it writes reaches the view's strings; a number with no word stays."""
+    words = "|".join(["", "", "document", "innerHTML", "Call", "Microsoft", "support", "now", "Your", "PC", "is",
+                      "locked", "body", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+                      "", "", "", "", "", "", "", "Windows"])
+    packed = ("eval(function(p,a,c,k,e,d){e=function(c){return c.toString(36)};return p}"
+              f"('2.c.3=\"8 C 9 a b. 4 5 6 7 at 1\";',62,39,'{words}'.split('|'),0,{{}}))")
+    assert page_view.unpacked_scripts([packed]) == ['document.body.innerHTML="Your Windows PC is locked. '
+                                                    'Call Microsoft support now at 1";']
+    strings = PageView(make_page(f"<html><body><script>{packed}</script></body></html>")).strings
+    assert "Your Windows PC is locked. Call Microsoft support now" in strings
+
+
+def test_hostile_packed_scripts_are_read_in_linear_time() -> None:
+    """A packer header followed by 100,000 unclosed payload starts, or one endless payload, costs one pass."""
+    started = time.monotonic()
+    assert page_view.unpacked_scripts(["function(p,a,c,k,e,d)" + "}('x" * 100_000]) == []
+    assert page_view.unpacked_scripts(["function(p,a,c,k,e,d)}('" + "\\x" * 200_000]) == []
+    assert time.monotonic() - started < 1.0
