@@ -43,8 +43,9 @@ from fraudwall.reference import Lexicon, Script, TermGroup
 #: Characters of context on each side of a match in evidence snippets.
 EVIDENCE_CONTEXT = 20
 #: Characters before a term searched for a negation cue (same clause only). A Chinese disclaimer may put
-#: thirty characters between its 不會 and the fees it denies ("不會在批核或放款前要求客戶繳付保證金、驗資費").
-NEGATION_WINDOW_CJK = 40
+#: thirty characters between its 不會 and the fees it denies ("不會在批核或放款前要求客戶繳付保證金、驗資費"), and
+#: a list of channels and requests fifty ("不會透過 WhatsApp、社交媒體或來電要求閣下下載遠端控制程式、分享螢幕、提供網上銀行登入資料").
+NEGATION_WINDOW_CJK = 60
 NEGATION_WINDOW_LATIN = 60
 #: A warning frame needs this many distinct warning/narrative terms, one of them narrative.
 FRAME_MIN_TERMS = 3

@@ -81,6 +81,8 @@ def test_negation_is_read_in_the_same_clause() -> None:
     terms = matching.compile_terms(["解冻费"])
     assert matching.find_terms(normalize("我们不会收取解冻费"), terms, cues) == {}
     assert matching.find_terms(normalize("我们不会骗人。请缴纳解冻费"), terms, cues)
+    long_list = "本行不会透过 WhatsApp、社交媒体、短讯或来电要求阁下下载远端控制程式、分享萤幕、报出户口结余或缴纳解冻费"
+    assert matching.find_terms(normalize(long_list), terms, cues) == {}
 
 def test_latin_terms_match_spaced_or_hyphenated() -> None:
     """A Latin term written with spaces matches its hyphenated spelling and the other way round; words
