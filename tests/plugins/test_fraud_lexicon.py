@@ -74,6 +74,16 @@ def test_negated_terms_do_not_count() -> None:
     assert "loan" not in by_category(lexicon_findings(html))
 
 
+def test_claims_an_institution_disowns_do_not_count() -> None:
+    """An exchange listing what impostors claim ("凡声称'合作平台'……承诺'带单月收益20%以上'的，均与本所无关")
+    names the scheme's words to disown them; the same words told as an offer count."""
+    disowned = html_doc("<p>本所不直接面向个人开户。凡声称“本所合作平台”、通过客服提供每日更换的收款账户、承诺“带单月收益20%以上”、"
+                        "以杠杆保证金交易吸收资金的，均与本所无关。</p>")
+    assert "investment" not in by_category(lexicon_findings(disowned))
+    offered = html_doc("<p>本所合作平台，导师带单月收益20%以上，入金请联系客服获取每日更换的收款账户，缴纳保证金即可开户。</p>")
+    assert "investment" in by_category(lexicon_findings(offered))
+
+
 # -- the five scripts, in Chinese and English ----------------------------------------
 
 SCRIPT_PAGES = {
