@@ -61,6 +61,9 @@ _GAP = re.compile(
     f"(?<=[{_CJK}])(?:(?![{_SEPARATORS}])[\\W_])+(?=[{_CJK}])|(?<=[{_CJK}])\\s+(?=[a-z0-9])|(?<=[a-z0-9])\\s+(?=[{_CJK}])"
 )
 _SPACES = re.compile(r"\s+")
+# A hyphen inside a Latin compound reads as a space: "product-rating" and "product rating" are one spelling
+# (one character for one, so flat and raw positions still map).
+_COMPOUND_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 # Format characters (zero-width spaces, joiners, bidi controls, soft hyphens),
 # variation selectors, tag characters and the Hangul fillers: all invisible, all
 # used to split words apart.
@@ -114,8 +117,9 @@ class Text:
     ``raw`` is NFKC, lowercase, invisible characters dropped, whitespace
     collapsed: what evidence snippets show. ``flat`` is ``raw`` without the
     spaces and punctuation between Chinese characters (and between Chinese and
-    Latin), traditional characters folded to simplified: what terms are matched
-    against. ``gaps`` are the ``raw`` spans removed to make ``flat``.
+    Latin), traditional characters folded to simplified, a hyphen inside a Latin
+    compound read as a space: what terms are matched against. ``gaps`` are the
+    ``raw`` spans removed to make ``flat``.
     """
 
     raw: str
@@ -182,6 +186,8 @@ def normalize(text: str) -> Text:
     raw = canonical(text).lower()
     raw = _SPACES.sub(" ", raw).strip()
     flat = _GAP.sub("", raw)
+    if "-" in flat:
+        flat = _COMPOUND_HYPHEN.sub(" ", flat)
     # Most pages hold no traditional character; the set test costs a third of the translation.
     if not flat.isascii() and not _traditional().isdisjoint(flat):
         flat = flat.translate(_t2s_table())
@@ -269,13 +275,6 @@ class TermSet(tuple[Term, ...]):
         for index, term in enumerate(self):
             if not automaton.exists(term.text):  # the first term of a text answers for it, as in find_terms
                 automaton.add_word(term.text, index)
-        # A Latin term written with spaces also matches hyphenated ("product-rating", "pre-approved") and the
-        # other way round; the spelling is the same length, so a match's start is found the same way.
-        for index, term in enumerate(self):
-            if term.latin:
-                for variant in (term.text.replace(" ", "-"), term.text.replace("-", " ")):
-                    if not automaton.exists(variant):
-                        automaton.add_word(variant, index)
         automaton.make_automaton()
         return automaton
 

@@ -85,11 +85,12 @@ def test_negation_is_read_in_the_same_clause() -> None:
     assert matching.find_terms(normalize(long_list), terms, cues) == {}
 
 def test_latin_terms_match_spaced_or_hyphenated() -> None:
-    """A Latin term written with spaces matches its hyphenated spelling and the other way round; words
-    joined without either do not."""
-    terms = matching.compile_terms(["product rating", "top-up"])
+    """A Latin term written with spaces matches its hyphenated spelling and the other way round (a hyphen inside
+    a compound reads as a space); words joined without either do not, and numbers keep their hyphens."""
+    terms = matching.compile_terms(["product rating", "top-up", "2383-1000"])
     assert set(matching.find_terms(normalize("our product-rating programme, then a top up"), terms)) == {
-        "product rating", "top-up"}
+        "product rating", "top up"}
+    assert set(matching.find_terms(normalize("call 2383-1000"), terms)) == {"2383-1000"}
     assert matching.find_terms(normalize("productrating and topup"), terms) == {}
 
 
