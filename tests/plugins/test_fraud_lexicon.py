@@ -183,6 +183,17 @@ def test_warning_frame_makes_a_police_notice_benign() -> None:
     assert noisy_or(lexicon_findings(html_doc(WARNING))) < 0.1
 
 
+def test_a_court_report_quoting_the_script_is_a_warning() -> None:
+    """A news report of a trial that quotes the chat logs read out in court tells the script, it does not run it."""
+    html = html_doc(
+        "<p>Five defendants went on trial at the District Court. The court heard that victims were told by a"
+        " 'recruiter' from the HR department: 'just like videos, daily pay up to HK$800, no experience needed', then"
+        " moved to a Telegram group to deposit money for prepaid merchant tasks with a 30% commission. 'Your account"
+        " is in a combo order; top up or your credit score will drop and the funds will be frozen.' They have"
+        " pleaded not guilty to conspiracy to defraud.</p>")
+    assert noisy_or(lexicon_findings(html)) < SUSPICIOUS
+
+
 def test_warning_frame_quoting_contact_ids_stays_benign() -> None:
     """A news story that quotes the scammer's QQ number is still a story, not the scam."""
     html = html_doc(WARNING + "<p>受害人添加了所谓接待员的QQ（2876651093）后被拉入任务群，民警提醒不要轻信。</p>")
