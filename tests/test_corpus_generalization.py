@@ -17,10 +17,11 @@ from tests.conftest import REPO
 
 MANIFEST = REPO / "tests" / "data" / "corpus" / "manifest.csv"
 #: Measured (precision, recall) at verdict malicious (README, "Detection quality"); the floors sit at or
-#: just under them. One of heldout7's 40 hard negatives is malicious (it has not been looked at).
+#: just under them. One hard negative of heldout7 and one of heldout9 are malicious (not looked at).
 FLOORS = {
-    "tune": (1.0, 0.95), "heldout": (1.0, 0.95), "heldout2": (1.0, 0.92), "heldout3": (1.0, 0.82),
-    "heldout4": (1.0, 0.97), "heldout5": (1.0, 0.95), "heldout7": (0.97, 0.87),
+    "tune": (1.0, 0.95), "heldout": (1.0, 0.95), "heldout2": (1.0, 0.92), "heldout3": (1.0, 0.85),
+    "heldout4": (1.0, 0.97), "heldout5": (1.0, 0.97), "heldout7": (0.97, 0.90), "heldout8": (1.0, 0.95),
+    "heldout9": (0.97, 0.95),
 }
 
 
