@@ -336,7 +336,7 @@ class Hit:
 
 
 #: What follows a term that a page names rather than runs: "an advance-fee scam", "刷单诈骗".
-_SCAM_NOUN_LATIN = re.compile(r"[ -]?(?:scam|fraud)s?(?![a-z0-9])")
+_SCAM_NOUN_LATIN = re.compile(r" ?(?:scam|fraud)s?(?![a-z0-9])")
 _SCAM_NOUNS_CJK = ("诈骗", "骗局", "骗术")
 
 
