@@ -126,10 +126,20 @@ def _is_url(entry: str) -> bool:
     return not any(ch.isspace() for ch in entry) and entry.startswith(("http://", "https://", "//"))
 
 
+def _literal_body(match: re.Match[str]) -> str:
+    """The body of a JS string literal :data:`_JS_STRING` matched, whichever its quotes."""
+    return next(group for group in match.groups() if group is not None)
+
+
+def _code_point(match: re.Match[str]) -> str:
+    """The character a ``\\u{...}``, ``\\uXXXX`` or ``\\xXX`` escape :data:`_JS_ESCAPE` matched stands for."""
+    return chr(int(match.group(1) or match.group(2) or match.group(3), 16))
+
+
 def _unescape_js(literal: str) -> str:
     """JS string escapes, ``%u``/``%XX`` escapes and HTML entities decoded."""
     if "\\" in literal:
-        literal = _JS_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), literal)
+        literal = _JS_ESCAPE.sub(_code_point, literal)
     if "%" in literal:
         literal = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), literal)
         literal = _PERCENT_RUN.sub(lambda m: unquote(m.group(0)), literal)
@@ -150,7 +160,7 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
         if _is_url(body):
             continue
         for match in _JS_STRING.finditer(body):
-            literal = next(group for group in match.groups() if group is not None)
+            literal = _literal_body(match)
             if len(literal) >= 2:
                 strings.append(_unescape_js(literal))
         for match in _CHAR_CODES.finditer(body):
@@ -161,7 +171,8 @@ def script_strings(scripts: Iterable[str]) -> list[str]:
 
 # Dean Edwards' packer, common in kits: eval(function(p,a,c,k,e,d){...}('payload',base,count,'w|o|r|d|s'.split('|'),0,{})).
 _PACKED = re.compile(r"\}\('((?:[^'\\]|\\.)*)',\s*(\d+),\s*(\d+),\s*'((?:[^'\\]|\\.)*)'\.split\('\|'\)")
-_JS_SOURCE_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
+# The code-point escapes of _JS_ESCAPE, or any other escaped character (group 4).
+_JS_SOURCE_ESCAPE = re.compile(_JS_ESCAPE.pattern + r"|\\(.)", re.DOTALL)
 _JS_CONTROL = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _PACKER_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _WORD = re.compile(r"\b\w+\b")
@@ -170,12 +181,8 @@ _WORD = re.compile(r"\b\w+\b")
 def _js_literal_value(literal: str) -> str:
     """The value of a JS string literal's body: every escape decoded (quotes, backslashes, controls, code points)."""
     def value(match: re.Match[str]) -> str:
-        escape = match.group(1)
-        if escape[0] == "u" and len(escape) > 1:
-            return chr(int(escape.strip("u{}"), 16))
-        if escape[0] == "x" and len(escape) == 3:
-            return chr(int(escape[1:], 16))
-        return _JS_CONTROL.get(escape, escape)
+        escaped = match.group(4)
+        return _code_point(match) if escaped is None else _JS_CONTROL.get(escaped, escaped)
     return _JS_SOURCE_ESCAPE.sub(value, literal) if "\\" in literal else literal
 
 
@@ -224,7 +231,7 @@ def drawn_texts(scripts: Iterable[str]) -> list[str]:
     for body in scripts:
         if _is_url(body) or "Text(" not in body:
             continue
-        lines = [_unescape_js(next(group for group in match.groups() if group is not None))
+        lines = [_unescape_js(_literal_body(match))
                  for match in _DRAWN_TEXT.finditer(body)]
         if len(lines) > 1:
             texts.append(" ".join(line for line in lines if line.strip()))
@@ -244,7 +251,7 @@ def concatenated_strings(scripts: Iterable[str]) -> list[str]:
         run: list[str] = []
         end = -1
         for match in _JS_STRING.finditer(body):
-            literal = next(group for group in match.groups() if group is not None)
+            literal = _literal_body(match)
             if run and not _CONCATENATION.fullmatch(body, end, match.start()):
                 if len(run) > 1:
                     joined.append("".join(run))
@@ -285,7 +292,7 @@ def _string_arrays(scripts: Iterable[str]) -> Iterable[StringArray]:
         if _is_url(body) or "[" not in body:
             continue
         for array in _STRING_ARRAY.finditer(body):
-            yield body, [next(group for group in match.groups() if group is not None)
+            yield body, [_literal_body(match)
                          for match in _JS_STRING.finditer(array.group(0))]
 
 
