@@ -219,12 +219,9 @@ class Collector:
             self._put(self._ips, address)
 
     def _chat_link(self, link: str) -> None:
-        link = _trim(link)
-        for kind, pattern in chat_ids.CHAT_LINKS:
-            opened = pattern.match(link)
-            if opened:
-                self._put(self._handles, chat_ids.handle(kind, opened.group(1)))
-                return
+        opened = chat_ids.chat_link(_trim(link))
+        if opened:
+            self._put(self._handles, opened)
 
     def _channel_ids(self, lowered: str) -> None:
         for kind, words, pattern in chat_ids.channel_patterns(r"[ \t]"):

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from fraudwall import reference
 from fraudwall.models import UrlParts
@@ -72,7 +72,8 @@ def token_in_label(brand: Brand, label: str) -> str | None:
 class _TokenIndex:
     """Which bundled brands a label can name, found without asking every brand (see :func:`brand_tokens`)."""
 
-    tokens: ahocorasick.Automaton | None  # token -> positions of the brands listing it (found anywhere in a label)
+    tokens: ahocorasick_rs.AhoCorasick | None  # every token (found anywhere in a label)
+    token_brands: tuple[tuple[int, ...], ...]  # for each token of the automaton, the positions of the brands listing it
     parts: Mapping[str, tuple[int, ...]]  # exact token or long hotline -> positions (found as a whole part)
     always: tuple[int, ...]  # brands with an empty token, which every label carries
 
@@ -90,13 +91,9 @@ def _bundled_token_index() -> _TokenIndex:
                 always.append(position)
         for part in (*brand.exact_tokens, *(h for h in brand.hotlines if len(h) >= MIN_HOTLINE_DIGITS)):
             whole.setdefault(part, []).append(position)
-    automaton = None
-    if tokens:
-        automaton = ahocorasick.Automaton()
-        for token, positions in tokens.items():
-            automaton.add_word(token, tuple(positions))
-        automaton.make_automaton()
-    return _TokenIndex(automaton, {part: tuple(positions) for part, positions in whole.items()}, tuple(always))
+    automaton = ahocorasick_rs.AhoCorasick(list(tokens)) if tokens else None
+    return _TokenIndex(automaton, tuple(tuple(positions) for positions in tokens.values()),
+                       {part: tuple(positions) for part, positions in whole.items()}, tuple(always))
 
 
 @functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
@@ -109,8 +106,8 @@ def brand_tokens(label: str) -> tuple[tuple[Brand, str], ...]:
     index = _bundled_token_index()
     candidates = set(index.always)
     if index.tokens is not None:
-        for _, positions in index.tokens.iter(label):
-            candidates.update(positions)
+        for number, _, _ in index.tokens.find_matches_as_indexes(label, overlapping=True):
+            candidates.update(index.token_brands[number])
     for part in _parts(label):
         candidates.update(index.parts.get(part, ()))
     bundled = reference.brands()

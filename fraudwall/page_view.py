@@ -712,17 +712,17 @@ class PageView:
             found += [
                 chat_ids.handle(kind, next(value for value in match.groups() if value)) for match in pattern.finditer(text)
             ]
-        for link in self.page.links:
-            for kind, pattern in chat_ids.CHAT_LINKS:
-                opened = pattern.match(link.url)
-                if opened:
-                    found.append(chat_ids.handle(kind, opened.group(1)))
+        found += self._chat_links
         return tuple(dict.fromkeys(found))
+
+    @functools.cached_property
+    def _chat_links(self) -> list[tuple[str, str]]:
+        return [opened for link in self.page.links if (opened := chat_ids.chat_link(link.url))]
 
     @functools.cached_property
     def opens_chat(self) -> bool:
         """True when the page links straight into a chat app (it opens the conversation itself)."""
-        return any(pattern.match(link.url) for link in self.page.links for _, pattern in chat_ids.CHAT_LINKS)
+        return bool(self._chat_links)
 
     @functools.cached_property
     def credential_fields(self) -> tuple[tuple[str, str], ...]:

@@ -62,7 +62,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 import yaml
 
 from fraudwall.exceptions import ConfigError
@@ -232,23 +232,23 @@ class LiteralIndex:
             for condition in (*rule.all, *rule.any, *rule.none):
                 if condition.literals is not None:
                     wanted.setdefault((condition.field, condition.folded), set()).update(condition.literals)
-        self._automata: dict[tuple[str, bool], ahocorasick.Automaton] = {}
+        self._automata: dict[tuple[str, bool], tuple[ahocorasick_rs.AhoCorasick, tuple[str, ...]]] = {}
         for key, literals in wanted.items():
-            automaton = ahocorasick.Automaton()
-            for literal in literals:
-                automaton.add_word(literal, literal)
-            automaton.make_automaton()
-            self._automata[key] = automaton
+            ordered = tuple(sorted(literal for literal in literals if literal))
+            if ordered:
+                self._automata[key] = (ahocorasick_rs.AhoCorasick(ordered), ordered)
 
     def starts(self, field: str, folded: bool, probes: Iterable[str]) -> tuple[dict[str, list[int]], ...]:
         """For each probe, every indexed literal found in it -> where it begins, in order."""
-        automaton = self._automata.get((field, folded))
+        indexed = self._automata.get((field, folded))
         result = []
         for probe in probes:
             found: dict[str, list[int]] = {}
-            if automaton is not None:
-                for end, literal in automaton.iter(probe):  # by end: one literal's ends come in its starts' order
-                    found.setdefault(literal, []).append(end + 1 - len(literal))
+            if indexed is not None:
+                automaton, literals = indexed
+                # By end: one literal's ends come in its starts' order.
+                for number, start, _ in automaton.find_matches_as_indexes(probe, overlapping=True):
+                    found.setdefault(literals[number], []).append(start)
             result.append(found)
         return tuple(result)
 

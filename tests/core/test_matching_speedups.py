@@ -1,12 +1,15 @@
 """The fast paths of matching and of the host-name questions give the answers of the plain ones.
 
-Term sets are found in one Aho-Corasick pass, the lexicon in one pass for all
+The gaps cut out of the matching text are read from their first character,
+term sets are found in one Aho-Corasick pass, the lexicon in one pass for all
 its scripts, overlapping hits are resolved by a sweep, and brand ownership and
 brand tokens are looked up in indexes. Each is checked here against the
 straightforward definition it replaces.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +22,26 @@ from fraudwall.matching import Hit, Term, TermSet, compile_lexicon, compile_term
 _ALPHABET = ["a", "b", "s", "1", " ", ".", "-", "，", "刷", "单", "不", "没"]
 _words = st.lists(st.sampled_from(_ALPHABET), min_size=1, max_size=4).map("".join)
 _texts = st.lists(st.sampled_from(_ALPHABET), max_size=60).map("".join)
+
+
+# The gap and hyphen patterns as first written: a look-behind tried at every character.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_PLAIN_GAP = re.compile(
+    f"(?<=[{_CJK}])(?:(?![{matching._SEPARATORS}])[\\W_])+(?=[{_CJK}])"
+    f"|(?<=[{_CJK}])\\s+(?=[a-z0-9])|(?<=[a-z0-9])\\s+(?=[{_CJK}])"
+)
+_PLAIN_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_GAP_ALPHABET = ["a", "z", "0", " ", "\t", "_", "-", ",", "、", "。", "「", "中", "文", "é"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.lists(st.sampled_from(_GAP_ALPHABET), max_size=40).map("".join))
+def test_gap_patterns_cut_what_their_plain_definitions_cut(text: str) -> None:
+    """The gaps between Chinese characters (and between Chinese and Latin) and the compound hyphens are
+    found at the same spans as the look-behind patterns define them, so flat and raw positions still map."""
+    assert [m.span() for m in matching._GAP.finditer(text)] == [m.span() for m in _PLAIN_GAP.finditer(text)]
+    assert [m.span() for m in matching._COMPOUND_HYPHEN.finditer(text)] == [
+        m.span() for m in _PLAIN_HYPHEN.finditer(text)]
 
 
 def _plain_longest_first(hits: list[Hit]) -> list[Hit]:

@@ -194,7 +194,8 @@ def test_a_view_computes_nothing_it_is_not_asked_for() -> None:
     view = PageView(make_page(FRAUD_PAGE))
     assert set(vars(view)) == {"page"}
     assert view.contacts
-    assert set(vars(view)) == {"page", "text", "canonical_strings", "strings", "hidden_sources", "contacts"}
+    assert set(vars(view)) == {"page", "text", "canonical_strings", "strings", "hidden_sources", "contacts",
+                                "_chat_links"}  # the chat links, which opens_chat reads too
 
 
 def test_hostile_arrays_and_style_strings_are_read_in_linear_time() -> None:
