@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
+from lxml import etree
 from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
@@ -37,10 +38,19 @@ DETECTION_CANDIDATES = ("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp1
 #: a body handed over decoded with one of these is decoded again here, with detection.
 _FALLBACK_GUESSES = frozenset({"ascii", "cp1252", "windows-1252", "latin-1", "latin1", "iso-8859-1"})
 
+# The queries every page runs, compiled once: ``element.xpath(string)`` compiles its expression on each call.
 # Text nodes a user can see: not inside script, style or template elements.
-_VISIBLE_TEXT = (
+_VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::template)]"
 )
+_BASE_HREF = etree.XPath("//base/@href")
+_ANCHORS = etree.XPath("//a[@href] | //area[@href]")
+_TEXTS_WITHIN = etree.XPath(".//text()")
+_SCRIPTS = etree.XPath("//script")
+_OWN_TEXT = etree.XPath("./text()")
+_META = etree.XPath("//meta[@content]")
+_TITLE_TEXT = etree.XPath("//title//text()")
+_IMAGE_ALTS = etree.XPath("//img/@alt")
 
 
 #: Elements a browser lays out as blocks (or lines), and form controls and images, drawn as boxes
@@ -72,7 +82,7 @@ def _visible_text(root: HtmlElement) -> str:
                 setattr(element, attribute, value)
             except ValueError:  # control characters the parser kept but lxml will not write: invisible anyway
                 setattr(element, attribute, _XML_INCOMPATIBLE.sub("", value))
-    return _clean("".join(root.xpath(_VISIBLE_TEXT)))
+    return _clean("".join(_VISIBLE_TEXT(root)))
 
 
 def detect_encoding(body: bytes) -> str | None:
@@ -225,15 +235,15 @@ def parse_page(
     # Queries that return text or plain elements run on the lxml tree itself: parsel would wrap every
     # text node and element in a Selector of its own, most of what parsing a page cost.
     root = selector.root
-    base = next(iter(root.xpath("//base/@href")), None)
+    base = next(iter(_BASE_HREF(root)), None)
     base_url = urljoin(final, base) if base else final
 
     links = []
-    for anchor in root.xpath("//a[@href] | //area[@href]"):
+    for anchor in _ANCHORS(root):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
-        links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(anchor.xpath(".//text()")))))
+        links.append(Link(url=urljoin(base_url, href), text=_clean(" ".join(_TEXTS_WITHIN(anchor)))))
 
     forms = [
         Form(
@@ -249,22 +259,22 @@ def parse_page(
         forms.append(Form(action="", method=SCRIPTED_FORM, fields=loose))
 
     scripts = []
-    for script in root.xpath("//script"):
+    for script in _SCRIPTS(root):
         src = script.get("src")
         if src:
             scripts.append(urljoin(base_url, src.strip()))
-        body_text = "".join(script.xpath("./text()")).strip()
+        body_text = "".join(_OWN_TEXT(script)).strip()
         if body_text:
             scripts.append(body_text)
 
     meta = tuple(
         (name.lower(), _clean(content))
-        for element in root.xpath("//meta[@content]")
+        for element in _META(root)
         if (name := element.get("name") or element.get("property") or element.get("http-equiv"))
         for content in [element.get("content", "")]
     )
 
-    title = _clean(" ".join(root.xpath("//title//text()")))
+    title = _clean(" ".join(_TITLE_TEXT(root)))
     return PageObservation(
         url=url,
         final_url=final,
@@ -278,7 +288,7 @@ def parse_page(
         forms=tuple(forms),
         scripts=tuple(scripts),
         meta=meta,
-        image_alts=tuple(_clean(alt) for alt in root.xpath("//img/@alt") if alt.strip()),
+        image_alts=tuple(_clean(alt) for alt in _IMAGE_ALTS(root) if alt.strip()),
         encoding=encoding or "utf-8",
         content_hash=hashlib.sha256(body).hexdigest(),
         fetched_as=fetched_as,
