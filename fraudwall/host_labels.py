@@ -26,8 +26,10 @@ from fraudwall import reference
 from fraudwall.models import UrlParts
 from fraudwall.reference import Brand
 
-#: Hotlines shorter than this (110, 10000...) are too common as digit runs.
+#: Hotlines shorter than this (110, 114...) are too common as digit runs.
 MIN_HOTLINE_DIGITS = 5
+#: A round amount: China Telecom's 10000 is also the ten thousand a handout or a fee names (tw10000-gov).
+_ROUND_AMOUNT = re.compile(r"[1-9]0+")
 
 _PART_SPLIT = re.compile(r"[-_]+|(?<=\d)(?=[^\d-])|(?<=[^\d-])(?=\d)")
 
@@ -53,6 +55,11 @@ def parts(label: str) -> list[str]:
     return list(_parts(label))
 
 
+def _names_brand(hotline: str) -> bool:
+    """Whether a label part that is ``hotline`` names its brand: long enough, and no round amount."""
+    return len(hotline) >= MIN_HOTLINE_DIGITS and _ROUND_AMOUNT.fullmatch(hotline) is None
+
+
 def token_in_label(brand: Brand, label: str) -> str | None:
     """The brand token or hotline that ``label`` carries, if any."""
     label_parts = _parts(label)
@@ -63,7 +70,7 @@ def token_in_label(brand: Brand, label: str) -> str | None:
         if token in label_parts:
             return token
     for hotline in brand.hotlines:
-        if len(hotline) >= MIN_HOTLINE_DIGITS and hotline in label_parts:
+        if _names_brand(hotline) and hotline in label_parts:
             return hotline
     return None
 
@@ -89,7 +96,7 @@ def _bundled_token_index() -> _TokenIndex:
                 tokens.setdefault(token, []).append(position)
             else:
                 always.append(position)
-        for part in (*brand.exact_tokens, *(h for h in brand.hotlines if len(h) >= MIN_HOTLINE_DIGITS)):
+        for part in (*brand.exact_tokens, *filter(_names_brand, brand.hotlines)):
             whole.setdefault(part, []).append(position)
     automaton = ahocorasick_rs.AhoCorasick(list(tokens)) if tokens else None
     return _TokenIndex(automaton, tuple(tuple(positions) for positions in tokens.values()),

@@ -104,6 +104,13 @@ def test_pinyin_tokens_short_tokens_and_hotlines(url: str, brand: str) -> None:
     assert found[0].score >= MALICIOUS
 
 
+def test_a_round_amount_is_no_hotline() -> None:
+    """China Telecom's hotline 10000 is also ten thousand: a handout lure's tw10000-gov names the amount,
+    not the carrier, while a five-digit hotline that is no round number (10086) still names its brand."""
+    assert not any(brand.id == "chinatelecom" for brand, _ in host_labels.brand_tokens("tw10000-gov"))
+    assert any(brand.id == "chinamobile" for brand, _ in host_labels.brand_tokens("10086-vip"))
+
+
 @pytest.mark.parametrize(("url", "brand"), [
     ("https://netbank-commbank-au.secure-logon.xyz/netbank/logon", "commbank"),
     ("http://westpac-verify.top/", "westpac"),
