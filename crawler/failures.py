@@ -9,20 +9,28 @@ cause: ``body-over-cap`` (the page or APK was larger than its cap),
 headers), ``too-many-redirects`` (a chain longer than ``REDIRECT_MAX_TIMES``),
 ``redirect-not-followed`` (to ``file:``, ``ftp:``, ``data:`` or no Location),
 ``http-404``..., ``connection-refused``, ``connection-lost``,
-``invalid-response`` (not HTTP), ``truncated-body``, ``dns-failed``,
-``invalid-url``, ``unsupported-scheme``; anything else keeps its exception's name.
+``connection-closed`` (the server hung up before a whole response head),
+``invalid-response`` (not HTTP, or HTTP no client may accept: conflicting
+lengths, a header name with NUL, an unknown transfer coding),
+``bad-content-encoding`` (a body its ``Content-Encoding`` does not decode),
+``truncated-body``, ``dns-failed``, ``invalid-url``, ``unsupported-scheme``;
+anything else keeps its exception's name.
 """
 
 from __future__ import annotations
+
+import gzip
+import zlib
 
 from scrapy.exceptions import (
     CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
     DownloadTimeoutError, IgnoreRequest, ResponseDataLossError, UnsupportedURLSchemeError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
+from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseNeverReceived
+from twisted.web._newclient import ParseError, ResponseNeverReceived
+from twisted.web.http_headers import InvalidHeaderName
 
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
@@ -39,10 +47,33 @@ _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+#: Errors of decoders a Content-Encoding names; brotli and zstandard are optional, known by their modules.
+_DECODER_ERRORS = (gzip.BadGzipFile, zlib.error)
+_DECODER_MODULES = ("brotli", "_brotli", "brotlicffi", "zstandard", "backports.zstd", "compression.zstd")
+#: What Twisted's HTTP client raises for bytes that are no acceptable HTTP response.
+_MALFORMED = (ParseError, InvalidHeaderName, ValueError, KeyError)
+
+
+def _is_decoder_error(error: BaseException) -> bool:
+    return isinstance(error, _DECODER_ERRORS) or type(error).__module__.startswith(_DECODER_MODULES)
+
+
+def _response_failed(error: BaseException) -> str | None:
+    """The cause Twisted gave for a response that could not be read, when it says one."""
+    reasons = [reason.value for reason in getattr(error.__cause__, "reasons", None) or () if isinstance(reason, Failure)]
+    if any(isinstance(reason, _MALFORMED) for reason in reasons):
+        return "invalid-response"
+    if reasons and all(isinstance(reason, ConnectionDone) for reason in reasons):
+        return "connection-closed"
+    return None
+
+
 def failure_reason(failure: Failure) -> str:
     """The cause of a failed request, as a stat token."""
     error = failure.value
     text = str(error).lower()
+    if _is_decoder_error(error):
+        return "bad-content-encoding"
     if isinstance(error, HttpError):
         status = error.response.status
         # Scrapy follows redirects to http and https only: one to file:, ftp:, data: or nowhere ends here.
@@ -58,6 +89,8 @@ def failure_reason(failure: Failure) -> str:
     for kind, reason in _BY_TYPE:
         if isinstance(error, kind):
             if reason == "connection-failed":
+                if cause := _response_failed(error):
+                    return cause
                 if "timed out" in text:
                     return "timeout"
                 if "parseerror" in text:

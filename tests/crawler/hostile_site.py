@@ -217,6 +217,9 @@ _CASE_TABLE: tuple[tuple[str, str, str], ...] = (
     ("/reset", "Resets the connection (RST) right after reading the request.", "connection reset"),
     ("/truncated", "200 with Content-Length: 100000, sends 1000 bytes and closes.", "truncated body"),
     ("/not-http", "Answers with an SSH banner and binary noise instead of HTTP.", "invalid response"),
+    ("/conflicting-length", "200 with two Content-Length headers that disagree (20 and 2000).", "invalid response"),
+    ("/empty-reply", "Reads the request and closes the connection without a byte.", "connection closed"),
+    ("/bad-gzip", "200 text/html, Content-Encoding: gzip over a plain HTML body.", "bad content encoding"),
     ("/gbk", "GBK-encoded Chinese (刷单返利, 客服) while the header says charset=utf-8 and no meta says otherwise.",
      "decoded as GBK despite the header; text contains 刷单返利 and 客服"),
     ("/gb18030", "GB18030 Chinese (with 𠮷, not in GBK); no charset in the header, only <meta charset=\"gb18030\">.",
@@ -796,6 +799,24 @@ def _truncated(ex: _Exchange) -> None:
 @_route("/not-http")
 def _not_http(ex: _Exchange) -> None:
     ex.send(b"SSH-2.0-OpenSSH_8.9\r\n" + bytes(random.Random(7).randrange(256) for _ in range(512)))
+
+
+@_route("/conflicting-length")
+def _conflicting_length(ex: _Exchange) -> None:
+    ex.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\nContent-Length: 2000\r\n\r\n"
+            + b"<html><body>smuggled?</body></html>")
+
+
+@_route("/empty-reply")
+def _empty_reply(ex: _Exchange) -> None:
+    pass  # the exchange closes the connection: not one byte was sent
+
+
+@_route("/bad-gzip")
+def _bad_gzip(ex: _Exchange) -> None:
+    body = _harmless_page()
+    if ex.stream_head(200, [("Content-Type", HTML), ("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]):
+        ex.send(body)
 
 
 # -- encodings

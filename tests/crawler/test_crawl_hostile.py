@@ -40,7 +40,8 @@ def test_hostile_site_crawl_ends_with_every_trap_recorded(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr[-2000:]
     assert elapsed < 180
     for reason in ("body-over-cap", "decompression-bomb", "timeout", "too-many-redirects", "redirect-not-followed",
-                   "truncated-body", "invalid-response", "refused: network-policy"):
+                   "truncated-body", "invalid-response", "connection-closed", "bad-content-encoding",
+                   "refused: network-policy"):
         assert f"failed: {reason}" in result.stdout, f"{reason} not recorded:\n{result.stdout}"
     with Store.open(db) as store:
         titles = {row["final_url"].rsplit("/", 1)[-1]: row["title"]

@@ -296,6 +296,18 @@ def test_no_response_and_reset_send_nothing(site: HostileSite) -> None:
             pass
 
 
+def test_framing_and_coding_lies(site: HostileSite) -> None:
+    """/conflicting-length names two lengths, /empty-reply hangs up without a byte, /bad-gzip calls plain
+    HTML gzip."""
+    with _connect(site, "/conflicting-length") as sock:
+        head = _read(sock, 1 << 16).partition(b"\r\n\r\n")[0]
+    assert head.count(b"Content-Length:") == 2 and b"Content-Length: 20\r\n" in head
+    with _connect(site, "/empty-reply") as sock:
+        assert _read(sock, 1024) == b""
+    reply = _get(site, "/bad-gzip")
+    assert reply.headers["content-encoding"] == "gzip" and reply.body.startswith(b"<")
+
+
 def test_huge_page_is_exactly_fifty_megabytes_and_ends_with_a_tail_link(site: HostileSite) -> None:
     """/huge sends its full announced length; the only link to HUGE_TAIL_PATH is in its last bytes."""
     with _connect(site, "/huge") as sock:
