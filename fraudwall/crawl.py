@@ -42,12 +42,18 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_MAX_PAGES": settings.getint("CRAWL_MAX_PAGES"),
         "FRAUDWALL_MAX_PAGES_PER_DOMAIN": settings.getint("CRAWL_MAX_PAGES_PER_DOMAIN"),
         "FRAUDWALL_MAX_BYTES_PER_DOMAIN": settings.getint("CRAWL_MAX_BYTES_PER_DOMAIN"),
+        "FRAUDWALL_MAX_LINKS_PER_PAGE": settings.getint("CRAWL_MAX_LINKS_PER_PAGE"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
         "FRAUDWALL_MAX_APK_BYTES": settings.getint("CRAWL_MAX_APK_BYTES"),
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": settings.getint("CRAWL_CONCURRENCY"),
+        # Breadth first (Scrapy's default is depth first): every seed's front pages come before any page deep
+        # in a link maze, and a page is first asked for at its shallowest depth, so its links are followed.
+        "DEPTH_PRIORITY": 1,
+        "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
         # Items of one response handled at once: Scrapy's 100 makes a task per item slot per response, which
         # costs the crawl process more than it gains. A page yields one item, judged in a worker, and its links:
         # one slot awaits the judgement while the others hand the links to the scheduler. Measured on the crawl
@@ -70,7 +76,9 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
                                    # Below DefaultHeadersMiddleware (400): each request goes out as its client
                                    # profile; it sees a seed's final answer, then asks as the other clients.
                                    "fraudwall.crawler.variants.ClientProfilesMiddleware": 390,
-                                   "fraudwall.crawler.journal.FinishedRequestFilter": 50},
+                                   "fraudwall.crawler.journal.FinishedRequestFilter": 50,
+                                   # Then a request into a domain that has given its share is dropped.
+                                   "fraudwall.crawler.domain_budget.DomainBudgetMiddleware": 60},
         **_job_settings(settings),
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
         "FRAUDWALL_HOST_MAP": settings.getdict("HOST_MAP"),
@@ -147,6 +155,9 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
       (``network-policy``) or a host missing from a host-map-only map (``not-in-host-map``);
       ``fraudwall/fetch/first_refusal``: the first of them, with its reason, for messages;
     - ``fraudwall/fetch/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
+    - ``fraudwall/fetch/skipped/domain-limit``: pages whose links were not followed, and requests not sent,
+      because their registered domain had given its share (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
+    - ``fraudwall/fetch/skipped/links-per-page``: links not followed past ``CRAWL_MAX_LINKS_PER_PAGE`` of a page;
     - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
 

@@ -142,6 +142,8 @@ class SeedSpider(scrapy.Spider):
     #: Pages kept and bytes downloaded per registered domain before its links stop being followed (0: no cap).
     max_domain_pages: int = 0
     max_domain_bytes: int = 0
+    #: Links of one page followed (0: no cap). A page of 100,000 links would queue them all.
+    max_links: int = 0
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -169,6 +171,7 @@ class SeedSpider(scrapy.Spider):
         spider.max_apk_bytes = crawler.settings.getint("FRAUDWALL_MAX_APK_BYTES", spider.max_apk_bytes)
         spider.max_domain_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES_PER_DOMAIN")
         spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
+        spider.max_links = crawler.settings.getint("FRAUDWALL_MAX_LINKS_PER_PAGE")
         spider.variants = SeedVariants.from_crawler(crawler)
         job = crawler.settings.get("JOBDIR")
         if job:
@@ -255,7 +258,11 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + "domain-limit")  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
-        for link in page.links:
+        followed = 0
+        for position, link in enumerate(page.links):
+            if self.max_links and followed >= self.max_links:
+                stats.inc_value(stats_keys.FETCH_SKIPPED + "links-per-page", len(page.links) - position)
+                break
             extension = _extension(link.url)
             if link.url.lower().startswith("itms-services:") or extension in IOS_EXTENSIONS:
                 stats.inc_value(stats_keys.APK + "ios-lures")
@@ -265,10 +272,12 @@ class SeedSpider(scrapy.Spider):
             if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and _DOWNLOAD_TEXT.search(link.text)):
                 # A fake app is captured wherever it is hosted: download hosts are one hop off the seed.
                 stats.inc_value(stats_keys.APK + "links")
+                followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url)
                 continue
             if extension in SKIPPED_EXTENSIONS or _registrable(link.url) != seed_domain:
                 continue
+            followed += 1
             yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
                                 referrer=response.url)
 
@@ -289,6 +298,11 @@ class SeedSpider(scrapy.Spider):
         """True once ``domain`` has given its share of pages or bytes: its links are no longer followed."""
         return bool((self.max_domain_pages and self.domain_pages[domain] >= self.max_domain_pages)
                     or (self.max_domain_bytes and self.domain_bytes[domain] >= self.max_domain_bytes))
+
+    def domain_full(self, url: str) -> bool:
+        """True once the registered domain of ``url`` has given its share: requests queued into it are not
+        sent (:mod:`fraudwall.crawler.domain_budget`)."""
+        return self._domain_full(_registrable(url) or "")
 
     def _apk(self, response: Response) -> Iterator[ApkDownload]:
         """A downloaded APK, once per distinct file, for analysis and judging in the pipelines."""

@@ -211,6 +211,44 @@ def test_max_pages_keeps_exactly_that_many(tmp_path: Path, site: SiteServer, cap
         assert stats["response_received_count"] == cap + stats.get("fraudwall/fetch/skipped/max-pages", 0)
 
 
+def _one_at_a_time(**settings: Any) -> dict[str, Any]:
+    """Settings for a crawl of the site that fetches one page at a time: the order of the frontier shows."""
+    return {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {HOST: "127.0.0.1"}, "CRAWL_PROFILES": ["android"],
+            "CRAWL_CONCURRENCY": 1, "CRAWL_DEPTH": 3, **settings}
+
+
+def _pages(site: SiteServer, *names: str) -> list[str]:
+    return sorted(site.url(HOST) + name for name in names)
+
+
+def test_the_crawl_goes_breadth_first(tmp_path: Path, site: SiteServer) -> None:
+    """Every page the seed links is fetched before any page they link: with a cap of 12 pages, the seed and
+    its 11 links are kept, not the leaves of the last wide page nor the chain's depths."""
+    db = tmp_path / "bfs.db"
+    stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_PAGES=12), site.url(HOST))
+    assert _stored(db) == _pages(site, "", "c1.html", *(f"w{i}.html" for i in range(WIDTH))), log
+
+
+def test_links_followed_of_one_page_are_capped(tmp_path: Path, site: SiteServer) -> None:
+    """CRAWL_MAX_LINKS_PER_PAGE 4: the seed's first four links are followed, the other seven counted."""
+    db = tmp_path / "links.db"
+    stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_LINKS_PER_PAGE=4, CRAWL_DEPTH=1), site.url(HOST))
+    assert _stored(db) == _pages(site, "", "c1.html", "w0.html", "w1.html", "w2.html"), log
+    assert stats["fraudwall/fetch/skipped/links-per-page"] == WIDTH + 1 - 4
+
+
+def test_a_full_domain_gets_none_of_its_queued_requests_fetched(tmp_path: Path, site: SiteServer) -> None:
+    """CRAWL_MAX_PAGES_PER_DOMAIN 5: once five pages are kept, the links queued before (w3..w9) are dropped
+    as they come up, counted, not fetched until the run's own cap. The one request already sent when the
+    fifth page was parsed (w3: the downloader takes the next request as a response arrives) still lands."""
+    db = tmp_path / "budget.db"
+    stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_PAGES_PER_DOMAIN=5), site.url(HOST))
+    first_five = _pages(site, "", "c1.html", "w0.html", "w1.html", "w2.html")
+    assert _stored(db) in (first_five, sorted([*first_five, site.url(HOST) + "w3.html"])), log
+    assert stats["downloader/response_count"] == len(_stored(db))
+    assert stats["fraudwall/fetch/skipped/domain-limit"] >= WIDTH - 4
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_the_crawl_and_keeps_what_was_fetched(tmp_path: Path, signum: signal.Signals) -> None:
     """A first SIGINT or SIGTERM ends a long crawl within seconds; every page served is stored, and the stats name the signal."""
