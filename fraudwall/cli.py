@@ -1094,6 +1094,9 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
         table.add_row("APKs captured", str(outcome.stats[stats_keys.APK_DOWNLOADED]))
         for status in ("malicious", "suspicious", "benign"):
             table.add_row(f"  APKs {status}", str(outcome.stats.get(stats_keys.APK_VERDICTS + status, 0)))
+        for key, count in sorted(outcome.stats.items()):
+            if key.startswith(stats_keys.APK_REJECTED):
+                table.add_row(f"  APKs rejected: {key.removeprefix(stats_keys.APK_REJECTED)}", str(count))
     for category, count in store.finding_counts_by_category().items():
         table.add_row(f"findings: {category}", str(count))
     table.add_row("names blocked (every format)", str(len(names)))

@@ -98,8 +98,9 @@ class JudgePipeline:
             stats.inc_value(f"{stats_keys.JUDGE_PLUGINS}{plugin}/{outcome}", count)
         if result.judgement is None:
             if isinstance(item, ApkDownload):
-                stats.inc_value(stats_keys.APK + "rejected")
-                raise DropItem(f"download is no APK ({result.rejected.removeprefix('apk: ')}): {item.final_url}")
+                reason = result.rejected.removeprefix("apk: ")
+                stats.inc_value(stats_keys.APK_REJECTED + reason)
+                raise DropItem(f"download is no APK ({reason}): {item.final_url}")
             stats.inc_value(stats_keys.JUDGE_REJECTED + result.rejected)
             raise DropItem(f"page rejected ({result.rejected}): {item.final_url}")
         stats.inc_value(stats_keys.JUDGE_FINDINGS, sum(len(j.findings) for j in (result.judgement, *result.nested)))

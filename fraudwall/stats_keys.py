@@ -54,6 +54,8 @@ CLOAKING = "fraudwall/cloaking/"
 APK = "fraudwall/apk/"
 APK_DOWNLOADED = "fraudwall/apk/downloaded"
 APK_VERDICTS = "fraudwall/apk/verdicts/"
+#: Downloads that looked like an APK but were rejected by the analysis, by reason (``truncated``...).
+APK_REJECTED = "fraudwall/apk/rejected/"
 
 JUDGE_FINDINGS = "fraudwall/judge/findings"
 JUDGE_VERDICTS = "fraudwall/judge/verdicts/"

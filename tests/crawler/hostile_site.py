@@ -237,6 +237,8 @@ _CASE_TABLE: tuple[tuple[str, str, str], ...] = (
     ("/download?id=1", "The APK as application/octet-stream, no extension, no Content-Disposition.",
      "APK found by its magic bytes"),
     ("/app.apk", "The APK served as text/html.", "APK found by its magic bytes despite the type"),
+    ("/broken.apk", "The first 1,000 bytes of the APK, as application/vnd.android.package-archive.",
+     "downloaded, rejected by the analysis with its reason"),
     ("/page.png", "A Chinese fraud HTML page served as image/png.", "HTML found by sniffing despite the type"),
     ("/profile.mobileconfig", "An (unsigned) iOS configuration profile with a web clip, application/x-apple-aspen-config.",
      "iOS configuration profile (sideloading lure)"),
@@ -919,6 +921,11 @@ def _download(ex: _Exchange) -> None:
 @_route("/app.apk")
 def _app_apk(ex: _Exchange) -> None:
     ex.respond(200, fixture_apk(), content_type="text/html")
+
+
+@_route("/broken.apk")
+def _broken_apk(ex: _Exchange) -> None:
+    ex.respond(200, fixture_apk()[:1000], content_type="application/vnd.android.package-archive")
 
 
 @_route("/page.png")

@@ -50,3 +50,4 @@ def test_hostile_site_crawl_ends_with_every_trap_recorded(tmp_path: Path) -> Non
         assert titles["big5"] == "詐騙防範"  # Big5 under a <meta> that claims GB2312
         assert titles["gb18030"] == "刷单返利"
         assert store.db.execute("SELECT count(*) FROM observations WHERE kind = 'apk'").fetchone()[0] == 1
+    assert "APKs rejected: " in result.stdout, result.stdout  # the truncated one, with the analysis's reason
