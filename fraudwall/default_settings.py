@@ -112,6 +112,10 @@ PUBLISH_MAX_SHRINK = 0.5
 # Judging: worker processes that run the detectors during a crawl, so downloads never wait on
 # them; 0 means one per CPU (at most eight). Each worker loads every plugin once at start.
 JUDGE_WORKERS = 0
+# The workers' niceness (0-19): the crawl's reactor must not wait for a core (its timeouts run on the
+# wall clock, and its downloads feed the workers), so they take the CPU it leaves. Judging cannot fall
+# far behind: Scrapy stops fetching while too many pages wait in the pipelines.
+JUDGE_NICE = 19
 
 # APK analysis (``fraudwall analyze apk``): each APK is read in a worker process capped at
 # APK_MEMORY_MB of address space and APK_TIMEOUT seconds, past which it is a counted rejection;
