@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -295,8 +295,10 @@ def stage_costs(port: int, count: int = 500) -> None:
     blobs = timed_stage("pickle a page observation (to a worker)", pickle.dumps, observations, "crawl process")
     timed_stage("unpickle it", pickle.loads, blobs, "worker")
     judgements = timed_stage("judge: every plugin", lambda page: judge(host, page), observations, "worker")
-    blobs = timed_stage("pickle the judgement (back)", pickle.dumps, judgements, "worker")
-    timed_stage("unpickle the judgement", pickle.loads, blobs, "crawl process")
+    # A worker sends the judgement back without the page, which the crawl process has (judge_pool).
+    sent = [replace(judgement, observation=None) for judgement in judgements]
+    blobs = timed_stage("pickle the judgement (back, without the page)", pickle.dumps, sent, "worker")
+    timed_stage("unpickle it", pickle.loads, blobs, "crawl process")
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(str(Path(folder) / "stages.db"))
         batches = [judgements[start:start + 256] for start in range(0, len(judgements), 256)]
@@ -306,8 +308,8 @@ def stage_costs(port: int, count: int = 500) -> None:
         rows.append(("Store.record, batches of 256", (time.process_time() - started) / len(judgements) * 1000,
                      "crawl process"))
         store.close()
-    print(f"\nstages alone ({len(pages)} pages of the site, one process, no profiler, CPU time; the judgement pickles "
-          f"{sum(map(len, blobs)) / len(blobs) / 1024:.0f} KB, the page and its findings):")
+    print(f"\nstages alone ({len(pages)} pages of the site, one process, no profiler, CPU time; the judgement sent "
+          f"back pickles {sum(map(len, blobs)) / len(blobs) / 1024:.1f} KB: the verdict and the findings):")
     print("| stage | CPU ms a page | runs in |")
     print("|---|---:|---|")
     for label, ms, where in rows:
