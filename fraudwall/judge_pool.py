@@ -120,7 +120,10 @@ def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Findin
 def _worker_context() -> multiprocessing.context.BaseContext:
     """``forkserver``, its server importing the judging code and the bundled plugins once: each worker
     forked from it has them already, where it would import them again (about half a second of CPU each)."""
-    own = importlib.metadata.distribution("fraudwall").entry_points.select(group=ENTRY_POINT_GROUP)
+    try:
+        own = importlib.metadata.distribution("fraudwall").entry_points.select(group=ENTRY_POINT_GROUP)
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree: the workers import them
+        own = importlib.metadata.EntryPoints()
     context = multiprocessing.get_context("forkserver")
     # Only fraudwall's own plugins: an import error in the server is ignored, any other exception kills it.
     context.set_forkserver_preload([__name__, *sorted({entry_point.module for entry_point in own})])

@@ -44,6 +44,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from fraudwall import stats_keys
+from fraudwall.crawler import domain_budget
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
@@ -255,7 +256,7 @@ class SeedSpider(scrapy.Spider):
         if page_depth(response) >= self.max_depth:
             return
         if self._domain_full(domain):
-            stats.inc_value(stats_keys.FETCH_SKIPPED + "domain-limit")  # a link maze or a huge site ends here
+            stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
         followed = 0
