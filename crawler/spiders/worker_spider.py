@@ -3,7 +3,8 @@
 It fetches and follows links exactly as :class:`SeedSpider` does (same
 callbacks, same limits: ``FRAUDWALL_DEPTH`` holds across workers because a
 request's depth travels in its meta, while ``FRAUDWALL_MAX_PAGES`` caps each
-worker, not the job). Its requests come from the job's Redis queue
+worker, not the job, and so do the per-domain page and byte caps and the
+budget middleware that enforces them). Its requests come from the job's Redis queue
 (:mod:`fraudwall.crawler.redis_scheduler`), so it may start with no seed at
 all: ``fraudwall worker`` joins a crawl that ``fraudwall crawl --redis``
 seeded. Given seeds, it pushes them through the shared duplicate filter like
