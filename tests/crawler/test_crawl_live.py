@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fraudwall.blocklists.store import Store
+from fraudwall.crawler.spiders.seed_spider import _registrable
 from fraudwall.demo.server import SiteServer
 from fraudwall.exit_codes import ExitCode
 
@@ -125,3 +126,16 @@ def test_crawl_takes_a_urlhaus_csv_as_its_seed_file(tmp_path: Path, site: SiteSe
         assert fetched == [site.url("rebate-tasks.top", "/task.html"), site.url("www.rebate-tasks.top", "/vip.html")]
         assert {row["source"] for row in store.db.query("SELECT source FROM targets")} == {"file:urlhaus.csv"}
     assert "seed rejected (unsupported-scheme): urlhaus.csv:6: " in result.stderr
+
+
+@pytest.mark.parametrize(("url", "site"), [
+    ("http://www.rebate-tasks.top/x", "rebate-tasks.top"),
+    ("http://a.b.example.com.cn/", "example.com.cn"),
+    ("http://a.hostile-seed.test:8080/", "hostile-seed.test"),  # no rule for .test: the default rule "*"
+    ("http://cdn.shop.newtldxyz/", "shop.newtldxyz"),  # a TLD newer than the bundled list
+    ("http://user@10.1.2.3:81/", "10.1.2.3"),
+])
+def test_links_are_followed_within_the_registered_domain_by_the_list_or_its_default_rule(url: str, site: str) -> None:
+    """The site a link belongs to is its registered domain; under a suffix the list does not know, the list's
+    default rule makes the last label the suffix, so a seed's own subdomains stay in its crawl."""
+    assert _registrable(url) == site
