@@ -20,11 +20,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import ahocorasick_rs
-
 from fraudwall import reference
 from fraudwall.models import UrlParts
 from fraudwall.reference import Brand
+from fraudwall.string_index import StringIndex
 
 #: Hotlines shorter than this (110, 114...) are too common as digit runs.
 MIN_HOTLINE_DIGITS = 5
@@ -79,8 +78,7 @@ def token_in_label(brand: Brand, label: str) -> str | None:
 class _TokenIndex:
     """Which bundled brands a label can name, found without asking every brand (see :func:`brand_tokens`)."""
 
-    tokens: ahocorasick_rs.AhoCorasick | None  # every token (found anywhere in a label)
-    token_brands: tuple[tuple[int, ...], ...]  # for each token of the automaton, the positions of the brands listing it
+    tokens: StringIndex[tuple[int, ...]] | None  # token -> positions of the brands listing it (found anywhere in a label)
     parts: Mapping[str, tuple[int, ...]]  # exact token or long hotline -> positions (found as a whole part)
     always: tuple[int, ...]  # brands with an empty token, which every label carries
 
@@ -98,9 +96,8 @@ def _bundled_token_index() -> _TokenIndex:
                 always.append(position)
         for part in (*brand.exact_tokens, *filter(_names_brand, brand.hotlines)):
             whole.setdefault(part, []).append(position)
-    automaton = ahocorasick_rs.AhoCorasick(list(tokens)) if tokens else None
-    return _TokenIndex(automaton, tuple(tuple(positions) for positions in tokens.values()),
-                       {part: tuple(positions) for part, positions in whole.items()}, tuple(always))
+    automaton = StringIndex({token: tuple(positions) for token, positions in tokens.items()}) if tokens else None
+    return _TokenIndex(automaton, {part: tuple(positions) for part, positions in whole.items()}, tuple(always))
 
 
 @functools.lru_cache(maxsize=reference.HOST_CACHE_SIZE)
@@ -113,8 +110,8 @@ def brand_tokens(label: str) -> tuple[tuple[Brand, str], ...]:
     index = _bundled_token_index()
     candidates = set(index.always)
     if index.tokens is not None:
-        for number, _, _ in index.tokens.find_matches_as_indexes(label, overlapping=True):
-            candidates.update(index.token_brands[number])
+        for positions, _ in index.tokens.occurrences(label):
+            candidates.update(positions)
     for part in _parts(label):
         candidates.update(index.parts.get(part, ()))
     bundled = reference.brands()

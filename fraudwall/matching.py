@@ -34,11 +34,10 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import NamedTuple
 
-import ahocorasick_rs
-
 from fraudwall import reference
 from fraudwall.identity_cache import by_identity
 from fraudwall.reference import Lexicon, Script, TermGroup
+from fraudwall.string_index import StringIndex
 
 #: Characters of context on each side of a match in evidence snippets.
 EVIDENCE_CONTEXT = 20
@@ -271,27 +270,22 @@ class TermSet(tuple[Term, ...]):
     """
 
     @functools.cached_property
-    def _automaton(self) -> tuple[ahocorasick_rs.AhoCorasick, tuple[int, ...]] | None:
-        """The automaton over the distinct term texts, and the index of the term each stands for;
-        ``None`` when the set cannot be one (no terms, or an empty text)."""
+    def _automaton(self) -> StringIndex[int] | None:
+        """Each distinct term text -> the index of its term; ``None`` when the set cannot be one (no terms, or
+        an empty text)."""
         if not self or any(not term.text for term in self):
             return None
         first: dict[str, int] = {}
         for index, term in enumerate(self):
             first.setdefault(term.text, index)  # the first term of a text answers for it, as in find_terms
-        return ahocorasick_rs.AhoCorasick(list(first)), tuple(first.values())
-
-    def _occurrences(self, string: str) -> list[tuple[int, int]]:
-        """``(index of the term, start)`` of every occurrence of a term text in ``string``, by end position:
-        one term's occurrences come in order."""
-        automaton, terms = self._automaton  # type: ignore[misc]  # callers check it exists
-        return [(terms[number], start) for number, start, _ in automaton.find_matches_as_indexes(string, overlapping=True)]
+        return StringIndex(first)
 
     def occurs_in(self, string: str) -> bool:
         """True when one of the terms matches in ``string`` (a Latin one at word boundaries within ``string``)."""
-        if self._automaton is None:
+        automaton = self._automaton
+        if automaton is None:
             return any(_matches_in(term, string) for term in self)
-        return any(self[index].match_end(string, start) is not None for index, start in self._occurrences(string))
+        return any(self[index].match_end(string, start) is not None for index, start in automaton.occurrences(string))
 
     def first_spans(self, text: Text, negation: Sequence[Term] = ()) -> dict[int, tuple[int, int]]:
         """Index of each term found in ``text`` -> the span of its first occurrence neither negated nor named as a scam.
@@ -300,12 +294,13 @@ class TermSet(tuple[Term, ...]):
         every one for Chinese terms; for Latin ones the regex's matches, which do
         not overlap each other (a match hides the next occurrences it covers).
         """
-        if self._automaton is None:
+        automaton = self._automaton
+        if automaton is None:
             return {index: span for index, term in enumerate(self) if (span := _first_span(text, term, negation))}
         flat = text.flat
         found: dict[int, tuple[int, int]] = {}
         resume: dict[int, int] = {}  # Latin term -> end of its previous match, before which it cannot match again
-        for index, start in self._occurrences(flat):
+        for index, start in automaton.occurrences(flat):
             if index in found:
                 continue
             term = self[index]

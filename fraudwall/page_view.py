@@ -231,8 +231,7 @@ def drawn_texts(scripts: Iterable[str]) -> list[str]:
     for body in scripts:
         if _is_url(body) or "Text(" not in body:
             continue
-        lines = [_unescape_js(_literal_body(match))
-                 for match in _DRAWN_TEXT.finditer(body)]
+        lines = [_unescape_js(_literal_body(match)) for match in _DRAWN_TEXT.finditer(body)]
         if len(lines) > 1:
             texts.append(" ".join(line for line in lines if line.strip()))
     return texts

@@ -62,12 +62,12 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
-import ahocorasick_rs
 import yaml
 
 from fraudwall.exceptions import ConfigError
 from fraudwall.matching import canonical
 from fraudwall.models import PageObservation, UrlParts
+from fraudwall.string_index import StringIndex
 from fraudwall.regex_literals import fold, required_literals
 
 log = logging.getLogger(__name__)
@@ -232,23 +232,20 @@ class LiteralIndex:
             for condition in (*rule.all, *rule.any, *rule.none):
                 if condition.literals is not None:
                     wanted.setdefault((condition.field, condition.folded), set()).update(condition.literals)
-        self._automata: dict[tuple[str, bool], tuple[ahocorasick_rs.AhoCorasick, tuple[str, ...]]] = {}
+        self._automata: dict[tuple[str, bool], StringIndex[str]] = {}
         for key, literals in wanted.items():
-            ordered = tuple(sorted(literal for literal in literals if literal))
-            if ordered:
-                self._automata[key] = (ahocorasick_rs.AhoCorasick(ordered), ordered)
+            if found := {literal: literal for literal in sorted(literals) if literal}:
+                self._automata[key] = StringIndex(found)
 
     def starts(self, field: str, folded: bool, probes: Iterable[str]) -> tuple[dict[str, list[int]], ...]:
         """For each probe, every indexed literal found in it -> where it begins, in order."""
-        indexed = self._automata.get((field, folded))
+        automaton = self._automata.get((field, folded))
         result = []
         for probe in probes:
             found: dict[str, list[int]] = {}
-            if indexed is not None:
-                automaton, literals = indexed
-                # By end: one literal's ends come in its starts' order.
-                for number, start, _ in automaton.find_matches_as_indexes(probe, overlapping=True):
-                    found.setdefault(literals[number], []).append(start)
+            if automaton is not None:
+                for literal, start in automaton.occurrences(probe):  # one literal's starts come in order
+                    found.setdefault(literal, []).append(start)
             result.append(found)
         return tuple(result)
 
