@@ -91,7 +91,9 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Client profiles each seed is fetched as, compared for cloaking (fraudwall.crawler.variants).
         "FRAUDWALL_PROFILES": [profile(name).name for name in settings.getlist("CRAWL_PROFILES")],
         # The progress display (fraudwall.crawler.progress); "off" leaves the extension out.
-        "EXTENSIONS": {"fraudwall.crawler.progress.CrawlProgress": 500},
+        "EXTENSIONS": {"fraudwall.crawler.progress.CrawlProgress": 500,
+                       # The start-up heap frozen, young collections spaced out (fraudwall.crawler.gc_tuning).
+                       "fraudwall.crawler.gc_tuning.GcTuning": 0},
         "FRAUDWALL_PROGRESS": check_mode(settings.get("CRAWL_PROGRESS")),
         "FRAUDWALL_PROGRESS_LOG_SECONDS": settings.getfloat("CRAWL_PROGRESS_LOG_SECONDS"),
     }
