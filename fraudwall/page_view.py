@@ -53,6 +53,7 @@ from fraudwall.matching import (
     has_chinese,
     lexicon_hits,
     normalize,
+    normalize_canonical,
     warning_frame,
 )
 from fraudwall.models import FormField, PageObservation
@@ -651,7 +652,7 @@ class PageView:
     @functools.cached_property
     def text(self) -> Text:
         """:attr:`strings`, normalised for matching (see :func:`fraudwall.matching.normalize`)."""
-        return normalize(self.canonical_strings)
+        return normalize_canonical(self.canonical_strings)
 
     @functools.cached_property
     def lexicon_hits(self) -> Mapping[str, tuple[Hit, ...]]:

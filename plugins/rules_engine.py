@@ -256,11 +256,13 @@ class PageFields:
     def __init__(self, page: PageObservation, url: UrlParts, index: LiteralIndex, text: str | None = None) -> None:
         self._page = page
         self._url = url
-        #: What the ``text`` field reads: the visible text, or (given) everything a visitor can read,
-        #: hidden places included (:attr:`fraudwall.page_view.PageView.strings`: script-built text,
-        #: attributes, decoded base64 blocks), so a rule sees text assembled after load too.
+        #: What the ``text`` field reads: the visible text, or (given, in canonical form) everything a visitor
+        #: can read, hidden places included (:attr:`fraudwall.page_view.PageView.canonical_strings`: script-built
+        #: text, attributes, decoded base64 blocks), so a rule sees text assembled after load too.
         self._text = page.text if text is None else text
         self._cache: dict[str, tuple[str, ...]] = {}
+        if text is not None:
+            self._cache["text"] = (text,) if text else ()  # canonical already: another pass would change nothing
         self._folded: dict[str, tuple[str, ...]] = {}
         self._languages: dict[str, bool] = {}
         self._index = index
@@ -522,6 +524,9 @@ class RuleSet:
     def match(self, page: PageObservation, url: UrlParts, text: str | None = None,
               negated: Negation | None = None) -> list[RuleMatch]:
         """Every rule that matches ``page``, in load order.
+
+        ``text``, when given, is what the ``text`` field reads instead of the visible text, in canonical
+        form (:func:`fraudwall.matching.canonical`).
 
         ``negated(value, start)``: whether the page denies what a match in its text starting at ``start`` says
         ("we will never ask you to pay a fee before..."); such a match does not count, and the next one is tried.

@@ -1,6 +1,7 @@
 """The fast paths of matching and of the host-name questions give the answers of the plain ones.
 
-The gaps cut out of the matching text are read from their first character,
+Text is put in NFKC by replacing the characters NFKC changes on their own first,
+the gaps cut out of the matching text are read from their first character,
 term sets are found in one Aho-Corasick pass, the lexicon in one pass for all
 its scripts, overlapping hits are resolved by a sweep, and brand ownership and
 brand tokens are looked up in indexes. Each is checked here against the
@@ -10,6 +11,7 @@ straightforward definition it replaces.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -42,6 +44,24 @@ def test_gap_patterns_cut_what_their_plain_definitions_cut(text: str) -> None:
     assert [m.span() for m in matching._GAP.finditer(text)] == [m.span() for m in _PLAIN_GAP.finditer(text)]
     assert [m.span() for m in matching._COMPOUND_HYPHEN.finditer(text)] == [
         m.span() for m in _PLAIN_HYPHEN.finditer(text)]
+
+
+# Characters whose NFKC depends on their neighbours or lies beyond the replacement table: combining marks
+# that compose or reorder (U+0301, U+0308, U+0344, Hebrew points), Hangul jamo and fillers, a ligature, a
+# compatibility ideograph, a mathematical bold letter; with full-width forms, invisibles and plain text.
+_NFKC_ALPHABET = [
+    "a", "e", "A", "Ａ", "ｅ", "，", "\u3000", "…", "①", "㎡", "\u00a0", "²", "\u0301", "\u0308", "\u0344", "\u0591",
+    "\u05b0", "\u1100", "\u1161", "\u11a8", "\u3164", "\uffa0", "ﬁ", "\uf900", "𝐁", "\u200b", "\ufe0f", "\U000e0041",
+    "刷", "單", "ｶ", "\uff9e", "\u0338", "=", "<",
+]
+_PLAIN_INVISIBLE = re.compile(f"[{matching._INVISIBLE_SPEC}]")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.one_of(st.lists(st.sampled_from(_NFKC_ALPHABET), max_size=30).map("".join), st.text(max_size=30)))
+def test_canonical_is_nfkc_without_invisibles(text: str) -> None:
+    """The replace-then-normalise path gives exactly NFKC of the text with the invisible characters removed."""
+    assert matching.canonical(text) == _PLAIN_INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _plain_longest_first(hits: list[Hit]) -> list[Hit]:
