@@ -27,7 +27,7 @@ from fraudwall.crawler.variants import VARIANT_META
 REASON = "domain-limit"
 
 
-def _asked_for(request: Request) -> bool:
+def asked_for(request: Request) -> bool:
     """A seed (or one of its client variants) or a rendering: not a link the budget limits."""
     meta = request.meta
     is_seed = meta.get("seed") == request.url and not meta.get("referrer")
@@ -47,7 +47,7 @@ class DomainBudgetMiddleware:
     def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
         full = getattr(spider, "domain_full", None)
-        if full is None or _asked_for(request) or not full(request.url):
+        if full is None or asked_for(request) or not full(request.url):
             return
         self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + REASON)
         raise Refused(REASON, f"not fetched, its domain has given its share of pages or bytes: {request.url}")

@@ -19,9 +19,10 @@ fetched, even handed over, just before); with no worker lost, every request
 is fetched exactly once, because the duplicate filter is one Redis set and
 each pop hands a request to one worker. A crawl is finished when the queue
 is empty and no worker holds a lease; the last worker to leave a finished
-crawl clears its duplicate filter, so the job can be crawled again. A crawl
-left unfinished (every worker stopped) keeps queue and leases for the next
-worker of the job: it reaps them and goes on.
+crawl clears its duplicate filter and its domains' counts (the per-domain
+caps hold for the job, so its workers count together), so the job can be
+crawled again. A crawl left unfinished (every worker stopped) keeps queue and
+leases for the next worker of the job: it reaps them and goes on.
 
 Scripts read keys beyond their ``KEYS`` (a dead worker's lease hash), which a
 single Redis server allows and Redis Cluster does not.
@@ -106,12 +107,12 @@ end
 return moved
 """
 
-# KEYS: workers, requests, seen, own leases. ARGV: worker. {re-queued, 1 if the crawl is finished and cleared}.
+# KEYS: workers, requests, seen, own leases, domain pages, domain bytes. ARGV: worker. {re-queued, 1 if the crawl is finished and cleared}.
 _LEAVE = _REQUEUE_ALL + """
 local moved = requeue_all(KEYS[4], KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6])
   return {moved, 1}
 end
 return {moved, 0}
@@ -239,10 +240,18 @@ class RedisFrontier:
 
     def leave(self) -> tuple[int, bool]:
         """Give back every lease and deregister; (requests re-queued, whether the crawl was finished and cleared)."""
-        moved, cleared = self._leave(keys=[self.keys.workers, self.keys.requests, self.keys.seen, self.leases],
-                                     args=[self.worker])
+        moved, cleared = self._leave(keys=[self.keys.workers, self.keys.requests, self.keys.seen, self.leases,
+                                           self.keys.domain_pages, self.keys.domain_bytes], args=[self.worker])
         self.registered = False
         return int(moved), bool(cleared)
+
+    def count_domain_pages(self, domain: str, pages: int) -> int:
+        """Add ``pages`` to the pages kept of ``domain`` by every worker of the job; the job's total now."""
+        return int(self.client.hincrby(self.keys.domain_pages, domain, pages))
+
+    def count_domain_bytes(self, domain: str, size: int) -> int:
+        """Add ``size`` to the bytes downloaded from ``domain`` by every worker of the job; the job's total now."""
+        return int(self.client.hincrby(self.keys.domain_bytes, domain, size))
 
     def state(self) -> CrawlState:
         """The job's progress, read in one script."""

@@ -157,8 +157,9 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
       (``network-policy``) or a host missing from a host-map-only map (``not-in-host-map``);
       ``fraudwall/fetch/first_refusal``: the first of them, with its reason, for messages;
     - ``fraudwall/fetch/skipped/max-pages``: pages fetched after ``CRAWL_MAX_PAGES`` was reached, not kept;
-    - ``fraudwall/fetch/skipped/domain-limit``: pages whose links were not followed, and requests not sent,
-      because their registered domain had given its share (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
+    - ``fraudwall/fetch/skipped/domain-limit``: pages whose links were not followed, pages fetched but not
+      kept, and requests not sent, because their registered domain had given its share
+      (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
     - ``fraudwall/fetch/skipped/links-per-page``: links not followed past ``CRAWL_MAX_LINKS_PER_PAGE`` of a page;
     - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.

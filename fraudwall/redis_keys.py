@@ -12,6 +12,8 @@ key                       type    holds
 ``seen``                  SET     fingerprints of every request ever scheduled (scrapy-redis)
 ``workers``               ZSET    worker id -> its lease deadline, in Redis server time
 ``leases:<worker>``       HASH    a worker's requests in flight: token -> ``score\\n`` + request
+``domains:pages``         HASH    registered domain -> pages its workers kept (the per-domain cap)
+``domains:bytes``         HASH    registered domain -> bytes its workers downloaded (the byte cap)
 ``outbox``                LIST    judged pages and targets on their way to the ingest writer
 ``outbox:taken``          LIST    the batch the ingest writer is recording now
 ``outbox:rejected``       LIST    messages the writer could not read, kept for inspection
@@ -75,6 +77,14 @@ class JobKeys:
 
     def leases(self, worker: str) -> str:
         return self.leases_prefix + worker
+
+    @property
+    def domain_pages(self) -> str:
+        return self.prefix + "domains:pages"
+
+    @property
+    def domain_bytes(self) -> str:
+        return self.prefix + "domains:bytes"
 
     @property
     def outbox(self) -> str:

@@ -16,9 +16,11 @@ so are links in other schemes.
 Settings bound a crawl: ``FRAUDWALL_DEPTH`` links followed from a seed (0: the
 seeds only), ``FRAUDWALL_MAX_PAGES`` pages kept (0: no cap), and per registered
 domain ``FRAUDWALL_MAX_PAGES_PER_DOMAIN`` pages and ``FRAUDWALL_MAX_BYTES_PER_DOMAIN``
-bytes, past which its links are not followed (a link maze ends there). When
-the page cap is reached the spider closes; responses still in flight then are
-counted as ``fraudwall/fetch/skipped/max-pages`` and neither kept nor followed.
+bytes, past which its links are not followed (a link maze ends there) and its
+pages still in flight are not kept (``fraudwall/fetch/skipped/domain-limit``;
+a seed or a rendering, asked for, always is). When the page cap is reached the
+spider closes; responses still in flight then are counted as
+``fraudwall/fetch/skipped/max-pages`` and neither kept nor followed.
 """
 
 from __future__ import annotations
@@ -229,7 +231,7 @@ class SeedSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | CloakedSeed | ApkDownload | scrapy.Request]:
         stats = self.crawler.stats
         domain = _registrable(response.url) or ""
-        self.domain_bytes[domain] += len(response.body)
+        self._count_bytes(domain, len(response.body))
         if looks_like_apk(response.body):
             yield from self._apk(response)
             return
@@ -250,8 +252,9 @@ class SeedSpider(scrapy.Spider):
         kept = list(self.variants.outcome(response.meta, page))
         if not kept:
             self._settle(response)
+        asked_for = response.request is not None and domain_budget.asked_for(response.request)
         for item in kept:
-            yield from self._keep(item)
+            yield from self._keep(item, response, asked_for=asked_for)
         if not self.variants.follows_links(page):
             return  # a seed's block page: evidence when other clients got content, never a page to follow
         render = maybe_render(response, page, self.crawler.settings)
@@ -286,18 +289,37 @@ class SeedSpider(scrapy.Spider):
             yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
                                 referrer=response.url)
 
-    def _keep(self, item: PageObservation | CloakedSeed) -> Iterator[PageObservation | CloakedSeed]:
-        """Hand a page (or a cloaking seed's variants, together) to analysis, within the page cap."""
+    def _keep(self, item: PageObservation | CloakedSeed, response: Response, *,
+              asked_for: bool = False) -> Iterator[PageObservation | CloakedSeed]:
+        """Hand a page (or a cloaking seed's variants, together) to analysis, within the page caps.
+
+        A page past its domain's share (fetched before the share was full: in flight, or by another
+        worker of a distributed crawl) is not kept, unless it was ``asked_for`` (a seed, a rendering).
+        """
+        stats = self.crawler.stats
         if self.max_pages and self.pages >= self.max_pages:
-            self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
+            stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
             return
         pages = item.pages if isinstance(item, CloakedSeed) else (item,)
+        total = self._count_pages(_registrable(pages[0].final_url) or "", len(pages))
+        if self.max_domain_pages and total > self.max_domain_pages and not asked_for:
+            stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)
+            self._settle(response)
+            return
         self.pages += len(pages)
-        self.domain_pages[_registrable(pages[0].final_url) or ""] += len(pages)
-        self.crawler.stats.inc_value(stats_keys.FETCH_PAGES, len(pages))
+        stats.inc_value(stats_keys.FETCH_PAGES, len(pages))
         yield item
         if self.max_pages and self.pages >= self.max_pages:
             raise CloseSpider("max-pages")
+
+    def _count_bytes(self, domain: str, size: int) -> None:
+        """Add ``size`` downloaded bytes to ``domain``'s share."""
+        self.domain_bytes[domain] += size
+
+    def _count_pages(self, domain: str, pages: int) -> int:
+        """Add ``pages`` pages to ``domain``'s share; its pages in all, these included."""
+        self.domain_pages[domain] += pages
+        return self.domain_pages[domain]
 
     def _domain_full(self, domain: str) -> bool:
         """True once ``domain`` has given its share of pages or bytes: its links are no longer followed."""

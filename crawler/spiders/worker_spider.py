@@ -3,8 +3,15 @@
 It fetches and follows links exactly as :class:`SeedSpider` does (same
 callbacks, same limits: ``FRAUDWALL_DEPTH`` holds across workers because a
 request's depth travels in its meta, while ``FRAUDWALL_MAX_PAGES`` caps each
-worker, not the job, and so do the per-domain page and byte caps and the
-budget middleware that enforces them). Its requests come from the job's Redis queue
+worker, not the job). The per-domain page and byte caps hold for the job: a
+domain's pages and bytes are counted in Redis by every worker together
+(:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.count_domain_pages`),
+so a link maze spread over many workers still gives its share once. A worker
+learns that a domain is full from the total its own count returns: a page
+another worker's count has already filled the domain with is fetched, then
+not kept, and its queued links into that domain are dropped from then on.
+Redis out of reach, a worker counts alone until it answers again.
+Its requests come from the job's Redis queue
 (:mod:`fraudwall.crawler.redis_scheduler`), so it may start with no seed at
 all: ``fraudwall worker`` joins a crawl that ``fraudwall crawl --redis``
 seeded. Given seeds, it pushes them through the shared duplicate filter like
@@ -16,12 +23,15 @@ the failure is counted (see :mod:`fraudwall.crawler.leases`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from twisted.python.failure import Failure
 
 from fraudwall.crawler.spiders.seed_spider import SeedSpider
 from fraudwall.models import Target
+
+log = logging.getLogger(__name__)
 
 # SeedSpider refuses to start without a target; a worker often has none. It is given this one and
 # then none, so everything else SeedSpider sets up stays its own business.
@@ -39,6 +49,32 @@ class WorkerSpider(SeedSpider):
         else:
             super().__init__(targets=targets or _PLACEHOLDER, **kwargs)
             self.targets = list(targets or [])
+
+    def _count_bytes(self, domain: str, size: int) -> None:
+        if self.max_domain_bytes:
+            self.domain_bytes[domain] = self._shared_count("bytes", domain, size, self.domain_bytes)
+        else:
+            super()._count_bytes(domain, size)
+
+    def _count_pages(self, domain: str, pages: int) -> int:
+        if not self.max_domain_pages:
+            return super()._count_pages(domain, pages)
+        self.domain_pages[domain] = self._shared_count("pages", domain, pages, self.domain_pages)
+        return self.domain_pages[domain]
+
+    def _shared_count(self, kind: str, domain: str, amount: int, mine: dict[str, int]) -> int:
+        """The job's total of ``kind`` for ``domain`` with ``amount`` added; this worker's own when Redis fails."""
+        import redis  # here, as in on_error: Scrapy imports every spider module for every crawl
+
+        from fraudwall.crawler.leases import worker_state
+
+        frontier = worker_state(self.crawler).frontier
+        count = frontier.count_domain_pages if kind == "pages" else frontier.count_domain_bytes
+        try:
+            return max(count(domain, amount), mine.get(domain, 0) + amount)
+        except redis.RedisError as exc:
+            log.warning("domain %s counted by this worker alone (Redis: %s)", kind, exc)
+            return mine.get(domain, 0) + amount
 
     def on_error(self, failure: Failure) -> None:
         super().on_error(failure)

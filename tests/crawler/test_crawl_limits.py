@@ -239,13 +239,13 @@ def test_links_followed_of_one_page_are_capped(tmp_path: Path, site: SiteServer)
 
 def test_a_full_domain_gets_none_of_its_queued_requests_fetched(tmp_path: Path, site: SiteServer) -> None:
     """CRAWL_MAX_PAGES_PER_DOMAIN 5: once five pages are kept, the links queued before (w3..w9) are dropped
-    as they come up, counted, not fetched until the run's own cap. The one request already sent when the
-    fifth page was parsed (w3: the downloader takes the next request as a response arrives) still lands."""
+    as they come up, counted, not fetched until the run's own cap. The one request that may already have
+    been sent when the fifth page was parsed (w3: the downloader takes the next request as a response
+    arrives) is fetched but not kept: five pages are what the domain may give."""
     db = tmp_path / "budget.db"
     stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_PAGES_PER_DOMAIN=5), site.url(HOST))
-    first_five = _pages(site, "", "c1.html", "w0.html", "w1.html", "w2.html")
-    assert _stored(db) in (first_five, sorted([*first_five, site.url(HOST) + "w3.html"])), log
-    assert stats["downloader/response_count"] == len(_stored(db))
+    assert _stored(db) == _pages(site, "", "c1.html", "w0.html", "w1.html", "w2.html"), log
+    assert stats["downloader/response_count"] in (5, 6)
     assert stats["fraudwall/fetch/skipped/domain-limit"] >= WIDTH - 4
 
 

@@ -120,9 +120,12 @@ def _site(tmp_path: Path, delay: float) -> CountingSite:
     return CountingSite(root, delay)
 
 
-def _start(started: Started, *args: str, agent: str | None = None) -> subprocess.Popen[str]:
-    """A fraudwall process in a process group of its own (with its judging processes), as on its own machine."""
-    env = ENV if agent is None else {**ENV, "FRAUDWALL_CRAWL_USER_AGENT": agent}
+def _start(started: Started, *args: str, agent: str | None = None, **settings: str) -> subprocess.Popen[str]:
+    """A fraudwall process in a process group of its own (with its judging processes), as on its own machine;
+    ``settings`` are more ``FRAUDWALL_*`` variables."""
+    env = {**ENV, **{f"FRAUDWALL_{name}": value for name, value in settings.items()}}
+    if agent is not None:
+        env["FRAUDWALL_CRAWL_USER_AGENT"] = agent
     process = subprocess.Popen([*FRAUDWALL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True)
     started.append(process)
@@ -183,6 +186,34 @@ def test_two_workers_share_a_crawl_and_fetch_each_page_once(tmp_path: Path, redi
     assert sorted(stored) == sorted(site.url(HOST, path) for path in site_paths())
     assert "ingested 64 judgements and 1 targets" in ingest_out
     assert sorted(client.keys("fraudwall:shared:*")) == []
+
+
+def test_the_per_domain_page_cap_holds_for_the_whole_job(tmp_path: Path, redis_server: RedisServer,
+                                                          started: Started) -> None:
+    """CRAWL_MAX_PAGES_PER_DOMAIN 20 with two workers: the job keeps 20 pages of the site, not 20 per worker.
+    Each worker counts its pages into the job's total in Redis; one that fetched a page after the other had
+    filled the domain does not keep it."""
+    client = redis_server.client()
+    with _site(tmp_path, delay=0.25) as site:
+        common = ["--redis", redis_server.url, "--job", "capped", *NET, "--idle-exit", "2", "--lease", "10"]
+        # The worker waits for work first, so that both take pages from the start.
+        worker = _start(started, "worker", *common, CRAWL_MAX_PAGES_PER_DOMAIN="20")
+        _wait_for(lambda: client.zcard("fraudwall:capped:workers") >= 1 or worker.poll() is not None, 20,
+                  "the worker registered")
+        crawl = _start(started, "crawl", site.url(HOST), *common, CRAWL_MAX_PAGES_PER_DOMAIN="20")
+        ingest = _start(started, "ingest", "--redis", redis_server.url, "--job", "capped", "--db", str(tmp_path / "f.db"),
+                        "--until-idle", "1")
+        crawl_code, crawl_out, crawl_err = _finish(crawl, 45)
+        worker_code, worker_out, worker_err = _finish(worker, 15)
+        ingest_code, ingest_out, ingest_err = _finish(ingest, 15)
+        served = sum(site.hits.values())
+    assert (crawl_code, worker_code, ingest_code) == (0, 0, 0), (crawl_err[-2000:], worker_err[-2000:], ingest_err[-2000:])
+    assert _pages_fetched(crawl_out) + _pages_fetched(worker_out) == 20, (crawl_out, worker_out)
+    assert len(_stored(tmp_path / "f.db")) == 20
+    # Fetched and left: what each worker had in flight, and sent before it parsed the page that told it the
+    # domain was full (two at a time, a few each). The other queued links of the 64-page site never are.
+    assert served <= 20 + 2 * 4, served
+    assert sorted(client.keys("fraudwall:capped:*")) == []
 
 
 def test_killed_worker_requests_go_to_the_other(tmp_path: Path, redis_server: RedisServer, started: Started) -> None:
