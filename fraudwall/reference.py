@@ -160,6 +160,7 @@ class PageVocabulary:
     download_words: tuple[str, ...]
     qr_words: tuple[str, ...]
     app_distribution_hosts: frozenset[str]
+    app_store_hosts: frozenset[str]
 
 
 # -- reading and merging -------------------------------------------------------
@@ -394,6 +395,7 @@ def load_page_signals(extra: Sequence[PathLike] = ()) -> PageVocabulary:
         download_words=_strings(apps, "download_words", "apps", lower=True),
         qr_words=_strings(apps, "qr_words", "apps", lower=True),
         app_distribution_hosts=frozenset(_clean_name(h) for h in _strings(apps, "distribution_hosts", "apps")),
+        app_store_hosts=frozenset(_clean_name(h) for h in _strings(apps, "store_hosts", "apps")),
     )
 
 
@@ -411,11 +413,20 @@ def load_unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
 
     Each must be one of the apexes: a platform is shared before it is unreviewed.
     """
-    data = _read(SHARED_PLATFORMS_FILE, extra)
-    apexes, unreviewed = _platform_names(data, "apexes"), _platform_names(data, "unreviewed")
-    if unreviewed - apexes:
-        raise ConfigError(f"{SHARED_PLATFORMS_FILE}: unreviewed platforms that are no apex: {sorted(unreviewed - apexes)}")
-    return unreviewed
+    return _apex_subset(_read(SHARED_PLATFORMS_FILE, extra), "unreviewed")
+
+
+def load_shorteners(extra: Sequence[PathLike] = ()) -> frozenset[str]:
+    """The shared platforms that are link shorteners (``shorteners`` in ``shared_platforms.toml``); each an apex."""
+    return _apex_subset(_read(SHARED_PLATFORMS_FILE, extra), "shorteners")
+
+
+def _apex_subset(data: Mapping[str, Any], key: str) -> frozenset[str]:
+    """The platform names under ``key``, each of which must be one of the apexes."""
+    apexes, subset = _platform_names(data, "apexes"), _platform_names(data, key)
+    if subset - apexes:
+        raise ConfigError(f"{SHARED_PLATFORMS_FILE}: {key} platforms that are no apex: {sorted(subset - apexes)}")
+    return subset
 
 
 def load_allowlist(extra: Sequence[PathLike] = (), brand_list: Iterable[Brand] | None = None) -> frozenset[str]:
@@ -476,6 +487,11 @@ def _unreviewed_platforms(extra: tuple[Path, ...]) -> frozenset[str]:
 
 
 @functools.cache
+def _shorteners(extra: tuple[Path, ...]) -> frozenset[str]:
+    return load_shorteners(extra)
+
+
+@functools.cache
 def _allowlist(extra: tuple[Path, ...]) -> frozenset[str]:
     return load_allowlist(extra)
 
@@ -513,6 +529,11 @@ def shared_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
 def unreviewed_platforms(extra: Sequence[PathLike] = ()) -> frozenset[str]:
     """:func:`load_unreviewed_platforms`, cached."""
     return _unreviewed_platforms(_paths(extra))
+
+
+def shorteners(extra: Sequence[PathLike] = ()) -> frozenset[str]:
+    """:func:`load_shorteners`, cached."""
+    return _shorteners(_paths(extra))
 
 
 def allowlist(extra: Sequence[PathLike] = ()) -> frozenset[str]:

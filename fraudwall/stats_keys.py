@@ -3,7 +3,7 @@
 =============  =====================================================================
 ``crawl``      ``interrupted``: the signal that stopped the crawl
 ``fetch``      ``pages``, ``failed/<reason>``, ``refused/<reason>``, ``first_refusal``,
-               ``skipped/<reason>``, ``rejected/not-html``
+               ``skipped/<reason>``, ``rejected/not-html``, ``outbound/<kind>``
 ``resume``     ``already-done``, ``asked-again``
 ``render``     ``started/<reason>``, ``pages``, ``failed/<reason>``, ``refused/<reason>``,
                ``first_refusal``, ``browser_requests_refused``
@@ -35,6 +35,8 @@ FETCH_REFUSED = "fraudwall/fetch/refused/"
 FETCH_FIRST_REFUSAL = "fraudwall/fetch/first_refusal"
 FETCH_SKIPPED = "fraudwall/fetch/skipped/"
 FETCH_NOT_HTML = "fraudwall/fetch/rejected/not-html"
+#: Links followed one hop off their seed's registered domain, by kind (fraudwall.crawler.outbound).
+FETCH_OUTBOUND = "fraudwall/fetch/outbound/"
 
 RESUME_ALREADY_DONE = "fraudwall/resume/already-done"
 RESUME_ASKED_AGAIN = "fraudwall/resume/asked-again"

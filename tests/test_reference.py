@@ -318,3 +318,18 @@ def test_an_unreviewed_platform_that_is_no_apex_is_refused(tmp_path) -> None:
     extra.write_text('apexes = []\nunreviewed = ["pages.example-host.net"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="pages.example-host.net"):
         reference.load_unreviewed_platforms([extra])
+
+
+def test_shorteners_are_shared_platforms_and_no_apex_is_refused(tmp_path) -> None:
+    """The link shorteners (followed one hop by the crawler) are shared apexes; an extra file naming one that
+    is no apex is a configuration error, named."""
+    import pytest
+    from fraudwall import reference
+    from fraudwall.exceptions import ConfigError
+
+    assert {"t.cn", "bit.ly"} <= reference.shorteners() <= reference.shared_platforms()
+    assert "github.io" not in reference.shorteners()
+    extra = tmp_path / "platforms.toml"
+    extra.write_text('apexes = []\nshorteners = ["go.example-links.net"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="shorteners platforms that are no apex.*go.example-links.net"):
+        reference.load_shorteners([extra])

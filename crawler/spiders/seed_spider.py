@@ -50,6 +50,7 @@ from fraudwall.crawler import domain_budget
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
+from fraudwall.crawler.outbound import DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META, outbound_kind
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
@@ -73,12 +74,6 @@ APK_EXTENSIONS = frozenset({"apk", "xapk"})
 #: iOS sideloading lures (an enterprise app, a configuration profile): counted, never fetched; the page
 #: that offers one is judged for it (the ``app_lures`` detector).
 IOS_EXTENSIONS = frozenset({"ipa", "mobileconfig"})
-#: Words in a link's path or query that often stand for an app download with no ``.apk`` in its URL
-#: (``/download?id=3``, ``/xiazai``): fetched within the APK cap, so a disguised APK is not cut short.
-_DOWNLOAD_WORDS = re.compile(r"download|xiazai|apk|/app(?:[/?.]|$)|install", re.IGNORECASE)
-#: Link text that offers an app: such a link is fetched as a possible APK whatever its extension
-#: claims (an APK named ``banner.jpg`` and served as ``image/jpeg`` is still an APK).
-_DOWNLOAD_TEXT = re.compile(r"下载|安装|下載|安裝|download|install|\bapp\b|\bapk\b", re.IGNORECASE)
 
 
 def _extension(url: str) -> str:
@@ -220,11 +215,13 @@ class SeedSpider(scrapy.Spider):
         for target in self.targets:
             yield self._request(target.url, target.url)
 
-    def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "") -> scrapy.Request:
-        # Links are followed only inside the registered domain of the seed they came from.
+    def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "", outbound: str = "") -> scrapy.Request:
+        # Links are followed inside the registered domain of the seed they came from, and one hop outbound.
         meta: dict[str, Any] = {"seed": seed, "seed_domain": _registrable(seed), "referrer": referrer}
         if apk:
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
+        if outbound:
+            meta[OUTBOUND_META] = outbound
         request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
         return self.variants.prepare(request, seed=url == seed and not referrer)
 
@@ -266,6 +263,7 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
+        outbound = bool(response.meta.get(OUTBOUND_META))
         followed = 0
         for position, link in enumerate(page.links):
             if self.max_links and followed >= self.max_links:
@@ -277,17 +275,28 @@ class SeedSpider(scrapy.Spider):
                 continue
             if not link.url.startswith(("http://", "https://")):
                 continue  # file:, data:, javascript: and app schemes are evidence, never fetched
-            if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and _DOWNLOAD_TEXT.search(link.text)):
-                # A fake app is captured wherever it is hosted: download hosts are one hop off the seed.
+            # A link that offers an app is fetched as a possible APK whatever its extension claims (an APK named
+            # banner.jpg and served as image/jpeg is still an APK), within the APK cap.
+            if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and DOWNLOAD_TEXT.search(link.text)):
+                # A fake app is captured wherever it is hosted.
                 stats.inc_value(stats_keys.APK + "links")
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url)
                 continue
-            if extension in SKIPPED_EXTENSIONS or _registrable(link.url) != seed_domain:
-                continue
-            followed += 1
-            yield self._request(link.url, response.meta["seed"], apk=bool(_DOWNLOAD_WORDS.search(link.url)),
-                                referrer=response.url)
+            if extension in SKIPPED_EXTENSIONS or outbound:
+                continue  # evidence only; an outbound page's own links are the next hop, not followed
+            if _registrable(link.url) == seed_domain:
+                followed += 1
+                # A download link with no .apk in its URL is fetched within the APK cap: a disguised APK is not cut short.
+                yield self._request(link.url, response.meta["seed"], apk=bool(DOWNLOAD_WORDS.search(link.url)),
+                                    referrer=response.url)
+            elif kind := outbound_kind(link.url, link.text):
+                # Where the scam sends its victims (a store, a distribution service, a short link, a download host):
+                # one hop off the seed's domain.
+                stats.inc_value(stats_keys.FETCH_OUTBOUND + kind)
+                followed += 1
+                yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
+                                    referrer=response.url, outbound=kind)
 
     def _keep(self, item: PageObservation | CloakedSeed, response: Response, *,
               asked_for: bool = False) -> Iterator[PageObservation | CloakedSeed]:

@@ -1,0 +1,69 @@
+"""Links off a seed's registered domain that the crawl follows one hop: where a scam sends its victims.
+
+The spider follows a seed's links inside its registered domain. Outside it,
+most links lead to the rest of the web, but some are part of the scam:
+
+* ``app-store``: an app store's listing (``store_hosts`` in
+  ``page_signals.toml``), real or the one a fake app claims;
+* ``distribution``: a beta or enterprise distribution service (fir.im,
+  pgyer, TestFlight: ``distribution_hosts``), where fake apps are offered
+  outside any store review;
+* ``shortener``: a link shortener or redirector (``shorteners`` in
+  ``shared_platforms.toml``), which stands for a page elsewhere;
+* ``download``: a link that offers a download by its text (下载, 安装,
+  download, APP) or its URL (``/download``, ``xiazai``, ``.apk``), on
+  whatever host serves the files.
+
+Each such page is fetched (a download within the APK cap), stored and
+judged; from it only APK links are followed, so the crawl goes one hop off
+the seed's domain and no further. Links to APK files themselves are followed
+wherever they are, by the spider, before this is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from fraudwall import reference
+
+#: The kinds of outbound link, in the order they are recognised.
+APP_STORE, DISTRIBUTION, SHORTENER, DOWNLOAD = "app-store", "distribution", "shortener", "download"
+#: Request meta naming the kind of outbound link a request follows.
+OUTBOUND_META = "outbound"
+
+#: Words in a link's path or query that often stand for an app download with no ``.apk`` in its URL
+#: (``/download?id=3``, ``/xiazai``).
+DOWNLOAD_WORDS = re.compile(r"download|xiazai|apk|/app(?:[/?.]|$)|install", re.IGNORECASE)
+#: Link text that offers an app.
+DOWNLOAD_TEXT = re.compile(r"下载|安装|下載|安裝|download|install|\bapp\b|\bapk\b", re.IGNORECASE)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+def _under(host: str, names: frozenset[str]) -> bool:
+    """True when ``host`` is one of ``names`` or a subdomain of one."""
+    labels = host.split(".")
+    return any(".".join(labels[index:]) in names for index in range(len(labels) - 1))
+
+
+def outbound_kind(url: str, text: str) -> str | None:
+    """The kind of outbound link ``url`` (with link text ``text``) is, or None for a link not worth the hop."""
+    host = _host(url)
+    if not host:
+        return None
+    signals = reference.page_signals()
+    if _under(host, signals.app_store_hosts):
+        return APP_STORE
+    if _under(host, signals.app_distribution_hosts):
+        return DISTRIBUTION
+    if _under(host, reference.shorteners()):
+        return SHORTENER
+    if DOWNLOAD_TEXT.search(text) or DOWNLOAD_WORDS.search(url.split("://", 1)[-1].partition("/")[2]):
+        return DOWNLOAD
+    return None
