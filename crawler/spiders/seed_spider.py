@@ -210,6 +210,8 @@ class SeedSpider(scrapy.Spider):
                 # Asked before the stop and neither stored nor settled: asked again, past the duplicate filter.
                 for url, meta in self.journal.unfinished():
                     self.crawler.stats.inc_value(stats_keys.RESUME_ASKED_AGAIN)
+                    if meta.get("apk"):
+                        meta["download_maxsize"] = self.max_apk_bytes  # the cap is a setting, not journalled
                     yield self.variants.prepare(scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta,
                                                                dont_filter=True))
         for target in self.targets:

@@ -152,3 +152,34 @@ def test_a_crawl_whose_scheduler_raised_fails_with_the_error_and_keeps_its_pages
     assert run.returncode == 1, run.stderr[-2000:]
     assert "machinery raised" in run.stderr and "disk queue write failed" in run.stderr
     assert _stored(db), "the pages fetched before and after the error are stored"
+
+
+def test_a_resumed_job_asks_again_with_each_requests_kind(tmp_path: Path) -> None:
+    """A request the killed run had scheduled is asked again as what it was: an APK download within the APK cap
+    (a setting, not journalled), an outbound page still one hop, a page from its seed."""
+    import asyncio
+    import json as json_module
+
+    from scrapy.utils.test import get_crawler
+
+    from fraudwall.crawler.spiders.seed_spider import SeedSpider
+
+    job = tmp_path / "job"
+    (job / "fraudwall").mkdir(parents=True)
+    seed = "http://apps-hall.top/"
+    lines = [{"url": "http://cdn-files.top/get?id=3", "meta": {"seed": seed, "apk": True, "outbound": "download"}},
+             {"url": "http://apps-hall.top/p1.html", "meta": {"seed": seed, "depth": 1}}]
+    (job / "fraudwall" / "scheduled.jsonl").write_text("".join(json_module.dumps(line) + "\n" for line in lines))
+    crawler = get_crawler(SeedSpider, {"JOBDIR": str(job), "FRAUDWALL_MAX_APK_BYTES": 12345})
+    crawler.spider = spider = SeedSpider.from_crawler(crawler, seeds=seed)
+    crawler.stats.open_spider()
+
+    async def requests() -> list:
+        return [request async for request in spider.start()]
+
+    asked = {request.url: request.meta for request in asyncio.run(requests())}
+    spider.journal.close()
+    download = asked["http://cdn-files.top/get?id=3"]
+    assert download["download_maxsize"] == 12345 and download["outbound"] == "download"
+    assert "download_maxsize" not in asked["http://apps-hall.top/p1.html"]
+    assert asked[seed]["seed"] == seed
