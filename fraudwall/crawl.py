@@ -43,6 +43,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_MAX_PAGES_PER_DOMAIN": settings.getint("CRAWL_MAX_PAGES_PER_DOMAIN"),
         "FRAUDWALL_MAX_BYTES_PER_DOMAIN": settings.getint("CRAWL_MAX_BYTES_PER_DOMAIN"),
         "FRAUDWALL_MAX_LINKS_PER_PAGE": settings.getint("CRAWL_MAX_LINKS_PER_PAGE"),
+        "FRAUDWALL_MAX_OUTBOUND_PER_PAGE": settings.getint("CRAWL_MAX_OUTBOUND_PER_PAGE"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
@@ -161,6 +162,7 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
       kept, and requests not sent, because their registered domain had given its share
       (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
     - ``fraudwall/fetch/skipped/links-per-page``: links not followed past ``CRAWL_MAX_LINKS_PER_PAGE`` of a page;
+    - ``fraudwall/fetch/skipped/outbound-per-page``: outbound links not followed past ``CRAWL_MAX_OUTBOUND_PER_PAGE``;
     - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
 

@@ -38,6 +38,7 @@ CRAWL_MAX_PAGES = 500  # per run; 0 means no cap
 CRAWL_MAX_PAGES_PER_DOMAIN = 200  # pages kept per registered domain; 0 means no cap (a link maze ends here)
 CRAWL_MAX_BYTES_PER_DOMAIN = 200 * 1024 * 1024  # bytes downloaded per registered domain; 0 means no cap
 CRAWL_MAX_LINKS_PER_PAGE = 1000  # links of one page followed (all are kept as evidence); 0 means no cap
+CRAWL_MAX_OUTBOUND_PER_PAGE = 20  # of those, links followed one hop off the seed's domain (stores, downloads...); 0: no cap
 CRAWL_TIMEOUT = 20.0  # seconds per request, all of it: a body that drips or headers that never end stop here
 CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
 CRAWL_MAX_REDIRECTS = 10  # hops per request; a loop or a longer chain is a counted failure

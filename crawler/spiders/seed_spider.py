@@ -146,6 +146,9 @@ class SeedSpider(scrapy.Spider):
     max_domain_bytes: int = 0
     #: Links of one page followed (0: no cap). A page of 100,000 links would queue them all.
     max_links: int = 0
+    #: Of those, links followed one hop off the seed's domain (0: no cap): each may be a download within the
+    #: APK cap, and a hostile page can offer a thousand download hosts.
+    max_outbound: int = 0
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -174,6 +177,7 @@ class SeedSpider(scrapy.Spider):
         spider.max_domain_pages = crawler.settings.getint("FRAUDWALL_MAX_PAGES_PER_DOMAIN")
         spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
         spider.max_links = crawler.settings.getint("FRAUDWALL_MAX_LINKS_PER_PAGE")
+        spider.max_outbound = crawler.settings.getint("FRAUDWALL_MAX_OUTBOUND_PER_PAGE")
         spider.variants = SeedVariants.from_crawler(crawler)
         job = crawler.settings.get("JOBDIR")
         if job:
@@ -266,7 +270,7 @@ class SeedSpider(scrapy.Spider):
             return
         seed_domain = response.meta.get("seed_domain")
         outbound = bool(response.meta.get(OUTBOUND_META))
-        followed = 0
+        followed = hops = 0
         for position, link in enumerate(page.links):
             if self.max_links and followed >= self.max_links:
                 stats.inc_value(stats_keys.FETCH_SKIPPED + "links-per-page", len(page.links) - position)
@@ -295,8 +299,12 @@ class SeedSpider(scrapy.Spider):
             elif kind := outbound_kind(link.url, link.text):
                 # Where the scam sends its victims (a store, a distribution service, a short link, a download host):
                 # one hop off the seed's domain.
+                if self.max_outbound and hops >= self.max_outbound:
+                    stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
+                    continue
                 stats.inc_value(stats_keys.FETCH_OUTBOUND + kind)
                 followed += 1
+                hops += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind)
 

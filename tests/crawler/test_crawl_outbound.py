@@ -120,6 +120,18 @@ def test_links_that_matter_are_followed_one_hop_off_the_seed(tmp_path: Path, sit
     assert apks == 1  # one file, from the download host and the landing page both
 
 
+def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -> None:
+    """CRAWL_MAX_OUTBOUND_PER_PAGE 2: the seed's first two outbound links are followed (its own page too), the
+    other two counted: a page offering a thousand download hosts would otherwise send the crawl to each."""
+    db = tmp_path / "f.db"
+    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
+                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 1, "CRAWL_MAX_OUTBOUND_PER_PAGE": 2}
+    stats, log = _run_crawl(db, settings, site.url("task-hall.top"))
+    asked = {host for host, _ in site.asked}
+    assert asked == {"task-hall.top", "t.cn", "landing-task.top", "apps.apple.com"}, log  # in the page's order
+    assert stats["fraudwall/fetch/skipped/outbound-per-page"] == 2
+
+
 @pytest.mark.parametrize(("url", "text", "kind"), [
     ("https://apps.apple.com/cn/app/id123", "", APP_STORE),
     ("https://play.google.com/store/apps/details?id=x", "", APP_STORE),
