@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -221,9 +220,11 @@ class SeedSpider(scrapy.Spider):
         for target in self.targets:
             yield self._request(target.url, target.url)
 
-    def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "", outbound: str = "") -> scrapy.Request:
-        # Links are followed inside the registered domain of the seed they came from, and one hop outbound.
-        meta: dict[str, Any] = {"seed": seed, "seed_domain": _registrable(seed), "referrer": referrer}
+    def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "", outbound: str = "",
+                 seed_domain: str | None = None) -> scrapy.Request:
+        # Links are followed inside the registered domain of the seed they came from (where it landed, when it
+        # redirected), and one hop outbound.
+        meta: dict[str, Any] = {"seed": seed, "seed_domain": seed_domain or _registrable(seed), "referrer": referrer}
         if apk:
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
         if outbound:
@@ -269,6 +270,10 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
+        if response.meta.get("redirect_urls") and not response.meta.get("referrer") and response.meta.get("seed") in (
+                response.meta["redirect_urls"][0], response.url):
+            # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
+            seed_domain = _registrable(response.url)
         outbound = bool(response.meta.get(OUTBOUND_META))
         followed = hops = 0
         for position, link in enumerate(page.links):
@@ -287,7 +292,8 @@ class SeedSpider(scrapy.Spider):
                 # A fake app is captured wherever it is hosted.
                 stats.inc_value(stats_keys.APK + "links")
                 followed += 1
-                yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url)
+                yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url,
+                                    seed_domain=seed_domain)
                 continue
             if extension in SKIPPED_EXTENSIONS or outbound:
                 continue  # evidence only; an outbound page's own links are the next hop, not followed
@@ -295,7 +301,7 @@ class SeedSpider(scrapy.Spider):
                 followed += 1
                 # A download link with no .apk in its URL is fetched within the APK cap: a disguised APK is not cut short.
                 yield self._request(link.url, response.meta["seed"], apk=bool(DOWNLOAD_WORDS.search(link.url)),
-                                    referrer=response.url)
+                                    referrer=response.url, seed_domain=seed_domain)
             elif kind := outbound_kind(link.url, link.text):
                 # Where the scam sends its victims (a store, a distribution service, a short link, a download host):
                 # one hop off the seed's domain.
@@ -306,7 +312,7 @@ class SeedSpider(scrapy.Spider):
                 followed += 1
                 hops += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
-                                    referrer=response.url, outbound=kind)
+                                    referrer=response.url, outbound=kind, seed_domain=seed_domain)
 
     def _keep(self, item: PageObservation | CloakedSeed, response: Response, *,
               asked_for: bool = False) -> Iterator[PageObservation | CloakedSeed]:

@@ -120,6 +120,21 @@ def test_links_that_matter_are_followed_one_hop_off_the_seed(tmp_path: Path, sit
     assert apks == 1  # one file, from the download host and the landing page both
 
 
+def test_a_seed_that_redirects_is_crawled_where_it_lands(tmp_path: Path, site: HostSite) -> None:
+    """A short link given as the seed: the landing page's own links are followed (its domain is the seed's
+    domain now), and the redirect is kept with the page."""
+    db = tmp_path / "f.db"
+    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
+                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 2}
+    stats, log = _run_crawl(db, settings, site.url("t.cn", "/A1b2"))
+    assert {("t.cn", "/A1b2"), ("landing-task.top", "/"), ("landing-task.top", "/deeper.html"),
+            ("landing-task.top", "/app.apk")} <= set(site.asked), log
+    with Store.open(db) as store:
+        (chain,) = [row["redirect_chain"] for row in store.db.query(
+            "SELECT redirect_chain FROM observations WHERE final_url = ?", [site.url("landing-task.top")])]
+    assert json.loads(chain) == [site.url("t.cn", "/A1b2")]
+
+
 def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -> None:
     """CRAWL_MAX_OUTBOUND_PER_PAGE 2: the seed's first two outbound links are followed (its own page too), the
     other two counted: a page offering a thousand download hosts would otherwise send the crawl to each."""
