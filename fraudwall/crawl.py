@@ -162,7 +162,7 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
       kept, and requests not sent, because their registered domain had given its share
       (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
     - ``fraudwall/fetch/skipped/links-per-page``: links not followed past ``CRAWL_MAX_LINKS_PER_PAGE`` of a page;
-    - ``fraudwall/fetch/skipped/outbound-per-page``: outbound links not followed past ``CRAWL_MAX_OUTBOUND_PER_PAGE``;
+    - ``fraudwall/fetch/skipped/outbound-per-page``: outbound links of a kind past ``CRAWL_MAX_OUTBOUND_PER_PAGE``;
     - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
 

@@ -145,8 +145,8 @@ class SeedSpider(scrapy.Spider):
     max_domain_bytes: int = 0
     #: Links of one page followed (0: no cap). A page of 100,000 links would queue them all.
     max_links: int = 0
-    #: Of those, links followed one hop off the seed's domain (0: no cap): each may be a download within the
-    #: APK cap, and a hostile page can offer a thousand download hosts.
+    #: Of those, links of each outbound kind followed one hop off the seed's domain (0: no cap): each may be a
+    #: download within the APK cap, and a hostile page can offer a thousand download hosts.
     max_outbound: int = 0
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
@@ -275,7 +275,8 @@ class SeedSpider(scrapy.Spider):
             # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
             seed_domain = _registrable(response.url)
         outbound = bool(response.meta.get(OUTBOUND_META))
-        followed = hops = 0
+        followed = 0
+        hops: Counter[str] = Counter()
         for position, link in enumerate(page.links):
             if self.max_links and followed >= self.max_links:
                 stats.inc_value(stats_keys.FETCH_SKIPPED + "links-per-page", len(page.links) - position)
@@ -305,12 +306,13 @@ class SeedSpider(scrapy.Spider):
             elif kind := outbound_kind(link.url, link.text):
                 # Where the scam sends its victims (a store, a distribution service, a short link, a download host):
                 # one hop off the seed's domain.
-                if self.max_outbound and hops >= self.max_outbound:
+                if self.max_outbound and hops[kind] >= self.max_outbound:
+                    # Per kind: thirty download links do not hide the store listing after them.
                     stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
                     continue
                 stats.inc_value(stats_keys.FETCH_OUTBOUND + kind)
                 followed += 1
-                hops += 1
+                hops[kind] += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind, seed_domain=seed_domain)
 

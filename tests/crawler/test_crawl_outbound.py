@@ -47,6 +47,7 @@ class HostSite:
                 url("apps.apple.com", "/app/id1"): "App Store",
                 url("fir.im", "/hall"): "iOS 内测版",
                 url("files-cdn.xyz", "/get?id=3"): "立即下载",
+                url("files-cdn.xyz", "/get?id=4"): "备用下载",
                 url("news-portal.com", "/story.html"): "新闻",
             }),
             ("task-hall.top", "/about.html"): _html("关于", {}),
@@ -109,8 +110,8 @@ def test_links_that_matter_are_followed_one_hop_off_the_seed(tmp_path: Path, sit
             ("files-cdn.xyz", "/get?id=3"), ("landing-task.top", "/app.apk")} <= asked, log
     assert ("news-portal.com", "/story.html") not in asked
     assert ("landing-task.top", "/deeper.html") not in asked  # the landing page is the hop: its links are not
-    for kind in (SHORTENER, APP_STORE, DISTRIBUTION, DOWNLOAD):
-        assert stats[f"fraudwall/fetch/outbound/{kind}"] == 1, stats
+    for kind, links in ((SHORTENER, 1), (APP_STORE, 1), (DISTRIBUTION, 1), (DOWNLOAD, 2)):
+        assert stats[f"fraudwall/fetch/outbound/{kind}"] == links, stats
     with Store.open(db) as store:
         pages = {row["final_url"]: json.loads(row["redirect_chain"] or "[]")
                  for row in store.db.query("SELECT final_url, redirect_chain FROM observations WHERE kind = 'page'")}
@@ -136,15 +137,17 @@ def test_a_seed_that_redirects_is_crawled_where_it_lands(tmp_path: Path, site: H
 
 
 def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -> None:
-    """CRAWL_MAX_OUTBOUND_PER_PAGE 2: the seed's first two outbound links are followed (its own page too), the
-    other two counted: a page offering a thousand download hosts would otherwise send the crawl to each."""
+    """CRAWL_MAX_OUTBOUND_PER_PAGE 1: one outbound link of each kind is followed, the second download link is
+    counted, not fetched: a page offering a thousand download hosts would otherwise send the crawl to each, and a
+    cap of all kinds together would let them hide the store listing after them."""
     db = tmp_path / "f.db"
     settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
-                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 1, "CRAWL_MAX_OUTBOUND_PER_PAGE": 2}
+                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 1, "CRAWL_MAX_OUTBOUND_PER_PAGE": 1}
     stats, log = _run_crawl(db, settings, site.url("task-hall.top"))
     asked = {host for host, _ in site.asked}
-    assert asked == {"task-hall.top", "t.cn", "landing-task.top", "apps.apple.com"}, log  # in the page's order
-    assert stats["fraudwall/fetch/skipped/outbound-per-page"] == 2
+    assert asked == {"task-hall.top", "t.cn", "landing-task.top", "apps.apple.com", "fir.im", "files-cdn.xyz"}, log
+    assert ("files-cdn.xyz", "/get?id=4") not in site.asked
+    assert stats["fraudwall/fetch/skipped/outbound-per-page"] == 1
 
 
 @pytest.mark.parametrize(("url", "text", "kind"), [
