@@ -17,7 +17,9 @@ most links lead to the rest of the web, but some are part of the scam:
 Each such page is fetched (a download within the APK cap), stored and
 judged; from it only APK links are followed, so the crawl goes one hop off
 the seed's domain and no further. Links to APK files themselves are followed
-wherever they are, by the spider, before this is asked.
+wherever they are, by the spider, before this is asked; off the seed's
+domain they count as hops of their own kind (``apk``), capped per page like
+the others.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from fraudwall import reference
 
 #: The kinds of outbound link, in the order they are recognised.
 APP_STORE, DISTRIBUTION, SHORTENER, DOWNLOAD = "app-store", "distribution", "shortener", "download"
+#: A link to an APK file on another domain: followed from any page (outbound ones too), and counted as a hop,
+#: so that a page of a thousand APK links on a thousand hosts gives its share and no more.
+APK_FILE = "apk"
 #: Request meta naming the kind of outbound link a request follows.
 OUTBOUND_META = "outbound"
 

@@ -49,7 +49,9 @@ from fraudwall.crawler import domain_budget
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
-from fraudwall.crawler.outbound import DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META, outbound_kind
+from fraudwall.crawler.outbound import (
+    APK_FILE, DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META, outbound_kind,
+)
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
@@ -290,7 +292,13 @@ class SeedSpider(scrapy.Spider):
             # A link that offers an app is fetched as a possible APK whatever its extension claims (an APK named
             # banner.jpg and served as image/jpeg is still an APK), within the APK cap.
             if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and DOWNLOAD_TEXT.search(link.text)):
-                # A fake app is captured wherever it is hosted.
+                # A fake app is captured wherever it is hosted; off the seed's domain, within the page's share.
+                if _registrable(link.url) != seed_domain:
+                    if self.max_outbound and hops[APK_FILE] >= self.max_outbound:
+                        stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
+                        continue
+                    hops[APK_FILE] += 1
+                    stats.inc_value(stats_keys.FETCH_OUTBOUND + APK_FILE)
                 stats.inc_value(stats_keys.APK + "links")
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url,

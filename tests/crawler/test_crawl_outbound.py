@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fraudwall.blocklists.store import Store
-from fraudwall.crawler.outbound import APP_STORE, DISTRIBUTION, DOWNLOAD, SHORTENER, outbound_kind
+from fraudwall.crawler.outbound import APK_FILE, APP_STORE, DISTRIBUTION, DOWNLOAD, SHORTENER, outbound_kind
 from tests.conftest import REPO
 from tests.crawler.test_crawl_limits import _run_crawl
 
@@ -48,6 +48,8 @@ class HostSite:
                 url("fir.im", "/hall"): "iOS 内测版",
                 url("files-cdn.xyz", "/get?id=3"): "立即下载",
                 url("files-cdn.xyz", "/get?id=4"): "备用下载",
+                url("files-cdn.xyz", "/app-a.apk"): "安卓",
+                url("files-cdn.xyz", "/app-b.apk"): "安卓备用",
                 url("news-portal.com", "/story.html"): "新闻",
             }),
             ("task-hall.top", "/about.html"): _html("关于", {}),
@@ -110,7 +112,7 @@ def test_links_that_matter_are_followed_one_hop_off_the_seed(tmp_path: Path, sit
             ("files-cdn.xyz", "/get?id=3"), ("landing-task.top", "/app.apk")} <= asked, log
     assert ("news-portal.com", "/story.html") not in asked
     assert ("landing-task.top", "/deeper.html") not in asked  # the landing page is the hop: its links are not
-    for kind, links in ((SHORTENER, 1), (APP_STORE, 1), (DISTRIBUTION, 1), (DOWNLOAD, 2)):
+    for kind, links in ((SHORTENER, 1), (APP_STORE, 1), (DISTRIBUTION, 1), (DOWNLOAD, 2), (APK_FILE, 3)):
         assert stats[f"fraudwall/fetch/outbound/{kind}"] == links, stats
     with Store.open(db) as store:
         pages = {row["final_url"]: json.loads(row["redirect_chain"] or "[]")
@@ -137,8 +139,8 @@ def test_a_seed_that_redirects_is_crawled_where_it_lands(tmp_path: Path, site: H
 
 
 def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -> None:
-    """CRAWL_MAX_OUTBOUND_PER_PAGE 1: one outbound link of each kind is followed, the second download link is
-    counted, not fetched: a page offering a thousand download hosts would otherwise send the crawl to each, and a
+    """CRAWL_MAX_OUTBOUND_PER_PAGE 1: one outbound link of each kind is followed, the second download link and
+    the second APK file on another host are counted, not fetched: a page offering a thousand download hosts would otherwise send the crawl to each, and a
     cap of all kinds together would let them hide the store listing after them."""
     db = tmp_path / "f.db"
     settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
@@ -146,8 +148,9 @@ def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -
     stats, log = _run_crawl(db, settings, site.url("task-hall.top"))
     asked = {host for host, _ in site.asked}
     assert asked == {"task-hall.top", "t.cn", "landing-task.top", "apps.apple.com", "fir.im", "files-cdn.xyz"}, log
-    assert ("files-cdn.xyz", "/get?id=4") not in site.asked
-    assert stats["fraudwall/fetch/skipped/outbound-per-page"] == 1
+    assert ("files-cdn.xyz", "/app-a.apk") in site.asked and ("files-cdn.xyz", "/get?id=3") in site.asked
+    assert not {("files-cdn.xyz", "/app-b.apk"), ("files-cdn.xyz", "/get?id=4")} & set(site.asked)
+    assert stats["fraudwall/fetch/skipped/outbound-per-page"] == 2
 
 
 @pytest.mark.parametrize(("url", "text", "kind"), [
