@@ -69,6 +69,7 @@ def outbound_kind(url: str, text: str) -> str | None:
         return DISTRIBUTION
     if _under(host, reference.shorteners()):
         return SHORTENER
-    if DOWNLOAD_TEXT.search(text) or DOWNLOAD_WORDS.search(url.split("://", 1)[-1].partition("/")[2]):
+    path = "/" + url.split("://", 1)[-1].partition("/")[2]  # path and query: the host's own words do not count
+    if DOWNLOAD_TEXT.search(text) or DOWNLOAD_WORDS.search(path):
         return DOWNLOAD
     return None

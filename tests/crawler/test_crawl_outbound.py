@@ -161,6 +161,8 @@ def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -
     ("https://bit.ly/3xyz", "more", SHORTENER),
     ("https://cdn.example-files.net/pkg/7", "点击下载", DOWNLOAD),
     ("https://cdn.example-files.net/xiazai/7", "", DOWNLOAD),
+    ("https://cdn.example-files.net/app/7", "", DOWNLOAD),
+    ("https://download.example-news.com/world/story.html", "", None),
     ("https://www.example-news.com/world/story.html", "read more", None),
     ("https://www.example-news.com/apps-review.html", "", None),
     ("http://[not-a-host/", "", None),
