@@ -93,6 +93,12 @@ class HostSite:
         self.httpd.server_close()
 
 
+def _settings(**more: Any) -> dict[str, Any]:
+    """A crawl of the site's names, each answered with the loopback address, no other name looked up."""
+    return {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS}, "HOST_MAP_ONLY": True,
+            "CRAWL_PROFILES": ["android"], **more}
+
+
 @pytest.fixture
 def site() -> Iterator[HostSite]:
     with HostSite() as server:
@@ -104,9 +110,7 @@ def test_links_that_matter_are_followed_one_hop_off_the_seed(tmp_path: Path, sit
     fetched and stored, the download analysed as an APK; the page the short link lands on gives its APK but
     not its other links, and an ordinary outbound link (a news story) is never asked for."""
     db = tmp_path / "f.db"
-    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
-                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 3}
-    stats, log = _run_crawl(db, settings, site.url("task-hall.top"))
+    stats, log = _run_crawl(db, _settings(CRAWL_DEPTH=3), site.url("task-hall.top"))
     asked = set(site.asked)
     assert {("t.cn", "/A1b2"), ("landing-task.top", "/"), ("apps.apple.com", "/app/id1"), ("fir.im", "/hall"),
             ("files-cdn.xyz", "/get?id=3"), ("landing-task.top", "/app.apk")} <= asked, log
@@ -127,9 +131,7 @@ def test_a_seed_that_redirects_is_crawled_where_it_lands(tmp_path: Path, site: H
     """A short link given as the seed: the landing page's own links are followed (its domain is the seed's
     domain now), and the redirect is kept with the page."""
     db = tmp_path / "f.db"
-    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
-                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 2}
-    stats, log = _run_crawl(db, settings, site.url("t.cn", "/A1b2"))
+    stats, log = _run_crawl(db, _settings(CRAWL_DEPTH=2), site.url("t.cn", "/A1b2"))
     assert {("t.cn", "/A1b2"), ("landing-task.top", "/"), ("landing-task.top", "/deeper.html"),
             ("landing-task.top", "/app.apk")} <= set(site.asked), log
     with Store.open(db) as store:
@@ -143,9 +145,7 @@ def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -
     the second APK file on another host are counted, not fetched: a page offering a thousand download hosts would otherwise send the crawl to each, and a
     cap of all kinds together would let them hide the store listing after them."""
     db = tmp_path / "f.db"
-    settings = {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": {host: "127.0.0.1" for host in HOSTS},
-                "HOST_MAP_ONLY": True, "CRAWL_PROFILES": ["android"], "CRAWL_DEPTH": 1, "CRAWL_MAX_OUTBOUND_PER_PAGE": 1}
-    stats, log = _run_crawl(db, settings, site.url("task-hall.top"))
+    stats, log = _run_crawl(db, _settings(CRAWL_DEPTH=1, CRAWL_MAX_OUTBOUND_PER_PAGE=1), site.url("task-hall.top"))
     asked = {host for host, _ in site.asked}
     assert asked == {"task-hall.top", "t.cn", "landing-task.top", "apps.apple.com", "fir.im", "files-cdn.xyz"}, log
     assert ("files-cdn.xyz", "/app-a.apk") in site.asked and ("files-cdn.xyz", "/get?id=3") in site.asked
