@@ -308,7 +308,7 @@ class CrawlProgress:
         settings = crawler.settings
         mode = check_mode(settings.get("FRAUDWALL_PROGRESS", "auto"))
         if mode == "off":
-            raise NotConfigured("FRAUDWALL_PROGRESS is off")
+            raise NotConfigured  # no message: Scrapy would print it as a warning, and "off" asked for quiet
         extension = cls(crawler.stats, mode=mode,
                         log_seconds=settings.getfloat("FRAUDWALL_PROGRESS_LOG_SECONDS", LOG_SECONDS),
                         engine=lambda: engine_counts(crawler))
