@@ -16,6 +16,8 @@ reads that to turn the failed download into a counted refusal.
 from __future__ import annotations
 
 import logging
+import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +52,21 @@ class _Resolution:
 
     def cancel(self) -> None:  # nothing to cancel: answers are delivered at once
         pass
+
+
+#: An IPv4 address as inet_aton, and so the system resolver and browsers, still read one: fewer than four parts
+#: (127.1), hexadecimal (0x7f000001), octal (0177.0.0.1), one number (2130706433).
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
+
+
+def legacy_ipv4(name: str) -> str | None:
+    """The dotted-quad address ``name`` spells in a legacy IPv4 form, or None when it is no such spelling."""
+    if not _LEGACY_IPV4.fullmatch(name):
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(name))
+    except OSError:
+        return None
 
 
 def _address(ip: str, port: int, transport: str) -> IAddress:
@@ -157,6 +174,9 @@ class GuardedResolver:
         name = _key(hostName)
         if is_ip_literal(name):
             return self._answer(resolutionReceiver, name, [name], portNumber, transportSemantics)
+        if (address := legacy_ipv4(name)) is not None:
+            # An address, not a name: the host map and lookups do not apply, the network policy does.
+            return self._answer(resolutionReceiver, name, [address], portNumber, transportSemantics)
         if name in self.host_map:
             return self._answer(resolutionReceiver, name, [self.host_map[name]], portNumber, transportSemantics)
         if self.host_map_only:

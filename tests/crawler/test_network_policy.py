@@ -11,7 +11,7 @@ from twisted.internet.interfaces import IHostnameResolver
 from zope.interface import implementer
 
 from fraudwall.crawler.network import NetworkPolicy
-from fraudwall.crawler.resolver import GuardedResolver, Refusal
+from fraudwall.crawler.resolver import GuardedResolver, Refusal, legacy_ipv4
 from fraudwall.exceptions import ConfigError
 
 
@@ -102,3 +102,26 @@ def test_resolver_records_a_dns_answer_refused_whole_and_forgets_it_when_one_pas
     resolver.resolveHostName(receiver, "evil.top", 80)
     assert receiver.addresses == ["8.8.8.8"]
     assert resolver.refusal("evil.top") is None
+
+
+@pytest.mark.parametrize("spelling", ["0x7f000001", "2130706433", "127.1", "0177.0.0.1", "0x7F.1"])
+def test_legacy_ipv4_spellings_are_addresses_under_the_policy(spelling: str) -> None:
+    """127.0.0.1 written as inet_aton still reads it is that address: refused by the network policy (with the
+    address named), delivered where the policy allows it, and never looked up or sent to the host map."""
+    dns = _FixedDNS()  # any lookup would fail: it has no answers
+    refusing = GuardedResolver(SimpleNamespace(nameResolver=dns), NetworkPolicy(), host_map_only=True)
+    receiver = _Receiver()
+    refusing.resolveHostName(receiver, spelling, 80)
+    assert receiver.addresses == []
+    refusal = refusing.refusal(spelling)
+    assert refusal is not None and refusal.reason == "network-policy" and "resolves to 127.0.0.1" in refusal.detail
+    allowing = GuardedResolver(SimpleNamespace(nameResolver=dns), NetworkPolicy(["127.0.0.0/8"]))
+    receiver = _Receiver()
+    allowing.resolveHostName(receiver, spelling, 80)
+    assert receiver.addresses == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("name", ["example.top", "0x7g.top", "1.2.3.4.5", "deadbeef", "0x"])
+def test_names_are_not_legacy_ipv4(name: str) -> None:
+    """Names that merely contain digits or hex letters are names."""
+    assert legacy_ipv4(name) is None
