@@ -28,6 +28,7 @@ import re
 from urllib.parse import urlsplit
 
 from fraudwall import reference
+from fraudwall.names import parent_names
 
 #: The kinds of outbound link, in the order they are recognised.
 APP_STORE, DISTRIBUTION, SHORTENER, DOWNLOAD = "app-store", "distribution", "shortener", "download"
@@ -53,8 +54,7 @@ def _host(url: str) -> str:
 
 def _under(host: str, names: frozenset[str]) -> bool:
     """True when ``host`` is one of ``names`` or a subdomain of one."""
-    labels = host.split(".")
-    return any(".".join(labels[index:]) in names for index in range(len(labels) - 1))
+    return host in names or any(parent in names for parent in parent_names(host))
 
 
 def outbound_kind(url: str, text: str) -> str | None:

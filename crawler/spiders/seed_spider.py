@@ -272,8 +272,8 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)  # a link maze or a huge site ends here
             return
         seed_domain = response.meta.get("seed_domain")
-        if response.meta.get("redirect_urls") and not response.meta.get("referrer") and response.meta.get("seed") in (
-                response.meta["redirect_urls"][0], response.url):
+        redirects = response.meta.get("redirect_urls")
+        if redirects and redirects[0] == response.meta.get("seed") and not response.meta.get("referrer"):
             # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
             seed_domain = _registrable(response.url)
         outbound = bool(response.meta.get(OUTBOUND_META))
@@ -293,12 +293,8 @@ class SeedSpider(scrapy.Spider):
             # banner.jpg and served as image/jpeg is still an APK), within the APK cap.
             if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and DOWNLOAD_TEXT.search(link.text)):
                 # A fake app is captured wherever it is hosted; off the seed's domain, within the page's share.
-                if _registrable(link.url) != seed_domain:
-                    if self.max_outbound and hops[APK_FILE] >= self.max_outbound:
-                        stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
-                        continue
-                    hops[APK_FILE] += 1
-                    stats.inc_value(stats_keys.FETCH_OUTBOUND + APK_FILE)
+                if _registrable(link.url) != seed_domain and not self._hop(APK_FILE, hops):
+                    continue
                 stats.inc_value(stats_keys.APK + "links")
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=True, referrer=response.url,
@@ -314,15 +310,21 @@ class SeedSpider(scrapy.Spider):
             elif kind := outbound_kind(link.url, link.text):
                 # Where the scam sends its victims (a store, a distribution service, a short link, a download host):
                 # one hop off the seed's domain.
-                if self.max_outbound and hops[kind] >= self.max_outbound:
-                    # Per kind: thirty download links do not hide the store listing after them.
-                    stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
+                if not self._hop(kind, hops):
                     continue
-                stats.inc_value(stats_keys.FETCH_OUTBOUND + kind)
                 followed += 1
-                hops[kind] += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind, seed_domain=seed_domain)
+
+    def _hop(self, kind: str, hops: Counter[str]) -> bool:
+        """Whether one more outbound link of ``kind`` is followed from the page whose hops are ``hops`` (counted
+        either way). Per kind: thirty download links do not hide the store listing after them."""
+        if self.max_outbound and hops[kind] >= self.max_outbound:
+            self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + "outbound-per-page")
+            return False
+        hops[kind] += 1
+        self.crawler.stats.inc_value(stats_keys.FETCH_OUTBOUND + kind)
+        return True
 
     def _keep(self, item: PageObservation | CloakedSeed, response: Response, *,
               asked_for: bool = False) -> Iterator[PageObservation | CloakedSeed]:
