@@ -45,6 +45,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_MAX_LINKS_PER_PAGE": settings.getint("CRAWL_MAX_LINKS_PER_PAGE"),
         "FRAUDWALL_MAX_OUTBOUND_PER_PAGE": settings.getint("CRAWL_MAX_OUTBOUND_PER_PAGE"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
+        "FRAUDWALL_MAX_HOST_FAILURES": settings.getint("CRAWL_MAX_HOST_FAILURES"),
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
         "FRAUDWALL_MAX_APK_BYTES": settings.getint("CRAWL_MAX_APK_BYTES"),
@@ -74,6 +75,8 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Above RetryMiddleware (550): it must see a refused lookup first, so it is not retried. The
         # resume filter comes first of all: a request a resumed job finished is never sent.
         "DOWNLOADER_MIDDLEWARES": {"fraudwall.crawler.refusals.RefusalMiddleware": 560,
+                                   # Between the two: a host's failures are counted before each retry.
+                                   "fraudwall.crawler.host_health.UnresponsiveHostMiddleware": 555,
                                    # Below DefaultHeadersMiddleware (400): each request goes out as its client
                                    # profile; it sees a seed's final answer, then asks as the other clients.
                                    "fraudwall.crawler.variants.ClientProfilesMiddleware": 390,
@@ -163,6 +166,8 @@ def run_crawl(settings: Settings, targets: list[Target]) -> CrawlOutcome:
       (``CRAWL_MAX_PAGES_PER_DOMAIN``, ``..._BYTES_...``);
     - ``fraudwall/fetch/skipped/links-per-page``: links not followed past ``CRAWL_MAX_LINKS_PER_PAGE`` of a page;
     - ``fraudwall/fetch/skipped/outbound-per-page``: outbound links of a kind past ``CRAWL_MAX_OUTBOUND_PER_PAGE``;
+    - ``fraudwall/fetch/skipped/host-unresponsive``: requests not sent to a host given up after
+      ``CRAWL_MAX_HOST_FAILURES`` failed attempts in a row;
     - ``fraudwall/crawl/interrupted``: the signal that stopped the crawl (``"SIGINT"``, ``"SIGTERM"``),
       absent when it ran to its end.
 

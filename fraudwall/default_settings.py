@@ -41,6 +41,7 @@ CRAWL_MAX_LINKS_PER_PAGE = 1000  # links of one page followed (all are kept as e
 CRAWL_MAX_OUTBOUND_PER_PAGE = 20  # of those, links of each kind followed one hop off the seed's domain (stores, downloads...); 0: no cap
 CRAWL_TIMEOUT = 20.0  # seconds per request, all of it: a body that drips or headers that never end stop here
 CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
+CRAWL_MAX_HOST_FAILURES = 10  # failed attempts in a row (timeouts, refused connections...) after which a host is given up; 0: never
 CRAWL_MAX_REDIRECTS = 10  # hops per request; a loop or a longer chain is a counted failure
 CRAWL_MAX_BYTES = 10 * 1024 * 1024  # per page body, after decompression (a bomb stops here)
 CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression

@@ -46,6 +46,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "CRAWL_CONCURRENCY": (1, None),
     "CRAWL_MAX_APK_BYTES": (1, None),
     "CRAWL_MAX_REDIRECTS": (0, None),
+    "CRAWL_MAX_HOST_FAILURES": (0, None),
     "CRAWL_DNS_TIMEOUT": (0.001, None),
     "CRAWL_MAX_PAGES_PER_DOMAIN": (0, None),
     "CRAWL_MAX_BYTES_PER_DOMAIN": (0, None),
