@@ -17,13 +17,23 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+#: NAT64 prefixes (RFC 6052's well-known one, RFC 8215's local-use one): the last 32 bits are the IPv4 address
+#: the gateway connects to. Python counts both as global whatever they carry.
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
 def _parse_address(address: str) -> IPAddress | None:
+    """The address a connection to ``address`` reaches: an IPv4 address carried in an IPv6 one is that IPv4
+    address (mapped ``::ffff:127.0.0.1`` in any spelling, 6to4 ``2002:7f00:1::``, NAT64 ``64:ff9b::7f00:1``)."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None or ip.sixtofour is not None:
+            return ip.ipv4_mapped or ip.sixtofour
+        if any(ip in prefix for prefix in _NAT64):
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip
 
 

@@ -18,11 +18,20 @@ from fraudwall.exceptions import ConfigError
 @pytest.mark.parametrize(
     "address",
     ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.4", "169.254.169.254", "::1", "fe80::1", "0.0.0.0",
-     "::ffff:127.0.0.1", "100.64.0.1", "224.0.0.1", "not-an-ip"],
+     "::ffff:127.0.0.1", "100.64.0.1", "224.0.0.1", "not-an-ip",
+     # IPv4 carried in IPv6: mapped in its long spelling, 6to4 and NAT64 (which Python calls global).
+     "0:0:0:0:0:ffff:7f00:0002", "2002:7f00:1::", "2002:a9fe:a9fe::1", "64:ff9b::a00:1", "64:ff9b:1::c0a8:1"],
 )
 def test_default_policy_refuses_internal_addresses(address: str) -> None:
-    """Loopback, private, link-local (cloud metadata), CGNAT, multicast and junk are refused by default."""
+    """Loopback, private, link-local (cloud metadata), CGNAT, multicast and junk are refused by default, in
+    whatever IPv6 address they are carried."""
     assert not NetworkPolicy().allows(address)
+
+
+def test_ipv4_carried_in_ipv6_is_judged_as_the_ipv4_address() -> None:
+    """A 6to4 or NAT64 address of a public IPv4 address passes; --allow-net 127.0.0.0/8 opens loopback in them too."""
+    assert NetworkPolicy().allows("2002:808:808::") and NetworkPolicy().allows("64:ff9b::808:808")
+    assert NetworkPolicy(["127.0.0.0/8"]).allows("2002:7f00:1::")
 
 
 def test_public_addresses_and_allowed_networks() -> None:
