@@ -14,6 +14,8 @@ with every plugin, the judging workers and the SQLite store, rendering off
 Chromium) and no per-domain page cap (``FRAUDWALL_CRAWL_MAX_PAGES_PER_DOMAIN=0``:
 the whole site is one registered domain). The peer is Scrapy alone
 (``--peer``, a ``CrawlerProcess`` in its own process): the same concurrency,
+all of it open to the one site (fraudwall's download slot is the registered
+domain, Scrapy's the host name: both get their per-domain limit raised to it),
 the same depth, the same links followed (``<a href>`` inside the registered
 domain), each page parsed with Scrapy's selectors for its title and links,
 nothing stored. Both map the site's host names to 127.0.0.1 in their resolver
@@ -126,6 +128,7 @@ def peer_side(port: int, depth: int, concurrency: int, out: Path) -> None:
 
     process = CrawlerProcess({
         "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "ROBOTSTXT_OBEY": False,
         "USER_AGENT": USER_AGENT,
         "TELNETCONSOLE_ENABLED": False,
@@ -191,7 +194,8 @@ def cpu_seconds(pid: int) -> float:
 
 def fraudwall_command(db: Path, port: int, depth: int, concurrency: int, prefix: list[str] | None = None) -> list[str]:
     env = ["env", "FRAUDWALL_CRAWL_RENDER=off", "FRAUDWALL_CRAWL_MAX_PAGES_PER_DOMAIN=0",
-           f"FRAUDWALL_CRAWL_CONCURRENCY={concurrency}", f"FRAUDWALL_CRAWL_USER_AGENT={USER_AGENT}"]
+           f"FRAUDWALL_CRAWL_CONCURRENCY={concurrency}", f"FRAUDWALL_CRAWL_CONCURRENCY_PER_DOMAIN={concurrency}",
+           f"FRAUDWALL_CRAWL_USER_AGENT={USER_AGENT}"]
     resolve = [arg for host in HOSTS for arg in ("--resolve", f"{host}:127.0.0.1")]
     return [*env, sys.executable, *(prefix or []), "-m", "fraudwall.cli", "crawl", "--db", str(db),
             "--allow-net", "127.0.0.0/8", *resolve, "--depth", str(depth), "--max-pages", "0",

@@ -10,8 +10,9 @@ headers), ``too-many-redirects`` (a chain longer than ``REDIRECT_MAX_TIMES``),
 ``redirect-not-followed`` (to ``file:``, ``ftp:``, ``data:`` or no Location),
 ``http-404``..., ``connection-refused``, ``connection-lost``,
 ``connection-closed`` (the server hung up before a whole response head),
+``head-over-cap`` (a response head over ``CRAWL_MAX_HEAD_BYTES``, or interim 1xx heads without end),
 ``invalid-response`` (not HTTP, or HTTP no client may accept: conflicting
-lengths, a header name with NUL, an unknown transfer coding),
+lengths, a header name with NUL, an unknown transfer coding, a status outside 100-599),
 ``bad-content-encoding`` (a body its ``Content-Encoding`` does not decode),
 ``truncated-body``, ``dns-failed``, ``invalid-url``, ``unsupported-scheme``;
 anything else keeps its exception's name.
@@ -31,6 +32,8 @@ from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupErro
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseNeverReceived
 from twisted.web.http_headers import InvalidHeaderName
+
+from fraudwall.crawler.response_head import HeadOverCap
 
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
@@ -61,6 +64,8 @@ def _is_decoder_error(error: BaseException) -> bool:
 def _response_failed(error: BaseException) -> str | None:
     """The cause Twisted gave for a response that could not be read, when it says one."""
     reasons = [reason.value for reason in getattr(error.__cause__, "reasons", None) or () if isinstance(reason, Failure)]
+    if any(isinstance(reason, HeadOverCap) for reason in reasons):
+        return "head-over-cap"
     if any(isinstance(reason, _MALFORMED) for reason in reasons):
         return "invalid-response"
     if reasons and all(isinstance(reason, ConnectionDone) for reason in reasons):
@@ -76,6 +81,8 @@ def failure_reason(failure: Failure) -> str:
         return "bad-content-encoding"
     if isinstance(error, HttpError):
         status = error.response.status
+        if not 100 <= status <= 599:
+            return "invalid-response"  # a status no client knows (-200, 999999): Twisted reads any number
         # Scrapy follows redirects to http and https only: one to file:, ftp:, data: or nowhere ends here.
         return "redirect-not-followed" if 300 <= status < 400 else f"http-{status}"
     if isinstance(error, IgnoreRequest):

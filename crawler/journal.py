@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 #: Job names become folder names: letters, digits, dot, dash and underscore only.
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Request meta the journal keeps, so a re-asked request is followed like the original.
-KEPT_META = ("seed", "seed_domain", "referrer", "apk", "depth", "profile", "outbound")
+KEPT_META = ("seed", "seed_domain", "referrer", "apk", "depth", "profile", "outbound", "download_slot")
 #: Written when a crawl closes: its absence on resume says the last run was killed.
 CLEAN_CLOSE = "closed-cleanly"
 #: Scrapy's disk queue, in the job folder (``JOBDIR``).

@@ -49,8 +49,12 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).
         "DOWNLOAD_MAXSIZE": settings.getint("CRAWL_MAX_BYTES"),
         "FRAUDWALL_MAX_APK_BYTES": settings.getint("CRAWL_MAX_APK_BYTES"),
+        # Twisted's HTTP client has no cap on a response's head (fraudwall.crawler.response_head).
+        "FRAUDWALL_MAX_HEAD_BYTES": settings.getint("CRAWL_MAX_HEAD_BYTES"),
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": settings.getint("CRAWL_CONCURRENCY"),
+        # Per registered domain: the spider gives each request its domain's download slot.
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.getint("CRAWL_CONCURRENCY_PER_DOMAIN"),
         # Breadth first (Scrapy's default is depth first): every seed's front pages come before any page deep
         # in a link maze, and a page is first asked for at its shallowest depth, so its links are followed.
         "DEPTH_PRIORITY": 1,
@@ -96,6 +100,8 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_PROFILES": [profile(name).name for name in settings.getlist("CRAWL_PROFILES")],
         # The progress display (fraudwall.crawler.progress); "off" leaves the extension out.
         "EXTENSIONS": {"fraudwall.crawler.progress.CrawlProgress": 500,
+                       # Every response's head capped (fraudwall.crawler.response_head).
+                       "fraudwall.crawler.response_head.ResponseHeadCap": 0,
                        # The start-up heap frozen, young collections spaced out (fraudwall.crawler.gc_tuning).
                        "fraudwall.crawler.gc_tuning.GcTuning": 0},
         "FRAUDWALL_PROGRESS": check_mode(settings.get("CRAWL_PROGRESS")),

@@ -43,6 +43,7 @@ CRAWL_TIMEOUT = 20.0  # seconds per request, all of it: a body that drips or hea
 CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
 CRAWL_MAX_HOST_FAILURES = 10  # failed attempts in a row (timeouts, refused connections...) after which a host is given up; 0: never
 CRAWL_MAX_REDIRECTS = 10  # hops per request; a loop or a longer chain is a counted failure
+CRAWL_MAX_HEAD_BYTES = 256 * 1024  # per response head (status line, headers, interim 1xx heads), as browsers cap it
 CRAWL_MAX_BYTES = 10 * 1024 * 1024  # per page body, after decompression (a bomb stops here)
 CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
 # A User-Agent of your own for everything the crawl schedules; empty: the android profile's, with the rest
@@ -50,6 +51,7 @@ CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
 # Chrome client hints, which would contradict it.
 CRAWL_USER_AGENT = ""
 CRAWL_CONCURRENCY = 16
+CRAWL_CONCURRENCY_PER_DOMAIN = 8  # of those, requests to one registered domain (all its host names together)
 # Client profiles each seed is fetched as (fraudwall/crawler/profiles.py: desktop, iphone, android,
 # wechat): first as android, then, once the host answered, as the others. A seed that shows them
 # materially different pages is recorded as cloaking and every variant is judged; alike, android's

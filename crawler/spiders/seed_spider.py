@@ -39,6 +39,7 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
+from scrapy.core.downloader import Downloader
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
@@ -231,6 +232,13 @@ class SeedSpider(scrapy.Spider):
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
         if outbound:
             meta[OUTBOUND_META] = outbound
+        # One download slot per registered domain, not Scrapy's one per host name. The scheduler takes a slot's
+        # requests in depth order and gives the next turn to the least busy slot: with a slot per host, a
+        # wildcard maze of subdomains ran ahead, depth after depth, while the seed's own host was slow, and
+        # filled the domain's page cap before the seed's links were fetched; it also opened connections to one
+        # server per subdomain.
+        if domain := _registrable(url):
+            meta[Downloader.DOWNLOAD_SLOT] = domain
         request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
         return self.variants.prepare(request, seed=url == seed and not referrer)
 

@@ -27,6 +27,7 @@ import pytest
 
 from fraudwall.blocklists.store import Store
 from fraudwall.demo.server import SiteServer
+from tests.crawler.raw_server import RawServer, read_request_head
 
 HOST = "limits.top"
 CHAIN = 20  # c1.html -> c2.html -> ... : deeper than any depth tested
@@ -227,6 +228,47 @@ def test_the_crawl_goes_breadth_first(tmp_path: Path, site: SiteServer) -> None:
     db = tmp_path / "bfs.db"
     stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_PAGES=12), site.url(HOST))
     assert _stored(db) == _pages(site, "", "c1.html", *(f"w{i}.html" for i in range(WIDTH))), log
+
+
+MAZE_DOMAIN = "maze-order.top"
+SLOW_PAGES = 12
+
+
+def _slow_host_and_fast_maze(connection: socket.socket, number: int) -> None:
+    """The seed's host answers in 1.5 s a page and links 12 pages and a subdomain; every subdomain answers
+    at once and links five new ones: a wildcard maze."""
+    path, host = read_request_head(connection)
+    name = host.split(":")[0]
+    port = connection.getsockname()[1]
+    if name == MAZE_DOMAIN:
+        if path != "/":
+            time.sleep(1.5)
+        links = [f"/p{i}" for i in range(SLOW_PAGES)] + [f"http://m0.{MAZE_DOMAIN}:{port}/"] if path == "/" else []
+    else:
+        index = int(name.split(".")[0][1:])
+        links = [f"http://m{5 * index + i}.{MAZE_DOMAIN}:{port}/" for i in range(1, 6)]
+    body = _html(f"{name}{path}", links).encode()
+    with contextlib.suppress(OSError):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+                           b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    connection.close()
+
+
+def test_a_wildcard_maze_does_not_run_ahead_of_a_slow_seed_host(tmp_path: Path) -> None:
+    """A domain's host names share one download slot, taken breadth first: while the seed's own host is slow,
+    a maze of fast subdomains does not fetch depth after depth and fill the domain's 20 pages first. All
+    twelve of the seed's links are kept."""
+    db = tmp_path / "maze.db"
+    hosts = {MAZE_DOMAIN: "127.0.0.1", **{f"m{i}.{MAZE_DOMAIN}": "127.0.0.1" for i in range(800)}}
+    with RawServer(_slow_host_and_fast_maze) as server:
+        stats, log = _run_crawl(db, {"ALLOW_NETS": ["127.0.0.0/8"], "HOST_MAP": hosts, "CRAWL_PROFILES": ["android"],
+                                     "CRAWL_DEPTH": 5, "CRAWL_MAX_PAGES_PER_DOMAIN": 20},
+                                f"http://{MAZE_DOMAIN}:{server.port}/")
+    stored = _stored(db)
+    assert [url for url in stored if f"//{MAZE_DOMAIN}:" in url] == sorted(
+        [f"http://{MAZE_DOMAIN}:{server.port}/"] + [f"http://{MAZE_DOMAIN}:{server.port}/p{i}" for i in range(SLOW_PAGES)]
+    ), log
+    assert len(stored) == 20
 
 
 def test_links_followed_of_one_page_are_capped(tmp_path: Path, site: SiteServer) -> None:

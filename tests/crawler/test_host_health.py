@@ -12,7 +12,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from fraudwall.blocklists.store import Store
+from tests.crawler.raw_server import RawServer, read_request
 
 DOMAIN = "host-health.top"
 TIMEOUT = 0.5  # CRAWL_TIMEOUT of these crawls: the tar pit costs each attempt this long
@@ -37,55 +37,6 @@ print(json.dumps(dict(run_crawl(settings, read_seeds(sys.argv[2:]).targets).stat
 """
 
 
-class RawServer:
-    """A TCP server on 127.0.0.1 that hands each accepted connection to ``handle`` in a thread of its own."""
-
-    def __init__(self, handle: Callable[[socket.socket, int], None]) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.stopped = False
-        self.accepted = 0
-        self.handle = handle
-        self.open: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self.stopped:
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue  # a look at ``stopped``: closing the socket does not wake an accept
-            except OSError:
-                return
-            connection.settimeout(None)
-            self.accepted += 1
-            self.open.append(connection)
-            threading.Thread(target=self.handle, args=(connection, self.accepted), daemon=True).start()
-
-    def __enter__(self) -> RawServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped = True
-        self.thread.join(timeout=5)
-        self.listener.close()
-        for connection in self.open:
-            connection.close()
-
-
-def _read_request(connection: socket.socket) -> str:
-    """The request's path, read up to the end of its head ("" when the client hung up)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(4096)
-        if not chunk:
-            return ""
-        data += chunk
-    return data.split(b" ", 2)[1].decode()
-
-
 def _answer(connection: socket.socket, html: str) -> None:
     body = html.encode()
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
@@ -99,7 +50,7 @@ def _tar_pit(connection: socket.socket, number: int) -> None:
 
 def _index(links: list[str]) -> Callable[[socket.socket, int], None]:
     def handle(connection: socket.socket, number: int) -> None:
-        if _read_request(connection):
+        if read_request(connection):
             _answer(connection, "<title>任务大厅</title>" + "".join(f'<a href="{link}">{link}</a>' for link in links))
     return handle
 
@@ -111,7 +62,7 @@ class Flaky:
         self.asked: set[str] = set()
 
     def __call__(self, connection: socket.socket, number: int) -> None:
-        path = _read_request(connection)
+        path = read_request(connection)
         first = path not in self.asked
         self.asked.add(path)
         if path and first and int(path.strip("/")) % 2:
