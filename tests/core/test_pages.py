@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fraudwall.pages import decode_body, parse_page
+import time
+
+from fraudwall.pages import MAX_FORM_FIELDS, decode_body, parse_page
 
 HTML = """<html><head><title>刷单 返利</title><meta name="description" content="日结 佣金">
 <base href="/sub/"></head><body><p>做任务</p><script>var code = "垫付";</script><script src="app.js"></script>
@@ -98,3 +100,25 @@ def test_text_with_control_characters_keeps_its_words() -> None:
     """Control characters lxml keeps from a hostile body but will not write back do not stop the text."""
     page = parse_page("https://x.example/", b"<body><div>re\x01fund</div><p>\x0bcall\x00 now</p></body>")
     assert "call" in page.text and "now" in page.text and "fund" in page.text
+
+
+def test_a_page_of_a_hundred_thousand_inputs_is_read_in_bounded_time() -> None:
+    """A 4 MB form of 100,000 inputs (a hostile page): its first MAX_FORM_FIELDS data controls are read, with their
+    labels, in a second or two; labelling every control walked the page around each one and took hours."""
+    inputs = "".join(f'<p>字段{i}</p><input name="f{i}" id="i{i}">' for i in range(100_000))
+    html = f"<html><body><form action=/s><label for=i0>身份证号</label>{inputs}</form><p>提交</p></body></html>"
+    started = time.process_time()
+    page = parse_page("http://example-test.top/", html.encode())
+    assert time.process_time() - started < 10
+    fields = page.forms[0].fields
+    assert len(fields) == MAX_FORM_FIELDS
+    assert (fields[0].label, fields[1].label, fields[-1].label) == ("身份证号", "字段1", f"字段{MAX_FORM_FIELDS - 1}")
+    assert page.text.startswith("身份证号 字段0 字段1") and page.text.endswith("字段99999 提交")
+
+
+def test_text_inside_script_style_and_template_is_not_visible_but_their_tails_are() -> None:
+    """Visible text skips script, style and template contents (templates nested in templates too) and comments,
+    and keeps the text that follows each of them."""
+    html = ("<body>a<!-- 注释 -->b<script>var s = '脚本';</script>c<style>.x{}</style>d"
+            "<template><p>模板<template>内</template></p>尾</template>e<p>段落</p></body>")
+    assert parse_page("http://example-test.top/", html.encode()).text == "abcde 段落"
