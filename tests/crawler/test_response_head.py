@@ -7,6 +7,7 @@ until the request timed out, hundreds of megabytes a second.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -45,7 +46,7 @@ def _serve(connection: socket.socket, number: int) -> None:
     port = connection.getsockname()[1]
     if path == "/":
         links = "".join(f'<a href="http://{HOST}:{port}/{name}">{name}</a>'
-                        for name in ("endless-headers", "interim-flood", "interims-then-page", "big-head"))
+                        for name in ("endless-headers", "interim-flood", "interims-then-page", "big-head", "bad-status"))
         _page(connection, b"", "index", links)
     elif path == "/endless-headers":
         lines = b"".join(b"X-Filler-%04d: %s\r\n" % (i, b"v" * 60) for i in range(1000))
@@ -58,13 +59,18 @@ def _serve(connection: socket.socket, number: int) -> None:
     elif path == "/big-head":  # 150 KB of cookies and headers: large, under the 256 KB cap
         connection.sendall(b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Big-%04d: %s\r\n" % (i, b"b" * 140) for i in range(1000)))
         _page(connection, b"", "big head")
+    elif path == "/bad-status":  # a status no client knows: Twisted reads any number
+        with contextlib.suppress(OSError):
+            connection.sendall(b"HTTP/1.1 999999 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok")
+        connection.close()
     else:
         connection.close()
 
 
 def test_endless_heads_end_at_the_cap_and_large_heads_under_it_are_read(tmp_path: Path) -> None:
     """Endless header lines and endless 100 Continue heads each end as head-over-cap, in much less than the
-    request timeout; a page after two interim heads, and one with a 150 KB head, are stored."""
+    request timeout; a page after two interim heads, and one with a 150 KB head, are stored; a status of
+    999999 is an invalid response."""
     db = tmp_path / "f.db"
     with RawServer(_serve) as server:
         started = time.monotonic()
@@ -79,6 +85,7 @@ def test_endless_heads_end_at_the_cap_and_large_heads_under_it_are_read(tmp_path
     assert "failed: head-over-cap" in result.stdout and "timeout" not in result.stdout, result.stdout
     head_over_cap = next(line for line in result.stdout.splitlines() if "failed: head-over-cap" in line)
     assert head_over_cap.split("│")[2].strip() == "2", result.stdout
+    assert "failed: invalid-response" in result.stdout and "http-999999" not in result.stdout, result.stdout
     assert elapsed < TIMEOUT, "a head without end ran until the timeout"
     with Store.open(db) as store:
         titles = sorted(row["title"] for row in store.db.query("SELECT title FROM observations"))
