@@ -1088,6 +1088,10 @@ def _print_summary(store: Store, outcome: CrawlOutcome, selection: Selection, ex
     table.add_row("fetches failed or refused", str(sum(outcome.failures.values())))
     for reason, count in sorted(outcome.failures.items()):
         table.add_row(f"  failed: {reason}", str(count))
+    # What the limits left out (each counts its own things: requests, pages or links): a crawl cut short says so.
+    for key, count in sorted(outcome.stats.items()):
+        if key.startswith(stats_keys.FETCH_SKIPPED):
+            table.add_row(f"  skipped: {key.removeprefix(stats_keys.FETCH_SKIPPED)}", str(count))
     for status in ("malicious", "suspicious", "benign"):
         table.add_row(f"pages {status}", str(outcome.stats.get(stats_keys.JUDGE_VERDICTS + status, 0)))
     if outcome.stats.get(stats_keys.APK_DOWNLOADED):

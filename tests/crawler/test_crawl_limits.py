@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -150,10 +151,10 @@ def _slow_page(path: str) -> Response:
     return 200, {"Content-Type": "text/html; charset=utf-8"}, _html(path, [f"/p/{number * 10 + i}" for i in range(10)]).encode()
 
 
-def _cli_crawl(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli_crawl(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})},
     )
 
 
@@ -277,6 +278,16 @@ def test_links_followed_of_one_page_are_capped(tmp_path: Path, site: SiteServer)
     stats, log = _run_crawl(db, _one_at_a_time(CRAWL_MAX_LINKS_PER_PAGE=4, CRAWL_DEPTH=1), site.url(HOST))
     assert _stored(db) == _pages(site, "", "c1.html", "w0.html", "w1.html", "w2.html"), log
     assert stats["fraudwall/fetch/skipped/links-per-page"] == WIDTH + 1 - 4
+
+
+def test_the_summary_names_what_the_limits_left_out(tmp_path: Path, site: SiteServer) -> None:
+    """`fraudwall crawl` with CRAWL_MAX_LINKS_PER_PAGE 4 says in its summary that seven links were not followed."""
+    result = _cli_crawl(tmp_path / "s.db", site.url(HOST), "--depth", "1", "--resolve", f"{HOST}:127.0.0.1",
+                        "--allow-net", "127.0.0.0/8", env={"FRAUDWALL_CRAWL_MAX_LINKS_PER_PAGE": "4",
+                                                           "FRAUDWALL_CRAWL_PROFILES": "android"})
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "skipped: links-per-page" in line)
+    assert row.split("│")[2].strip() == str(WIDTH + 1 - 4), result.stdout
 
 
 def test_a_full_domain_gets_none_of_its_queued_requests_fetched(tmp_path: Path, site: SiteServer) -> None:
