@@ -107,12 +107,12 @@ end
 return moved
 """
 
-# KEYS: workers, requests, seen, own leases, domain pages, domain bytes. ARGV: worker. {re-queued, 1 if the crawl is finished and cleared}.
+# KEYS: workers, requests, seen, own leases, domain pages, domain bytes, pages. ARGV: worker. {re-queued, 1 if the crawl is finished and cleared}.
 _LEAVE = _REQUEUE_ALL + """
 local moved = requeue_all(KEYS[4], KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6])
+  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6], KEYS[7])
   return {moved, 1}
 end
 return {moved, 0}
@@ -241,13 +241,18 @@ class RedisFrontier:
     def leave(self) -> tuple[int, bool]:
         """Give back every lease and deregister; (requests re-queued, whether the crawl was finished and cleared)."""
         moved, cleared = self._leave(keys=[self.keys.workers, self.keys.requests, self.keys.seen, self.leases,
-                                           self.keys.domain_pages, self.keys.domain_bytes], args=[self.worker])
+                                           self.keys.domain_pages, self.keys.domain_bytes, self.keys.pages],
+                                     args=[self.worker])
         self.registered = False
         return int(moved), bool(cleared)
 
     def count_domain_pages(self, domain: str, pages: int) -> int:
         """Add ``pages`` to the pages kept of ``domain`` by every worker of the job; the job's total now."""
         return int(self.client.hincrby(self.keys.domain_pages, domain, pages))
+
+    def count_pages(self, pages: int) -> int:
+        """Add ``pages`` to the pages kept by every worker of the job; the job's total now."""
+        return int(self.client.incrby(self.keys.pages, pages))
 
     def count_domain_bytes(self, domain: str, size: int) -> int:
         """Add ``size`` to the bytes downloaded from ``domain`` by every worker of the job; the job's total now."""

@@ -200,7 +200,7 @@ def _parse_resolve(values: Sequence[str]) -> dict[str, str]:
 @click.option("--allow-net", "allow_nets", multiple=True, metavar="CIDR", help="Also allow connecting to this network (SSRF guard; repeatable).")
 @click.option("--resolve", "resolve", multiple=True, metavar="HOST:ADDRESS", help="Answer HOST with ADDRESS instead of DNS (repeatable).")
 @click.option("--depth", type=click.IntRange(min=0), help="How many links deep to follow inside each seed's domain (0: the seeds only).")
-@click.option("--max-pages", type=click.IntRange(min=0), help="Store at most this many pages (0: no cap).")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Store at most this many pages (0: no cap); with --redis, the whole job's.")
 @click.option("--job", "job", metavar="NAME", help="A resumable job: run the same command again to resume it after a stop or a crash.")
 @click.pass_context
 def crawl_command(

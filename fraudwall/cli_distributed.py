@@ -117,7 +117,7 @@ def _work(ctx: click.Context, cmdline: dict[str, Any], seeds: tuple[str, ...]) -
 @click.option("--allow-net", "allow_nets", multiple=True, metavar="CIDR", help="Also allow connecting to this network (SSRF guard; repeatable).")
 @click.option("--resolve", "resolve", multiple=True, metavar="HOST:ADDRESS", help="Answer HOST with ADDRESS instead of DNS (repeatable).")
 @click.option("--depth", type=click.IntRange(min=0), help="How many links deep to follow inside each seed's domain (0: the seeds only).")
-@click.option("--max-pages", type=click.IntRange(min=0), help="Fetch at most this many pages in this worker (0: no cap).")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Keep at most this many pages in the job, all workers together (0: no cap).")
 @click.pass_context
 def worker_command(
     ctx: click.Context, redis_url: str | None, job: str | None, idle_exit: float | None, lease: float | None,

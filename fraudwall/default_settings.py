@@ -34,7 +34,7 @@ SCORE_SUSPICIOUS = 0.40
 
 # Crawling.
 CRAWL_DEPTH = 2  # links followed from a seed, within its registered domain
-CRAWL_MAX_PAGES = 500  # per run; 0 means no cap
+CRAWL_MAX_PAGES = 500  # per run (a distributed job: all its workers together); 0 means no cap
 CRAWL_MAX_PAGES_PER_DOMAIN = 200  # pages kept per registered domain; 0 means no cap (a link maze ends here)
 CRAWL_MAX_BYTES_PER_DOMAIN = 200 * 1024 * 1024  # bytes downloaded per registered domain; 0 means no cap
 CRAWL_MAX_LINKS_PER_PAGE = 1000  # links of one page followed (all are kept as evidence); 0 means no cap

@@ -14,6 +14,7 @@ key                       type    holds
 ``leases:<worker>``       HASH    a worker's requests in flight: token -> ``score\\n`` + request
 ``domains:pages``         HASH    registered domain -> pages its workers kept (the per-domain cap)
 ``domains:bytes``         HASH    registered domain -> bytes its workers downloaded (the byte cap)
+``pages``                 STRING  pages every worker kept (the job's ``--max-pages``)
 ``outbox``                LIST    judged pages and targets on their way to the ingest writer
 ``outbox:taken``          LIST    the batch the ingest writer is recording now
 ``outbox:rejected``       LIST    messages the writer could not read, kept for inspection
@@ -85,6 +86,10 @@ class JobKeys:
     @property
     def domain_bytes(self) -> str:
         return self.prefix + "domains:bytes"
+
+    @property
+    def pages(self) -> str:
+        return self.prefix + "pages"
 
     @property
     def outbox(self) -> str:

@@ -339,7 +339,9 @@ class SeedSpider(scrapy.Spider):
         """Hand a page (or a cloaking seed's variants, together) to analysis, within the page caps.
 
         A page past its domain's share (fetched before the share was full: in flight, or by another
-        worker of a distributed crawl) is not kept, unless it was ``asked_for`` (a seed, a rendering).
+        worker of a distributed crawl) is not kept, unless it was ``asked_for`` (a seed, a rendering);
+        nor is one fetched after the crawl's page cap was reached (by another worker, in a distributed
+        crawl), which also ends this crawl.
         """
         stats = self.crawler.stats
         if self.max_pages and self.pages >= self.max_pages:
@@ -351,7 +353,12 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)
             self._settle(response)
             return
-        self.pages += len(pages)
+        kept = self._count_kept(len(pages))
+        if self.max_pages and kept - len(pages) >= self.max_pages:
+            stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
+            self.pages = kept
+            raise CloseSpider("max-pages")
+        self.pages = kept
         stats.inc_value(stats_keys.FETCH_PAGES, len(pages))
         yield item
         if self.max_pages and self.pages >= self.max_pages:
@@ -360,6 +367,10 @@ class SeedSpider(scrapy.Spider):
     def _count_bytes(self, domain: str, size: int) -> None:
         """Add ``size`` downloaded bytes to ``domain``'s share."""
         self.domain_bytes[domain] += size
+
+    def _count_kept(self, pages: int) -> int:
+        """Add ``pages`` to the pages kept (``max_pages`` counts them); the crawl's pages kept in all, these included."""
+        return self.pages + pages
 
     def _count_pages(self, domain: str, pages: int) -> int:
         """Add ``pages`` pages to ``domain``'s share; its pages in all, these included."""

@@ -2,11 +2,14 @@
 
 It fetches and follows links exactly as :class:`SeedSpider` does (same
 callbacks, same limits: ``FRAUDWALL_DEPTH`` holds across workers because a
-request's depth travels in its meta, while ``FRAUDWALL_MAX_PAGES`` caps each
-worker, not the job). The per-domain page and byte caps hold for the job: a
-domain's pages and bytes are counted in Redis by every worker together
-(:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.count_domain_pages`),
-so a link maze spread over many workers still gives its share once. A worker
+request's depth travels in its meta). The page caps hold for the job: its
+pages kept, and each domain's pages and bytes, are counted in Redis by every
+worker together (:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.count_pages`,
+:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.count_domain_pages`),
+so ``--max-pages`` is the job's, and a link maze spread over many workers
+still gives its share once. A worker that finds the job's ``--max-pages``
+reached stops, as a single crawl does; what is left in the frontier stays
+there for a larger cap. A worker
 learns that a domain is full from the total its own count returns: a page
 another worker's count has already filled the domain with is fetched, then
 not kept, and its queued links into that domain are dropped from then on.
@@ -55,6 +58,19 @@ class WorkerSpider(SeedSpider):
             self.domain_bytes[domain] = self._shared_count("bytes", domain, size, self.domain_bytes)
         else:
             super()._count_bytes(domain, size)
+
+    def _count_kept(self, pages: int) -> int:
+        if not self.max_pages:
+            return super()._count_kept(pages)
+        import redis  # here, as in on_error: Scrapy imports every spider module for every crawl
+
+        from fraudwall.crawler.leases import worker_state
+
+        try:
+            return max(worker_state(self.crawler).frontier.count_pages(pages), self.pages + pages)
+        except redis.RedisError as exc:
+            log.warning("pages counted by this worker alone (Redis: %s)", exc)
+            return self.pages + pages
 
     def _count_pages(self, domain: str, pages: int) -> int:
         if not self.max_domain_pages:

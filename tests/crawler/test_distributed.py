@@ -216,6 +216,24 @@ def test_the_per_domain_page_cap_holds_for_the_whole_job(tmp_path: Path, redis_s
     assert sorted(client.keys("fraudwall:capped:*")) == []
 
 
+def test_max_pages_holds_for_the_whole_job(tmp_path: Path, redis_server: RedisServer, started: Started) -> None:
+    """--max-pages counts the job's pages, all workers together: `crawl --redis --max-pages 10` keeps 10 pages
+    and stops; a worker joining with --max-pages 20 then keeps the 10 the job has left, not 20, and the rest
+    of the frontier stays in Redis for a larger cap."""
+    client = redis_server.client()
+    with _site(tmp_path, delay=0.0) as site:
+        common = ["--redis", redis_server.url, "--job", "maxed", *NET, "--idle-exit", "2", "--lease", "10"]
+        crawl_code, crawl_out, crawl_err = _finish(_start(started, "crawl", site.url(HOST), *common, "--max-pages", "10"), 45)
+        worker_code, worker_out, worker_err = _finish(_start(started, "worker", *common, "--max-pages", "20"), 45)
+        ingest = _start(started, "ingest", "--redis", redis_server.url, "--job", "maxed", "--db", str(tmp_path / "f.db"),
+                        "--until-idle", "1")
+        ingest_code, ingest_out, ingest_err = _finish(ingest, 15)
+    assert (crawl_code, worker_code, ingest_code) == (0, 0, 0), (crawl_err[-2000:], worker_err[-2000:], ingest_err[-2000:])
+    assert (_pages_fetched(crawl_out), _pages_fetched(worker_out)) == (10, 10), (crawl_out, worker_out)
+    assert len(_stored(tmp_path / "f.db")) == 20
+    assert int(client.get("fraudwall:maxed:pages")) >= 20 and client.zcard("fraudwall:maxed:requests") > 0
+
+
 def test_killed_worker_requests_go_to_the_other(tmp_path: Path, redis_server: RedisServer, started: Started) -> None:
     """A worker SIGKILLed while it holds requests loses none: once its lease runs out the other worker fetches
     them, and every page is stored. Only the requests it held can have been fetched (or stored) twice."""
