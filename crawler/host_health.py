@@ -78,12 +78,13 @@ class UnresponsiveHostMiddleware:
         if not self.limit or isinstance(exception, Refused):
             return
         reason = failure_reason(Failure(exception))
+        # An answer no client accepts (invalid-response...) still comes from a host that answers; process_response
+        # never sees it, so the count neither grows nor starts again.
         if reason not in UNRESPONSIVE:
-            return  # an answer no client accepts still comes from a host that answers: process_response never
-            # saw it, and the count neither grows nor starts again
+            return
         host = _host(request)
         self.failures[host] += 1
         if self.failures[host] >= self.limit and host not in self.given_up:
             self.given_up.add(host)
             log.info("host %s given up after %d failed attempts in a row (the last: %s); its other requests "
-                        "are not sent", host, self.failures[host], reason)
+                     "are not sent", host, self.failures[host], reason)

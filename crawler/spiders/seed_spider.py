@@ -353,12 +353,10 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)
             self._settle(response)
             return
-        kept = self._count_kept(len(pages))
-        if self.max_pages and kept - len(pages) >= self.max_pages:
+        self.pages = self._count_kept(len(pages))
+        if self.max_pages and self.pages - len(pages) >= self.max_pages:
             stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
-            self.pages = kept
             raise CloseSpider("max-pages")
-        self.pages = kept
         stats.inc_value(stats_keys.FETCH_PAGES, len(pages))
         yield item
         if self.max_pages and self.pages >= self.max_pages:
