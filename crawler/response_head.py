@@ -11,10 +11,11 @@ just as long. Browsers refuse such answers (Chromium: a head over 256 KB is
 :class:`ResponseHeadCap` (an extension) makes Twisted's response parser count
 what it reads before the body: past ``CRAWL_MAX_HEAD_BYTES`` bytes (continuation
 lines and 1xx heads included) or :data:`MAX_HEADS` heads, it raises
-:class:`HeadOverCap`. Scrapy parses with a subclass of that parser that reads
-lines its own way, so the counts sit in the two methods both share:
-``dataReceived`` and ``allHeadersReceived``. Twisted then drops the connection and fails the request,
+:class:`HeadOverCap`. Twisted then drops the connection and fails the request,
 which is counted as ``head-over-cap`` (:mod:`fraudwall.crawler.failures`).
+Scrapy parses with a subclass of that parser that reads lines its own way, so
+the counts sit in the two methods both share: ``dataReceived`` and
+``allHeadersReceived``.
 
 The parser is Twisted's class, patched for the process: a crawl is the one
 user of the HTTP client in its process. The patch is installed once; the cap is

@@ -9,8 +9,8 @@ worker together (:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.count_pa
 so ``--max-pages`` is the job's, and a link maze spread over many workers
 still gives its share once. A worker that finds the job's ``--max-pages``
 reached stops, as a single crawl does; what is left in the frontier stays
-there for a larger cap. A worker
-learns that a domain is full from the total its own count returns: a page
+there for a larger cap. A worker learns that a domain is full from the
+total its own count returns: a page
 another worker's count has already filled the domain with is fetched, then
 not kept, and its queued links into that domain are dropped from then on.
 Redis out of reach, a worker counts alone until it answers again.
@@ -27,12 +27,16 @@ the failure is counted (see :mod:`fraudwall.crawler.leases`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from twisted.python.failure import Failure
 
 from fraudwall.crawler.spiders.seed_spider import SeedSpider
 from fraudwall.models import Target
+
+if TYPE_CHECKING:
+    from fraudwall.crawler.redis_frontier import RedisFrontier
 
 log = logging.getLogger(__name__)
 
@@ -54,43 +58,35 @@ class WorkerSpider(SeedSpider):
             self.targets = list(targets or [])
 
     def _count_bytes(self, domain: str, size: int) -> None:
-        if self.max_domain_bytes:
-            self.domain_bytes[domain] = self._shared_count("bytes", domain, size, self.domain_bytes)
-        else:
-            super()._count_bytes(domain, size)
+        if not self.max_domain_bytes:
+            return super()._count_bytes(domain, size)
+        self.domain_bytes[domain] = self._shared_count(
+            "domain bytes", lambda frontier: frontier.count_domain_bytes(domain, size), self.domain_bytes[domain] + size)
 
     def _count_kept(self, pages: int) -> int:
         if not self.max_pages:
             return super()._count_kept(pages)
-        import redis  # here, as in on_error: Scrapy imports every spider module for every crawl
-
-        from fraudwall.crawler.leases import worker_state
-
-        try:
-            return max(worker_state(self.crawler).frontier.count_pages(pages), self.pages + pages)
-        except redis.RedisError as exc:
-            log.warning("pages counted by this worker alone (Redis: %s)", exc)
-            return self.pages + pages
+        return self._shared_count("pages", lambda frontier: frontier.count_pages(pages), self.pages + pages)
 
     def _count_pages(self, domain: str, pages: int) -> int:
         if not self.max_domain_pages:
             return super()._count_pages(domain, pages)
-        self.domain_pages[domain] = self._shared_count("pages", domain, pages, self.domain_pages)
+        self.domain_pages[domain] = self._shared_count(
+            "domain pages", lambda frontier: frontier.count_domain_pages(domain, pages), self.domain_pages[domain] + pages)
         return self.domain_pages[domain]
 
-    def _shared_count(self, kind: str, domain: str, amount: int, mine: dict[str, int]) -> int:
-        """The job's total of ``kind`` for ``domain`` with ``amount`` added; this worker's own when Redis fails."""
+    def _shared_count(self, what: str, count: Callable[[RedisFrontier], int], alone: int) -> int:
+        """The job's total after ``count`` adds to it in Redis, never below ``alone`` (this worker's own total);
+        ``alone`` when Redis fails."""
         import redis  # here, as in on_error: Scrapy imports every spider module for every crawl
 
         from fraudwall.crawler.leases import worker_state
 
-        frontier = worker_state(self.crawler).frontier
-        count = frontier.count_domain_pages if kind == "pages" else frontier.count_domain_bytes
         try:
-            return max(count(domain, amount), mine.get(domain, 0) + amount)
+            return max(count(worker_state(self.crawler).frontier), alone)
         except redis.RedisError as exc:
-            log.warning("domain %s counted by this worker alone (Redis: %s)", kind, exc)
-            return mine.get(domain, 0) + amount
+            log.warning("%s counted by this worker alone (Redis: %s)", what, exc)
+            return alone
 
     def on_error(self, failure: Failure) -> None:
         super().on_error(failure)

@@ -142,8 +142,9 @@ def test_a_seed_that_redirects_is_crawled_where_it_lands(tmp_path: Path, site: H
 
 def test_outbound_links_of_one_page_are_capped(tmp_path: Path, site: HostSite) -> None:
     """CRAWL_MAX_OUTBOUND_PER_PAGE 1: one outbound link of each kind is followed, the second download link and
-    the second APK file on another host are counted, not fetched: a page offering a thousand download hosts would otherwise send the crawl to each, and a
-    cap of all kinds together would let them hide the store listing after them."""
+    the second APK file on another host are counted, not fetched: a page offering a thousand download hosts
+    would otherwise send the crawl to each, and a cap of all kinds together would let them hide the store
+    listing after them."""
     db = tmp_path / "f.db"
     stats, log = _run_crawl(db, _settings(CRAWL_DEPTH=1, CRAWL_MAX_OUTBOUND_PER_PAGE=1), site.url("task-hall.top"))
     asked = {host for host, _ in site.asked}
