@@ -14,7 +14,8 @@ headers), ``too-many-redirects`` (a chain longer than ``REDIRECT_MAX_TIMES``),
 ``invalid-response`` (not HTTP, or HTTP no client may accept: conflicting
 lengths, a header name with NUL, an unknown transfer coding, a status outside 100-599),
 ``bad-content-encoding`` (a body its ``Content-Encoding`` does not decode),
-``truncated-body``, ``dns-failed``, ``invalid-url``, ``unsupported-scheme``;
+``truncated-body``, ``dns-failed``, ``local-socket-error`` (this machine could not open a socket:
+out of open files or local ports), ``invalid-url``, ``unsupported-scheme``;
 anything else keeps its exception's name.
 """
 
@@ -28,7 +29,7 @@ from scrapy.exceptions import (
     DownloadTimeoutError, IgnoreRequest, ResponseDataLossError, UnsupportedURLSchemeError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
+from twisted.internet.error import ConnectBindError, ConnectionDone, ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseNeverReceived
 from twisted.web.http_headers import InvalidHeaderName
@@ -46,6 +47,8 @@ _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (ResponseNeverReceived, "connection-lost"),
     (ConnectionLost, "connection-lost"),
     (UnsupportedURLSchemeError, "unsupported-scheme"),
+    # This machine could not open a socket (out of open files or local ports): no fault of the host's.
+    (ConnectBindError, "local-socket-error"),
     (DownloadFailedError, "connection-failed"),
 )
 

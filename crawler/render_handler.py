@@ -60,6 +60,7 @@ from twisted.internet.interfaces import IHostResolution, IResolutionReceiver
 from zope.interface import provider
 
 from fraudwall import stats_keys
+from fraudwall.crawler.connection_pool import bound_connections
 from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RENDER_REASON, RENDER_WAIT, RenderFailed
@@ -270,6 +271,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         settings = crawler.settings
+        bound_connections(self, settings)  # the requests not rendered go through Scrapy's HTTP client
         self.render_timeout = settings.getfloat("FRAUDWALL_RENDER_TIMEOUT", 30.0)
         self.max_document_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         self.user_agent = settings.get("USER_AGENT")

@@ -22,6 +22,9 @@ PIPELINES = {
 }
 
 
+POOLED_HANDLER = "fraudwall.crawler.connection_pool.BoundedHTTPDownloadHandler"
+
+
 def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
     from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
@@ -55,6 +58,11 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": settings.getint("CRAWL_CONCURRENCY"),
         # Per registered domain: the spider gives each request its domain's download slot.
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.getint("CRAWL_CONCURRENCY_PER_DOMAIN"),
+        # Few idle keep-alive connections, closed soon: Twisted keeps one per host for 4 minutes, with no cap
+        # in all, and a crawl of thousands of domains ran out of open files (fraudwall.crawler.connection_pool).
+        "DOWNLOAD_HANDLERS": {"http": POOLED_HANDLER, "https": POOLED_HANDLER},
+        "FRAUDWALL_IDLE_CONNECTIONS": settings.getint("CRAWL_IDLE_CONNECTIONS"),
+        "FRAUDWALL_IDLE_CONNECTION_TIMEOUT": settings.getfloat("CRAWL_IDLE_CONNECTION_TIMEOUT"),
         # Breadth first (Scrapy's default is depth first): every seed's front pages come before any page deep
         # in a link maze, and a page is first asked for at its shallowest depth, so its links are followed.
         "DEPTH_PRIORITY": 1,

@@ -52,6 +52,8 @@ CRAWL_MAX_APK_BYTES = 100 * 1024 * 1024  # per APK download, after decompression
 CRAWL_USER_AGENT = ""
 CRAWL_CONCURRENCY = 16
 CRAWL_CONCURRENCY_PER_DOMAIN = 8  # of those, requests to one registered domain (all its host names together)
+CRAWL_IDLE_CONNECTIONS = 128  # keep-alive connections kept open between requests, over all hosts (0: none)
+CRAWL_IDLE_CONNECTION_TIMEOUT = 15.0  # seconds an idle keep-alive connection is kept open
 # Client profiles each seed is fetched as (fraudwall/crawler/profiles.py: desktop, iphone, android,
 # wechat): first as android, then, once the host answered, as the others. A seed that shows them
 # materially different pages is recorded as cloaking and every variant is judged; alike, android's
