@@ -1,38 +1,30 @@
 """A crawl job that survives SIGKILL: Scrapy's JOBDIR plus a journal of what was asked and what is settled.
 
 ``fraudwall crawl --job NAME`` gives the crawl a job folder, which Scrapy uses
-as its ``JOBDIR`` (the scheduler's disk queue, the duplicate filter, the
-spider's state). Scrapy writes part of that state only when the crawl closes
-cleanly, and a request taken off its queue lives only in memory until its
-page is stored: after a SIGKILL those would be lost, or marked seen and never
-fetched. So the job also keeps a journal, two append-only files flushed line
-by line:
+as its ``JOBDIR`` (the duplicate filter, the spider's state). The scheduler's
+queue stays in memory (:mod:`fraudwall.crawler.local_frontier`): Scrapy would
+write part of it only when the crawl closes cleanly, and a request taken off
+it lives only in memory until its page is stored, so after a SIGKILL those
+would be lost, or marked seen and never fetched. The job's frontier on disk is
+its journal instead, two append-only files flushed line by line:
 
 * ``scheduled.jsonl``: every request the scheduler accepted (URL, seed, kind);
 * ``settled.txt``: every URL whose outcome needs no store: a fetch that failed
   for good, a page the pipelines rejected, a response that was no page.
 
-A crawl that closes writes a marker, ``closed-cleanly``. A resumed job without it
-was killed, possibly in the middle of a write to Scrapy's disk queue, which then
-cannot be read back (queuelib fails on a size header cut short, and every request
-pushed after it is lost); the journal holds every request that queue did, so the
-queue is discarded and the journal alone says what to ask again.
-
 A request is finished when its URL is settled or its page is in the store
 (the store commits in batches, so the store, not the crawl's memory, says
 what is kept). On resume the spider asks again, past the duplicate filter,
 for every scheduled request that is not finished, and
-:class:`FinishedRequestFilter` drops any request (from Scrapy's restored queue
-too) whose page is already stored or settled: nothing is lost and no finished
-page is fetched again.
+:class:`FinishedRequestFilter` drops any request whose page is already stored
+or settled (a page asked again is often found again as a link too): nothing is
+lost and no finished page is fetched again.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -42,16 +34,11 @@ from scrapy.exceptions import IgnoreRequest
 
 from fraudwall import stats_keys
 
-log = logging.getLogger(__name__)
 
 #: Job names become folder names: letters, digits, dot, dash and underscore only.
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Request meta the journal keeps, so a re-asked request is followed like the original.
 KEPT_META = ("seed", "seed_domain", "referrer", "apk", "depth", "profile", "outbound", "download_slot")
-#: Written when a crawl closes: its absence on resume says the last run was killed.
-CLEAN_CLOSE = "closed-cleanly"
-#: Scrapy's disk queue, in the job folder (``JOBDIR``).
-SCHEDULER_QUEUE = "requests.queue"
 
 
 def job_folder(jobs_dir: str | Path, name: str) -> Path:
@@ -70,12 +57,6 @@ class FrontierJournal:
         self.scheduled_path = folder / "scheduled.jsonl"
         self.settled_path = folder / "settled.txt"
         self.resumed = self.scheduled_path.exists()
-        #: The job's last run was killed: Scrapy's disk queue is discarded, the journal asks again.
-        self.killed = self.resumed and not (folder / CLEAN_CLOSE).exists()
-        if self.killed:
-            shutil.rmtree(folder.parent / SCHEDULER_QUEUE, ignore_errors=True)
-            log.info("the job's last run was killed: its request queue is rebuilt from the journal")
-        (folder / CLEAN_CLOSE).unlink(missing_ok=True)
         self.finished: set[str] = set()
         self._scheduled: IO[str] | None = None
         self._settled: IO[str] | None = None
@@ -93,7 +74,6 @@ class FrontierJournal:
         for handle in (self._scheduled, self._settled):
             if handle is not None:
                 handle.close()
-        (self.folder / CLEAN_CLOSE).touch()
 
     def scheduled(self, request: Request) -> None:
         """Note a request the scheduler accepted."""

@@ -66,8 +66,11 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         # Breadth first (Scrapy's default is depth first): every seed's front pages come before any page deep
         # in a link maze, and a page is first asked for at its shallowest depth, so its links are followed.
         "DEPTH_PRIORITY": 1,
-        "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
         "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+        # A queue per registered domain, taken in turn without a scan of every domain, and kept in memory under
+        # --job too, where the job's journal is the frontier on disk (fraudwall.crawler.local_frontier).
+        "SCHEDULER": "fraudwall.crawler.local_frontier.JournalledScheduler",
+        "SCHEDULER_PRIORITY_QUEUE": "fraudwall.crawler.local_frontier.DomainRotationQueue",
         # Items of one response handled at once: Scrapy's 100 makes a task per item slot per response, which
         # costs the crawl process more than it gains. A page yields one item, judged in a worker, and its links:
         # one slot awaits the judgement while the others hand the links to the scheduler. Measured on the crawl

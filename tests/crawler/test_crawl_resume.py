@@ -69,9 +69,11 @@ def _stored(db: Path) -> set[str]:
             return set()
 
 
-def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: tuple[int, Counter[str]]) -> None:
-    """SIGKILL mid-crawl, then the same command: every page ends up stored, and none stored before the kill is
-    requested again."""
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_stopped_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: tuple[int, Counter[str]],
+                                                     signum: int) -> None:
+    """SIGKILL mid-crawl (no chance to clean up), or SIGINT (a clean stop), then the same command: every page ends
+    up stored, and none stored before the stop is requested again."""
     port, counts = slow_site
     db = tmp_path / "f.db"
     command = [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--job", "slow", "--depth", "100",
@@ -84,9 +86,12 @@ def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: t
     deadline = time.monotonic() + 90
     while len(_stored(db)) < 12 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.1)
-    assert first.poll() is None, "the crawl ended before it could be killed"
-    os.killpg(first.pid, signal.SIGKILL)  # the crawl and its judging workers, with no chance to clean up
-    first.wait(timeout=30)
+    assert first.poll() is None, "the crawl ended before it could be stopped"
+    if signum == signal.SIGKILL:
+        os.killpg(first.pid, signal.SIGKILL)  # the crawl and its judging workers, with no chance to clean up
+    else:
+        first.send_signal(signal.SIGINT)
+    first.wait(timeout=60)
     before = _stored(db)
     assert 12 <= len(before) < PAGES
     requested_before = Counter(counts)
@@ -100,25 +105,33 @@ def test_killed_job_resumes_without_loss_or_refetch(tmp_path: Path, slow_site: t
         assert counts[path] == requested_before[path] == 1, f"{path} was fetched again after it was stored"
 
 
-def test_a_killed_runs_disk_queue_is_discarded_and_a_clean_ones_kept(tmp_path: Path) -> None:
-    """A job whose last run did not close (no marker) loses Scrapy's disk queue, which a SIGKILL can leave cut
-    short mid-write; the journal re-asks what it held. After a clean close the queue is kept for the next run."""
-    from fraudwall.crawler.journal import CLEAN_CLOSE, SCHEDULER_QUEUE, FrontierJournal
+def test_a_job_of_2000_domains_keeps_its_queue_in_memory(tmp_path: Path, slow_site: tuple[int, Counter[str]]) -> None:
+    """A job's queue is not kept on disk per domain: Scrapy's disk queue held files open for every domain and a
+    job of 2,000 seed domains stopped with "Too many open files" under a limit of 1,024. Here the seeds are
+    refused at once (--max-pages 1 after the first page), so the test measures the queue, not 2,000 fetches."""
+    import resource
 
-    job = tmp_path / "job"
-    queue = job / SCHEDULER_QUEUE
-    queue.mkdir(parents=True)
-    (queue / "p0").write_bytes(b"\x00\x00")  # a size header cut short: queuelib cannot read it back
-    (job / "fraudwall").mkdir()
-    (job / "fraudwall" / "scheduled.jsonl").write_text('{"url": "http://a.example-test.top/", "meta": {}}\n')
-    journal = FrontierJournal(job / "fraudwall")
-    assert journal.killed and not queue.exists()
-    journal.open([])
-    journal.close()
-    queue.mkdir()
-    again = FrontierJournal(job / "fraudwall")
-    assert not again.killed and queue.exists()
-    assert not (job / "fraudwall" / CLEAN_CLOSE).exists()  # until this run closes in turn
+    port, counts = slow_site
+    names = [f"shop{number:04d}-mall.top" for number in range(2000)]
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("".join(f"http://{name}:{port}/p/0\n" for name in names))
+    config = tmp_path / "config.toml"
+    config.write_text("[host_map]\n" + "".join(f'"{name}" = "127.0.0.1"\n' for name in names))
+    command = [sys.executable, "-m", "fraudwall.cli", "--config", str(config), "crawl", "--db", str(tmp_path / "f.db"),
+               "--job", "many", "--depth", "0", "--max-pages", "1", "--allow-net", "127.0.0.0/8", str(seeds)]
+    env = {**os.environ, "FRAUDWALL_CRAWL_JOBS_DIR": str(tmp_path / "jobs"), "FRAUDWALL_CRAWL_PROFILES": "android",
+           "FRAUDWALL_CRAWL_PROGRESS": "off", "FRAUDWALL_CRAWL_RENDER": "off"}
+
+    def limit_open_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, preexec_fn=limit_open_files)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Too many open files" not in result.stderr
+    assert len(_stored(tmp_path / "f.db")) == 1
+    assert not (tmp_path / "jobs" / "many" / "requests.queue").exists()
+    scheduled = (tmp_path / "jobs" / "many" / "fraudwall" / "scheduled.jsonl").read_text().splitlines()
+    assert len(scheduled) == 2000  # the journal, the job's frontier on disk, holds every seed
 
 
 #: Runs the CLI with Scrapy's scheduler made to raise on its fifth enqueue: the fault the crawl must not hide.
