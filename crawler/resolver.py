@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.names import is_ip_literal
 
 log = logging.getLogger(__name__)
+
+#: How long a name whose lookup gave no address is answered so without a new lookup, as a resolver caches a
+#: negative answer; and how many such names are kept at most.
+UNRESOLVED_SECONDS = 60.0
+UNRESOLVED_KEPT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +82,29 @@ def _address(ip: str, port: int, transport: str) -> IAddress:
 
 @provider(IResolutionReceiver)
 class _PolicyReceiver:
-    """Passes on only the addresses the policy allows; tells the resolver what it withheld."""
+    """Passes on only the addresses the policy allows; tells the resolver what it withheld.
 
-    def __init__(self, receiver: IResolutionReceiver, name: str, resolver: GuardedResolver) -> None:
+    With a ``timeout``, a lookup still unanswered then completes with no address (a failed lookup) and
+    its late answer is ignored: the system resolver's own timeouts (5 seconds a try, two tries a name
+    server) are not the crawl's ``CRAWL_DNS_TIMEOUT``.
+    """
+
+    def __init__(self, receiver: IResolutionReceiver, name: str, resolver: GuardedResolver,
+                 timeout: float = 0.0) -> None:
         self.receiver = receiver
         self.name = name
         self.resolver = resolver
         self.refused: list[str] = []
         self.delivered = False
+        self.done = False
+        self.timer = resolver.reactor.callLater(timeout, self._time_out) if timeout > 0 else None
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:
         self.receiver.resolutionBegan(resolution)
 
     def addressResolved(self, address: IAddress) -> None:
+        if self.done:
+            return
         host = getattr(address, "host", "")
         if self.resolver.policy.allows(host):
             self.delivered = True
@@ -97,9 +113,18 @@ class _PolicyReceiver:
             self.refused.append(host)
 
     def resolutionComplete(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
         # Settled first: the receiver fails the connection as soon as it hears there is no address.
         self.resolver.settle(self.name, self.refused, self.delivered)
         self.receiver.resolutionComplete()
+
+    def _time_out(self) -> None:
+        log.debug("lookup of %s timed out", self.name)
+        self.resolutionComplete()
 
 
 @implementer(IHostnameResolver)
@@ -112,13 +137,17 @@ class GuardedResolver:
         policy: NetworkPolicy,
         host_map: Mapping[str, str] | None = None,
         host_map_only: bool = False,
+        lookup_timeout: float = 0.0,
     ) -> None:
         self.reactor = reactor
         self.policy = policy
         self.host_map = {_key(name): ip for name, ip in (host_map or {}).items()}
         self.host_map_only = host_map_only
+        self.lookup_timeout = lookup_timeout
         self.original = reactor.nameResolver
         self.refusals: dict[str, Refusal] = {}
+        #: Names whose lookup gave no address, until when (monotonic seconds) they are answered so at once.
+        self.unresolved: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
@@ -128,6 +157,7 @@ class GuardedResolver:
             NetworkPolicy(settings.getlist("FRAUDWALL_ALLOW_NETS")),
             settings.getdict("FRAUDWALL_HOST_MAP"),
             settings.getbool("FRAUDWALL_HOST_MAP_ONLY"),
+            settings.getfloat("DNS_TIMEOUT"),
         )
 
     def install_on_reactor(self) -> None:
@@ -143,6 +173,8 @@ class GuardedResolver:
         A later answer that does deliver an address clears the record, so a real
         connection failure is never mistaken for a refusal.
         """
+        if not refused and not delivered:
+            self._remember_unresolved(name)
         if refused and not delivered:
             detail = "; ".join(self.policy.explain(ip) for ip in refused)
             if list(refused) != [name]:  # a name, not an IP literal: say what it resolved to
@@ -152,6 +184,22 @@ class GuardedResolver:
             self.refusals.pop(name, None)
             if refused:  # the connection goes to the other addresses; a mixed answer is still worth a look
                 log.info("withheld %s -> %s: not allowed by the network policy", name, ", ".join(refused))
+
+    def _remember_unresolved(self, name: str) -> None:
+        now = time.monotonic()
+        if len(self.unresolved) >= UNRESOLVED_KEPT:
+            self.unresolved = {kept: until for kept, until in self.unresolved.items() if until > now}
+        if len(self.unresolved) < UNRESOLVED_KEPT:
+            self.unresolved[name] = now + UNRESOLVED_SECONDS
+
+    def _known_unresolved(self, name: str) -> bool:
+        until = self.unresolved.get(name)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self.unresolved[name]
+        return False
 
     def _answer(self, receiver: IResolutionReceiver, name: str, ips: Sequence[str], port: int, transport: str) -> IHostResolution:
         resolution = _Resolution(name)
@@ -187,6 +235,14 @@ class GuardedResolver:
             )
             resolutionReceiver.resolutionComplete()
             return resolution
+        if self._known_unresolved(name):
+            # Failed a moment ago (a dead or lame domain): the retry and the domain's other requests fail at once
+            # instead of each holding a request slot, and a lookup thread, for another timeout.
+            resolution = _Resolution(name)
+            resolutionReceiver.resolutionBegan(resolution)
+            resolutionReceiver.resolutionComplete()
+            return resolution
         return self.original.resolveHostName(
-            _PolicyReceiver(resolutionReceiver, name, self), hostName, portNumber, addressTypes, transportSemantics
+            _PolicyReceiver(resolutionReceiver, name, self, self.lookup_timeout), hostName, portNumber, addressTypes,
+            transportSemantics,
         )

@@ -29,6 +29,8 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
     from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
     from fraudwall.crawler.progress import check_mode
+    from scrapy.settings import default_settings as scrapy_defaults
+
     from fraudwall.crawler.render import render_settings
 
     return {
@@ -81,7 +83,16 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "REDIRECT_MAX_TIMES": settings.getint("CRAWL_MAX_REDIRECTS"),
         "DNS_TIMEOUT": settings.getfloat("CRAWL_DNS_TIMEOUT"),
+        # Names are looked up by the system resolver in the reactor's threads (Scrapy's 10 by default). A lookup
+        # of a lame domain holds its thread until the system resolver gives up (5 s a try, two tries a server),
+        # after CRAWL_DNS_TIMEOUT has failed its request: four threads for each request in flight, or a few
+        # lame domains hold every other lookup up.
+        "REACTOR_THREADPOOL_MAXSIZE": 4 * max(8, settings.getint("CRAWL_CONCURRENCY")),
         "RETRY_TIMES": 1,
+        # A failed lookup is not asked again: it held a request slot for CRAWL_DNS_TIMEOUT already, and a seed
+        # list of dead and lame domains spent half its time on the retries (a browser shows the error too).
+        "RETRY_EXCEPTIONS": [kind for kind in scrapy_defaults.RETRY_EXCEPTIONS
+                             if kind != "scrapy.exceptions.CannotResolveHostError"],
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy's remote-control endpoint runs code sent to it; a crawl of hostile sites serves nothing.
