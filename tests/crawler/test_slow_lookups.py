@@ -71,14 +71,19 @@ class _Reactor(Clock):
         self.nameResolver = dns
 
 
+def _looked_up(name: str) -> tuple[_HeldDNS, _Reactor, _Receiver]:
+    """A lookup of ``name`` begun by a resolver with a 10 s timeout: its system resolver, clock and receiver."""
+    dns = _HeldDNS()
+    clock = _Reactor(dns)
+    receiver = _Receiver()
+    GuardedResolver(clock, NetworkPolicy(), lookup_timeout=10.0).resolveHostName(receiver, name, 80)
+    return dns, clock, receiver
+
+
 def test_a_lookup_that_hangs_fails_at_the_crawls_dns_timeout() -> None:
     """No answer in 10 s: the resolution completes with no address (a failed lookup); the system resolver's
     late answer is ignored."""
-    dns = _HeldDNS()
-    clock = _Reactor(dns)
-    resolver = GuardedResolver(clock, NetworkPolicy(), lookup_timeout=10.0)
-    receiver = _Receiver()
-    resolver.resolveHostName(receiver, "lame-domain.top", 80)
+    dns, clock, receiver = _looked_up("lame-domain.top")
     clock.advance(9.9)
     assert receiver.completed == 0
     clock.advance(0.2)
@@ -89,11 +94,7 @@ def test_a_lookup_that_hangs_fails_at_the_crawls_dns_timeout() -> None:
 
 def test_an_answer_in_time_is_delivered_and_stops_the_timer() -> None:
     """An answer before the timeout goes through as before, and nothing fires later."""
-    dns = _HeldDNS()
-    clock = _Reactor(dns)
-    resolver = GuardedResolver(clock, NetworkPolicy(), lookup_timeout=10.0)
-    receiver = _Receiver()
-    resolver.resolveHostName(receiver, "live-domain.top", 80)
+    dns, clock, receiver = _looked_up("live-domain.top")
     clock.advance(1.0)
     dns.answer("8.8.8.8")
     assert (receiver.completed, receiver.addresses) == (1, ["8.8.8.8"])
