@@ -236,8 +236,8 @@ class GuardedResolver:
             resolutionReceiver.resolutionComplete()
             return resolution
         if self._known_unresolved(name):
-            # Failed a moment ago (a dead or lame domain): the retry and the domain's other requests fail at once
-            # instead of each holding a request slot, and a lookup thread, for another timeout.
+            # Failed a moment ago (a dead or lame domain): the name's other requests (its other links, a link to
+            # it from another seed) fail at once instead of each holding a request slot and a thread for a timeout.
             resolution = _Resolution(name)
             resolutionReceiver.resolutionBegan(resolution)
             resolutionReceiver.resolutionComplete()
