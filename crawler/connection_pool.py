@@ -34,6 +34,8 @@ from scrapy.settings import BaseSettings
 from twisted.internet.defer import Deferred
 from twisted.web.client import HTTPConnectionPool
 
+from fraudwall import default_settings
+
 #: Scrapy settings, from fraudwall's CRAWL_IDLE_CONNECTIONS and CRAWL_IDLE_CONNECTION_TIMEOUT.
 MAX_IDLE_SETTING = "FRAUDWALL_IDLE_CONNECTIONS"
 IDLE_TIMEOUT_SETTING = "FRAUDWALL_IDLE_CONNECTION_TIMEOUT"
@@ -91,8 +93,8 @@ def bound_connections(handler: HTTP11DownloadHandler, settings: BaseSettings) ->
 
     pool = BoundedConnectionPool(
         reactor,
-        max_idle=settings.getint(MAX_IDLE_SETTING, 128),
-        idle_timeout=settings.getfloat(IDLE_TIMEOUT_SETTING, 15.0),
+        max_idle=settings.getint(MAX_IDLE_SETTING, default_settings.CRAWL_IDLE_CONNECTIONS),
+        idle_timeout=settings.getfloat(IDLE_TIMEOUT_SETTING, default_settings.CRAWL_IDLE_CONNECTION_TIMEOUT),
         max_per_host=handler._pool.maxPersistentPerHost,
     )
     pool._factory = handler._pool._factory  # Scrapy's lenient client factory

@@ -27,10 +27,10 @@ POOLED_HANDLER = "fraudwall.crawler.connection_pool.BoundedHTTPDownloadHandler"
 
 def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
-    from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
-    from fraudwall.crawler.progress import check_mode
     from scrapy.settings import default_settings as scrapy_defaults
 
+    from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
+    from fraudwall.crawler.progress import check_mode
     from fraudwall.crawler.render import render_settings
 
     return {
