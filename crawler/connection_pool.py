@@ -35,6 +35,7 @@ from twisted.internet.defer import Deferred
 from twisted.web.client import HTTPConnectionPool
 
 from fraudwall import default_settings
+from fraudwall.crawler.tls import accept_any_server
 
 #: Scrapy settings, from fraudwall's CRAWL_IDLE_CONNECTIONS and CRAWL_IDLE_CONNECTION_TIMEOUT.
 MAX_IDLE_SETTING = "FRAUDWALL_IDLE_CONNECTIONS"
@@ -102,8 +103,10 @@ def bound_connections(handler: HTTP11DownloadHandler, settings: BaseSettings) ->
 
 
 class BoundedHTTPDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler on a :class:`BoundedConnectionPool`."""
+    """Scrapy's HTTP/1.1 download handler on a :class:`BoundedConnectionPool`, speaking TLS as
+    :mod:`fraudwall.crawler.tls` does."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         bound_connections(self, crawler.settings)
+        accept_any_server(self)

@@ -14,6 +14,9 @@ headers), ``too-many-redirects`` (a chain longer than ``REDIRECT_MAX_TIMES``),
 ``invalid-response`` (not HTTP, or HTTP no client may accept: conflicting
 lengths, a header name with NUL, an unknown transfer coding, a status outside 100-599),
 ``bad-content-encoding`` (a body its ``Content-Encoding`` does not decode),
+``not-tls`` (an https URL whose server answered in something else, plain HTTP say),
+``tls-client-certificate`` (the server asks for a client certificate), ``tls-failed`` (any other
+handshake that failed: no protocol or cipher in common, an alert),
 ``truncated-body``, ``dns-failed``, ``local-socket-error`` (this machine could not open a socket:
 out of open files or local ports), ``invalid-url``, ``unsupported-scheme``;
 anything else keeps its exception's name.
@@ -29,6 +32,7 @@ from scrapy.exceptions import (
     DownloadTimeoutError, IgnoreRequest, ResponseDataLossError, UnsupportedURLSchemeError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+from OpenSSL import SSL
 from twisted.internet.error import ConnectBindError, ConnectionDone, ConnectionLost, DNSLookupError, TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseNeverReceived
@@ -60,6 +64,19 @@ _DECODER_MODULES = ("brotli", "_brotli", "brotlicffi", "zstandard", "backports.z
 _MALFORMED = (ParseError, InvalidHeaderName, ValueError, KeyError)
 
 
+#: OpenSSL's words for a handshake that failed, and the reason each is counted under; anything else is tls-failed.
+_TLS_FAILURES = (
+    ("wrong version number", "not-tls"),  # the first bytes back were no TLS record
+    ("packet length too long", "not-tls"),
+    ("certificate required", "tls-client-certificate"),
+)
+
+
+def _tls_reason(error: SSL.Error) -> str:
+    text = str(error).lower()
+    return next((reason for words, reason in _TLS_FAILURES if words in text), "tls-failed")
+
+
 def _is_decoder_error(error: BaseException) -> bool:
     return isinstance(error, _DECODER_ERRORS) or type(error).__module__.startswith(_DECODER_MODULES)
 
@@ -67,6 +84,8 @@ def _is_decoder_error(error: BaseException) -> bool:
 def _response_failed(error: BaseException) -> str | None:
     """The cause Twisted gave for a response that could not be read, when it says one."""
     reasons = [reason.value for reason in getattr(error.__cause__, "reasons", None) or () if isinstance(reason, Failure)]
+    if tls := next((reason for reason in reasons if isinstance(reason, SSL.Error)), None):
+        return _tls_reason(tls)
     if any(isinstance(reason, HeadOverCap) for reason in reasons):
         return "head-over-cap"
     if any(isinstance(reason, _MALFORMED) for reason in reasons):

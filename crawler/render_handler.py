@@ -66,6 +66,7 @@ from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RENDER_REASON, RENDER_WAIT, RenderFailed
 from fraudwall.crawler.render_proxy import GuardedProxy, ProxyRefusal
 from fraudwall.crawler.resolver import GuardedResolver, Refusal
+from fraudwall.crawler.tls import accept_any_server
 from fraudwall.names import is_ip_literal
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         super().__init__(crawler)
         settings = crawler.settings
         bound_connections(self, settings)  # the requests not rendered go through Scrapy's HTTP client
+        accept_any_server(self)
         self.render_timeout = settings.getfloat("FRAUDWALL_RENDER_TIMEOUT", 30.0)
         self.max_document_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         self.user_agent = settings.get("USER_AGENT")
