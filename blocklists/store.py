@@ -688,7 +688,8 @@ def _observation_row(observation: Observation, host: str, now: str) -> tuple[Any
         return (
             "page", observation.url, observation.final_url, host, observation.status, observation.title,
             _json(observation.headers), _json(observation.redirect_chain), observation.content_hash,
-            observation.fetched_as, observation.ip, _iso(observation.fetched_at), None, None,
+            observation.fetched_as, observation.ip, _iso(observation.fetched_at), payloads.page_extras(observation),
+            None,
         )
     url = _observed_url(observation)
     observed_at = getattr(observation, "observed_at", None)  # a URL on its own has no time: now
@@ -723,7 +724,8 @@ def _observation(row: Sequence[Any]) -> Observation:
         headers=[tuple(h) for h in json.loads(headers)], redirect_chain=json.loads(redirect_chain),
         fetched_as=fetched_as, ip=ip, fetched_at=datetime.fromisoformat(fetched_at), text=html, encoding="utf-8",
     )
-    return replace(page, content_hash=content_hash)  # the hash names the raw bytes as fetched, not this copy
+    # The hash names the raw bytes as fetched, not this copy.
+    return payloads.with_page_extras(replace(page, content_hash=content_hash), payload)
 
 
 def _distinct(conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:

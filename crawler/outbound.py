@@ -14,8 +14,15 @@ most links lead to the rest of the web, but some are part of the scam:
   download, APP) or its URL (``/download``, ``xiazai``, ``.apk``), on
   whatever host serves the files.
 
+A page that came over https adds one more kind, ``certificate-name``: the
+other sites its server's certificate names (:func:`certificate_sites`). One
+certificate request names the sites of one operator together, often a fraud
+group's whole batch of names; each is fetched at its front page, once per
+certificate, unless the certificate names so many registered domains that it
+is a CDN's or a host's, shared by strangers.
+
 Each such page is fetched (a download within the APK cap), stored and
-judged; from it only APK links are followed, so the crawl goes one hop off
+judged on its own evidence; from it only APK links are followed, so the crawl goes one hop off
 the seed's domain and no further. Links to APK files themselves are followed
 wherever they are, by the spider, before this is asked; off the seed's
 domain they count as hops of their own kind (``apk``), capped per page like
@@ -25,13 +32,17 @@ the others.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fraudwall import reference
-from fraudwall.names import parent_names
+from fraudwall.models import ServerCertificate
+from fraudwall.names import is_ip_literal, parent_names
 
 #: The kinds of outbound link, in the order they are recognised.
 APP_STORE, DISTRIBUTION, SHORTENER, DOWNLOAD = "app-store", "distribution", "shortener", "download"
+#: A site the page's TLS certificate names beside the page's own.
+CERTIFICATE_NAME = "certificate-name"
 #: A link to an APK file on another domain: followed from any page (outbound ones too), and counted as a hop,
 #: so that a page of a thousand APK links on a thousand hosts gives its share and no more.
 APK_FILE = "apk"
@@ -73,3 +84,31 @@ def outbound_kind(url: str, text: str) -> str | None:
     if DOWNLOAD_TEXT.search(text) or DOWNLOAD_WORDS.search(path):
         return DOWNLOAD
     return None
+
+
+def certificate_sites(certificate: ServerCertificate, page_url: str, own_domains: set[str],
+                      registrable: Callable[[str], str | None], most: int) -> list[str] | None:
+    """The front pages of the sites ``certificate`` names outside ``own_domains``, one per registered domain, at
+    the page's scheme and port; None when it names more than ``most`` registered domains (a shared certificate).
+
+    Addresses, and names on shared platforms (a hosting service's certificate names the service) or of
+    brands' own sites (``allowlist``), are no operator's other sites and are left out.
+    """
+    split = urlsplit(page_url)
+    try:
+        port = split.port
+    except ValueError:
+        port = None
+    authority = f":{port}" if port else ""
+    shared, allowed = reference.shared_platforms(), reference.allowlist()
+    sites: dict[str, str] = {}
+    for name in certificate.names:
+        host = name.lower().removeprefix("*.").rstrip(".")
+        if not host or is_ip_literal(host) or _under(host, shared) or _under(host, allowed):
+            continue
+        domain = registrable(f"https://{host}/")
+        if domain and domain not in own_domains:
+            sites.setdefault(domain, f"{split.scheme}://{host}{authority}/")
+    if len(sites) > most:
+        return None
+    return list(sites.values())

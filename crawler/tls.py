@@ -20,17 +20,26 @@ Handshakes that fail anyway are named by
 
 Nothing is sent in clear that would not be: this is only about which
 servers the crawler can talk to, not about trusting them.
+
+:func:`server_certificate` reads the certificate a response came with into
+the page's evidence (:class:`~fraudwall.models.ServerCertificate`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import ipaddress
 from typing import Any
 
-from OpenSSL import SSL
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from OpenSSL import SSL, crypto
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
+
+from fraudwall.models import ServerCertificate
 
 #: The oldest protocol spoken: TLS 1.0 (Android before 4.4.2 speaks nothing newer by default). SSLv3 is not.
 MINIMUM_VERSION = SSL.TLS1_VERSION
@@ -90,3 +99,54 @@ class AnyServerTLSPolicy:
 def accept_any_server(handler: Any) -> None:
     """Have a Scrapy HTTP/1.1 download handler (or one built on it) connect with :class:`AnyServerTLSPolicy`."""
     handler._contextFactory = AnyServerTLSPolicy()
+
+
+def server_certificate(response: Any) -> ServerCertificate | None:
+    """The certificate an https response came with (Scrapy's ``response.certificate``), None without one."""
+    certificate = getattr(response, "certificate", None)
+    if certificate is None:
+        return None
+    try:
+        der = crypto.dump_certificate(crypto.FILETYPE_ASN1, certificate.original)
+    except (AttributeError, crypto.Error):
+        return None
+    return _read(der)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read(der: bytes) -> ServerCertificate | None:
+    # One host's pages all come with its certificate: each is read once, not once a page.
+    try:
+        parsed = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    try:
+        alternative = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = tuple(dict.fromkeys([*alternative.get_values_for_type(x509.DNSName),
+                                     *(str(address) for address in alternative.get_values_for_type(x509.IPAddress))]))
+    except (x509.ExtensionNotFound, ValueError):  # none, or one a hostile server made unreadable
+        names = ()
+    if not names:  # an old certificate names its host in the subject's common name only
+        names = tuple(str(attribute.value) for attribute in _attributes(parsed.subject, NameOID.COMMON_NAME))
+    return ServerCertificate(
+        sha256=hashlib.sha256(der).hexdigest(),
+        subject=_name(parsed.subject),
+        issuer=_name(parsed.issuer),
+        names=names,
+        not_before=parsed.not_valid_before_utc,
+        not_after=parsed.not_valid_after_utc,
+    )
+
+
+def _attributes(name: x509.Name, oid: x509.ObjectIdentifier) -> list[x509.NameAttribute]:
+    try:
+        return name.get_attributes_for_oid(oid)
+    except ValueError:
+        return []
+
+
+def _name(name: x509.Name) -> str:
+    try:
+        return name.rfc4514_string()
+    except ValueError:  # a name no RFC 4514 string can spell: its attributes' values as they are
+        return ",".join(str(attribute.value) for attribute in name)

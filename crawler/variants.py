@@ -56,6 +56,7 @@ from fraudwall.crawler.cloaking_check import BLOCK_STATUSES, cloaking_findings, 
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.profiles import DEFAULT_PROFILE, headers_for, profile
 from fraudwall.crawler.refusals import Refused
+from fraudwall.crawler.tls import server_certificate
 from fraudwall.exceptions import InputError
 from fraudwall.models import Finding, Judgement, PageObservation, SubjectKind, Verdict
 from fraudwall.names import parse_url
@@ -99,6 +100,7 @@ def page_from_response(response: Response, fetched_as: str) -> PageObservation:
         redirect_chain=redirects,
         ip=str(response.ip_address) if response.ip_address else None,
         fetched_as=fetched_as,
+        certificate=server_certificate(response),
     )
 
 

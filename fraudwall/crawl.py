@@ -49,6 +49,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "FRAUDWALL_MAX_BYTES_PER_DOMAIN": settings.getint("CRAWL_MAX_BYTES_PER_DOMAIN"),
         "FRAUDWALL_MAX_LINKS_PER_PAGE": settings.getint("CRAWL_MAX_LINKS_PER_PAGE"),
         "FRAUDWALL_MAX_OUTBOUND_PER_PAGE": settings.getint("CRAWL_MAX_OUTBOUND_PER_PAGE"),
+        "FRAUDWALL_MAX_CERTIFICATE_DOMAINS": settings.getint("CRAWL_MAX_CERTIFICATE_DOMAINS"),
         "DOWNLOAD_TIMEOUT": settings.getfloat("CRAWL_TIMEOUT"),
         "FRAUDWALL_MAX_HOST_FAILURES": settings.getint("CRAWL_MAX_HOST_FAILURES"),
         # Applied after decompression too: a gzip bomb stops at the cap (Scrapy's HttpCompressionMiddleware).

@@ -39,6 +39,7 @@ CRAWL_MAX_PAGES_PER_DOMAIN = 200  # pages kept per registered domain; 0 means no
 CRAWL_MAX_BYTES_PER_DOMAIN = 200 * 1024 * 1024  # bytes downloaded per registered domain; 0 means no cap
 CRAWL_MAX_LINKS_PER_PAGE = 1000  # links of one page followed (all are kept as evidence); 0 means no cap
 CRAWL_MAX_OUTBOUND_PER_PAGE = 20  # of those, links of each kind followed one hop off the seed's domain (stores, downloads...); 0: no cap
+CRAWL_MAX_CERTIFICATE_DOMAINS = 20  # an https page's certificate naming up to this many other registered domains has them fetched one hop; more is a shared one (a CDN's); 0: never
 CRAWL_TIMEOUT = 20.0  # seconds per request, all of it: a body that drips or headers that never end stop here
 CRAWL_DNS_TIMEOUT = 10.0  # seconds per name lookup
 CRAWL_MAX_HOST_FAILURES = 10  # failed attempts in a row (timeouts, refused connections...) after which a host is given up; 0: never

@@ -168,6 +168,39 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerCertificate:
+    """The certificate an https server presented with a page: evidence, never a reason to refuse the page.
+
+    ``sha256`` is the fingerprint of its DER form (as ``openssl x509 -fingerprint
+    -sha256`` prints it, lower-case hex without colons), the key certificate
+    search engines and transparency logs are queried by. ``names`` are its
+    subjectAltName DNS names and addresses, in its order: the names one
+    certificate request put together, often all of a fraud group's sites at once.
+    """
+
+    sha256: str
+    subject: str
+    issuer: str
+    names: tuple[str, ...] = ()
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+
+    @property
+    def self_signed(self) -> bool:
+        """True when the certificate names itself as its issuer (no authority vouched for it)."""
+        return self.subject == self.issuer
+
+    def covers(self, host: str) -> bool:
+        """Whether a browser would accept the certificate for ``host`` by name (a ``*`` stands for one label)."""
+        host = host.lower().rstrip(".")
+        for name in self.names:
+            name = name.lower().rstrip(".")
+            if name == host or (name.startswith("*.") and host.partition(".")[2] == name[2:] and "." in name[2:]):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class PageObservation:
     """What a fetched page looked like to one client profile.
 
@@ -175,6 +208,7 @@ class PageObservation:
     removed, whitespace collapsed). ``scripts`` holds inline script bodies and
     the URLs of external ones. ``content_hash`` is the SHA-256 of the raw body
     bytes, so identical bodies are stored once and re-analysed once.
+    ``certificate`` is the server's TLS certificate when the page came over https.
     """
 
     url: str
@@ -195,6 +229,7 @@ class PageObservation:
     fetched_as: str = "default"
     ip: str | None = None
     fetched_at: datetime | None = None
+    certificate: ServerCertificate | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from fraudwall.models import Form, FormField, Link, PageObservation
+from fraudwall.models import Form, FormField, Link, PageObservation, ServerCertificate
 
 _SPACE = re.compile(r"\s+")
 #: What lxml refuses in a text node: NUL and the C0 controls but tab and newlines, lone surrogates.
@@ -257,6 +257,7 @@ def parse_page(
     fetched_at: datetime | None = None,
     text: str | None = None,
     encoding: str | None = None,
+    certificate: ServerCertificate | None = None,
 ) -> PageObservation:
     """Build a :class:`PageObservation` from a raw body.
 
@@ -331,4 +332,5 @@ def parse_page(
         fetched_as=fetched_as,
         ip=ip,
         fetched_at=fetched_at or datetime.now(timezone.utc),
+        certificate=certificate,
     )

@@ -11,7 +11,8 @@ whatever the server calls them; links to them (by extension, or by a
 download text on a link that claims to be a picture) are followed wherever
 they are hosted, one hop, within ``FRAUDWALL_MAX_APK_BYTES``. iOS lures
 (``itms-services:``, ``.mobileconfig``, ``.ipa``) are counted, never fetched;
-so are links in other schemes.
+so are links in other schemes. The other sites an https page's certificate names are fetched one hop
+(:func:`~fraudwall.crawler.outbound.certificate_sites`, ``FRAUDWALL_MAX_CERTIFICATE_DOMAINS``).
 
 Settings bound a crawl: ``FRAUDWALL_DEPTH`` links followed from a seed (0: the
 seeds only), ``FRAUDWALL_MAX_PAGES`` pages kept (0: no cap), and per registered
@@ -51,7 +52,8 @@ from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
 from fraudwall.crawler.outbound import (
-    APK_FILE, DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META, outbound_kind,
+    APK_FILE, CERTIFICATE_NAME, DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META,
+    certificate_sites, outbound_kind,
 )
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
@@ -151,6 +153,8 @@ class SeedSpider(scrapy.Spider):
     #: Of those, links of each outbound kind followed one hop off the seed's domain (0: no cap): each may be a
     #: download within the APK cap, and a hostile page can offer a thousand download hosts.
     max_outbound: int = 0
+    #: Other registered domains an https page's certificate may name and have fetched one hop (0: none).
+    max_certificate_domains: int = 0
 
     def __init__(self, seeds: str | list[str] | None = None, targets: list[Target] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -167,6 +171,7 @@ class SeedSpider(scrapy.Spider):
         self.apk_hashes: set[str] = set()
         self.domain_pages: Counter[str] = Counter()
         self.domain_bytes: Counter[str] = Counter()
+        self.certificates: set[str] = set()  # the sha256 of each certificate whose names were followed
         # The client each request is sent as; a seed's variants, compared for cloaking (FRAUDWALL_PROFILES).
         self.variants = SeedVariants()
 
@@ -180,6 +185,7 @@ class SeedSpider(scrapy.Spider):
         spider.max_domain_bytes = crawler.settings.getint("FRAUDWALL_MAX_BYTES_PER_DOMAIN")
         spider.max_links = crawler.settings.getint("FRAUDWALL_MAX_LINKS_PER_PAGE")
         spider.max_outbound = crawler.settings.getint("FRAUDWALL_MAX_OUTBOUND_PER_PAGE")
+        spider.max_certificate_domains = crawler.settings.getint("FRAUDWALL_MAX_CERTIFICATE_DOMAINS")
         spider.variants = SeedVariants.from_crawler(crawler)
         job = crawler.settings.get("JOBDIR")
         if job:
@@ -323,6 +329,26 @@ class SeedSpider(scrapy.Spider):
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind, seed_domain=seed_domain)
+        if not outbound:
+            yield from self._certificate_sites(page, response, seed_domain, domain, hops)
+
+    def _certificate_sites(self, page: PageObservation, response: Response, seed_domain: str | None, domain: str,
+                           hops: Counter[str]) -> Iterator[scrapy.Request]:
+        """The other sites the page's certificate names, one hop, once per certificate
+        (:func:`~fraudwall.crawler.outbound.certificate_sites`)."""
+        certificate = page.certificate
+        if not self.max_certificate_domains or certificate is None or certificate.sha256 in self.certificates:
+            return
+        self.certificates.add(certificate.sha256)
+        sites = certificate_sites(certificate, response.url, {domain, seed_domain or domain}, _registrable,
+                                  self.max_certificate_domains)
+        if sites is None:
+            self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + "shared-certificate")
+            return
+        for url in sites:
+            if self._hop(CERTIFICATE_NAME, hops):
+                yield self._request(url, response.meta["seed"], referrer=response.url, outbound=CERTIFICATE_NAME,
+                                    seed_domain=seed_domain)
 
     def _hop(self, kind: str, hops: Counter[str]) -> bool:
         """Whether one more outbound link of ``kind`` is followed from the page whose hops are ``hops`` (counted

@@ -12,12 +12,14 @@ render through the same client.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import ipaddress
 import json
 import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from fraudwall.blocklists.store import Store
+from fraudwall.models import ServerCertificate
 from tests.crawler.raw_server import RawServer, read_request_head
 from tests.crawler.test_host_health import DRIVER
 
@@ -38,8 +41,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecat
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-def _certificate(folder: Path, name: str, *, bits: int = 2048, valid_until: datetime.datetime | None = None) -> tuple[Path, Path]:
-    """A self-signed certificate for ``name`` and its key, as PEM files in ``folder``."""
+def _certificate(folder: Path, name: str, *, bits: int = 2048, valid_until: datetime.datetime | None = None,
+                 also: tuple[x509.GeneralName, ...] = ()) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` (and the names ``also``) and its key, as PEM files in ``folder``."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     until = valid_until or NOW + datetime.timedelta(days=30)
@@ -47,7 +51,7 @@ def _certificate(folder: Path, name: str, *, bits: int = 2048, valid_until: date
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(until - datetime.timedelta(days=60)).not_valid_after(until)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), *also]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
@@ -57,13 +61,15 @@ def _certificate(folder: Path, name: str, *, bits: int = 2048, valid_until: date
     return cert_file, key_file
 
 
-def _tls_site(context: ssl.SSLContext, title: str) -> Callable[[socket.socket, int], None]:
-    """Answers one request over TLS with a page titled ``title``; a failed handshake just ends the connection."""
+def _tls_site(context: ssl.SSLContext, title: str = "") -> Callable[[socket.socket, int], None]:
+    """Answers one request over TLS with a page titled ``title`` (the host asked for, by default); a failed
+    handshake just ends the connection."""
     def handle(connection: socket.socket, number: int) -> None:
         try:
             with context.wrap_socket(connection, server_side=True) as tls:
-                if read_request_head(tls)[0]:
-                    body = f"<title>{title}</title><p>在线客服 {title}</p>".encode()
+                path, host = read_request_head(tls)
+                if path:
+                    body = f"<title>{title or host}</title><p>在线客服 {title or host}</p>".encode()
                     tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
                                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         except (ssl.SSLError, OSError):
@@ -124,20 +130,66 @@ def test_broken_certificates_and_old_protocols_are_fetched_and_failed_handshakes
     """Every server with a bad certificate, a weak key or only TLS 1.0 is fetched and stored, without a warning
     per connection; a client-certificate demand, no cipher in common and plain HTTP on an https port are each
     counted under a reason of their own."""
+    stats, stderr = _crawl(tmp_path, [f"https://{name}:{port}/" for name, port in sites.items()], sites,
+                           CRAWL_DEPTH=0, CRAWL_RENDER=render)
+    assert sorted(_stored(tmp_path)) == sorted(FETCHED)
+    failed = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("fraudwall/fetch/failed/")}
+    assert failed == {"tls-client-certificate": 1, "tls-failed": 1, "not-tls": 1}
+    assert "Remote certificate is not valid" not in stderr
+
+
+def _crawl(tmp_path: Path, seeds: list[str], names: Iterable[str], **settings: Any) -> tuple[dict[str, Any], str]:
+    """A crawl of ``seeds`` with ``names`` mapped to loopback; its stats and log."""
     config: dict[str, Any] = {
         "DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_PROFILES": ["android"],
-        "CRAWL_DEPTH": 0, "CRAWL_PROGRESS": "off", "CRAWL_RENDER": render, "CRAWL_TIMEOUT": 10,
-        "HOST_MAP": {name: "127.0.0.1" for name in sites}, "HOST_MAP_ONLY": True,
+        "CRAWL_PROGRESS": "off", "CRAWL_TIMEOUT": 10, "HOST_MAP": {name: "127.0.0.1" for name in names},
+        "HOST_MAP_ONLY": True, **settings,
     }
-    seeds = [f"https://{name}:{port}/" for name, port in sites.items()]
     result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(config), *seeds], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    stats = json.loads(result.stdout)
+    return json.loads(result.stdout), result.stderr
+
+
+def _stored(tmp_path: Path) -> dict[str, ServerCertificate | None]:
+    """The certificate stored with each page (None for none), by the page's host, as a re-analysis reads them."""
     with Store.open(tmp_path / "crawl.db") as store:
-        stored = sorted(row["final_url"].split("//")[1].split(":")[0]
-                        for row in store.db.query("SELECT final_url FROM observations"))
-    assert stored == sorted(FETCHED)
-    failed = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("fraudwall/fetch/failed/")}
-    assert failed == {"tls-client-certificate": 1, "tls-failed": 1, "not-tls": 1}
-    assert "Remote certificate is not valid" not in result.stderr
+        pages = [stored.observation for stored in store.pending({}, rerun=["every page"])]
+    return {page.final_url.split("//")[1].split(":")[0]: page.certificate for page in pages}
+
+
+#: The names of one operator's certificate beside the site's own: two other registered domains (one by a
+#: wildcard, one with its www name too), an address, a shared platform's name and a bank's own domain.
+SIBLINGS = ("sibling-one.top", "www.sibling-one.top", "*.sibling-two.top")
+NOT_SITES = ("pages.dev", "icbc.com.cn")
+
+
+def test_a_certificate_gives_its_other_sites_one_hop_and_is_stored_with_each_page(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The front page of each other registered domain the seed's certificate names is fetched once (at the seed's
+    port), and not its address, a shared platform or a brand's own domain; the sibling pages' own certificates
+    (the same one) give nothing more. A certificate naming 25 other domains is a shared one: none is fetched.
+    Every page is stored with its certificate: fingerprint, names, issuer, dates."""
+    folder = tmp_path_factory.mktemp("siblings")
+    group = _certificate(folder, "cert-group.top", also=(
+        *(x509.DNSName(name) for name in (*SIBLINGS, *NOT_SITES)), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))))
+    shared = _certificate(folder, "cert-shared.top", also=tuple(x509.DNSName(f"customer{n}.top") for n in range(25)))
+    with RawServer(_tls_site(_server_context(group))) as group_site, \
+            RawServer(_tls_site(_server_context(shared))) as shared_site:
+        names = ["cert-group.top", "sibling-one.top", "www.sibling-one.top", "sibling-two.top", *NOT_SITES,
+                 "cert-shared.top", *(f"customer{n}.top" for n in range(25))]
+        stats, _ = _crawl(tmp_path, [f"https://cert-group.top:{group_site.port}/",
+                                     f"https://cert-shared.top:{shared_site.port}/"], names, CRAWL_DEPTH=1,
+                          CRAWL_RENDER="off")
+    stored = _stored(tmp_path)
+    assert sorted(stored) == ["cert-group.top", "cert-shared.top", "sibling-one.top", "sibling-two.top"]
+    assert stats["fraudwall/fetch/outbound/certificate-name"] == 2
+    assert stats["fraudwall/fetch/skipped/shared-certificate"] == 1
+    certificate = stored["sibling-two.top"]
+    assert certificate == stored["cert-group.top"]
+    assert certificate.sha256 == hashlib.sha256(
+        ssl.PEM_cert_to_DER_cert(group[0].read_text())).hexdigest()
+    assert certificate.names == ("cert-group.top", *SIBLINGS, *NOT_SITES, "127.0.0.1")
+    assert certificate.self_signed and certificate.issuer == "CN=cert-group.top"
+    assert certificate.covers("x.sibling-two.top") and not certificate.covers("a.b.sibling-two.top")
+    assert certificate.not_after > NOW > certificate.not_before
