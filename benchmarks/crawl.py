@@ -249,7 +249,7 @@ def timed(command: list[str], tool: str, server: int, pages: Callable[[], int]) 
 PROFILED = [
     ("the spider's callback (parse_page, links followed)", "crawler/spiders/seed_spider.py", "parse"),
     ("  parse_page (decode, lxml, XPath for text, links, forms, scripts, meta)", "fraudwall/pages.py", "parse_page"),
-    ("  _registrable (registered domain of each link)", "crawler/spiders/seed_spider.py", "_registrable"),
+    ("  registered_domain (of each link)", "crawler/sites.py", "registered_domain"),
     ("JudgePool.judge: a page to a judging worker and its judgement back", "fraudwall/judge_pool.py", "judge"),
     ("  ProcessPoolExecutor.submit (its wake-up write waits for the GIL)", "concurrent/futures/process.py", "submit"),
     ("StorePipeline: batches into SQLite", "fraudwall/pipelines.py", "_flush"),
@@ -264,7 +264,7 @@ def stage_costs(port: int, count: int = 500) -> None:
 
     from crawl_site import site_pages
     from fraudwall.blocklists.store import Store
-    from fraudwall.crawler.spiders.seed_spider import _registrable
+    from fraudwall.crawler.sites import registered_domain
     from fraudwall.judging import judge
     from fraudwall.pages import parse_page
     from fraudwall.plugin_host import PluginHost
@@ -294,7 +294,7 @@ def stage_costs(port: int, count: int = 500) -> None:
     timed_stage("the peer's parse: Scrapy selectors, title and hrefs", peer_parse, pages, "peer")
     observations = timed_stage("parse_page", lambda page: parse_page(page[0], page[1], headers=headers), pages,
                                "crawl process")
-    timed_stage("_registrable of every link of a page", lambda page: [_registrable(link.url) for link in page.links],
+    timed_stage("registered_domain of every link of a page", lambda page: [registered_domain(link.url) for link in page.links],
                 observations, "crawl process (pages above the last level)")
     blobs = timed_stage("pickle a page observation (to a worker)", pickle.dumps, observations, "crawl process")
     timed_stage("unpickle it", pickle.loads, blobs, "worker")

@@ -32,10 +32,10 @@ the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fraudwall import reference
+from fraudwall.crawler.sites import registered_domain
 from fraudwall.models import ServerCertificate
 from fraudwall.names import is_ip_literal, parent_names
 
@@ -87,7 +87,7 @@ def outbound_kind(url: str, text: str) -> str | None:
 
 
 def certificate_sites(certificate: ServerCertificate, page_url: str, own_domains: set[str],
-                      registrable: Callable[[str], str | None], most: int) -> list[str] | None:
+                      most: int) -> list[str] | None:
     """The front pages of the sites ``certificate`` names outside ``own_domains``, one per registered domain, at
     the page's scheme and port; None when it names more than ``most`` registered domains (a shared certificate).
 
@@ -106,7 +106,7 @@ def certificate_sites(certificate: ServerCertificate, page_url: str, own_domains
         host = name.lower().removeprefix("*.").rstrip(".")
         if not host or is_ip_literal(host) or _under(host, shared) or _under(host, allowed):
             continue
-        domain = registrable(f"https://{host}/")
+        domain = registered_domain(f"https://{host}/")
         if domain and domain not in own_domains:
             sites.setdefault(domain, f"{split.scheme}://{host}{authority}/")
     if len(sites) > most:

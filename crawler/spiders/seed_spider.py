@@ -26,7 +26,6 @@ spider closes; responses still in flight then are counted as
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -35,7 +34,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
 
 import scrapy
@@ -58,10 +56,10 @@ from fraudwall.crawler.outbound import (
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
+from fraudwall.crawler.sites import registered_domain
 from fraudwall.crawler.variants import CloakedSeed, SeedVariants, page_from_response
-from fraudwall.exceptions import CrawlError, InputError
+from fraudwall.exceptions import CrawlError
 from fraudwall.models import ApkDownload, PageObservation, Target
-from fraudwall.names import parse_url
 from fraudwall.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,29 +108,6 @@ def stored_urls(settings: Settings | None) -> Iterator[str]:
         return  # no observations table yet: nothing is stored
     finally:
         connection.close()
-
-
-def _registrable(url: str) -> str | None:
-    """The registered domain of ``url``'s host (the host itself for an address), None for no usable URL."""
-    try:
-        authority = urlsplit(url).netloc
-    except ValueError:
-        return None
-    return _registrable_of(authority.rpartition("@")[2].lower())
-
-
-@functools.lru_cache(maxsize=65536)
-def _registrable_of(authority: str) -> str | None:
-    # A page links the same few hosts hundreds of times: each is parsed once, not once per link.
-    try:
-        parts = parse_url(f"http://{authority}/")
-    except InputError:
-        return None
-    if parts.is_ip:
-        return parts.host
-    # A suffix the bundled list does not know (a TLD newer than its snapshot, .test, .internal): the list's
-    # default rule "*" makes the last label the suffix, so a.example.test and example.test are one site.
-    return parts.registrable_domain or ".".join(parts.host.rsplit(".", 2)[-2:])
 
 
 class SeedSpider(scrapy.Spider):
@@ -233,7 +208,7 @@ class SeedSpider(scrapy.Spider):
                  seed_domain: str | None = None) -> scrapy.Request:
         # Links are followed inside the registered domain of the seed they came from (where it landed, when it
         # redirected), and one hop outbound.
-        meta: dict[str, Any] = {"seed": seed, "seed_domain": seed_domain or _registrable(seed), "referrer": referrer}
+        meta: dict[str, Any] = {"seed": seed, "seed_domain": seed_domain or registered_domain(seed), "referrer": referrer}
         if apk:
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
         if outbound:
@@ -243,14 +218,14 @@ class SeedSpider(scrapy.Spider):
         # wildcard maze of subdomains ran ahead, depth after depth, while the seed's own host was slow, and
         # filled the domain's page cap before the seed's links were fetched; it also opened connections to one
         # server per subdomain.
-        if domain := _registrable(url):
+        if domain := registered_domain(url):
             meta[Downloader.DOWNLOAD_SLOT] = domain
         request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta)
         return self.variants.prepare(request, seed=url == seed and not referrer)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageObservation | CloakedSeed | ApkDownload | scrapy.Request]:
         stats = self.crawler.stats
-        domain = _registrable(response.url) or ""
+        domain = registered_domain(response.url) or ""
         self._count_bytes(domain, len(response.body))
         if looks_like_apk(response.body):
             yield from self._apk(response)
@@ -289,7 +264,7 @@ class SeedSpider(scrapy.Spider):
         redirects = response.meta.get("redirect_urls")
         if redirects and redirects[0] == response.meta.get("seed") and not response.meta.get("referrer"):
             # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
-            seed_domain = _registrable(response.url)
+            seed_domain = registered_domain(response.url)
         outbound = bool(response.meta.get(OUTBOUND_META))
         followed = 0
         hops: Counter[str] = Counter()
@@ -307,7 +282,7 @@ class SeedSpider(scrapy.Spider):
             # banner.jpg and served as image/jpeg is still an APK), within the APK cap.
             if extension in APK_EXTENSIONS or (extension in SKIPPED_EXTENSIONS and DOWNLOAD_TEXT.search(link.text)):
                 # A fake app is captured wherever it is hosted; off the seed's domain, within the page's share.
-                if _registrable(link.url) != seed_domain and not self._hop(APK_FILE, hops):
+                if registered_domain(link.url) != seed_domain and not self._hop(APK_FILE, hops):
                     continue
                 stats.inc_value(stats_keys.APK + "links")
                 followed += 1
@@ -316,7 +291,7 @@ class SeedSpider(scrapy.Spider):
                 continue
             if extension in SKIPPED_EXTENSIONS or outbound:
                 continue  # evidence only; an outbound page's own links are the next hop, not followed
-            if _registrable(link.url) == seed_domain:
+            if registered_domain(link.url) == seed_domain:
                 followed += 1
                 # A download link with no .apk in its URL is fetched within the APK cap: a disguised APK is not cut short.
                 yield self._request(link.url, response.meta["seed"], apk=bool(DOWNLOAD_WORDS.search(link.url)),
@@ -374,7 +349,7 @@ class SeedSpider(scrapy.Spider):
             stats.inc_value(stats_keys.FETCH_SKIPPED + "max-pages")
             return
         pages = item.pages if isinstance(item, CloakedSeed) else (item,)
-        total = self._count_pages(_registrable(pages[0].final_url) or "", len(pages))
+        total = self._count_pages(registered_domain(pages[0].final_url) or "", len(pages))
         if self.max_domain_pages and total > self.max_domain_pages and not asked_for:
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)
             self._settle(response)
@@ -409,7 +384,7 @@ class SeedSpider(scrapy.Spider):
     def domain_full(self, url: str) -> bool:
         """True once the registered domain of ``url`` has given its share: requests queued into it are not
         sent (:mod:`fraudwall.crawler.domain_budget`)."""
-        return self._domain_full(_registrable(url) or "")
+        return self._domain_full(registered_domain(url) or "")
 
     def _apk(self, response: Response) -> Iterator[ApkDownload]:
         """A downloaded APK, once per distinct file, for analysis and judging in the pipelines."""

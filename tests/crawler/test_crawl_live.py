@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fraudwall.blocklists.store import Store
-from fraudwall.crawler.spiders.seed_spider import _registrable
+from fraudwall.crawler.sites import registered_domain
 from fraudwall.demo.server import SiteServer
 from fraudwall.exit_codes import ExitCode
 
@@ -138,4 +138,4 @@ def test_crawl_takes_a_urlhaus_csv_as_its_seed_file(tmp_path: Path, site: SiteSe
 def test_links_are_followed_within_the_registered_domain_by_the_list_or_its_default_rule(url: str, site: str) -> None:
     """The site a link belongs to is its registered domain; under a suffix the list does not know, the list's
     default rule makes the last label the suffix, so a seed's own subdomains stay in its crawl."""
-    assert _registrable(url) == site
+    assert registered_domain(url) == site
