@@ -109,7 +109,13 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
                                    "fraudwall.crawler.variants.ClientProfilesMiddleware": 390,
                                    "fraudwall.crawler.journal.FinishedRequestFilter": 50,
                                    # Then a request into a domain that has given its share is dropped.
-                                   "fraudwall.crawler.domain_budget.DomainBudgetMiddleware": 60},
+                                   "fraudwall.crawler.domain_budget.DomainBudgetMiddleware": 60,
+                                   # Scrapy's, but each entry domain of a campaign is recorded with its redirect,
+                                   # and the Refresh header is followed (fraudwall.crawler.redirects).
+                                   "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+                                   "fraudwall.crawler.redirects.EntryKeepingRedirectMiddleware": 600,
+                                   "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+                                   "fraudwall.crawler.redirects.EntryKeepingMetaRefreshMiddleware": 580},
         **_job_settings(settings),
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
         "FRAUDWALL_HOST_MAP": settings.getdict("HOST_MAP"),

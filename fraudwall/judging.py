@@ -30,6 +30,15 @@ their verdicts (``carried``): carrying a fraud app is what a dropper does, so
 the carrier gets a finding of the core's own (detector ``apk_carrier``) at the
 score of the worst APK it carries, suspicious or worse.
 
+A page reached through redirects from other sites (a campaign's throw-away
+entry domains, the short link in a text message) hands its verdict on to them
+when it is suspicious or worse: each URL of its redirect chain on another
+registered domain gets a finding of the core's own (detector
+``redirect_entry``) at the page's score, judged into a ``related`` verdict, so
+the names victims are sent to are blocked with the page they lead to. A hop
+whose URL carries the next one's host (``?url=https://landing...``: an open
+redirect on a site that is not the scam's) and an allowlisted name get none.
+
 A page's hooks share one :class:`~fraudwall.page_view.PageView`, built here
 once per page, so that the text and facts several detectors read are
 extracted once, and no detector needs another's module to get them.
@@ -38,6 +47,7 @@ extracted once, and no detector needs another's module to get them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 from fraudwall import __version__
 from fraudwall.blocklists.scoring import score_findings
@@ -45,9 +55,14 @@ from fraudwall.models import (
     ApkObservation, Category, DnsObservation, DnsPivots, Finding, Judgement, Observation, PageObservation, SubjectKind, UrlParts,
     Verdict, VerdictStatus,
 )
+from fraudwall.exceptions import InvalidName
 from fraudwall.names import normalize_name, parse_url
 from fraudwall.page_view import PageView
 from fraudwall.plugin_host import PluginHost
+from fraudwall.reference import is_allowlisted
+
+#: Hops of a redirect chain shown in an entry's evidence (the last ones, the landing page included).
+MAX_HOPS_SHOWN = 6
 
 
 def judge(
@@ -103,6 +118,11 @@ def judge(
     for finding in [*findings, *kept]:
         about.setdefault(subject if finding.subject in own else finding.subject, []).append(finding)
     verdict = score_findings(subject, about.pop(subject, []), settings, kind=kind)
+    if isinstance(observation, PageObservation):
+        entries = _entry_findings(observation, verdict)
+        findings += entries
+        for finding in entries:
+            about.setdefault(finding.subject, []).append(finding)
     related = tuple(score_findings(other, found, settings, kind=found[0].subject_kind)
                     for other, found in sorted(about.items()))
     plugins = tuple((plugin, version) for plugin, version in sorted(host.versions().items())
@@ -128,3 +148,39 @@ def _carrier_findings(apk: ApkObservation, carried: Iterable[Verdict]) -> list[F
         evidence=tuple(f"inside: {verdict.subject} ({verdict.status}, {verdict.score:.2f})" for verdict in bad[:5]),
         subject_kind=SubjectKind.APK,
     )]
+
+
+#: The detector name of the core's finding on a URL a suspicious or malicious page was reached through.
+ENTRY_DETECTOR = "redirect_entry"
+
+
+def _entry_findings(page: PageObservation, verdict: Verdict) -> list[Finding]:
+    """A finding for each URL of ``page``'s redirect chain on another registered domain, at the page's score,
+    when the page is suspicious or worse (see the module's docstring)."""
+    if not page.redirect_chain or verdict.status not in (VerdictStatus.MALICIOUS, VerdictStatus.SUSPICIOUS):
+        return []
+    hops = [*page.redirect_chain, page.final_url]
+    try:
+        landing = parse_url(page.final_url)
+    except InvalidName:
+        return []
+    category = verdict.categories[0] if verdict.categories else Category.SUSPICIOUS_URL.value
+    chain = " -> ".join(hops[-MAX_HOPS_SHOWN:])
+    findings: list[Finding] = []
+    for entry, next_hop in zip(hops, hops[1:]):
+        try:
+            parts = parse_url(entry)
+            following = parse_url(next_hop).host
+        except InvalidName:
+            continue
+        site = parts.registrable_domain or parts.host
+        if site in (landing.registrable_domain, landing.host) or is_allowlisted(parts.host):
+            continue
+        if following in unquote(entry.split("//", 1)[-1].partition("/")[2]).lower():
+            continue  # an open redirect: the URL names where it sends, whoever asks
+        findings.append(Finding(
+            entry, ENTRY_DETECTOR, __version__, category, verdict.score,
+            f"Redirects to a page judged {verdict.status} ({verdict.score:.2f}): {page.final_url}",
+            evidence=(f"redirect chain: {chain}",), subject_kind=SubjectKind.URL,
+        ))
+    return findings

@@ -209,3 +209,55 @@ def test_an_apk_carrying_a_fraud_app_is_judged_by_it() -> None:
     assert judge(PluginHost(Settings()), stranger, carried=[bad]).findings == ()
     benign = bad.__class__("11" * 32, 0.1, VerdictStatus.BENIGN, subject_kind=SubjectKind.APK)
     assert judge(PluginHost(Settings()), carrier, carried=[benign]).findings == ()
+
+
+class _LandingPage:
+    """Judges the page at https://landing-usdt.top malicious (0.9) and any other page benign."""
+
+    name = "landing"
+    version = "1"
+
+    @hookimpl
+    def analyze_page(self, page):  # type: ignore[no-untyped-def]
+        if "landing-usdt.top" in page.final_url:
+            return [Finding(page.final_url, self.name, self.version, "investment", 0.9, "the scam")]
+        return []
+
+
+def _reached_through(chain: list[str], final: str = "https://landing-usdt.top/") -> dict[str, tuple[str, float]]:
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(_LandingPage(), origin="test")
+    judgement = judge(plugin_host, parse_page(chain[0] if chain else final, b"<p>USDT</p>", final_url=final,
+                                              redirect_chain=chain))
+    return {verdict.subject: (verdict.status, verdict.score) for verdict in judgement.related}
+
+
+def test_the_entries_a_malicious_page_was_reached_through_share_its_verdict() -> None:
+    """Each URL of the chain on another registered domain (a campaign's entry names, a short link) gets the core's
+    redirect_entry finding at the page's score, judged into a verdict of its own; the landing site's own hops (http
+    to https, www), an open redirect that names its target, and an allowlisted name get none; a benign page hands
+    nothing on."""
+    related = _reached_through([
+        "http://entry-7731.top/", "http://t.cn/A6x", "http://www.baidu.com/link?url=https%3A%2F%2Flanding-usdt.top%2F",
+        "http://news-portal.top/go?u=https://landing-usdt.top/", "http://landing-usdt.top/", "https://www.landing-usdt.top/",
+    ])
+    assert related == {
+        "http://entry-7731.top/": (VerdictStatus.MALICIOUS, 0.9),
+        "http://t.cn/A6x": (VerdictStatus.MALICIOUS, 0.9),
+    }
+    assert _reached_through(["http://entry-7731.top/"], final="https://benign-shop.top/") == {}
+    assert _reached_through([]) == {}
+
+
+def test_an_entry_finding_names_the_page_and_its_chain() -> None:
+    """The finding says where the entry leads and shows the chain, and is about the entry URL (kind url)."""
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(_LandingPage(), origin="test")
+    judgement = judge(plugin_host, parse_page("http://entry-7731.top/", b"<p>USDT</p>",
+                                              final_url="https://landing-usdt.top/",
+                                              redirect_chain=["http://entry-7731.top/"]))
+    [entry] = [finding for finding in judgement.findings if finding.detector == "redirect_entry"]
+    assert entry.subject == "http://entry-7731.top/" and entry.subject_kind is SubjectKind.URL
+    assert entry.category == "investment" and "landing-usdt.top" in entry.reason
+    assert entry.evidence == ("redirect chain: http://entry-7731.top/ -> https://landing-usdt.top/",)
+    assert judgement.verdict.subject == "https://landing-usdt.top/" and judgement.verdict.score == 0.9
