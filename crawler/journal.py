@@ -127,6 +127,9 @@ class FinishedRequestFilter:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         journal: FrontierJournal | None = getattr(self.crawler.spider, "journal", None)
-        if journal is not None and journal.resumed and journal.is_finished(request.url):
+        # A redirect's hop is finished when its chain is: a page is stored under the URL its chain started at,
+        # and an entry domain not fetched before the stop still needs its hop to a landing page that was.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        if journal is not None and journal.resumed and journal.is_finished(url):
             self.crawler.stats.inc_value(stats_keys.RESUME_ALREADY_DONE)
             raise AlreadyDone(f"finished before the crawl was resumed: {request.url}")

@@ -196,3 +196,33 @@ def test_a_resumed_job_asks_again_with_each_requests_kind(tmp_path: Path) -> Non
     assert download["download_maxsize"] == 12345 and download["outbound"] == "download"
     assert "download_maxsize" not in asked["http://apps-hall.top/p1.html"]
     assert asked[seed]["seed"] == seed
+
+
+def test_a_resumed_job_still_follows_an_entry_to_a_landing_page_stored_before(tmp_path: Path) -> None:
+    """After a stop, a request for a stored page is not sent again, but a redirect to it from an entry domain not
+    fetched before the stop is: the page is stored under the URL its chain started at, and the entry's chain is
+    what is missing. A hop of a chain that was stored is still not sent."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from fraudwall.crawler.journal import AlreadyDone, FinishedRequestFilter, FrontierJournal
+    from fraudwall.crawler.spiders.seed_spider import SeedSpider
+
+    landing, stored_entry = "http://landing-usdt.top/", "http://entry-1.top/"
+    folder = tmp_path / "job" / "fraudwall"
+    folder.mkdir(parents=True)
+    (folder / "scheduled.jsonl").write_text("")  # a journal there: this run resumes
+    crawler = get_crawler(SeedSpider)
+    crawler.spider = spider = SeedSpider.from_crawler(crawler, seeds=stored_entry)
+    crawler.stats.open_spider()
+    spider.journal = FrontierJournal(folder)
+    spider.journal.open([stored_entry, landing])
+    try:
+        guard = FinishedRequestFilter(crawler)
+        with pytest.raises(AlreadyDone):
+            guard.process_request(Request(landing))
+        with pytest.raises(AlreadyDone):
+            guard.process_request(Request(landing, meta={"redirect_urls": [stored_entry]}))
+        assert guard.process_request(Request(landing, meta={"redirect_urls": ["http://entry-2.top/"]})) is None
+    finally:
+        spider.journal.close()
