@@ -122,3 +122,31 @@ def test_text_inside_script_style_and_template_is_not_visible_but_their_tails_ar
     html = ("<body>a<!-- 注释 -->b<script>var s = '脚本';</script>c<style>.x{}</style>d"
             "<template><p>模板<template>内</template></p>尾</template>e<p>段落</p></body>")
     assert parse_page("http://example-test.top/", html.encode()).text == "abcde 段落"
+
+
+# -- link joining: the cached path gives what urljoin gives --------------------------------------------------
+
+from urllib.parse import urljoin  # noqa: E402
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fraudwall.pages import _join, _origin  # noqa: E402
+
+#: Bases with paths, parameters, queries and fragments that a relative link would take from them; one not http(s).
+_BASES = ["http://shop.top/a/b/c.html?x=1#f", "https://kefu.top:8443/dir/;p?q", "http://[::1]:8080/", "https://a.top",
+          "http://user@b.top/x/../y/", "ftp://files.top/pub/", "https://c.top/a//b/./c?"]
+_HREF_PARTS = st.lists(st.sampled_from(["/", "//", "?", "#", ";", ".", "..", "a", "b.top", "x:y", "@", "%2F", "\t", "\n",
+                                        "\\", " ", ":80", "[::1]", "http:", "https:", "HTTP://"]), max_size=8)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(_BASES), st.sampled_from(["", "/", "//", "http://", "https://", "?", "#", "./"]), _HREF_PARTS)
+@example("https://kefu.top:8443/dir/;p?q", "http://", ["\t"])
+@example("http://shop.top/a/b/c.html?x=1#f", "//", ["?", "a"])
+@example("http://shop.top/a/b/c.html?x=1#f", "https://", [])
+def test_links_are_joined_as_urljoin_joins_them(base: str, start: str, parts: list[str]) -> None:
+    """Whatever the href (root paths, host-named and scheme-relative links, empty hosts, removed characters, dot
+    segments) and the base, the cached join gives urljoin's answer."""
+    href = start + "".join(parts)
+    assert _join(base, _origin(base), href) == urljoin(base, href)
