@@ -13,13 +13,14 @@ crawl of fraud sites lost two kinds of evidence that way:
   page) was never seen past the gate, and a redirect loop ended with no
   reason counted.
 
-So a redirect is followed even to a URL asked for before when it leaves the
-registered domain its chain started on (each entry domain is recorded with
-its chain, up to the landing domain's page budget), or when it comes back to
-a URL of its own chain (the gate; a loop then ends at ``REDIRECT_MAX_TIMES``
-as ``too-many-redirects``). Redirects inside one site that converge on a page
-already fetched (every page of a site sending visitors to its login) are
-still dropped as duplicates.
+So a redirect is followed even to a URL asked for before when it comes
+back to a URL of its own chain (the gate; a loop then ends at
+``REDIRECT_MAX_TIMES`` as ``too-many-redirects``), or when its chain started
+at an entry (a seed, or a link followed one hop off a site: a short link) and
+it leaves that entry's registered domain: each entry domain is recorded with
+its chain, up to the landing domain's page budget. A site's own links that
+converge on a page already fetched (every page sending visitors to its login,
+a thousand ``/go?id=`` links to one partner) are still dropped as duplicates.
 
 A ``Refresh`` response header (``Refresh: 0; url=/landing``), which browsers
 follow as they follow ``<meta http-equiv="refresh">`` and Scrapy does not,
@@ -35,6 +36,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.http import Response
 from w3lib.html import get_meta_refresh
 
+from fraudwall.crawler.outbound import OUTBOUND_META
 from fraudwall.crawler.sites import registered_domain
 
 
@@ -43,7 +45,8 @@ def must_follow(request: Request, redirected: Request) -> bool:
     chain = [*request.meta.get("redirect_urls", ()), request.url]
     if redirected.url in chain:
         return True  # a gate that sets a cookie and sends the browser back, or a loop: the cap ends it
-    return registered_domain(chain[0]) != registered_domain(redirected.url)
+    entry = not request.meta.get("referrer") or request.meta.get(OUTBOUND_META)
+    return bool(entry) and registered_domain(chain[0]) != registered_domain(redirected.url)
 
 
 class _KeepsEntries:

@@ -4,8 +4,9 @@ A real crawl (the ``run_crawl`` driver of test_host_health, in a subprocess)
 of a site on loopback that answers by host name: three throw-away entry
 domains that each redirect to one scam landing page, a gate that redirects a
 visitor to its own URL with a cookie, a redirect to itself with no end, a
-page whose ``Refresh`` header sends it on, and two pages of one site that both
-redirect to its login page. Scrapy's duplicate filter dropped the second and
+page whose ``Refresh`` header sends it on, two pages of one site that both
+redirect to its login page, and two of its links that both redirect to one
+page on another site. Scrapy's duplicate filter dropped the second and
 third entry's redirect, the gate and the loop without a word, and Scrapy does
 not read the ``Refresh`` header.
 """
@@ -58,7 +59,7 @@ class _Site(BaseHTTPRequestHandler):
         elif host == "landing-usdt.top":
             self._send(200, LANDING)
         elif self.path == "/":
-            links = ["/gate", "/loop", "/refresh", "/a", "/b"]
+            links = ["/gate", "/loop", "/refresh", "/a", "/b", "/out1", "/out2"]
             self._send(200, "<title>门户</title>" + "".join(f'<a href="{link}">{link}</a>' for link in links))
         elif self.path == "/gate":
             if "passed=1" in (self.headers.get("Cookie") or ""):
@@ -71,6 +72,8 @@ class _Site(BaseHTTPRequestHandler):
             self._send(200, headers=(("Refresh", "0; url=/refreshed"),))
         elif self.path in ("/a", "/b"):
             self._send(302, headers=(("Location", "/login"),))
+        elif self.path in ("/out1", "/out2"):
+            self._send(302, headers=(("Location", f"http://partner-shop.top:{port}/"),))
         else:
             self._send(200, f"<title>{self.path}</title><p>{self.path}</p>")
 
@@ -89,9 +92,10 @@ def site() -> Iterator[ThreadingHTTPServer]:
 def test_redirects_keep_every_entry_pass_gates_and_end_loops(tmp_path: Path, site: ThreadingHTTPServer) -> None:
     """Each entry domain is stored with its redirect to the landing page and judged malicious with it (so its
     name is blocked); the gate is passed with its cookie; the loop ends as too-many-redirects; the Refresh header
-    is followed; two pages of one site redirecting to its login page still fetch the login page once."""
+    is followed; two pages of one site redirecting to its login page, or two of its links redirecting to one page
+    elsewhere, still fetch that page once."""
     port = site.server_address[1]
-    names = [*ENTRIES, "landing-usdt.top", "portal.top"]
+    names = [*ENTRIES, "landing-usdt.top", "portal.top", "partner-shop.top"]
     config: dict[str, Any] = {
         "DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_PROFILES": ["android"],
         "CRAWL_DEPTH": 1, "CRAWL_PROGRESS": "off", "CRAWL_RENDER": "off", "CRAWL_MAX_REDIRECTS": 5,
@@ -117,5 +121,6 @@ def test_redirects_keep_every_entry_pass_gates_and_end_loops(tmp_path: Path, sit
     assert stats["fraudwall/fetch/failed/too-many-redirects"] == 1
     assert _Site.asked[("portal.top", "/loop")] == 6  # the first ask and five redirects
     assert _Site.asked[("portal.top", "/login")] == 1
+    assert _Site.asked[("partner-shop.top", "/")] == 1
     assert [url for url, final in pages.items() if final.startswith("/login ")] in (["portal.top/a"],
                                                                                  ["portal.top/b"])
