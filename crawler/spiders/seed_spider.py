@@ -11,7 +11,8 @@ whatever the server calls them; links to them (by extension, or by a
 download text on a link that claims to be a picture) are followed wherever
 they are hosted, one hop, within ``FRAUDWALL_MAX_APK_BYTES``. iOS lures
 (``itms-services:``, ``.mobileconfig``, ``.ipa``) are counted, never fetched;
-so are links in other schemes. The other sites an https page's certificate names are fetched one hop
+so are links in other schemes. APK files a page refers to outside its links (a download button's script,
+a data attribute) are fetched as its APK links are (:mod:`fraudwall.crawler.app_files`). The other sites an https page's certificate names are fetched one hop
 (:func:`~fraudwall.crawler.outbound.certificate_sites`, ``FRAUDWALL_MAX_CERTIFICATE_DOMAINS``).
 
 Settings bound a crawl: ``FRAUDWALL_DEPTH`` links followed from a seed (0: the
@@ -46,6 +47,7 @@ from twisted.python.failure import Failure
 
 from fraudwall import stats_keys
 from fraudwall.crawler import domain_budget
+from fraudwall.crawler.app_files import apk_references
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
@@ -76,6 +78,8 @@ APK_EXTENSIONS = frozenset({"apk", "xapk"})
 #: iOS sideloading lures (an enterprise app, a configuration profile): counted, never fetched; the page
 #: that offers one is judged for it (the ``app_lures`` detector).
 IOS_EXTENSIONS = frozenset({"ipa", "mobileconfig"})
+#: APK files fetched of those a page refers to outside its links, when links per page are not capped.
+MAX_APK_REFERENCES = 1000
 
 
 def _extension(url: str) -> str:
@@ -304,8 +308,22 @@ class SeedSpider(scrapy.Spider):
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind, seed_domain=seed_domain)
+        yield from self._apks_referred_to(page, response, seed_domain, hops)
         if not outbound:
             yield from self._certificate_sites(page, response, seed_domain, domain, hops)
+
+    def _apks_referred_to(self, page: PageObservation, response: Response, seed_domain: str | None,
+                          hops: Counter[str]) -> Iterator[scrapy.Request]:
+        """The APK files the page refers to outside its links (a download button's script, a data attribute,
+        the page's JSON: :func:`~fraudwall.crawler.app_files.apk_references`), fetched as its APK links are."""
+        linked = {link.url for link in page.links}
+        for url in apk_references(page.html, response.url, self.max_links or MAX_APK_REFERENCES):
+            if url in linked:
+                continue  # followed, or not, as a link
+            if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
+                continue
+            self.crawler.stats.inc_value(stats_keys.APK + "referred-in-page")
+            yield self._request(url, response.meta["seed"], apk=True, referrer=response.url, seed_domain=seed_domain)
 
     def _certificate_sites(self, page: PageObservation, response: Response, seed_domain: str | None, domain: str,
                            hops: Counter[str]) -> Iterator[scrapy.Request]:

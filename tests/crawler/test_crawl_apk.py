@@ -77,3 +77,53 @@ def test_crawl_captures_judges_and_stores_each_apk_once(tmp_path: Path, site: Si
         assert download == site.url("app-meeting.top", "/img/banner.jpg")
         bank_host = store.db.execute("SELECT status FROM verdicts WHERE subject = 'cdn-apps.xyz'").fetchone()
         assert bank_host is not None and bank_host[0] in ("malicious", "suspicious"), "the download host is a subject"
+
+
+SCRIPTED = r"""<html><head><title>极速贷 官方下载</title></head><body>
+<button onclick="location.href='/dl/loan-v2.apk'">安卓下载</button>
+<div class="btn" data-url=/dl/xapk/weather.xapk>备用通道</div>
+<a href="/guide/install.apk.html">安装教程</a> <span>apkpure</span>
+<script>
+var cfg = {"android": "http:\/\/cdn-loan.top:{port}\/pkg\/anquan.apk?v=3", "ios": "itms-services://?action=x"};
+if (/android/i.test(navigator.userAgent)) { document.querySelector('.btn').onclick = function () {
+  window.location = cfg.android; }; }
+</script></body></html>"""
+
+SCRIPTED_FILES = {
+    "app-loan.top/dl/loan-v2.apk": APKS / "loan_app.apk",
+    "app-loan.top/dl/xapk/weather.xapk": APKS / "benign_weather.apk",
+    "cdn-loan.top/pkg/anquan.apk": APKS / "fake_bank_security.apk",
+}
+
+
+def test_crawl_captures_apks_a_page_offers_only_in_scripts_and_attributes(tmp_path: Path) -> None:
+    """A download page whose buttons are scripts: the APK in a click handler, the one in an unquoted data attribute
+    and the one on another host in the page's JSON (slashes escaped) are each downloaded and judged; a page whose
+    name only contains ".apk" and a word starting with "apk" are not fetched as APKs."""
+    root = tmp_path / "site"
+    with SiteServer(root) as server:
+        (root / "app-loan.top").mkdir(parents=True)
+        (root / "app-loan.top" / "index.html").write_text(SCRIPTED.replace("{port}", str(server.port)),
+                                                          encoding="utf-8")
+        for relative, source in SCRIPTED_FILES.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+        (root / "app-loan.top" / "guide").mkdir()
+        (root / "app-loan.top" / "guide" / "install.apk.html").write_text("<title>安装教程</title>", encoding="utf-8")
+        db = tmp_path / "f.db"
+        resolve = [arg for host in ("app-loan.top", "cdn-loan.top") for arg in ("--resolve", f"{host}:127.0.0.1")]
+        result = subprocess.run(
+            [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8", *resolve,
+             server.url("app-loan.top")], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    with Store.open(db) as store:
+        downloads = {json.loads(row["payload"])["package"]: json.loads(row["payload"])["download_url"]
+                     for row in store.db.query("SELECT payload FROM observations WHERE kind = 'apk'")}
+        pages = [row["url"] for row in store.db.query("SELECT url FROM observations WHERE kind = 'page'")]
+    assert downloads == {
+        "com.jisu.daikuan": server.url("app-loan.top", "/dl/loan-v2.apk"),
+        "org.example.weather": server.url("app-loan.top", "/dl/xapk/weather.xapk"),
+        "com.icbc.anquan.kongjian": server.url("cdn-loan.top", "/pkg/anquan.apk") + "?v=3",
+    }
+    assert server.url("app-loan.top", "/guide/install.apk.html") in pages  # a page, linked: fetched as one

@@ -1,0 +1,37 @@
+"""APK files a page refers to outside its links: found wherever the HTML names them, and nowhere else."""
+
+from __future__ import annotations
+
+import time
+
+from fraudwall.crawler.app_files import MAX_URL, apk_references
+
+PAGE = r"""<button onclick="location.href='/dl/app-v2.apk'">下载</button>
+<script>var cfg = {"android":"https:\/\/cdn-apk.top\/pkg\/loan.apk?v=3","ios":"itms-services://x"};
+if (isAndroid) { window.location = "//files.top/x/game.XAPK#go"; }</script>
+<div data-url=/dl/xapk/game2.xapk class=x></div><a href="file.apk.html">no</a> apkpure.com
+<p>download.php?file=app.apk</p><span data-x="javascript:alert(1).apk"></span> ftp://x.top/y.apk /apk/list
+<a href='/dl/app-v2.apk'>again</a>"""
+
+
+def test_references_in_scripts_attributes_and_json_are_found_once_and_resolved() -> None:
+    """A click handler, escaped JSON, a scheme-relative URL in upper case with a fragment and an unquoted attribute
+    each give one absolute URL, in order; a page named .apk.html, words with "apk", a query naming a file, an
+    extension with no file name and another scheme give none."""
+    assert apk_references(PAGE, "https://scam.top/page/index.html", 20) == [
+        "https://scam.top/dl/app-v2.apk", "https://cdn-apk.top/pkg/loan.apk?v=3", "https://files.top/x/game.XAPK#go",
+        "https://scam.top/dl/xapk/game2.xapk",
+    ]
+    assert apk_references(PAGE, "https://scam.top/", 2) == ["https://scam.top/dl/app-v2.apk",
+                                                              "https://cdn-apk.top/pkg/loan.apk?v=3"]
+
+
+def test_a_hostile_page_costs_one_pass() -> None:
+    """Ten megabytes with no delimiter before the extension, or two million "apk" words: each scanned in well under
+    a second, a reference never longer than MAX_URL."""
+    endless = "=a" * 5_000_000 + ".apk"
+    started = time.process_time()
+    [url] = apk_references(endless, "https://s.top/", 20)
+    words = apk_references("apk " * 2_000_000, "https://s.top/", 20)
+    assert time.process_time() - started < 1.0
+    assert len(url) <= len("https://s.top/") + MAX_URL + 4 and words == []
