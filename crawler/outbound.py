@@ -37,7 +37,8 @@ from urllib.parse import urlsplit
 from fraudwall import reference
 from fraudwall.crawler.sites import registered_domain
 from fraudwall.models import ServerCertificate
-from fraudwall.names import is_ip_literal, parent_names
+from fraudwall.exceptions import InvalidName
+from fraudwall.names import is_ip_literal, normalize_name, parent_names
 
 #: The kinds of outbound link, in the order they are recognised.
 APP_STORE, DISTRIBUTION, SHORTENER, DOWNLOAD = "app-store", "distribution", "shortener", "download"
@@ -104,7 +105,13 @@ def certificate_sites(certificate: ServerCertificate, page_url: str, own_domains
     sites: dict[str, str] = {}
     for name in certificate.names:
         host = name.lower().removeprefix("*.").rstrip(".")
-        if not host or is_ip_literal(host) or _under(host, shared) or _under(host, allowed):
+        if is_ip_literal(host):
+            continue
+        try:
+            host = normalize_name(host)  # a certificate's names are the server's to write: no host name, no fetch
+        except InvalidName:
+            continue
+        if _under(host, shared) or _under(host, allowed):
             continue
         domain = registered_domain(f"https://{host}/")
         if domain and domain not in own_domains:

@@ -101,6 +101,11 @@ def accept_any_server(handler: Any) -> None:
     handler._contextFactory = AnyServerTLSPolicy()
 
 
+#: Names of a certificate kept as evidence. CAs issue at most 100 to 250; a server's own certificate can carry
+#: any number, and each page it serves is stored with them.
+MAX_NAMES = 100
+
+
 def server_certificate(response: Any) -> ServerCertificate | None:
     """The certificate an https response came with (Scrapy's ``response.certificate``), None without one."""
     certificate = getattr(response, "certificate", None)
@@ -132,7 +137,7 @@ def _read(der: bytes) -> ServerCertificate | None:
         sha256=hashlib.sha256(der).hexdigest(),
         subject=_name(parsed.subject),
         issuer=_name(parsed.issuer),
-        names=names,
+        names=names[:MAX_NAMES],
         not_before=parsed.not_valid_before_utc,
         not_after=parsed.not_valid_after_utc,
     )

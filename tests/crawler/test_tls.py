@@ -193,3 +193,15 @@ def test_a_certificate_gives_its_other_sites_one_hop_and_is_stored_with_each_pag
     assert certificate.self_signed and certificate.issuer == "CN=cert-group.top"
     assert certificate.covers("x.sibling-two.top") and not certificate.covers("a.b.sibling-two.top")
     assert certificate.not_after > NOW > certificate.not_before
+
+
+def test_a_certificates_names_are_fetched_only_as_host_names() -> None:
+    """Names a server wrote into its own certificate that are no host name (a path, a space, a bare wildcard, one
+    over 253 characters) give no request; an IDN is asked for in its A-label, once with its A-label twin."""
+    from fraudwall.crawler.outbound import certificate_sites
+
+    certificate = ServerCertificate("00", "CN=a.top", "CN=a.top", names=(
+        "a.top", "xn--fiqs8s.top", "*.b.top", "evil.com/path?x", "c d.top", "1.2.3.4", "..", "*", "中国.top",
+        "x" * 300 + ".top"))
+    assert certificate_sites(certificate, "https://a.top:8443/x", {"a.top"}, 20) == [
+        "https://xn--fiqs8s.top:8443/", "https://b.top:8443/"]
