@@ -333,7 +333,7 @@ class SeedSpider(scrapy.Spider):
         if not self.max_certificate_domains or certificate is None or certificate.sha256 in self.certificates:
             return
         self.certificates.add(certificate.sha256)
-        sites = certificate_sites(certificate, response.url, {domain, seed_domain or domain}, _registrable,
+        sites = certificate_sites(certificate, response.url, {domain, seed_domain or domain},
                                   self.max_certificate_domains)
         if sites is None:
             self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + "shared-certificate")
