@@ -106,6 +106,7 @@ def test_redirects_keep_every_entry_pass_gates_and_end_loops(tmp_path: Path, sit
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = json.loads(result.stdout)
+    assert "spider_exceptions/count" not in stats, result.stderr[-3000:]
     with Store.open(tmp_path / "crawl.db") as store:
         pages = {row["url"].split(f":{port}")[0].split("//")[1] + row["url"].split(f":{port}")[1]:
                  row["final_url"].split(f":{port}")[1] + " " + row["title"]

@@ -148,7 +148,9 @@ def _crawl(tmp_path: Path, seeds: list[str], names: Iterable[str], **settings: A
     result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(config), *seeds], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout), result.stderr
+    stats = json.loads(result.stdout)
+    assert "spider_exceptions/count" not in stats, result.stderr[-3000:]
+    return stats, result.stderr
 
 
 def _stored(tmp_path: Path) -> dict[str, ServerCertificate | None]:
