@@ -253,6 +253,9 @@ RENDER_DEPTH = "fraudwall_render_depth"
 RENDER_REASON = "fraudwall_render_reason"
 #: Meta key: seconds the page may take after its load event to go quiet on the network.
 RENDER_WAIT = "fraudwall_render_wait"
+#: Meta key: the redirects the static fetch of a rendered page went through (Scrapy's ``redirect_urls``, which a
+#: re-request does not inherit); the handler gives them back to the rendered response.
+RENDER_CHAIN = "fraudwall_render_chain"
 
 
 def render_request(
@@ -283,6 +286,8 @@ def render_request(
             key: value for key, value in base.meta.items()
             if key not in _TRANSIENT_META and not key.startswith(("playwright", "_"))
         }
+        if base.meta.get("redirect_urls"):
+            carried[RENDER_CHAIN] = list(base.meta["redirect_urls"])
     else:
         url, carried = request_or_url, {}
     carried.update(meta or {})

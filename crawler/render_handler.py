@@ -63,7 +63,7 @@ from fraudwall import stats_keys
 from fraudwall.crawler.connection_pool import bound_connections
 from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.crawler.refusals import Refused
-from fraudwall.crawler.render import RENDER_REASON, RENDER_WAIT, RenderFailed
+from fraudwall.crawler.render import RENDER_CHAIN, RENDER_REASON, RENDER_WAIT, RenderFailed
 from fraudwall.crawler.render_proxy import GuardedProxy, ProxyRefusal
 from fraudwall.crawler.resolver import GuardedResolver, Refusal
 from fraudwall.crawler.tls import accept_any_server
@@ -331,6 +331,14 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             self.guard.refused("document-bytes", request.url, f"rendered document over {self.max_document_bytes} bytes")
             raise Refused("document-bytes", f"refused {request.url}: rendered document too large")
         self.stats.inc_value(stats_keys.RENDER_PAGES)
+        # The page is recorded as reached through the static page's redirects and, when the browser left the
+        # page it was sent to (a script's location.href, a refresh, a redirect it followed), through that one:
+        # an entry domain that sends its visitors on by script is recorded with the page it leads to.
+        chain = list(meta.get(RENDER_CHAIN, ()))
+        if response.url != request.url:
+            chain.append(request.url)
+        if chain:
+            meta["redirect_urls"] = chain
         # scrapy-playwright reports the address the browser connected to, which is the proxy's.
         parts = urlsplit(response.url)
         address = self.proxy.address_of(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))

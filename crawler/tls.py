@@ -18,8 +18,8 @@ certificate says stays evidence for the page, not a reason to refuse it.
 Handshakes that fail anyway are named by
 :func:`fraudwall.crawler.failures.failure_reason` (``tls-*``).
 
-Nothing is sent in clear that would not be: this is only about which
-servers the crawler can talk to, not about trusting them.
+The lower policy changes which servers the crawler can talk to, not what it
+trusts: a crawl sends them nothing it would not send over a stronger channel.
 
 :func:`server_certificate` reads the certificate a response came with into
 the page's evidence (:class:`~fraudwall.models.ServerCertificate`).

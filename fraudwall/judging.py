@@ -34,7 +34,9 @@ A page reached through redirects from other sites (a campaign's throw-away
 entry domains, the short link in a text message) hands its verdict on to them
 when it is suspicious or worse: each URL of its redirect chain on another
 registered domain gets a finding of the core's own (detector
-``redirect_entry``) at the page's score, judged into a ``related`` verdict, so
+``redirect_entry``) at the page's score (at least the threshold of its
+status: a page malicious by corroboration makes its entries malicious), judged
+into a ``related`` verdict, so
 the names victims are sent to are blocked with the page they lead to. A hop
 whose URL carries the next one's host (``?url=https://landing...``: an open
 redirect on a site that is not the scam's) and an allowlisted name get none.
@@ -60,6 +62,7 @@ from fraudwall.names import normalize_name, parse_url
 from fraudwall.page_view import PageView
 from fraudwall.plugin_host import PluginHost
 from fraudwall.reference import is_allowlisted
+from fraudwall.settings import Settings
 
 #: Hops of a redirect chain shown in an entry's evidence (the last ones, the landing page included).
 MAX_HOPS_SHOWN = 6
@@ -119,7 +122,7 @@ def judge(
         about.setdefault(subject if finding.subject in own else finding.subject, []).append(finding)
     verdict = score_findings(subject, about.pop(subject, []), settings, kind=kind)
     if isinstance(observation, PageObservation):
-        entries = _entry_findings(observation, verdict)
+        entries = _entry_findings(observation, verdict, settings)
         findings += entries
         for finding in entries:
             about.setdefault(finding.subject, []).append(finding)
@@ -154,11 +157,14 @@ def _carrier_findings(apk: ApkObservation, carried: Iterable[Verdict]) -> list[F
 ENTRY_DETECTOR = "redirect_entry"
 
 
-def _entry_findings(page: PageObservation, verdict: Verdict) -> list[Finding]:
+def _entry_findings(page: PageObservation, verdict: Verdict, settings: Settings) -> list[Finding]:
     """A finding for each URL of ``page``'s redirect chain on another registered domain, at the page's score,
-    when the page is suspicious or worse (see the module's docstring)."""
+    when the page is suspicious or worse (see the module's docstring). A page malicious by corroboration, under
+    the malicious score, hands on the malicious score: the entry leads to what the page is."""
     if not page.redirect_chain or verdict.status not in (VerdictStatus.MALICIOUS, VerdictStatus.SUSPICIOUS):
         return []
+    floor = settings.getfloat("SCORE_MALICIOUS" if verdict.status is VerdictStatus.MALICIOUS else "SCORE_SUSPICIOUS")
+    score = max(verdict.score, floor)
     hops = [*page.redirect_chain, page.final_url]
     try:
         landing = parse_url(page.final_url)
@@ -179,7 +185,7 @@ def _entry_findings(page: PageObservation, verdict: Verdict) -> list[Finding]:
         if following in unquote(entry.split("//", 1)[-1].partition("/")[2]).lower():
             continue  # an open redirect: the URL names where it sends, whoever asks
         findings.append(Finding(
-            entry, ENTRY_DETECTOR, __version__, category, verdict.score,
+            entry, ENTRY_DETECTOR, __version__, category, score,
             f"Redirects to a page judged {verdict.status} ({verdict.score:.2f}): {page.final_url}",
             evidence=(f"redirect chain: {chain}",), subject_kind=SubjectKind.URL,
         ))

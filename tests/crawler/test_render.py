@@ -483,6 +483,10 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "spa-shell.top/redirect-out": (302, "text/plain", f"http://127.0.0.2:{canary.port}/redirected".encode()),
             "spa-shell.top/big.bin": (200, "application/octet-stream", b"0" * 300_000),
             "hang.top/": (200, html, HANG_HTML.encode()),
+            # An entry domain that sends its visitors to the scam by script, after one HTTP redirect of its own.
+            "js-entry.top/": (302, "text/plain", f"http://js-entry.top:{site.port}/go".encode()),
+            "js-entry.top/go": (200, html, f'<html><body><div id="app"></div><script>location.href = '
+                                           f'"http://spa-shell.top:{site.port}/";</script></body></html>'.encode()),
             "budget.top/": (200, html, SHELL_HTML.replace("/static/js/app.js", "/budget.js").encode()),
             "budget.top/budget.js": (200, "application/javascript", BUDGET_JS.encode()),
             **{f"budget.top/part{i}.json": (200, "application/json", b'"' + b"x" * 1500 + b'"') for i in range(1, 6)},
@@ -573,3 +577,30 @@ def test_page_budget_and_refused_documents(tmp_path: Path, sites: tuple[_Server,
     assert stats["fraudwall/render/refused/network-policy"] == 1
     assert stats["fraudwall/fetch/refused/network-policy"] == 1  # RefusalMiddleware, as without the extra
     assert canary.accepted == 0
+
+
+@needs_browser
+def test_an_entry_that_sends_visitors_on_by_script_is_recorded_and_judged_with_the_page(
+        tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A real crawl with the SSRF guard and the judging pipeline: the entry redirects once over HTTP, then its
+    script sends the browser to the scam's app shell. The rendered page is stored as reached from the entry
+    through both hops, and the entry domain shares the scam page's verdict (redirect_entry)."""
+    from fraudwall.blocklists.store import Store
+    from tests.crawler.test_host_health import DRIVER as CRAWL_DRIVER
+
+    site, _ = sites
+    entry, landing = f"http://js-entry.top:{site.port}/", f"http://spa-shell.top:{site.port}/"
+    config = {"DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "CRAWL_DEPTH": 0,
+              "HOST_MAP": {"js-entry.top": SITE_ADDRESS, "spa-shell.top": SITE_ADDRESS}, "HOST_MAP_ONLY": True,
+              "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0, "CRAWL_PROFILES": ["android"],
+              "CRAWL_PROGRESS": "off", "JUDGE_WORKERS": 1}
+    result = subprocess.run([sys.executable, "-c", CRAWL_DRIVER, json.dumps(config), entry], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with Store.open(tmp_path / "crawl.db") as store:
+        rendered = store.db.execute("SELECT url, final_url, redirect_chain FROM observations "
+                                    "WHERE fetched_as LIKE '%+rendered'").fetchall()
+        verdicts = {row["subject"]: row["status"] for row in store.db.query("SELECT subject, status FROM verdicts")}
+    assert [tuple(row) for row in rendered] == [(entry, landing, json.dumps([entry, entry + "go"]))]
+    assert verdicts[landing] in ("malicious", "suspicious")
+    assert verdicts[entry] == verdicts[landing]
