@@ -37,6 +37,23 @@ FILES = {
 }
 
 
+def _copy_files(root: Path, files: dict[str, Path]) -> None:
+    for relative, source in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+
+
+def _crawl(db: Path, server: SiteServer, seed_host: str, other_host: str) -> subprocess.CompletedProcess[str]:
+    """``fraudwall crawl`` of ``seed_host``'s front page, both hosts mapped to loopback."""
+    resolve = [arg for host in (seed_host, other_host) for arg in ("--resolve", f"{host}:127.0.0.1")]
+    result = subprocess.run(
+        [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8", *resolve,
+         server.url(seed_host)], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SiteServer]:
     """An app-download site whose links offer APKs in every disguise."""
@@ -46,10 +63,7 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
         (root / "app-meeting.top" / "index.html").write_text(INDEX.format(port=server.port), encoding="utf-8")
         (root / "app-meeting.top" / "download").mkdir()
         (root / "app-meeting.top" / "download" / "broken.apk").write_text("<html>gone</html>", encoding="utf-8")
-        for relative, source in FILES.items():
-            target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target)
+        _copy_files(root, FILES)
         yield server
 
 
@@ -58,12 +72,7 @@ def test_crawl_captures_judges_and_stores_each_apk_once(tmp_path: Path, site: Si
     judged and stored once by sha256; a picture link and an .apk link serving HTML store nothing; iOS lures
     are counted, not fetched."""
     db = tmp_path / "f.db"
-    resolve = [arg for host in ("app-meeting.top", "cdn-apps.xyz") for arg in ("--resolve", f"{host}:127.0.0.1")]
-    result = subprocess.run(
-        [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8", *resolve,
-         site.url("app-meeting.top")], capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
-    assert "APKs captured" in result.stdout
+    assert "APKs captured" in _crawl(db, site, "app-meeting.top", "cdn-apps.xyz").stdout
     with Store.open(db) as store:
         rows = list(store.db.query(
             "SELECT o.sha256, o.payload, v.status FROM observations o JOIN verdicts v ON v.subject = o.sha256 "
@@ -105,18 +114,11 @@ def test_crawl_captures_apks_a_page_offers_only_in_scripts_and_attributes(tmp_pa
         (root / "app-loan.top").mkdir(parents=True)
         (root / "app-loan.top" / "index.html").write_text(SCRIPTED.replace("{port}", str(server.port)),
                                                           encoding="utf-8")
-        for relative, source in SCRIPTED_FILES.items():
-            target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target)
+        _copy_files(root, SCRIPTED_FILES)
         (root / "app-loan.top" / "guide").mkdir()
         (root / "app-loan.top" / "guide" / "install.apk.html").write_text("<title>安装教程</title>", encoding="utf-8")
         db = tmp_path / "f.db"
-        resolve = [arg for host in ("app-loan.top", "cdn-loan.top") for arg in ("--resolve", f"{host}:127.0.0.1")]
-        result = subprocess.run(
-            [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8", *resolve,
-             server.url("app-loan.top")], capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
+        _crawl(db, server, "app-loan.top", "cdn-loan.top")
     with Store.open(db) as store:
         downloads = {json.loads(row["payload"])["package"]: json.loads(row["payload"])["download_url"]
                      for row in store.db.query("SELECT payload FROM observations WHERE kind = 'apk'")}
