@@ -50,6 +50,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from fraudwall.exceptions import ConfigError
+from fraudwall.html_limits import parseable
 from fraudwall.models import Finding, PageObservation
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def shell_reason(page: PageObservation) -> str | None:
         return None
     if len(page.text) > _NOSCRIPT_ALLOWANCE:
         return None  # decidedly not empty, whatever of it is <noscript>: no need to parse again
-    selector = Selector(text=page.html)
+    selector = Selector(text=parseable(page.html))
     text = _SPACE.sub("", "".join(selector.xpath(_TEXT_NO_NOSCRIPT).getall()))
     if len(text) > SHELL_MAX_TEXT:
         return None

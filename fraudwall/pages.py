@@ -25,6 +25,7 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from fraudwall.html_limits import parseable
 from fraudwall.models import Form, FormField, Link, PageObservation, ServerCertificate
 
 #: What lxml refuses in a text node: NUL and the C0 controls but tab and newlines, lone surrogates.
@@ -309,7 +310,7 @@ def parse_page(
     if text is None or (encoding or "").lower() in _FALLBACK_GUESSES:
         content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
         encoding, text = decode_body(body, content_type)
-    selector = Selector(text=text or "<html></html>", base_url=final)
+    selector = Selector(text=parseable(text) or "<html></html>", base_url=final)
     # Queries that return text or plain elements run on the lxml tree itself: parsel would wrap every
     # text node and element in a Selector of its own, most of what parsing a page cost.
     root = selector.root
