@@ -20,14 +20,26 @@ host that answers now and then is kept. A request refused by fraudwall itself
 
 It sits between RetryMiddleware (550) and RefusalMiddleware (560): it sees a
 failure before the retry is scheduled and after a refused lookup has become a
-refusal. A worker of a distributed crawl judges its hosts by its own fetches.
+refusal.
+
+In a distributed crawl the count is the job's: every worker adds its failed
+attempts to one count per host in Redis, any answer starts it again for all,
+and a host given up is given up by every worker
+(:meth:`~fraudwall.crawler.redis_frontier.RedisFrontier.host_failed`). Each
+worker reads which hosts are failing or given up at most every
+:data:`SHARED_REFRESH_SECONDS`, so a worker may send a request or two to a host
+another has just given up; it writes its own failures at once. A tar pit
+costs the job ``CRAWL_MAX_HOST_FAILURES`` attempts, not that many for each
+worker. With Redis out of reach, a worker counts alone until it answers again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Request
 from scrapy.http import Response
@@ -38,7 +50,11 @@ from fraudwall import stats_keys
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.refusals import Refused
 
+if TYPE_CHECKING:
+    from fraudwall.crawler.redis_frontier import RedisFrontier
+
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: The stat token of a request dropped here.
 REASON = "host-unresponsive"
@@ -51,27 +67,51 @@ def _host(request: Request) -> str:
     return urlparse_cached(request).netloc.lower()
 
 
-class UnresponsiveHostMiddleware:
-    """Counts each host's failed attempts in a row; past ``FRAUDWALL_MAX_HOST_FAILURES``, drops its requests."""
+#: Seconds between a worker's reads of the job's failing and given-up hosts.
+SHARED_REFRESH_SECONDS = 2.0
 
-    def __init__(self, crawler: Any, limit: int) -> None:
+
+class UnresponsiveHostMiddleware:
+    """Counts each host's failed attempts in a row; past ``FRAUDWALL_MAX_HOST_FAILURES``, drops its requests.
+
+    ``shared`` is the job's frontier in a distributed crawl (the counts are the job's), None in a crawl of one.
+    """
+
+    def __init__(self, crawler: Any, limit: int, shared: RedisFrontier | None = None,
+                 refresh_seconds: float = SHARED_REFRESH_SECONDS) -> None:
         self.crawler = crawler
         self.limit = limit
         self.failures: Counter[str] = Counter()
         self.given_up: set[str] = set()
+        self.shared = shared
+        self.refresh_seconds = refresh_seconds
+        self._failing_elsewhere: set[str] = set()
+        self._read_at = float("-inf")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> UnresponsiveHostMiddleware:
-        return cls(crawler, crawler.settings.getint("FRAUDWALL_MAX_HOST_FAILURES"))
+        shared = None
+        if crawler.settings.get("FRAUDWALL_FRONTIER") is not None:  # a distributed crawl: Redis is imported then
+            from fraudwall.crawler.leases import worker_state
+
+            shared = worker_state(crawler).frontier
+        return cls(crawler, crawler.settings.getint("FRAUDWALL_MAX_HOST_FAILURES"), shared)
 
     def process_request(self, request: Request) -> None:
-        if not self.limit or _host(request) not in self.given_up:
+        if not self.limit:
+            return
+        self._read_shared()
+        if _host(request) not in self.given_up:
             return
         self.crawler.stats.inc_value(stats_keys.FETCH_SKIPPED + REASON)
         raise Refused(REASON, f"not fetched, its host stopped answering: {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.failures.pop(_host(request), None)
+        host = _host(request)
+        failed_here = self.failures.pop(host, None)
+        if self.shared is not None and (failed_here or host in self._failing_elsewhere):
+            self._failing_elsewhere.discard(host)
+            self._tell_shared(lambda shared: shared.host_answered(host))
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -84,7 +124,31 @@ class UnresponsiveHostMiddleware:
             return
         host = _host(request)
         self.failures[host] += 1
-        if self.failures[host] >= self.limit and host not in self.given_up:
+        # The job's count decides; this worker's own only when there is no job's count to be had.
+        given_up = self._tell_shared(lambda shared: shared.host_failed(host, self.limit)) if self.shared else None
+        if given_up is None:
+            given_up = self.failures[host] >= self.limit
+        if given_up and host not in self.given_up:
             self.given_up.add(host)
             log.info("host %s given up after %d failed attempts in a row (the last: %s); its other requests "
-                     "are not sent", host, self.failures[host], reason)
+                     "are not sent", host, max(self.failures[host], self.limit), reason)
+
+    def _read_shared(self) -> None:
+        """The job's failing and given-up hosts, read again when the last read is older than refresh_seconds."""
+        if self.shared is None or time.monotonic() - self._read_at < self.refresh_seconds:
+            return
+        self._read_at = time.monotonic()
+        health = self._tell_shared(lambda shared: shared.host_health())
+        if health:
+            self._failing_elsewhere, given_up = health
+            self.given_up |= given_up
+
+    def _tell_shared(self, call: Callable[[RedisFrontier], _T]) -> _T | None:
+        """``call`` on the job's frontier; None, and this worker's own count stands, when Redis fails."""
+        import redis
+
+        try:
+            return call(self.shared)  # type: ignore[arg-type]
+        except redis.RedisError as exc:
+            log.warning("host failures counted by this worker alone (Redis: %s)", exc)
+            return None

@@ -112,7 +112,7 @@ _LEAVE = _REQUEUE_ALL + """
 local moved = requeue_all(KEYS[4], KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6], KEYS[7])
+  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
   return {moved, 1}
 end
 return {moved, 0}
@@ -236,12 +236,13 @@ class RedisFrontier:
 
     def held(self) -> list[str]:
         """The tokens this worker holds."""
-        return [token.decode() if isinstance(token, bytes) else str(token) for token in self.client.hkeys(self.leases)]
+        return [_text(token) for token in self.client.hkeys(self.leases)]
 
     def leave(self) -> tuple[int, bool]:
         """Give back every lease and deregister; (requests re-queued, whether the crawl was finished and cleared)."""
         moved, cleared = self._leave(keys=[self.keys.workers, self.keys.requests, self.keys.seen, self.leases,
-                                           self.keys.domain_pages, self.keys.domain_bytes, self.keys.pages],
+                                           self.keys.domain_pages, self.keys.domain_bytes, self.keys.pages,
+                                           self.keys.host_failures, self.keys.hosts_given_up],
                                      args=[self.worker])
         self.registered = False
         return int(moved), bool(cleared)
@@ -254,6 +255,26 @@ class RedisFrontier:
         """Add ``pages`` to the pages kept by every worker of the job; the job's total now."""
         return int(self.client.incrby(self.keys.pages, pages))
 
+    def host_failed(self, host: str, limit: int) -> bool:
+        """Count a failed attempt against ``host`` for the whole job; True once it failed ``limit`` times in a row,
+        when it is given up for every worker."""
+        if int(self.client.hincrby(self.keys.host_failures, host, 1)) < limit:
+            return False
+        self.client.sadd(self.keys.hosts_given_up, host)
+        return True
+
+    def host_answered(self, host: str) -> None:
+        """``host`` answered: its failures in a row start again from none, for every worker."""
+        self.client.hdel(self.keys.host_failures, host)
+
+    def host_health(self) -> tuple[set[str], set[str]]:
+        """The hosts that failed their last attempts (not yet given up), and the hosts given up, for the job."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hkeys(self.keys.host_failures)
+            pipe.smembers(self.keys.hosts_given_up)
+            failing, given_up = pipe.execute()
+        return {_text(host) for host in failing}, {_text(host) for host in given_up}
+
     def count_domain_bytes(self, domain: str, size: int) -> int:
         """Add ``size`` to the bytes downloaded from ``domain`` by every worker of the job; the job's total now."""
         return int(self.client.hincrby(self.keys.domain_bytes, domain, size))
@@ -262,3 +283,7 @@ class RedisFrontier:
         """The job's progress, read in one script."""
         queued, live, held = self._state(keys=[self.keys.workers, self.keys.requests], args=[self.keys.leases_prefix])
         return CrawlState(int(queued), int(live), int(held))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

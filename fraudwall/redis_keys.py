@@ -15,6 +15,8 @@ key                       type    holds
 ``domains:pages``         HASH    registered domain -> pages its workers kept (the per-domain cap)
 ``domains:bytes``         HASH    registered domain -> bytes its workers downloaded (the byte cap)
 ``pages``                 STRING  pages every worker kept (the job's ``--max-pages``)
+``hosts:failures``        HASH    host -> its failed attempts in a row, by any worker
+``hosts:given-up``        SET     hosts no worker sends requests to any more
 ``outbox``                LIST    judged pages and targets on their way to the ingest writer
 ``outbox:taken``          LIST    the batch the ingest writer is recording now
 ``outbox:rejected``       LIST    messages the writer could not read, kept for inspection
@@ -90,6 +92,14 @@ class JobKeys:
     @property
     def pages(self) -> str:
         return self.prefix + "pages"
+
+    @property
+    def host_failures(self) -> str:
+        return self.prefix + "hosts:failures"
+
+    @property
+    def hosts_given_up(self) -> str:
+        return self.prefix + "hosts:given-up"
 
     @property
     def outbox(self) -> str:

@@ -137,3 +137,46 @@ def test_a_host_that_answers_between_failures_is_kept(tmp_path: Path) -> None:
     assert _stored(tmp_path) == sorted([f"http://{DOMAIN}:{site.port}/", *links]), log
     assert stats["retry/count"] == 5
     assert "fraudwall/fetch/skipped/host-unresponsive" not in stats
+
+
+def test_the_workers_of_a_distributed_crawl_count_a_hosts_failures_together() -> None:
+    """Two workers' middlewares on one job in a real redis-server, CRAWL_MAX_HOST_FAILURES 3: two timeouts at one
+    worker and one at the other give the host up for both; an answer at either starts every worker's count again;
+    the last worker to leave the finished job clears the counts."""
+    from scrapy import Request
+    from scrapy.exceptions import DownloadTimeoutError
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+
+    from fraudwall.crawler.host_health import UnresponsiveHostMiddleware
+    from fraudwall.crawler.redis_frontier import FrontierConfig, RedisFrontier, connect
+    from fraudwall.crawler.refusals import Refused
+    from tests.crawler.redis_server import RedisServer
+
+    pit, flaky = Request("http://pit.task-hall.top/1"), Request("http://flaky.task-hall.top/1")
+    with RedisServer() as server:
+        frontiers = [RedisFrontier(connect(server.url), FrontierConfig(server.url, "pits", worker))
+                     for worker in ("w1", "w2")]
+        first, second = (UnresponsiveHostMiddleware(get_crawler(), 3, frontier, refresh_seconds=0)
+                         for frontier in frontiers)
+        first.process_exception(pit, DownloadTimeoutError())
+        first.process_exception(pit, DownloadTimeoutError())
+        first.process_request(pit)  # two failures in a row: still asked
+        second.process_exception(pit, DownloadTimeoutError())
+        for worker in (first, second):
+            with pytest.raises(Refused):
+                worker.process_request(pit)
+
+        for _ in range(2):
+            first.process_exception(flaky, DownloadTimeoutError())
+        second.process_request(flaky)  # reads that the flaky host is failing
+        second.process_response(flaky, Response(flaky.url))
+        first.process_exception(flaky, DownloadTimeoutError())
+        for worker in (first, second):
+            worker.process_request(flaky)  # one failure since the answer: kept
+
+        keys = frontiers[0].keys
+        assert server.client().exists(keys.host_failures, keys.hosts_given_up) == 2
+        for frontier in frontiers:
+            frontier.leave()
+        assert server.client().exists(keys.host_failures, keys.hosts_given_up) == 0
