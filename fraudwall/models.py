@@ -209,6 +209,8 @@ class PageObservation:
     the URLs of external ones. ``content_hash`` is the SHA-256 of the raw body
     bytes, so identical bodies are stored once and re-analysed once.
     ``certificate`` is the server's TLS certificate when the page came over https.
+    ``base_url`` is what the page's relative URLs resolve against: its ``<base href>``, or ""
+    when it has none (then it is ``final_url``).
     """
 
     url: str
@@ -230,6 +232,7 @@ class PageObservation:
     ip: str | None = None
     fetched_at: datetime | None = None
     certificate: ServerCertificate | None = None
+    base_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -683,7 +683,7 @@ class PageView:
         candidates += [source.strip() for source in sources if source.strip() and not any(c.isspace() for c in source.strip())]
         candidates += _references("\n".join(sources))
         for candidate in candidates:
-            path = classify(candidate, page.final_url)
+            path = classify(candidate, page.base_url or page.final_url)
             if path is not None:
                 found.setdefault(path.url, path)
         for text in decode_qr_images(page.html):

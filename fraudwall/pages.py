@@ -375,4 +375,5 @@ def parse_page(
         ip=ip,
         fetched_at=fetched_at or datetime.now(timezone.utc),
         certificate=certificate,
+        base_url=base_url if base else "",
     )

@@ -317,7 +317,7 @@ class SeedSpider(scrapy.Spider):
         """The APK files the page refers to outside its links (a download button's script, a data attribute,
         the page's JSON: :func:`~fraudwall.crawler.app_files.apk_references`), fetched as its APK links are."""
         linked = {link.url for link in page.links}
-        for url in apk_references(page.html, response.url, self.max_links or MAX_APK_REFERENCES):
+        for url in apk_references(page.html, page.base_url or response.url, self.max_links or MAX_APK_REFERENCES):
             if url in linked:
                 continue  # followed, or not, as a link
             if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):

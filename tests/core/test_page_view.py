@@ -295,3 +295,11 @@ def test_hostile_packed_scripts_are_read_in_linear_time() -> None:
     assert page_view.unpacked_scripts(["function(p,a,c,k,e,d)" + "}('x" * 100_000]) == []
     assert page_view.unpacked_scripts(["function(p,a,c,k,e,d)}('" + "\\x" * 200_000]) == []
     assert time.monotonic() - started < 1.0
+
+
+def test_install_paths_resolve_against_the_pages_base() -> None:
+    """An APK named in a script of a page whose <base href> points to a CDN is that CDN's file, as the browser
+    fetches it."""
+    html = doc("<base href='http://cdn-apps.top/v2/'><button onclick=\"location.href='loan.apk'\">下载</button>")
+    view = PageView(make_page(html, "http://task-example.top/"))
+    assert view.install_paths == (InstallPath("apk", "http://cdn-apps.top/v2/loan.apk"),)

@@ -35,3 +35,16 @@ def test_a_hostile_page_costs_one_pass() -> None:
     words = apk_references("apk " * 2_000_000, "https://s.top/", 20)
     assert time.process_time() - started < 1.0
     assert len(url) <= len("https://s.top/") + MAX_URL + 4 and words == []
+
+
+def test_references_resolve_against_the_pages_base() -> None:
+    """A page whose <base href> points elsewhere: its parsed observation names that base, and an APK named only in
+    a script resolves against it, as the browser resolves it, not against the page's own URL."""
+    from fraudwall.pages import parse_page
+
+    html = ('<html><head><base href="http://cdn-loan.top/pkg/"></head><body>'
+            '<button onclick="location.href=\'anquan.apk\'">下载</button></body></html>')
+    page = parse_page("http://app-loan.top/index.html", html.encode(), headers=[("Content-Type", "text/html")])
+    assert page.base_url == "http://cdn-loan.top/pkg/"
+    assert apk_references(page.html, page.base_url, 20) == ["http://cdn-loan.top/pkg/anquan.apk"]
+    assert parse_page("http://app-loan.top/", b"<p>x</p>").base_url == ""
