@@ -59,7 +59,7 @@ from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.crawler.sites import registered_domain
-from fraudwall.crawler.variants import CloakedSeed, SeedVariants, page_from_response
+from fraudwall.crawler.variants import PROFILE_META, CloakedSeed, SeedVariants, page_from_response
 from fraudwall.exceptions import CrawlError
 from fraudwall.models import ApkDownload, PageObservation, Target
 from fraudwall.settings import Settings
@@ -209,7 +209,7 @@ class SeedSpider(scrapy.Spider):
             yield self._request(target.url, target.url)
 
     def _request(self, url: str, seed: str, *, apk: bool = False, referrer: str = "", outbound: str = "",
-                 seed_domain: str | None = None) -> scrapy.Request:
+                 seed_domain: str | None = None, profile: str = "") -> scrapy.Request:
         # Links are followed inside the registered domain of the seed they came from (where it landed, when it
         # redirected), and one hop outbound.
         meta: dict[str, Any] = {"seed": seed, "seed_domain": seed_domain or registered_domain(seed), "referrer": referrer}
@@ -217,6 +217,8 @@ class SeedSpider(scrapy.Spider):
             meta.update(apk=True, download_maxsize=self.max_apk_bytes)
         if outbound:
             meta[OUTBOUND_META] = outbound
+        if profile:
+            meta[PROFILE_META] = profile  # sent as this client, not the link profile
         # One download slot per registered domain, not Scrapy's one per host name. The scheduler takes a slot's
         # requests in depth order and gives the next turn to the least busy slot: with a slot per host, a
         # wildcard maze of subdomains ran ahead, depth after depth, while the seed's own host was slow, and
@@ -254,6 +256,11 @@ class SeedSpider(scrapy.Spider):
         asked_for = response.request is not None and domain_budget.asked_for(response.request)
         for item in kept:
             yield from self._keep(item, response, asked_for=asked_for)
+            if isinstance(item, CloakedSeed) and page_depth(response) < self.max_depth:
+                # An app offered to some clients only (a page shown in WeChat alone) is fetched as that client.
+                for variant in item.pages:
+                    if variant is not page:
+                        yield from self._apks_offered(variant, response, Counter())
         if not self.variants.follows_links(page):
             return  # a seed's block page: evidence when other clients got content, never a page to follow
         render = maybe_render(response, page, self.crawler.settings)
@@ -324,6 +331,22 @@ class SeedSpider(scrapy.Spider):
                 continue
             self.crawler.stats.inc_value(stats_keys.APK + "referred-in-page")
             yield self._request(url, response.meta["seed"], apk=True, referrer=response.url, seed_domain=seed_domain)
+
+    def _apks_offered(self, variant: PageObservation, response: Response,
+                      hops: Counter[str]) -> Iterator[scrapy.Request]:
+        """The APK files a seed's page offers one client only (another profile's variant: its APK links and the
+        files its scripts name), each fetched as that client, with its cookies: a server that gives the app to
+        WeChat alone gives it to the WeChat profile."""
+        seed_domain = response.meta.get("seed_domain")
+        urls = [link.url for link in variant.links if _extension(link.url) in APK_EXTENSIONS]
+        urls += apk_references(variant.html, variant.base_url or variant.final_url,
+                               self.max_links or MAX_APK_REFERENCES)
+        for url in dict.fromkeys(urls):
+            if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
+                continue
+            self.crawler.stats.inc_value(stats_keys.APK + "offered-to-one-client")
+            yield self._request(url, response.meta["seed"], apk=True, referrer=variant.final_url,
+                                seed_domain=seed_domain, profile=variant.fetched_as.partition("+")[0])
 
     def _certificate_sites(self, page: PageObservation, response: Response, seed_domain: str | None, domain: str,
                            hops: Counter[str]) -> Iterator[scrapy.Request]:

@@ -6,7 +6,9 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,55 @@ def test_crawl_captures_apks_a_page_offers_only_in_scripts_and_attributes(tmp_pa
         "com.icbc.anquan.kongjian": server.url("cdn-loan.top", "/pkg/anquan.apk") + "?v=3",
     }
     assert server.url("app-loan.top", "/guide/install.apk.html") in pages  # a page, linked: fetched as one
+
+
+class _WeChatOnly(BaseHTTPRequestHandler):
+    """A scam shown in WeChat alone: everyone else gets 404, for the page and for the app; each request's
+    User-Agent kept by path."""
+
+    agents: dict[str, list[str]] = {}
+
+    def log_message(self, *args: object) -> None:
+        """Quiet: the test reads ``agents``."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        agent = self.headers.get("User-Agent", "")
+        self.agents.setdefault(self.path, []).append(agent)
+        if "MicroMessenger" not in agent:
+            body, kind, status = "<title>页面不存在</title>".encode(), "text/html; charset=utf-8", 404
+        elif self.path == "/":
+            body = ('<title>微信专享 极速贷款</title><p>无需征信，不看负债，身份证即可申请，最快三分钟到账。'
+                    '额度最高二十万元，日息低至万分之二，随借随还。新用户首借免息七天，'
+                    '请下载官方APP完成实名认证后领取额度，如有疑问请联系在线客服。</p>'
+                    '<a href="/dl/wx.apk">立即下载</a>').encode()
+            kind, status = "text/html; charset=utf-8", 200
+        else:
+            body, kind, status = (APKS / "loan_app.apk").read_bytes(), "application/vnd.android.package-archive", 200
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_an_app_offered_to_one_client_only_is_fetched_as_that_client(tmp_path: Path) -> None:
+    """A seed that shows its loan scam and its app to WeChat's browser alone (404 to the others, the app too): the
+    APK its WeChat variant links is downloaded as WeChat, judged and stored."""
+    _WeChatOnly.agents = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WeChatOnly)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        db = tmp_path / "f.db"
+        result = subprocess.run(
+            [sys.executable, "-m", "fraudwall.cli", "crawl", "--db", str(db), "--allow-net", "127.0.0.0/8",
+             "--resolve", "wx-daikuan.top:127.0.0.1", f"http://wx-daikuan.top:{server.server_address[1]}/"],
+            capture_output=True, text=True, timeout=180)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    with Store.open(db) as store:
+        packages = [json.loads(row["payload"])["package"]
+                    for row in store.db.query("SELECT payload FROM observations WHERE kind = 'apk'")]
+    assert packages == ["com.jisu.daikuan"]
+    assert [agent for agent in _WeChatOnly.agents["/dl/wx.apk"] if "MicroMessenger" in agent]
