@@ -28,14 +28,17 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.internet.defer import Deferred
 from twisted.web.client import HTTPConnectionPool
 
 from fraudwall import default_settings
 from fraudwall.crawler.tls import accept_any_server
+from fraudwall.crawler.url_credentials import without_credentials
 
 #: Scrapy settings, from fraudwall's CRAWL_IDLE_CONNECTIONS and CRAWL_IDLE_CONNECTION_TIMEOUT.
 MAX_IDLE_SETTING = "FRAUDWALL_IDLE_CONNECTIONS"
@@ -104,9 +107,13 @@ def bound_connections(handler: HTTP11DownloadHandler, settings: BaseSettings) ->
 
 class BoundedHTTPDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 download handler on a :class:`BoundedConnectionPool`, speaking TLS as
-    :mod:`fraudwall.crawler.tls` does."""
+    :mod:`fraudwall.crawler.tls` does, fetching links with credentials without them
+    (:mod:`fraudwall.crawler.url_credentials`)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         bound_connections(self, crawler.settings)
         accept_any_server(self)
+
+    async def download_request(self, request: Request) -> Response:
+        return await super().download_request(without_credentials(request))

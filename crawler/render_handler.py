@@ -67,6 +67,7 @@ from fraudwall.crawler.render import RENDER_CHAIN, RENDER_REASON, RENDER_WAIT, R
 from fraudwall.crawler.render_proxy import GuardedProxy, ProxyRefusal
 from fraudwall.crawler.resolver import GuardedResolver, Refusal
 from fraudwall.crawler.tls import accept_any_server
+from fraudwall.crawler.url_credentials import without_credentials
 from fraudwall.names import is_ip_literal
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("playwright"):
-            return await super().download_request(request)
+            return await super().download_request(without_credentials(request))
         await self.proxy.start()
         await self.blackhole.start()
         meta = request.meta
