@@ -69,6 +69,8 @@ def _clean(value: str) -> str:
     return " ".join(value.split())
 
 
+#: A URL's scheme, when it has one.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 #: Characters urllib removes from a URL before it parses it: an href with one is joined without the cache.
 _REMOVED_BY_URLLIB = frozenset("\t\r\n")
 
@@ -80,6 +82,11 @@ def _join(base_url: str, origin: str, href: str) -> str:
     navigation links, the same on every page of a site. Otherwise, and for a base that is not http(s), the
     join is urljoin's own.
     """
+    if origin and "\\" in href and (not _SCHEME.match(href) or href[:5].lower() in ("http:", "https")):
+        # A browser reads a backslash as a slash in an http(s) URL, up to its query (images\app.apk, /\\cdn.top/):
+        # urllib keeps it, and would ask for another URL than the one the page sends its visitors to.
+        end = min((at for at in (href.find("?"), href.find("#")) if at >= 0), default=len(href))
+        href = href[:end].replace("\\", "/") + href[end:]
     if origin and not _REMOVED_BY_URLLIB.intersection(href):
         if href.startswith("/"):
             rest = href[2:3] if href.startswith("//") else "x"

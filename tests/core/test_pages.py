@@ -128,7 +128,7 @@ def test_text_inside_script_style_and_template_is_not_visible_but_their_tails_ar
 
 from urllib.parse import urljoin  # noqa: E402
 
-from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import assume, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from fraudwall.pages import _join, _origin  # noqa: E402
@@ -147,6 +147,20 @@ _HREF_PARTS = st.lists(st.sampled_from(["/", "//", "?", "#", ";", ".", "..", "a"
 @example("http://shop.top/a/b/c.html?x=1#f", "https://", [])
 def test_links_are_joined_as_urljoin_joins_them(base: str, start: str, parts: list[str]) -> None:
     """Whatever the href (root paths, host-named and scheme-relative links, empty hosts, removed characters, dot
-    segments) and the base, the cached join gives urljoin's answer."""
+    segments; not backslashes, read as slashes on purpose) and the base, the cached join gives urljoin's answer."""
     href = start + "".join(parts)
+    assume("\\" not in href)  # read as a slash, on purpose: test_backslashes_in_links_read_as_a_browser_reads_them
     assert _join(base, _origin(base), href) == urljoin(base, href)
+
+
+def test_backslashes_in_links_read_as_a_browser_reads_them() -> None:
+    """In an http(s) link a backslash is a slash up to the query, as browsers read it (pages made on Windows
+    link "images\\app.apk"): a path, a host after "/\\", a scheme-relative host; the query and fragment keep theirs,
+    and a link in another scheme is left alone."""
+    hrefs = ["\\u\\ok\\backslash", "/\\cdn-apps.top/x", "images\\app.apk", "a\\b?q=\\x#f\\g", "http:\\\\cdn-apps.top\\y",
+             "javascript:a\\b"]
+    html = "".join(f'<a href="{href}">x</a>' for href in hrefs)
+    page = parse_page("http://hub.top/u/page.html", html.encode(), headers=[("Content-Type", "text/html")])
+    assert [link.url for link in page.links] == [
+        "http://hub.top/u/ok/backslash", "http://cdn-apps.top/x", "http://hub.top/u/images/app.apk",
+        "http://hub.top/u/a/b?q=\\x#f\\g", "http://cdn-apps.top/y"]
