@@ -262,7 +262,8 @@ def _difference(first: _Variant, second: _Variant) -> VariantDifference:
         reasons.append("redirect-domain")
     if bool(a.block_sign) != bool(b.block_sign):
         blocked, served = (first, second) if a.block_sign else (second, first)
-        if served.summary.text_length >= CONTENT_TEXT_MIN or served.has_form:
+        # Content, a form, or an app to install (a one-line download page shown to WeChat alone): not a refusal.
+        if served.summary.text_length >= CONTENT_TEXT_MIN or served.has_form or served.summary.downloads:
             reasons.append("empty" if blocked.summary.block_sign == "empty page" else "blocked")
     elif not a.block_sign:  # two block pages say the same thing: "no"
         if _titles_differ(first, second):
@@ -364,8 +365,8 @@ def _block_sign(page: PageObservation, text: str) -> str:
     phrase = next((phrase for phrase in BLOCK_PHRASES if phrase in compact), None)
     if phrase:
         return phrase
-    if len(text) < EMPTY_TEXT_MAX and not page.forms:
-        return "empty page"
+    if len(text) < EMPTY_TEXT_MAX and not page.forms and not _downloads(page):
+        return "empty page"  # a page that offers an app is not empty, however short its text
     return ""
 
 

@@ -239,6 +239,17 @@ def test_refusals_for_everyone_or_next_to_nothing_are_not_cloaking() -> None:
     assert compare_variants(found) is None
 
 
+def test_a_one_line_download_page_shown_to_one_client_is_cloaking() -> None:
+    """WeChat alone is shown a page that is one line and an app to install; the others get a 404: that is a page
+    kept from them (blocked, with the app download as support), not a refusal for all."""
+    missing = "<html><head><title>404</title></head><body><p>页面不存在</p></body></html>"
+    found = {name: page(missing, profile_name=name, status=404) for name in ("android", "desktop", "iphone")}
+    found["wechat"] = page('<html><head><title>微信专享</title></head><body><a href="/dl/wx.apk">立即安装</a></body></html>',
+                           profile_name="wechat")
+    verdict = compare_variants(found)
+    assert verdict is not None and verdict.reasons == ("blocked", "app-download")
+
+
 def test_a_phone_shown_the_desktop_page_and_a_scam_overlay_is_cloaking() -> None:
     """The desktop's text lying inside the phone's excuses nothing: a phone shown more is the cloaking direction."""
     desktop = ARTICLE.format(title="春季养生小知识", extra="", ad="", footer="")
