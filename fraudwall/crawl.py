@@ -115,7 +115,10 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
                                    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
                                    "fraudwall.crawler.redirects.EntryKeepingRedirectMiddleware": 600,
                                    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-                                   "fraudwall.crawler.redirects.EntryKeepingMetaRefreshMiddleware": 580},
+                                   "fraudwall.crawler.redirects.EntryKeepingMetaRefreshMiddleware": 580,
+                                   # Scrapy's, but a cookie set without a Domain goes back to its host only.
+                                   "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+                                   "fraudwall.crawler.cookie_policy.BrowserCookiesMiddleware": 700},
         **_job_settings(settings),
         "FRAUDWALL_ALLOW_NETS": settings.getlist("ALLOW_NETS"),
         "FRAUDWALL_HOST_MAP": settings.getdict("HOST_MAP"),
