@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 
 #: Open elements kept nested (Chromium's HTML parser nests at most 512 levels, libxml2 at most 2,048).
 MAX_DEPTH = 512
@@ -75,9 +76,10 @@ def _with_fewer_attributes(html: str, crowded: list[re.Match[str]]) -> str:
     return "".join(parts)
 
 
-def _raw_text_spans(html: str) -> list[tuple[int, int]]:
-    """Where the comments and the raw-text elements' contents (scripts, styles...) of ``html`` are, in order."""
-    spans, skip_to = [], 0
+def _tags(html: str) -> Iterator[tuple[re.Match[str], int]]:
+    """Each tag (and comment opening) of ``html`` outside comments and raw-text contents, with where the markup
+    goes on after it: past the comment, past a raw-text element's content (up to its end tag), or right after."""
+    skip_to = 0
     for match in _TAG.finditer(html):
         if match.start() < skip_to:
             continue
@@ -88,9 +90,13 @@ def _raw_text_spans(html: str) -> list[tuple[int, int]]:
             end_tag = _RAW_TEXT_END[name].search(html, match.end())
             skip_to = len(html) if end_tag is None else end_tag.start()
         else:
-            continue
-        spans.append((match.end(), skip_to))
-    return spans
+            skip_to = match.end()
+        yield match, skip_to
+
+
+def _raw_text_spans(html: str) -> list[tuple[int, int]]:
+    """Where the comments and the raw-text elements' contents (scripts, styles...) of ``html`` are, in order."""
+    return [(match.end(), after) for match, after in _tags(html) if after > match.end()]
 
 
 def _fewer_attributes(match: re.Match[str]) -> str:
@@ -111,22 +117,16 @@ def _flattened(html: str) -> str:
     Tags are read by name only (where a tag ends does not matter for nesting); comments and the content of
     raw-text elements (scripts, styles) are skipped, as a parser skips them, and never changed.
     """
-    depth, skip_to = 0, 0
+    depth = 0
     deep: list[int] = []  # where the names of the tags to make void start
-    for match in _TAG.finditer(html):
-        if match.start() < skip_to:
-            continue
+    for match, _ in _tags(html):
         if match.group(0) == "<!--":
-            end = html.find("-->", match.end())
-            skip_to = len(html) if end < 0 else end + 3
             continue
         closing, name = match.group(1), match.group(2).lower()
         if closing:
             depth = max(0, depth - 1)
-        elif name in _RAW_TEXT:  # nests like any element, and its content is no markup
+        elif name in _RAW_TEXT:  # nests like any element; its content is no markup, and _tags skipped it
             depth += 1
-            end = _RAW_TEXT_END[name].search(html, match.end())
-            skip_to = len(html) if end is None else end.start()
         elif name not in _FLAT:
             if depth >= MAX_DEPTH:
                 deep.append(match.start(2))
