@@ -41,6 +41,10 @@ the names victims are sent to are blocked with the page they lead to. A hop
 whose URL carries the next one's host (``?url=https://landing...``: an open
 redirect on a site that is not the scam's) and an allowlisted name get none.
 
+A page the crawler fetched without the user name its link wrote before the
+host (``http://www.icbc.com.cn@pay-verify.top/``) is given to the URL hooks as
+linked, so they see what a reader of the link saw.
+
 A page's hooks share one :class:`~fraudwall.page_view.PageView`, built here
 once per page, so that the text and facts several detectors read are
 extracted once, and no detector needs another's module to get them.
@@ -49,7 +53,7 @@ extracted once, and no detector needs another's module to get them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from fraudwall import __version__
 from fraudwall.blocklists.scoring import score_findings
@@ -91,7 +95,7 @@ def judge(
     """
     settings = host.settings
     if isinstance(observation, PageObservation):
-        url = parse_url(observation.final_url)
+        url = parse_url(_as_linked(observation))
         findings = host.call("analyze_url", only=only, url=url, settings=settings)
         view = PageView(observation)
         findings += host.call("analyze_page", only=only, page=observation, url=url, settings=settings, view=view)
@@ -151,6 +155,19 @@ def _carrier_findings(apk: ApkObservation, carried: Iterable[Verdict]) -> list[F
         evidence=tuple(f"inside: {verdict.subject} ({verdict.status}, {verdict.score:.2f})" for verdict in bad[:5]),
         subject_kind=SubjectKind.APK,
     )]
+
+
+def _as_linked(page: PageObservation) -> str:
+    """The page's final URL as it was linked: with the user name a link wrote before its host (the crawler
+    fetches without it, :mod:`fraudwall.crawler.url_credentials`) when that is all that tells them apart."""
+    if "@" in page.url:
+        try:
+            split = urlsplit(page.url)
+        except ValueError:
+            return page.final_url
+        if urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2])) == page.final_url:
+            return page.url
+    return page.final_url
 
 
 #: The detector name of the core's finding on a URL a suspicious or malicious page was reached through.

@@ -19,7 +19,10 @@ Signals, all read from the reference data in ``fraudwall/data/``:
 * IP-literal hosts; a brand or fraud words on a shared-platform subdomain
   (``icbc.github.io``, ``daikuan-vip.web.app``);
 * a whole domain worn as the subdomain (``netbank-commbank.com.au.secure-id.net``):
-  what a reader sees first is a domain the registrant does not hold;
+  what a reader sees first is a domain the registrant does not hold; the same
+  for a domain written as the URL's user name (``http://www.icbc.com.cn@pay-verify.top/``,
+  where the browser goes to the host after the ``@``), and a brand's official
+  domain there counts as that domain embedded in the name;
 * a tenant of a platform that publishes pages unreviewed (object-storage buckets,
   free hosts, dynamic DNS, tunnels: ``unreviewed`` in ``shared_platforms.toml``).
 
@@ -35,6 +38,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from urllib.parse import unquote, urlsplit
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +50,7 @@ from fraudwall.names import registrable_domain
 from fraudwall.reference import Brand, DomainWords
 
 name = "url_heuristics"
-version = "2.2"
+version = "2.3"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with page findings; malicious >= 0.75, suspicious >= 0.40.
@@ -277,17 +281,44 @@ def dressed_as_domain(subdomain: str) -> str | None:
     return domain if "." in suffix or suffix in DRESSING_SUFFIXES else None
 
 
+def worn_user_name(url: UrlParts) -> str | None:
+    """The domain written as ``url``'s user name (``www.icbc.com.cn`` in ``http://www.icbc.com.cn@pay.top/``)."""
+    try:
+        user = unquote(urlsplit(url.url).netloc.rpartition("@")[0].partition(":")[0]).lower().rstrip(".")
+    except ValueError:
+        return None
+    return user if "." in user and registrable_domain(user) else None
+
+
+def user_name_signals(url: UrlParts) -> tuple[list[Signal], list[Signal]]:
+    """Brand and shape signals of a domain written as the URL's user name, before the host it goes to."""
+    user = worn_user_name(url)
+    if user is None:
+        return [], []
+    brands = [Signal("embedded", BRAND_EMBEDDED, f"official domain {domain} of {brand.id} written as the user name "
+                                                 f"before '@': the browser goes to {url.host}", brand.id)
+              for brand in reference.brands() if not brand.owns(url.host)
+              for domain in [next((d for d in brand.domains if user == d or user.endswith(f".{d}")), None)] if domain]
+    if brands:
+        return brands, []
+    return [], [Signal("dressed", SHAPE_DRESSED, f"'{user}' written as the user name before '@', a domain of its "
+                                                 f"own before the real one, {url.host}")]
+
+
 def observe(url: UrlParts, words: DomainWords) -> Observations:
     """Collect every signal about ``url.host`` (not for official or allowlisted names)."""
     platform = None if url.is_ip else reference.shared_platform_of(url.host)
     seen = Observations(shape=shape_signals(url, words, platform), platform=platform)
+    worn_brands, worn_shape = user_name_signals(url)
+    seen.brand += worn_brands
+    seen.shape += worn_shape
     if url.is_ip:
         return seen
     labels = owned_labels(url)
     # IDN labels carry Chinese fraud words (客服, 贷款) that only their U-labels show.
     unicode_labels = [label for label in url.unicode_host.split(".")[: len(labels)] if not label.isascii()]
     seen.words = fraud_words([*labels, *unicode_labels], words)
-    seen.brand = list(host_brand_signals(url.host, url.unicode_host, tuple(labels)))
+    seen.brand += host_brand_signals(url.host, url.unicode_host, tuple(labels))
     claim = government_claim(url, labels)
     if claim is not None:
         label, part = claim

@@ -261,3 +261,33 @@ def test_an_entry_finding_names_the_page_and_its_chain() -> None:
     assert entry.category == "investment" and "landing-usdt.top" in entry.reason
     assert entry.evidence == ("redirect chain: http://entry-7731.top/ -> https://landing-usdt.top/",)
     assert judgement.verdict.subject == "https://landing-usdt.top/" and judgement.verdict.score == 0.9
+
+
+class _SeesTheUrl:
+    """Records the URL each URL hook is given."""
+
+    name = "sees_the_url"
+    version = "1"
+    seen: list[str] = []
+
+    @hookimpl
+    def analyze_url(self, url):  # type: ignore[no-untyped-def]
+        self.seen.append(url.url)
+        return []
+
+
+def test_a_page_fetched_without_its_links_user_name_is_judged_as_linked() -> None:
+    """The crawler fetches http://www.icbc.com.cn@pay-verify.top/ without the user name and records the link as the
+    page's first hop: the URL hooks get the URL as linked (they can see the bank's name before the '@'), the
+    verdict is about the final URL. A page that only redirected elsewhere gets its final URL."""
+    plugin = _SeesTheUrl()
+    plugin.seen = []
+    plugin_host = PluginHost(Settings())
+    plugin_host.register(plugin, origin="test")
+    linked = "http://www.icbc.com.cn@pay-verify.top/login"
+    judged = judge(plugin_host, parse_page(linked, b"<p>x</p>", final_url="http://pay-verify.top/login",
+                                           redirect_chain=[linked]))
+    judge(plugin_host, parse_page(linked, b"<p>x</p>", final_url="http://pay-verify.top/other",
+                                  redirect_chain=[linked]))
+    assert plugin.seen == [linked, "http://pay-verify.top/other"]
+    assert judged.verdict.subject == "http://pay-verify.top/login"

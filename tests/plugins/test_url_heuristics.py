@@ -277,3 +277,25 @@ def test_a_tenant_of_an_unreviewed_platform_is_a_throw_away_shape(host: str) -> 
 def test_reviewed_platforms_and_operators_own_sites_carry_no_unreviewed_sign(host: str) -> None:
     """Blogs and app platforms, where real organisations publish, and the operator's own www, are no such sign."""
     assert not [line for f in findings_for(f"https://{host}/") for line in f.evidence if "unreviewed" in line]
+
+
+def test_a_brands_domain_written_as_the_user_name_is_that_domain_embedded() -> None:
+    """http://www.icbc.com.cn@pay-verify.top/: the reader sees the bank, the browser goes to pay-verify.top. The
+    bank's official domain before the '@' counts as embedded in the name: brand impersonation, malicious with the
+    name's own fraud words and TLD."""
+    [finding] = findings_for("http://www.icbc.com.cn@pay-verify.top/login")
+    assert finding.category == Category.BRAND_IMPERSONATION and finding.score >= MALICIOUS
+    assert finding.subject == "pay-verify.top" and ("brand", "icbc") in finding.indicators
+    assert any("written as the user name" in line for line in finding.evidence)
+
+
+def test_another_domain_written_as_the_user_name_is_a_throw_away_shape() -> None:
+    """A domain of no brand before the '@' is a domain worn before the real one: it adds what a domain worn as
+    the subdomain adds. A user name that is no domain (user:pass, admin) adds nothing, nor does a brand's own
+    domain in front of its own host."""
+    plain = score_of("http://pay-verify.top/")
+    assert score_of("http://secure-login.com@pay-verify.top/") == pytest.approx(
+        min(url_heuristics.SHAPE_MAX, plain + url_heuristics.SHAPE_DRESSED))
+    assert score_of("http://secure-login.com@shop-mall.top/") > score_of("http://shop-mall.top/")
+    assert score_of("http://user:pass@pay-verify.top/") == plain == score_of("http://admin@pay-verify.top/")
+    assert findings_for("http://www.icbc.com.cn@www.icbc.com.cn/") == []
