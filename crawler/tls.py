@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 from typing import Any
 
 from cryptography import x509
@@ -40,6 +39,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from fraudwall.models import ServerCertificate
+from fraudwall.names import is_ip_literal
 
 #: The oldest protocol spoken: TLS 1.0 (Android before 4.4.2 speaks nothing newer by default). SSLv3 is not.
 MINIMUM_VERSION = SSL.TLS1_VERSION
@@ -60,21 +60,13 @@ def client_context() -> SSL.Context:
     return context
 
 
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 @implementer(IOpenSSLClientConnectionCreator)
 class _Connection:
     """One TLS connection to ``host``: SNI for a name (RFC 6066 allows no address there)."""
 
     def __init__(self, context: SSL.Context, host: str) -> None:
         self._context = context
-        self._server_name = None if _is_address(host) else host.encode("ascii", "ignore")
+        self._server_name = None if is_ip_literal(host) else host.encode("ascii", "ignore")
 
     def clientConnectionForTLS(self, tlsProtocol: Any) -> SSL.Connection:  # noqa: N802 (Twisted's interface)
         connection = SSL.Connection(self._context, None)

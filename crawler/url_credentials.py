@@ -12,22 +12,16 @@ its URL: the deception is evidence.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from scrapy import Request
+
+from fraudwall.names import without_user_info
 
 
 def without_credentials(request: Request) -> Request:
     """``request`` itself, or, when its URL carries user information, a copy to the URL without it (recorded in
     the original request's ``redirect_urls``, as the page's first hop)."""
-    if "@" not in request.url:
+    plain = without_user_info(request.url)
+    if plain == request.url:
         return request
-    try:
-        split = urlsplit(request.url)
-    except ValueError:
-        return request  # refused where every invalid URL is
-    if "@" not in split.netloc:
-        return request  # an "@" in the path or query
-    plain = urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2]))
     request.meta["redirect_urls"] = [*request.meta.get("redirect_urls", ()), request.url]
     return request.replace(url=plain)

@@ -53,7 +53,7 @@ extracted once, and no detector needs another's module to get them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from fraudwall import __version__
 from fraudwall.blocklists.scoring import score_findings
@@ -62,7 +62,7 @@ from fraudwall.models import (
     Verdict, VerdictStatus,
 )
 from fraudwall.exceptions import InvalidName
-from fraudwall.names import normalize_name, parse_url
+from fraudwall.names import normalize_name, parse_url, without_user_info
 from fraudwall.page_view import PageView
 from fraudwall.plugin_host import PluginHost
 from fraudwall.reference import is_allowlisted
@@ -160,14 +160,7 @@ def _carrier_findings(apk: ApkObservation, carried: Iterable[Verdict]) -> list[F
 def _as_linked(page: PageObservation) -> str:
     """The page's final URL as it was linked: with the user name a link wrote before its host (the crawler
     fetches without it, :mod:`fraudwall.crawler.url_credentials`) when that is all that tells them apart."""
-    if "@" in page.url:
-        try:
-            split = urlsplit(page.url)
-        except ValueError:
-            return page.final_url
-        if urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2])) == page.final_url:
-            return page.url
-    return page.final_url
+    return page.url if page.url != page.final_url and without_user_info(page.url) == page.final_url else page.final_url
 
 
 #: The detector name of the core's finding on a URL a suspicious or malicious page was reached through.

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import idna
 import tldextract
@@ -369,6 +369,20 @@ def special_use_domain(name: str) -> str | None:
         if len(labels) >= depth and candidate in SPECIAL_USE_DOMAINS:
             return candidate
     return None
+
+
+def without_user_info(url: str) -> str:
+    """``url`` without the user information before its host (``http://a.com@b.top/x`` -> ``http://b.top/x``);
+    ``url`` itself when it has none, or cannot be split."""
+    if "@" not in url:
+        return url
+    try:
+        split = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in split.netloc:
+        return url  # an "@" in the path or query
+    return urlunsplit(split._replace(netloc=split.netloc.rpartition("@")[2]))
 
 
 def browser_slashes(url: str) -> str:

@@ -324,29 +324,35 @@ class SeedSpider(scrapy.Spider):
         """The APK files the page refers to outside its links (a download button's script, a data attribute,
         the page's JSON: :func:`~fraudwall.crawler.app_files.apk_references`), fetched as its APK links are."""
         linked = {link.url for link in page.links}
-        for url in apk_references(page.html, page.base_url or response.url, self.max_links or MAX_APK_REFERENCES):
-            if url in linked:
-                continue  # followed, or not, as a link
-            if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
-                continue
-            self.crawler.stats.inc_value(stats_keys.APK + "referred-in-page")
-            yield self._request(url, response.meta["seed"], apk=True, referrer=response.url, seed_domain=seed_domain)
+        referred = [url for url in self._referred_apks(page, response.url) if url not in linked]
+        yield from self._apk_files(referred, response, seed_domain, hops, stat="referred-in-page",
+                                   referrer=response.url)
 
     def _apks_offered(self, variant: PageObservation, response: Response,
                       hops: Counter[str]) -> Iterator[scrapy.Request]:
         """The APK files a seed's page offers one client only (another profile's variant: its APK links and the
         files its scripts name), each fetched as that client, with its cookies: a server that gives the app to
         WeChat alone gives it to the WeChat profile."""
-        seed_domain = response.meta.get("seed_domain")
         urls = [link.url for link in variant.links if _extension(link.url) in APK_EXTENSIONS]
-        urls += apk_references(variant.html, variant.base_url or variant.final_url,
-                               self.max_links or MAX_APK_REFERENCES)
-        for url in dict.fromkeys(urls):
+        urls += self._referred_apks(variant, variant.final_url)
+        yield from self._apk_files(list(dict.fromkeys(urls)), response, response.meta.get("seed_domain"), hops,
+                                   stat="offered-to-one-client", referrer=variant.final_url,
+                                   profile=variant.fetched_as.partition("+")[0])
+
+    def _referred_apks(self, page: PageObservation, url: str) -> list[str]:
+        """The APK files ``page`` (fetched at ``url``) names anywhere in its HTML, resolved against its base."""
+        return apk_references(page.html, page.base_url or url, self.max_links or MAX_APK_REFERENCES)
+
+    def _apk_files(self, urls: list[str], response: Response, seed_domain: str | None, hops: Counter[str], *,
+                   stat: str, referrer: str, profile: str = "") -> Iterator[scrapy.Request]:
+        """Requests for the APK files ``urls`` within the APK cap, off the seed's domain within the page's share,
+        each counted as ``fraudwall/apk/<stat>``."""
+        for url in urls:
             if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
                 continue
-            self.crawler.stats.inc_value(stats_keys.APK + "offered-to-one-client")
-            yield self._request(url, response.meta["seed"], apk=True, referrer=variant.final_url,
-                                seed_domain=seed_domain, profile=variant.fetched_as.partition("+")[0])
+            self.crawler.stats.inc_value(stats_keys.APK + stat)
+            yield self._request(url, response.meta["seed"], apk=True, referrer=referrer, seed_domain=seed_domain,
+                                profile=profile)
 
     def _certificate_sites(self, page: PageObservation, response: Response, seed_domain: str | None, domain: str,
                            hops: Counter[str]) -> Iterator[scrapy.Request]:
