@@ -18,9 +18,7 @@ least once; exactly once when no worker is lost).
 
 :func:`register` adds ``worker`` and ``ingest`` to the ``fraudwall`` group and
 the ``--redis``/``--job``/``--idle-exit``/``--lease`` options to its ``crawl``
-command (``crawl`` without ``--redis`` is untouched). Until ``fraudwall.cli``
-calls it, ``python -m fraudwall.cli_distributed`` is ``fraudwall`` with these
-commands.
+command (``crawl`` without ``--redis`` is untouched).
 """
 
 from __future__ import annotations
@@ -32,12 +30,6 @@ import click
 
 #: The Redis job of a crawl given no ``--job``.
 DEFAULT_JOB = "default"
-#: Settings read here, with their defaults until ``fraudwall/default_settings.py`` defines them.
-SETTING_DEFAULTS: dict[str, Any] = {
-    "REDIS_URL": "",
-    "DISTRIBUTED_IDLE_SECONDS": 30.0,
-    "DISTRIBUTED_LEASE_SECONDS": 30.0,
-}
 
 _job_option = click.option("--job", metavar="NAME", help="Name of the shared crawl; its Redis keys are fraudwall:NAME:* (default: CRAWL_JOB, else 'default').")
 _redis_option = click.option("--redis", "redis_url", metavar="URL", help="Redis server of the shared crawl, e.g. redis://host:6379/0 (default: REDIS_URL).")
@@ -50,22 +42,17 @@ _idle_option = click.option(
          "(default: DISTRIBUTED_IDLE_SECONDS, 30).")
 
 
-def _setting(settings: Any, name: str) -> Any:
-    value = settings.get(name)
-    return SETTING_DEFAULTS[name] if value is None else value
-
-
 def _frontier_config(settings: Any, worker: str | None = None) -> Any:
     from fraudwall.crawler.redis_frontier import FrontierConfig, new_worker_id
     from fraudwall.redis_keys import check_job
 
-    url = str(_setting(settings, "REDIS_URL"))
+    url = str(settings.get("REDIS_URL") or "")
     if not url:
         raise click.UsageError("give the Redis server with --redis URL (or the REDIS_URL setting)")
     return FrontierConfig(
         redis_url=url, job=check_job(str(settings.get("CRAWL_JOB") or DEFAULT_JOB)), worker=worker or new_worker_id(),
-        lease_seconds=float(_setting(settings, "DISTRIBUTED_LEASE_SECONDS")),
-        idle_seconds=float(_setting(settings, "DISTRIBUTED_IDLE_SECONDS")),
+        lease_seconds=float(settings.get("DISTRIBUTED_LEASE_SECONDS")),
+        idle_seconds=float(settings.get("DISTRIBUTED_IDLE_SECONDS")),
     )
 
 
@@ -140,7 +127,8 @@ def worker_command(
 @click.option("--db", "db_path", type=click.Path(), help="SQLite database (default: DB_PATH setting).")
 @_job_option
 @click.option("--until-idle", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Exit once nothing has come in and no worker of the job has run for this long (default: run until stopped).")
+              help="Exit once nothing has come in and no worker of the job has run for this long, counted from the "
+                   "job's first worker or judgement (default: run until stopped).")
 @click.option("--batch", "batch_size", type=click.IntRange(min=1), help="Judgements recorded per transaction (default: 256).")
 @click.option("--lease", type=click.FloatRange(min=1), metavar="SECONDS",
               help="The writer's lock lapses this long after it stops renewing it (default: DISTRIBUTED_LEASE_SECONDS, 30).")

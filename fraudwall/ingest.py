@@ -11,7 +11,9 @@ set aside in ``outbox:rejected``; the rest of its batch is recorded.
 
 It runs until SIGINT/SIGTERM (the batch in hand is finished first) or, with
 ``until_idle``, until the outbox has been empty and no worker of the job
-alive for that many seconds.
+alive for that many seconds, counted from when the job started: a writer
+started before the crawl (as a script starts them) waits for its first worker
+or judgement, however long the crawl takes to start.
 """
 
 from __future__ import annotations
@@ -119,15 +121,19 @@ def _ingest(settings: Settings, store: Store, outbox: Outbox, crawl: RedisFronti
         if messages:
             log.warning("recording %d messages a previous writer took and never committed", len(messages))
         quiet_since = time.monotonic()
+        job_started = bool(messages)
         while not outcome.interrupted:
             messages = messages or outbox.take(batch_size, wait=TAKE_WAIT)
             if messages:
                 _record(store, settings, outbox, messages, outcome)
                 outbox.commit()  # only now: a writer killed before this line leaves the batch taken, not lost
                 messages = []
+                job_started = True
                 quiet_since = time.monotonic()
             elif until_idle is not None:
-                if crawl.state().live_workers:
+                live = crawl.state().live_workers > 0
+                job_started = job_started or live
+                if live or not job_started:
                     quiet_since = time.monotonic()
                 elif time.monotonic() - quiet_since >= until_idle:
                     break

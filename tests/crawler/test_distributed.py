@@ -32,7 +32,6 @@ from fraudwall.plugin_host import PluginHost
 from fraudwall.settings import Settings
 from tests.crawler.redis_server import RedisServer
 
-# Until fraudwall.cli registers the distributed commands; then: [sys.executable, "-m", "fraudwall.cli"].
 FRAUDWALL = [sys.executable, "-m", "fraudwall.cli"]
 HOST = "task-rebate.top"
 NET = ["--allow-net", "127.0.0.0/8", "--resolve", f"{HOST}:127.0.0.1"]
@@ -195,16 +194,17 @@ def test_the_per_domain_page_cap_holds_for_the_whole_job(tmp_path: Path, redis_s
     filled the domain does not keep it."""
     client = redis_server.client()
     with _site(tmp_path, delay=0.25) as site:
-        common = ["--redis", redis_server.url, "--job", "capped", *NET, "--idle-exit", "2", "--lease", "10"]
-        # The worker waits for work first, so that both take pages from the start.
-        worker = _start(started, "worker", *common, CRAWL_MAX_PAGES_PER_DOMAIN="20")
+        common = ["--redis", redis_server.url, "--job", "capped", *NET, "--lease", "10"]
+        # The worker waits for work first, so that both take pages from the start; its idle exit outlasts the
+        # crawl's start-up (a few seconds on a loaded machine), or it would leave before the seed is queued.
+        worker = _start(started, "worker", *common, "--idle-exit", "10", CRAWL_MAX_PAGES_PER_DOMAIN="20")
         _wait_for(lambda: client.zcard("fraudwall:capped:workers") >= 1 or worker.poll() is not None, 20,
                   "the worker registered")
-        crawl = _start(started, "crawl", site.url(HOST), *common, CRAWL_MAX_PAGES_PER_DOMAIN="20")
+        crawl = _start(started, "crawl", site.url(HOST), *common, "--idle-exit", "2", CRAWL_MAX_PAGES_PER_DOMAIN="20")
         ingest = _start(started, "ingest", "--redis", redis_server.url, "--job", "capped", "--db", str(tmp_path / "f.db"),
                         "--until-idle", "1")
         crawl_code, crawl_out, crawl_err = _finish(crawl, 45)
-        worker_code, worker_out, worker_err = _finish(worker, 15)
+        worker_code, worker_out, worker_err = _finish(worker, 25)
         ingest_code, ingest_out, ingest_err = _finish(ingest, 15)
         served = sum(site.hits.values())
     assert (crawl_code, worker_code, ingest_code) == (0, 0, 0), (crawl_err[-2000:], worker_err[-2000:], ingest_err[-2000:])
@@ -325,6 +325,23 @@ def test_ingest_killed_mid_batch_loses_nothing(tmp_path: Path, redis_server: Red
     assert client.llen("fraudwall:ingest:outbox") == client.llen("fraudwall:ingest:outbox:taken") == 0
     with Store.open(db, create=False) as store:
         assert store.db["targets"].count == 1
+
+
+def test_ingest_until_idle_waits_for_the_job_to_start(tmp_path: Path, redis_server: RedisServer,
+                                                       started: Started) -> None:
+    """`ingest --until-idle` started before the crawl (as a script starts them) waits for the job's first worker or
+    judgement, however long the crawl takes to start; then it records what comes and exits once the job is idle."""
+    client = redis_server.client()
+    db = tmp_path / "f.db"
+    ingest = _start(started, "ingest", "--redis", redis_server.url, "--job", "late", "--db", str(db), "--until-idle", "0.5")
+    time.sleep(4)  # the writer's start-up, its first empty wait and several idle periods
+    assert ingest.poll() is None, ingest.communicate()
+    page = parse_page(f"http://{HOST}/", _page("任务大厅", ["/a.html"]).encode())
+    Outbox(client, "late").push(encode_judgements([judge(PluginHost.from_settings(Settings()), page)]))
+    code, out, err = _finish(ingest, 15)
+    assert code == 0, err
+    assert "ingested 1 judgements" in out
+    assert _stored(db) == [f"http://{HOST}/"]
 
 
 def test_judgement_messages_round_trip_and_refuse_strangers() -> None:
