@@ -88,9 +88,18 @@ def _extension(url: str) -> str:
     return last.rsplit(".", 1)[-1].lower() if "." in last else ""
 
 
-def looks_like_apk(body: bytes) -> bool:
-    """True for a zip (by its magic, whatever the server called it) that holds an Android manifest or code."""
-    return body[:4] == b"PK\x03\x04" and (b"AndroidManifest.xml" in body or b"classes.dex" in body)
+#: Where a zip's end-of-central-directory record can start, counted from the end: its 22 bytes and a comment.
+_ZIP_END_WINDOW = 22 + 65535
+
+
+def looks_like_apk(body: bytes, *, asked: bool = False) -> bool:
+    """True for a zip that holds an Android manifest or code: by its magic, whatever the server called it; and,
+    for a download ``asked`` for as an app, by its end too. Android's installer reads a zip from its central
+    directory at the end, so a file with a DEX in front of the archive (the Janus trick) or a page in front of
+    it installs all the same, and ``analyze apk`` reads it."""
+    if body[:4] == b"PK\x03\x04" or (asked and body.rfind(b"PK\x05\x06", max(0, len(body) - _ZIP_END_WINDOW)) >= 0):
+        return b"AndroidManifest.xml" in body or b"classes.dex" in body
+    return False
 
 
 def stored_urls(settings: Settings | None) -> Iterator[str]:
@@ -233,7 +242,7 @@ class SeedSpider(scrapy.Spider):
         stats = self.crawler.stats
         domain = registered_domain(response.url) or ""
         self._count_bytes(domain, len(response.body))
-        if looks_like_apk(response.body):
+        if looks_like_apk(response.body, asked=bool(response.meta.get("apk"))):
             yield from self._apk(response)
             return
         if response.meta.get("apk") and _extension(response.url) in APK_EXTENSIONS:

@@ -48,3 +48,16 @@ def test_references_resolve_against_the_pages_base() -> None:
     assert page.base_url == "http://cdn-loan.top/pkg/"
     assert apk_references(page.html, page.base_url, 20) == ["http://cdn-loan.top/pkg/anquan.apk"]
     assert parse_page("http://app-loan.top/", b"<p>x</p>").base_url == ""
+
+
+def test_file_names_that_are_no_links_are_left_alone() -> None:
+    """The name a download is saved under (a download attribute, quoted or not), a title, an alt text and a bare
+    file name in the page's prose are no URL a browser requests; the link beside them, escaped slashes in a script
+    (\\u002f, \\x2f) and a name in a script's string are."""
+    page = ('<a href="/d/7" download="理财通.apk">下载</a> <a href=/d/8 download=app.apk>x</a>'
+            '<img src="/i.png" alt="安装包 app.apk"><span title=\'v2.apk\'>x</span>'
+            '<p>请下载 理财通.apk 并安装</p><p>app.apk</p>\n'
+            '<script>var a = "\\u002fdl\\u002fj30.apk", b = "\\x2Fdl\\x2Fhex.apk"; go("plain.apk");</script>')
+    assert apk_references(page, "https://licai.top/page/", 20) == [
+        "https://licai.top/dl/j30.apk", "https://licai.top/dl/hex.apk", "https://licai.top/page/plain.apk",
+    ]

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,57 @@ def test_an_app_offered_to_one_client_only_is_fetched_as_that_client(tmp_path: P
                     for row in store.db.query("SELECT payload FROM observations WHERE kind = 'apk'")]
     assert packages == ["com.jisu.daikuan"]
     assert [agent for agent in _WeChatOnly.agents["/dl/wx.apk"] if "MicroMessenger" in agent]
+
+
+class _LoggingSite(SiteServer):
+    """The loopback site, keeping the path of every request it is sent."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.paths: list[str] = []
+        site = self
+        base: Any = self.httpd.RequestHandlerClass
+
+        class Logging(base):  # type: ignore[misc]
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                site.paths.append(self.path)
+                super().do_GET()
+
+        self.httpd.RequestHandlerClass = Logging  # type: ignore[assignment]
+
+    def __enter__(self) -> _LoggingSite:
+        super().__enter__()
+        return self
+
+
+DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
+<a href="/dl/licai.apk">安卓下载</a>
+<a href="/dl/front.apk">备用下载</a>
+<a href="/d/7" download="理财通.apk">高速下载</a>
+<p>请下载 理财通.apk 并允许未知来源安装</p>
+<script>var backup = "\\u002fdl\\u002fbackup.apk";</script>
+</body></html>"""
+
+
+def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_path: Path) -> None:
+    """An .apk link serving a DEX in front of the zip (the Janus layout) and one serving a page in front of it are
+    APKs, as Android's installer reads them from the end: both are stored and judged, the Janus one malicious. A
+    script's URL with slashes written as \\u002f is fetched; the name a download is saved under and a file name in
+    the page's prose are never requested."""
+    root = tmp_path / "site"
+    with _LoggingSite(root) as server:
+        (root / "licai-app.top" / "dl").mkdir(parents=True)
+        (root / "licai-app.top" / "index.html").write_text(DISGUISED, encoding="utf-8")
+        shutil.copy(APKS / "tamper_janus.apk", root / "licai-app.top" / "dl" / "licai.apk")
+        (root / "licai-app.top" / "dl" / "front.apk").write_bytes(
+            b"<html><body>loading</body></html>\n" + (APKS / "benign_sms_backup.apk").read_bytes())
+        shutil.copy(APKS / "loan_app.apk", root / "licai-app.top" / "dl" / "backup.apk")
+        db = tmp_path / "f.db"
+        result = _crawl(db, server, "licai-app.top", "unused.top")
+    with Store.open(db) as store:
+        rows = {json.loads(row["payload"])["download_url"].rsplit("/", 1)[-1]: row["status"] for row in store.db.query(
+            "SELECT o.payload, v.status FROM observations o JOIN verdicts v ON v.subject = o.sha256 WHERE o.kind = 'apk'")}
+    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk"}, (rows, result.stdout[-3000:])
+    assert rows["licai.apk"] == "malicious"
+    assert "fraudwall/apk/not-an-apk" not in result.stdout
+    assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk"}  # "/": four clients
