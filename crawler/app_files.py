@@ -28,6 +28,8 @@ from urllib.parse import urljoin, urlsplit
 
 #: The extensions of Android package files.
 EXTENSIONS = (".apk", ".xapk")
+#: The extensions of iOS sideloading files: an app, a configuration profile.
+IOS_EXTENSIONS = (".ipa", ".mobileconfig")
 #: Characters that end a URL written in HTML or JavaScript (a backslash does not: JSON escapes slashes).
 _DELIMITERS = frozenset("\"'`()<>[]{},; \t\r\n")
 #: Characters that may follow the extension in a URL: its query, its fragment.
@@ -85,6 +87,15 @@ def apk_references(html: str, base_url: str, limit: int) -> list[str]:
         if url := _absolute(base_url, reference):
             found.setdefault(url)
     return list(found)
+
+
+def is_ios_install(url: str) -> bool:
+    """True for an iOS sideloading lure: an ``itms-services:`` enterprise install, an ``.ipa`` app or a
+    ``.mobileconfig`` configuration profile. Counted and judged where it is offered, never fetched."""
+    if url[:14].lower() == "itms-services:":
+        return True
+    name = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1].lower()
+    return name.endswith(IOS_EXTENSIONS) and name not in IOS_EXTENSIONS
 
 
 def _attribute_name(html: str, quote: int) -> str:

@@ -22,6 +22,11 @@ its chain, up to the landing domain's page budget. A site's own links that
 converge on a page already fetched (every page sending visitors to its login,
 a thousand ``/go?id=`` links to one partner) are still dropped as duplicates.
 
+A redirect to an iOS sideloading file (an ``itms-services:`` install, a
+``.mobileconfig`` profile, an ``.ipa``; behind an extensionless "install"
+link) is not followed, as links to them are not: it ends as
+:class:`IosInstallRedirect`, which the spider counts as an iOS lure.
+
 A ``Refresh`` response header (``Refresh: 0; url=/landing``), which browsers
 follow as they follow ``<meta http-equiv="refresh">`` and Scrapy does not,
 is followed as a meta refresh is, with the same delay limit.
@@ -33,11 +38,21 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from w3lib.html import get_meta_refresh
 
+from fraudwall.crawler.app_files import is_ios_install
 from fraudwall.crawler.outbound import OUTBOUND_META
 from fraudwall.crawler.sites import registered_domain
+
+
+class IosInstallRedirect(IgnoreRequest):
+    """A redirect to an iOS sideloading file, not followed (see the module's docstring)."""
+
+    def __init__(self, request: Request, target: str) -> None:
+        super().__init__(f"redirect to an iOS install not followed: {request.url} -> {target[:200]}")
+        self.target = target
 
 
 def must_follow(request: Request, redirected: Request) -> bool:
@@ -53,9 +68,16 @@ class _KeepsEntries:
     """What both redirect middlewares add: a redirect :func:`must_follow` passes the duplicate filter."""
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        redirects = 300 <= response.status < 400 and not request.meta.get("dont_redirect")
+        location = response.headers.get(b"Location") if redirects else None
+        if location and is_ios_install(target := location.decode("latin-1").strip()):
+            raise IosInstallRedirect(request, target)  # itms-services: is no URL Scrapy would build a request for
         result = super().process_response(request, response)  # type: ignore[misc]
-        if isinstance(result, Request) and not result.dont_filter and must_follow(request, result):
-            result.dont_filter = True
+        if isinstance(result, Request):
+            if is_ios_install(result.url):
+                raise IosInstallRedirect(request, result.url)
+            if not result.dont_filter and must_follow(request, result):
+                result.dont_filter = True
         return result
 
 
@@ -74,6 +96,8 @@ class EntryKeepingMetaRefreshMiddleware(_KeepsEntries, MetaRefreshMiddleware):
             delay, url = get_meta_refresh(f'<meta http-equiv="refresh" content="{content}">', response.url)
             if url and delay is not None and delay < self._maxdelay:
                 redirected = self._redirect_request_using_get(request, response, url)
+                if is_ios_install(redirected.url):
+                    raise IosInstallRedirect(request, redirected.url)
                 if redirected.url.startswith(("http://", "https://")):
                     if must_follow(request, redirected):
                         redirected.dont_filter = True

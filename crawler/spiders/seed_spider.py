@@ -47,7 +47,7 @@ from twisted.python.failure import Failure
 
 from fraudwall import stats_keys
 from fraudwall.crawler import domain_budget
-from fraudwall.crawler.app_files import apk_references
+from fraudwall.crawler.app_files import apk_references, is_ios_install
 from fraudwall.crawler.failures import failure_reason
 from fraudwall.crawler.journal import AlreadyDone, FrontierJournal
 from fraudwall.crawler.offline_cookies import use_offline_suffix_list
@@ -55,6 +55,7 @@ from fraudwall.crawler.outbound import (
     APK_FILE, CERTIFICATE_NAME, DISTRIBUTION, DOWNLOAD, DOWNLOAD_TEXT, DOWNLOAD_WORDS, OUTBOUND_META,
     certificate_sites, outbound_kind,
 )
+from fraudwall.crawler.redirects import IosInstallRedirect
 from fraudwall.crawler.refusals import Refused
 from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
@@ -75,9 +76,6 @@ SKIPPED_EXTENSIONS = frozenset(
 )
 #: Android packages: fetched, wherever they are hosted, within the APK byte cap, and analysed.
 APK_EXTENSIONS = frozenset({"apk", "xapk"})
-#: iOS sideloading lures (an enterprise app, a configuration profile): counted, never fetched; the page
-#: that offers one is judged for it (the ``app_lures`` detector).
-IOS_EXTENSIONS = frozenset({"ipa", "mobileconfig"})
 #: APK files fetched of those a page refers to outside its links, when links per page are not capped.
 MAX_APK_REFERENCES = 1000
 
@@ -293,7 +291,7 @@ class SeedSpider(scrapy.Spider):
                 stats.inc_value(stats_keys.FETCH_SKIPPED + "links-per-page", len(page.links) - position)
                 break
             extension = _extension(link.url)
-            if link.url.lower().startswith("itms-services:") or extension in IOS_EXTENSIONS:
+            if is_ios_install(link.url):
                 stats.inc_value(stats_keys.APK + "ios-lures")
                 continue
             if not link.url.startswith(("http://", "https://")):
@@ -472,6 +470,10 @@ class SeedSpider(scrapy.Spider):
             self.journal.settle(failure.request.url)  # failed for good: retries are behind it
         if failure.check(Refused):
             return  # counted and logged, with its reason, where it was refused
+        if failure.check(IosInstallRedirect):
+            self.crawler.stats.inc_value(stats_keys.APK + "ios-lures")  # as a link to it is: evidence, never fetched
+            log.info("%s", failure.value)
+            return
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(stats_keys.FETCH_FAILED + reason)
         log.info("fetch failed (%s): %s: %s", reason, getattr(failure.request, "url", "?"), failure.value)

@@ -61,3 +61,14 @@ def test_file_names_that_are_no_links_are_left_alone() -> None:
     assert apk_references(page, "https://licai.top/page/", 20) == [
         "https://licai.top/dl/j30.apk", "https://licai.top/dl/hex.apk", "https://licai.top/page/plain.apk",
     ]
+
+
+def test_ios_installs_are_told_by_scheme_and_file_name() -> None:
+    """An enterprise install, a profile and an .ipa (any case, with a query or fragment, relative) are iOS lures; a
+    page about them, a bare extension and an APK are not."""
+    from fraudwall.crawler.app_files import is_ios_install
+
+    lures = ["itms-services://?action=download-manifest&url=https://x.top/m.plist", "ITMS-SERVICES://?x",
+             "/profile/vip.mobileconfig", "https://x.top/app.IPA?v=2#go"]
+    others = ["https://x.top/mobileconfig-guide.html", "https://x.top/.ipa", "/dl/app.apk", "https://x.top/ipa/"]
+    assert [is_ios_install(url) for url in lures + others] == [True] * len(lures) + [False] * len(others)

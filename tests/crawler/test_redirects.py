@@ -4,7 +4,8 @@ A real crawl (the ``run_crawl`` driver of test_host_health, in a subprocess)
 of a site on loopback that answers by host name: three throw-away entry
 domains that each redirect to one scam landing page, a gate that redirects a
 visitor to its own URL with a cookie, a redirect to itself with no end, a
-page whose ``Refresh`` header sends it on, two pages of one site that both
+page whose ``Refresh`` header sends it on, three install links that redirect to iOS sideloading
+files, two pages of one site that both
 redirect to its login page, and two of its links that both redirect to one
 page on another site. Scrapy's duplicate filter dropped the second and
 third entry's redirect, the gate and the loop without a word, and Scrapy does
@@ -59,7 +60,8 @@ class _Site(BaseHTTPRequestHandler):
         elif host == "landing-usdt.top":
             self._send(200, LANDING)
         elif self.path == "/":
-            links = ["/gate", "/loop", "/refresh", "/a", "/b", "/out1", "/out2"]
+            links = ["/gate", "/loop", "/refresh", "/a", "/b", "/out1", "/out2", "/ios/install", "/ios/enterprise",
+                     "/ios/refresh"]
             self._send(200, "<title>门户</title>" + "".join(f'<a href="{link}">{link}</a>' for link in links))
         elif self.path == "/gate":
             if "passed=1" in (self.headers.get("Cookie") or ""):
@@ -72,6 +74,12 @@ class _Site(BaseHTTPRequestHandler):
             self._send(200, headers=(("Refresh", "0; url=/refreshed"),))
         elif self.path in ("/a", "/b"):
             self._send(302, headers=(("Location", "/login"),))
+        elif self.path == "/ios/install":
+            self._send(302, headers=(("Location", "/profile/vip.mobileconfig"),))
+        elif self.path == "/ios/enterprise":
+            self._send(302, headers=(("Location", "itms-services://?action=download-manifest&url=https://x.top/m.plist"),))
+        elif self.path == "/ios/refresh":
+            self._send(200, headers=(("Refresh", "0; url=/profile/app.ipa"),))
         elif self.path in ("/out1", "/out2"):
             self._send(302, headers=(("Location", f"http://partner-shop.top:{port}/"),))
         else:
@@ -92,8 +100,9 @@ def site() -> Iterator[ThreadingHTTPServer]:
 def test_redirects_keep_every_entry_pass_gates_and_end_loops(tmp_path: Path, site: ThreadingHTTPServer) -> None:
     """Each entry domain is stored with its redirect to the landing page and judged malicious with it (so its
     name is blocked); the gate is passed with its cookie; the loop ends as too-many-redirects; the Refresh header
-    is followed; two pages of one site redirecting to its login page, or two of its links redirecting to one page
-    elsewhere, still fetch that page once."""
+    is followed; a redirect to an iOS install is counted as a lure and not followed; two pages of one site
+    redirecting to its login page, or two of its links redirecting to one page elsewhere, still fetch that page
+    once."""
     port = site.server_address[1]
     names = [*ENTRIES, "landing-usdt.top", "portal.top", "partner-shop.top"]
     config: dict[str, Any] = {
@@ -123,5 +132,10 @@ def test_redirects_keep_every_entry_pass_gates_and_end_loops(tmp_path: Path, sit
     assert _Site.asked[("portal.top", "/loop")] == 6  # the first ask and five redirects
     assert _Site.asked[("portal.top", "/login")] == 1
     assert _Site.asked[("partner-shop.top", "/")] == 1
+    # Extensionless install links that redirect to an iOS profile, an enterprise install or an .ipa: lures,
+    # counted like links to them, never fetched, and no failed fetch.
+    assert stats["fraudwall/apk/ios-lures"] == 3
+    assert not [path for host, path in _Site.asked if path.startswith("/profile/")]
+    assert "fraudwall/fetch/failed/redirect-not-followed" not in stats
     assert [url for url, final in pages.items() if final.startswith("/login ")] in (["portal.top/a"],
                                                                                  ["portal.top/b"])
