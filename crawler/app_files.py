@@ -17,14 +17,16 @@ Escaped slashes (``\\/`` in JSON, ``\\u002f`` and ``\\x2f`` in scripts) are
 unescaped; the reference is resolved against the page's URL, and only http and
 https URLs are kept. A file's name that is no link is left alone: the value
 of a ``download`` attribute (the name the browser saves a link's file under),
-of a title or an alt text, and a bare name in the page's prose
-(``请下载 理财通.apk``); a browser requests none of them.
+of a title or an alt text (:mod:`fraudwall.file_names`), and a bare name in
+the page's prose (``请下载 理财通.apk``); a browser requests none of them.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urljoin, urlsplit
+
+from fraudwall.file_names import NAME_ATTRIBUTES, names_a_file
 
 #: The extensions of Android package files.
 EXTENSIONS = (".apk", ".xapk")
@@ -38,8 +40,6 @@ _CONTINUATIONS = frozenset("?#")
 MAX_URL = 2048
 #: Occurrences of the extension looked at in one page (a page of a million ".apk" strings is not read whole).
 MAX_OCCURRENCES = 10_000
-#: Attributes whose value names a file without linking it.
-_NAME_ATTRIBUTES = frozenset({"download", "title", "alt", "aria-label", "placeholder"})
 #: What ends a reference in prose rather than in markup or code.
 _PROSE = frozenset(">\t\r\n ")
 _ESCAPED_SLASH = re.compile(r"\\(?:/|u002f|x2f)", re.IGNORECASE)
@@ -77,12 +77,12 @@ def apk_references(html: str, base_url: str, limit: int) -> list[str]:
             reference = _ESCAPED_SLASH.sub("/", reference)
         name, equals, value = reference.partition("=")
         if equals and not any(mark in name for mark in "/:?"):
-            if name.lower() in _NAME_ATTRIBUTES:
+            if name.lower() in NAME_ATTRIBUTES:
                 continue
             reference = value  # an attribute without quotes (data-url=/dl/app.apk): its value
         elif "/" not in reference and (begin == 0 or html[begin - 1] in _PROSE):
             continue  # a file's name in the page's text, not a link
-        elif begin > 0 and html[begin - 1] in "\"'" and _attribute_name(html, begin - 1) in _NAME_ATTRIBUTES:
+        elif names_a_file(html, begin):
             continue
         if url := _absolute(base_url, reference):
             found.setdefault(url)
@@ -96,23 +96,6 @@ def is_ios_install(url: str) -> bool:
         return True
     name = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1].lower()
     return name.endswith(IOS_EXTENSIONS) and name not in IOS_EXTENSIONS
-
-
-def _attribute_name(html: str, quote: int) -> str:
-    """The name of the attribute whose quoted value opens at ``quote`` (lower-cased), or "" when none does."""
-    at = quote - 1
-    floor = max(0, quote - 64)
-    while at > floor and html[at].isspace():
-        at -= 1
-    if html[at] != "=":
-        return ""
-    at -= 1
-    while at > floor and html[at].isspace():
-        at -= 1
-    end = at + 1
-    while at >= floor and (html[at].isalnum() or html[at] in "-_:"):
-        at -= 1
-    return html[at + 1:end].lower()
 
 
 def _absolute(base_url: str, reference: str) -> str | None:

@@ -40,7 +40,8 @@ from fraudwall.apk_analysis import ApkRejected, observe_apk
 from fraudwall.apk_intake import judge_apk
 from fraudwall.exceptions import InputError
 from fraudwall.judging import judge
-from fraudwall.models import ApkDownload, Finding, Judgement, Observation
+from fraudwall.models import ApkDownload, Finding, Judgement, Observation, PageObservation
+from fraudwall.page_view import PageView
 from fraudwall.plugin_host import ENTRY_POINT_GROUP, PluginHost
 from fraudwall.process_watch import exit_when_gone
 from fraudwall.settings import Settings
@@ -69,6 +70,9 @@ class WorkerResult:
     #: (plugin, outcome) -> count for this observation: ok, error, timeout, bad-result.
     plugin_stats: tuple[tuple[tuple[str, str], int], ...] = ()
     nested: tuple[Judgement, ...] = ()
+    #: For a page: the APK files it offers as judging read it (its view's install paths), for the crawl to
+    #: fetch those its own scan of the page missed.
+    apps: tuple[str, ...] = ()
 
 
 def worker_count(settings: Settings) -> int:
@@ -96,17 +100,22 @@ def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Findin
     assert host is not None, "the pool's initializer builds the host"
     before = Counter(host.stats)
     nested: list[Judgement] = []
+    apps: tuple[str, ...] = ()
     try:
         if isinstance(observation, ApkDownload):
             # Bounded by the APK budget (decompressed bytes, members, strings), and by the pool's
             # deadline: a worker stuck past it is killed and the download counted as abandoned.
             judgement, *nested = judge_apk(observe_apk(observation.body, download_url=observation.final_url,
                                                        referrer=observation.referrer), host, observation.body)
-        else:
-            judgement = judge(host, observation, extra=extra)
+        elif isinstance(observation, PageObservation):
+            view = PageView(observation)
+            judgement = judge(host, observation, extra=extra, view=view)
             # The sender has the page: send back the verdict without it (its HTML, text and links would
             # cross the pipe twice). JudgePool.judge puts it back.
             judgement = replace(judgement, observation=None)  # type: ignore[arg-type]
+            apps = tuple(path.url for path in view.install_paths if path.kind == "apk")
+        else:
+            judgement = judge(host, observation, extra=extra)
         rejected = ""
     except ApkRejected as exc:
         judgement, rejected = None, f"apk: {exc.reason}"
@@ -114,7 +123,7 @@ def _judge_in_worker(observation: Observation | ApkDownload, extra: tuple[Findin
         judgement, rejected = None, exc.reason
     counts = Counter(host.stats)
     counts.subtract(before)
-    return WorkerResult(judgement, rejected, tuple((key, n) for key, n in counts.items() if n), tuple(nested))
+    return WorkerResult(judgement, rejected, tuple((key, n) for key, n in counts.items() if n), tuple(nested), apps)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

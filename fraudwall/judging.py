@@ -83,13 +83,15 @@ def judge(
     carried: Iterable[Verdict] = (),
     pivots: DnsPivots | None = None,
     extra: Iterable[Finding] = (),
+    view: PageView | None = None,
 ) -> Judgement:
     """Run the plugins for ``observation``'s kind and score their findings (see the module's table).
 
     ``only`` restricts the run to the named plugins. ``archive`` is an APK's
     file, for the detectors that scan it (see ``analyze_apk``); ``carried``
     the verdicts on the APKs inside it; ``pivots`` the addresses and name
-    servers of blocked names, for the DNS detectors (none known by default). Raises
+    servers of blocked names, for the DNS detectors (none known by default);
+    ``view`` a page's view, when the caller reads it afterwards too. Raises
     :class:`~fraudwall.exceptions.InvalidName` for a page or name that is no
     usable URL or name: a rejection the caller counts.
     """
@@ -97,7 +99,7 @@ def judge(
     if isinstance(observation, PageObservation):
         url = parse_url(_as_linked(observation))
         findings = host.call("analyze_url", only=only, url=url, settings=settings)
-        view = PageView(observation)
+        view = view or PageView(observation)
         findings += host.call("analyze_page", only=only, page=observation, url=url, settings=settings, view=view)
         subject, kind, name = observation.final_url, SubjectKind.URL, url.host
     elif isinstance(observation, UrlParts):

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
 from fraudwall import chat_ids, reference
+from fraudwall.file_names import download_links, named_values, names_a_file
 from fraudwall.matching import (
     CompiledLexicon,
     Frame,
@@ -418,6 +419,7 @@ _FILE_REF = re.compile(
     r"""["'(=]\s*([^"'()\s<>]+?\.(apk|xapk|ipa|mobileconfig))(?:[?#][^"'()\s<>]*)?\s*["')]""", re.IGNORECASE
 )
 _ITMS_REF = re.compile(r"itms-services://[^\s\"'<>]+", re.IGNORECASE)
+
 # Install paths that count wherever they are served from: enterprise installs name
 # no store, and TestFlight and beta services live on reputable hosts by design.
 _ANY_HOST = {"itms", "testflight", "distribution"}
@@ -481,7 +483,8 @@ def classify(url: str, base: str) -> InstallPath | None:
     host = _host(absolute)
     path = _path(absolute)
     for extension, kind in _EXTENSION_KIND.items():
-        if path.endswith(extension):
+        # A file's name, not the bare extension: a script's "'.apk'" literal is half of a concatenation.
+        if path.endswith(extension) and not path.endswith("/" + extension):
             return InstallPath(kind, absolute)
     if host == "testflight.apple.com" and path.startswith("/join/"):
         return InstallPath("testflight", absolute)
@@ -503,14 +506,16 @@ def _base_may_install(base: str) -> bool:
 
 
 def _references(markup: str) -> Iterable[str]:
-    """App file and itms-services references written anywhere in ``markup`` (entities decoded).
+    """App file and itms-services references written anywhere in ``markup`` (entities decoded); a file's name that
+    is no link (a download attribute's, a title's: :func:`~fraudwall.file_names.names_a_file`) is none.
 
     References still written with escapes (``\\x68ttps://...``) are skipped here:
     their decoded form comes from the page's hidden sources.
     """
     for match in _FILE_REF.finditer(markup):
-        if "\\" not in match.group(1):
+        if "\\" not in match.group(1) and not names_a_file(markup, match.start(1)):
             yield match.group(1).replace("&amp;", "&")
+
     for match in _ITMS_REF.finditer(markup):
         yield match.group(0).replace("&amp;", "&")
 
@@ -679,13 +684,22 @@ class PageView:
         sources = self.hidden_sources
         candidates = [link.url for link in page.links]
         candidates += _references(page.html)
-        # A decoded script literal or data-* value may be a whole URL, or markup holding one.
-        candidates += [source.strip() for source in sources if source.strip() and not any(c.isspace() for c in source.strip())]
+        # A decoded script literal or data-* value may be a whole URL, or markup holding one; a title or an alt
+        # text that reads like a file's name is neither.
+        named = named_values(page.html)
+        candidates += [text for source in sources
+                       if (text := source.strip()) and not any(c.isspace() for c in text) and text not in named]
         candidates += _references("\n".join(sources))
+        base = page.base_url or page.final_url
         for candidate in candidates:
-            path = classify(candidate, page.base_url or page.final_url)
+            path = classify(candidate, base)
             if path is not None:
                 found.setdefault(path.url, path)
+        for href, extension in download_links(page.html):
+            # Saved under an app's name (download="理财通.apk"): what the link serves is that app, whatever its URL.
+            url = urljoin(base, html.unescape(href))
+            if url.startswith(("http://", "https://")):
+                found.setdefault(url, InstallPath(_EXTENSION_KIND["." + extension], url))
         for text in decode_qr_images(page.html):
             path = classify(text, page.final_url)
             if path is not None:

@@ -91,6 +91,8 @@ class JudgePipeline:
             return item
         stats = self.crawler.stats
         result = await self.pool.judge(item)
+        if isinstance(item, PageObservation):
+            self._fetch_apps(item, result.apps if result is not None else ())
         if result is None:
             stats.inc_value(stats_keys.JUDGE_ABANDONED)
             raise DropItem(f"judging abandoned: {item.final_url}")
@@ -109,6 +111,15 @@ class JudgePipeline:
             return JudgedApk((result.judgement, *result.nested))
         self._render_if_asked(item, result.judgement)
         return result.judgement
+
+    def _fetch_apps(self, page: PageObservation, apps: tuple[str, ...]) -> None:
+        """The APK files judging read on the page and the spider's own scan missed are fetched (see
+        :meth:`~fraudwall.crawler.spiders.seed_spider.SeedSpider.apps_judging_found`)."""
+        found = getattr(self.crawler.spider, "apps_judging_found", None)
+        if found is None or self.crawler.engine is None:
+            return
+        for request in found(page, apps):
+            self.crawler.engine.crawl(request)
 
     def _render_if_asked(self, page: PageObservation, judgement: Judgement) -> None:
         """A detector that saw script tricks on a page with text asks for it rendered (see crawler.render)."""

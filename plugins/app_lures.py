@@ -42,7 +42,7 @@ from fraudwall.models import Category, Finding, PageObservation, UrlParts
 from fraudwall.page_view import InstallPath, PageView
 
 name = "app_lures"
-version = "1.1"
+version = "1.2"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40.

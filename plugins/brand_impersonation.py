@@ -38,7 +38,7 @@ from fraudwall.page_view import PageView, strip_tags
 from fraudwall.reference import Brand
 
 name = "brand_impersonation"
-version = "1.1"
+version = "1.2"
 
 # -- calibration ---------------------------------------------------------------
 # Combined by noisy-OR with the other findings; malicious >= 0.75, suspicious >= 0.40.

@@ -40,7 +40,7 @@ from fraudwall.page_view import PageView
 from fraudwall.reference import Script
 
 name = "fraud_lexicon"
-version = "2.5"
+version = "2.6"
 
 # -- calibration ---------------------------------------------------------------
 # Findings are combined by noisy-OR with the other findings of the page and its

@@ -32,7 +32,8 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,19 @@ def stored_urls(settings: Settings | None) -> Iterator[str]:
         connection.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _AppsAsked:
+    """What a page followed (or judged) asked for, kept until its judgement names the apps it offers."""
+
+    seed: str
+    seed_domain: str | None
+    referrer: str
+    #: The page's outbound links by kind, shared with the callback that counted them: one share per page.
+    hops: Counter[str]
+    #: Every URL the page links, and the APK files its own scan found.
+    urls: frozenset[str]
+
+
 class SeedSpider(scrapy.Spider):
     """Crawl each seed and the pages it links within the same registered domain."""
 
@@ -158,6 +172,8 @@ class SeedSpider(scrapy.Spider):
         self.domain_pages: Counter[str] = Counter()
         self.domain_bytes: Counter[str] = Counter()
         self.certificates: set[str] = set()  # the sha256 of each certificate whose names were followed
+        #: Pages whose links are followed, by final URL, until their judgement says which apps they offer.
+        self.awaiting_judgement: dict[str, _AppsAsked] = {}
         # The client each request is sent as; a seed's variants, compared for cloaking (FRAUDWALL_PROFILES).
         self.variants = SeedVariants()
 
@@ -261,8 +277,26 @@ class SeedSpider(scrapy.Spider):
         if not kept:
             self._settle(response)
         asked_for = response.request is not None and domain_budget.asked_for(response.request)
+        seed_domain = response.meta.get("seed_domain")
+        redirects = response.meta.get("redirect_urls")
+        if redirects and redirects[0] == response.meta.get("seed") and not response.meta.get("referrer"):
+            # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
+            seed_domain = registered_domain(response.url)
+        hops: Counter[str] = Counter()
+        follows = (self.variants.follows_links(page) and page_depth(response) < self.max_depth
+                   and not self._domain_full(domain) and any(item is page for item in kept))
+        referred = self._referred_apks(page, response.url) if follows else []
+        if follows:
+            # Before the page goes to judging: its judgement may come back before this callback has ended.
+            self.awaiting_judgement[page.final_url] = _AppsAsked(
+                response.meta["seed"], seed_domain, response.url, hops, frozenset([*(link.url for link in page.links), *referred]))
         for item in kept:
-            yield from self._keep(item, response, asked_for=asked_for)
+            yielded = False
+            for output in self._keep(item, response, asked_for=asked_for):
+                yielded = True
+                yield output
+            if item is page and not yielded:
+                self.awaiting_judgement.pop(page.final_url, None)  # over a cap: never judged
             if isinstance(item, CloakedSeed) and page_depth(response) < self.max_depth:
                 # An app offered to some clients only (a page shown in WeChat alone) is fetched as that client.
                 for variant in item.pages:
@@ -278,14 +312,8 @@ class SeedSpider(scrapy.Spider):
         if self._domain_full(domain):
             stats.inc_value(stats_keys.FETCH_SKIPPED + domain_budget.REASON)  # a link maze or a huge site ends here
             return
-        seed_domain = response.meta.get("seed_domain")
-        redirects = response.meta.get("redirect_urls")
-        if redirects and redirects[0] == response.meta.get("seed") and not response.meta.get("referrer"):
-            # A seed that redirects elsewhere (a short link, a campaign's rotating entry) is crawled where it lands.
-            seed_domain = registered_domain(response.url)
         outbound = bool(response.meta.get(OUTBOUND_META))
         followed = 0
-        hops: Counter[str] = Counter()
         for position, link in enumerate(page.links):
             if self.max_links and followed >= self.max_links:
                 stats.inc_value(stats_keys.FETCH_SKIPPED + "links-per-page", len(page.links) - position)
@@ -322,18 +350,23 @@ class SeedSpider(scrapy.Spider):
                 followed += 1
                 yield self._request(link.url, response.meta["seed"], apk=kind in (DOWNLOAD, DISTRIBUTION),
                                     referrer=response.url, outbound=kind, seed_domain=seed_domain)
-        yield from self._apks_referred_to(page, response, seed_domain, hops)
+        linked = {link.url for link in page.links}
+        yield from self._apk_files([url for url in referred if url not in linked], response.meta["seed"], seed_domain,
+                                   hops, stat="referred-in-page", referrer=response.url)
         if not outbound:
             yield from self._certificate_sites(page, response, seed_domain, domain, hops)
 
-    def _apks_referred_to(self, page: PageObservation, response: Response, seed_domain: str | None,
-                          hops: Counter[str]) -> Iterator[scrapy.Request]:
-        """The APK files the page refers to outside its links (a download button's script, a data attribute,
-        the page's JSON: :func:`~fraudwall.crawler.app_files.apk_references`), fetched as its APK links are."""
-        linked = {link.url for link in page.links}
-        referred = [url for url in self._referred_apks(page, response.url) if url not in linked]
-        yield from self._apk_files(referred, response, seed_domain, hops, stat="referred-in-page",
-                                   referrer=response.url)
+    def apps_judging_found(self, page: PageObservation, urls: Iterable[str]) -> list[scrapy.Request]:
+        """Requests for the APK files the judging of ``page`` read in it and the page's own scan did not ask for:
+        its view's install paths (:attr:`~fraudwall.page_view.PageView.install_paths`: a URL built by string
+        concatenation, a decoded payload...), fetched as its APK links are, within the page's outbound share.
+        Called once per page judged (by the judge pipeline), with no ``urls`` when it found none."""
+        asked = self.awaiting_judgement.pop(page.final_url, None)
+        if asked is None or self._domain_full(registered_domain(page.final_url) or ""):
+            return []
+        new = [url for url in urls if url not in asked.urls]
+        return list(self._apk_files(new, asked.seed, asked.seed_domain, asked.hops, stat="found-by-judging",
+                                    referrer=asked.referrer))
 
     def _apks_offered(self, variant: PageObservation, response: Response,
                       hops: Counter[str]) -> Iterator[scrapy.Request]:
@@ -342,15 +375,15 @@ class SeedSpider(scrapy.Spider):
         WeChat alone gives it to the WeChat profile."""
         urls = [link.url for link in variant.links if _extension(link.url) in APK_EXTENSIONS]
         urls += self._referred_apks(variant, variant.final_url)
-        yield from self._apk_files(list(dict.fromkeys(urls)), response, response.meta.get("seed_domain"), hops,
-                                   stat="offered-to-one-client", referrer=variant.final_url,
+        yield from self._apk_files(list(dict.fromkeys(urls)), response.meta["seed"], response.meta.get("seed_domain"),
+                                   hops, stat="offered-to-one-client", referrer=variant.final_url,
                                    profile=variant.fetched_as.partition("+")[0])
 
     def _referred_apks(self, page: PageObservation, url: str) -> list[str]:
         """The APK files ``page`` (fetched at ``url``) names anywhere in its HTML, resolved against its base."""
         return apk_references(page.html, page.base_url or url, self.max_links or MAX_APK_REFERENCES)
 
-    def _apk_files(self, urls: list[str], response: Response, seed_domain: str | None, hops: Counter[str], *,
+    def _apk_files(self, urls: list[str], seed: str, seed_domain: str | None, hops: Counter[str], *,
                    stat: str, referrer: str, profile: str = "") -> Iterator[scrapy.Request]:
         """Requests for the APK files ``urls`` within the APK cap, off the seed's domain within the page's share,
         each counted as ``fraudwall/apk/<stat>``."""
@@ -358,8 +391,7 @@ class SeedSpider(scrapy.Spider):
             if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
                 continue
             self.crawler.stats.inc_value(stats_keys.APK + stat)
-            yield self._request(url, response.meta["seed"], apk=True, referrer=referrer, seed_domain=seed_domain,
-                                profile=profile)
+            yield self._request(url, seed, apk=True, referrer=referrer, seed_domain=seed_domain, profile=profile)
 
     def _certificate_sites(self, page: PageObservation, response: Response, seed_domain: str | None, domain: str,
                            hops: Counter[str]) -> Iterator[scrapy.Request]:

@@ -303,3 +303,18 @@ def test_install_paths_resolve_against_the_pages_base() -> None:
     html = doc("<base href='http://cdn-apps.top/v2/'><button onclick=\"location.href='loan.apk'\">下载</button>")
     view = PageView(make_page(html, "http://task-example.top/"))
     assert view.install_paths == (InstallPath("apk", "http://cdn-apps.top/v2/loan.apk"),)
+
+
+def test_install_paths_read_download_names_as_browsers_do() -> None:
+    """A link whose download attribute saves its file under an app's name is an install of that app at its href,
+    whatever its URL; the download name itself, an alt text or a title reading like a file's name, and a script's
+    bare extension (half of a concatenation) are no install path."""
+    page = make_page(
+        '<a href="/d/7" download="理财通.apk">下载</a> <a download=v2.ipa href=/d/8>iOS</a>'
+        '<img alt="app.apk" src="/x.png"><span title="old.apk">x</span>'
+        "<script>var u = '/dl/' + 'concat' + '.apk';</script>",
+        url="http://licai.top/x",
+    )
+    paths = {(path.kind, path.url) for path in PageView(page).install_paths}
+    assert paths == {("apk", "http://licai.top/d/7"), ("ipa", "http://licai.top/d/8"),
+                     ("apk", "http://licai.top/dl/concat.apk")}

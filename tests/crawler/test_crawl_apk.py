@@ -213,14 +213,16 @@ DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
 <a href="/d/7" download="理财通.apk">高速下载</a>
 <p>请下载 理财通.apk 并允许未知来源安装</p>
 <script>var backup = "\\u002fdl\\u002fbackup.apk";</script>
+<script>var mirror = '/dl/' + 'concat' + '.apk'; btn.onclick = function () { location.href = mirror; };</script>
 </body></html>"""
 
 
 def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_path: Path) -> None:
     """An .apk link serving a DEX in front of the zip (the Janus layout) and one serving a page in front of it are
     APKs, as Android's installer reads them from the end: both are stored and judged, the Janus one malicious. A
-    script's URL with slashes written as \\u002f is fetched; the name a download is saved under and a file name in
-    the page's prose are never requested."""
+    script's URL with slashes written as \\u002f is fetched, and so is one a script builds by concatenation, which
+    judging reads (the page's install paths) and the crawl's own scan does not; the name a download is saved
+    under, a file name in the page's prose and the bare extension of the concatenation are never requested."""
     root = tmp_path / "site"
     with _LoggingSite(root) as server:
         (root / "licai-app.top" / "dl").mkdir(parents=True)
@@ -229,12 +231,14 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
         (root / "licai-app.top" / "dl" / "front.apk").write_bytes(
             b"<html><body>loading</body></html>\n" + (APKS / "benign_sms_backup.apk").read_bytes())
         shutil.copy(APKS / "loan_app.apk", root / "licai-app.top" / "dl" / "backup.apk")
+        shutil.copy(APKS / "benign_weather.apk", root / "licai-app.top" / "dl" / "concat.apk")
         db = tmp_path / "f.db"
         result = _crawl(db, server, "licai-app.top", "unused.top")
     with Store.open(db) as store:
         rows = {json.loads(row["payload"])["download_url"].rsplit("/", 1)[-1]: row["status"] for row in store.db.query(
             "SELECT o.payload, v.status FROM observations o JOIN verdicts v ON v.subject = o.sha256 WHERE o.kind = 'apk'")}
-    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk"}, (rows, result.stdout[-3000:])
+    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk", "concat.apk"}, (rows, result.stdout[-3000:])
     assert rows["licai.apk"] == "malicious"
     assert "fraudwall/apk/not-an-apk" not in result.stdout
-    assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk"}  # "/": four clients
+    assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk",  # "/": four clients
+                                 "/dl/concat.apk"}
