@@ -60,6 +60,7 @@ from twisted.internet.interfaces import IHostResolution, IResolutionReceiver
 from zope.interface import provider
 
 from fraudwall import stats_keys
+from fraudwall.crawler.browser_processes import kill_browser
 from fraudwall.crawler.connection_pool import bound_connections
 from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.crawler.refusals import Refused
@@ -77,6 +78,8 @@ REFUSED_STAT = stats_keys.RENDER_REFUSED
 FAILED_STAT = stats_keys.RENDER_FAILED
 #: The first refusal of a render, whole, for messages (like ``fraudwall/fetch/first_refusal``).
 FIRST_REFUSAL_STAT = stats_keys.RENDER_FIRST_REFUSAL
+#: Seconds a page, or the browser at the crawl's end, has to close before the browser is killed.
+CLOSE_SECONDS = 10.0
 #: Schemes a rendered page may fetch; ``data:`` and ``blob:`` never reach the network.
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -357,14 +360,32 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def _close_page(self, page: Page | None) -> None:
         if page is None or page.is_closed():
             return
-        # Closing goes through the browser, not the renderer, so it works on a page whose script hangs.
-        with suppress(PlaywrightError, asyncio.TimeoutError):
-            await asyncio.wait_for(page.close(), 10)
+        # Closing goes through the browser, not the renderer, so it works on a page whose script hangs; a page
+        # that keeps the browser itself busy (a history flood) is not closed that way, and would hold its render
+        # slot and burn a core until the crawl's end: the browser goes instead (a new one starts for the next render).
+        try:
+            await asyncio.wait_for(page.close(), CLOSE_SECONDS)
+        except PlaywrightError:
+            pass
+        except asyncio.TimeoutError:
+            self._kill_browser(f"a page it did not close within {CLOSE_SECONDS:g} s")
+            return
         self.stats.inc_value("playwright/page_count/closed")
 
+    def _kill_browser(self, why: str) -> None:
+        killed = kill_browser()
+        log.warning("browser killed (%d processes): %s", killed, why)
+        self.stats.inc_value(stats_keys.RENDER_BROWSER_KILLED)
+
     async def close(self) -> None:
+        closing = asyncio.ensure_future(super().close())
         try:
-            await super().close()
+            try:
+                await asyncio.wait_for(asyncio.shield(closing), CLOSE_SECONDS)
+            except asyncio.TimeoutError:
+                self._kill_browser(f"it did not close within {CLOSE_SECONDS:g} s at the crawl's end")
+                with suppress(PlaywrightError, asyncio.TimeoutError):
+                    await asyncio.wait_for(closing, CLOSE_SECONDS)
         finally:
             await self.proxy.close()
             await self.blackhole.close()

@@ -47,6 +47,7 @@ RENDER_FAILED = "fraudwall/render/failed/"
 RENDER_REFUSED = "fraudwall/render/refused/"
 RENDER_FIRST_REFUSAL = "fraudwall/render/first_refusal"
 RENDER_BROWSER_REFUSED = "fraudwall/render/browser_requests_refused"
+RENDER_BROWSER_KILLED = "fraudwall/render/browser_killed"
 
 FRONTIER = "fraudwall/frontier/"
 FRONTIER_UNREACHABLE = "fraudwall/frontier/unreachable"

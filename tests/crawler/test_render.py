@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -459,6 +460,12 @@ function next(i) {
 }
 next(1);
 """
+# Rewrites its history and title every millisecond: the browser process, flooded with navigation events, no
+# longer closes the page (nor itself), though the renderer still runs.
+FLOOD_HTML = ('<html><body><div id="app"></div><script>setTimeout(function () { setInterval(function () {'
+              ' history.replaceState(null, "", "/r" + Date.now()); document.title = "t" + Date.now(); }, 1);'
+              ' for (var i = 0; i < 100000; i++) { history.pushState({i: i}, "", "/p" + i); } }, 100)</script>'
+              '</body></html>')
 # Runs a moment after load, then never yields the renderer again.
 HANG_HTML = '<html><body><div id="root"></div><script>setTimeout(function () { for (;;) {} }, 50)</script></body></html>'
 
@@ -483,6 +490,7 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "spa-shell.top/redirect-out": (302, "text/plain", f"http://127.0.0.2:{canary.port}/redirected".encode()),
             "spa-shell.top/big.bin": (200, "application/octet-stream", b"0" * 300_000),
             "hang.top/": (200, html, HANG_HTML.encode()),
+            "flood.top/": (200, html, FLOOD_HTML.encode()),
             # An entry domain that sends its visitors to the scam by script, after one HTTP redirect of its own.
             "js-entry.top/": (302, "text/plain", f"http://js-entry.top:{site.port}/go".encode()),
             "js-entry.top/go": (200, html, f'<html><body><div id="app"></div><script>location.href = '
@@ -577,6 +585,29 @@ def test_page_budget_and_refused_documents(tmp_path: Path, sites: tuple[_Server,
     assert stats["fraudwall/render/refused/network-policy"] == 1
     assert stats["fraudwall/fetch/refused/network-policy"] == 1  # RefusalMiddleware, as without the extra
     assert canary.accepted == 0
+
+
+@needs_browser
+def test_a_page_that_floods_the_browser_costs_the_browser_not_the_crawl(
+        tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A page rewriting its history every millisecond keeps the browser too busy to close it: past its render
+    time the browser is killed (counted), the one render slot is free again, the next shell is rendered in a new
+    browser, and the crawl ends by itself (it hung at its end, the browser at full CPU, until killed)."""
+    site, _ = sites
+    settings = {
+        "ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP": {"flood.top": SITE_ADDRESS, "spa-shell.top": SITE_ADDRESS},
+        "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0, "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0,
+        "CRAWL_RENDER_PAGES": 1, "CRAWL_CONCURRENCY": 1, "LOG_LEVEL": "INFO", "JUDGE_WORKERS": 1,
+    }
+    started = time.monotonic()
+    outcome = _crawl(tmp_path, [f"http://flood.top:{site.port}/", f"http://spa-shell.top:{site.port}/"], settings,
+                     {"FRAUDWALL_RENDER_TIMEOUT": 4.0})
+    assert time.monotonic() - started < 80
+    rendered = {o["url"]: o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"}
+    assert "刷单返利 日赚300" in rendered[f"http://spa-shell.top:{site.port}/"]
+    assert outcome["failures"] == [[f"http://flood.top:{site.port}/", "RenderFailed", "timeout"]]
+    assert outcome["stats"]["fraudwall/render/browser_killed"] == 1
+    assert outcome["stats"]["playwright/browser_count"] == 2
 
 
 @needs_browser
