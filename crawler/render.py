@@ -234,13 +234,16 @@ class RenderFailed(IgnoreRequest):
     """A page the browser could not render (counted as ``fraudwall/render/failed/<reason>``); not retried.
 
     ``reason`` is the stat token: ``timeout`` (the render time limit), ``browser-timeout``
-    (navigation), ``browser-error``. Defined here, not with the handler, so a spider's errback
-    can recognise it without importing Playwright.
+    (navigation), ``browser-error``, ``download`` (the page itself is a download). Defined here, not
+    with the handler, so a spider's errback can recognise it without importing Playwright.
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, downloads: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.reason = reason
+        #: The files the page started downloading before it failed (a navigation that is a download ends
+        #: the render as ``download``): the spider fetches them as apps.
+        self.downloads = downloads
 
 
 #: Meta keys a re-request does not inherit: Scrapy's per-download bookkeeping and scrapy-playwright's own.
@@ -254,6 +257,9 @@ RENDER_DEPTH = "fraudwall_render_depth"
 RENDER_REASON = "fraudwall_render_reason"
 #: Meta key: seconds the page may take after its load event to go quiet on the network.
 RENDER_WAIT = "fraudwall_render_wait"
+#: Meta key: the URLs of the downloads a rendered page started (its script sent the browser to an APK, a
+#: hidden iframe loaded one, a download link was clicked); the browser saves none, the spider fetches them.
+RENDER_DOWNLOADS = "fraudwall_render_downloads"
 #: Meta key: the redirects the static fetch of a rendered page went through (Scrapy's ``redirect_urls``, which a
 #: re-request does not inherit); the handler gives them back to the rendered response.
 RENDER_CHAIN = "fraudwall_render_chain"

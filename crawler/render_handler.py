@@ -26,8 +26,10 @@ loaded in Debian's Chromium. Around scrapy-playwright this adds:
   reading the DOM) is bounded by ``FRAUDWALL_RENDER_TIMEOUT``, after which the
   page is closed even if its script hangs the renderer.
 - **one browser profile**: every page gets the crawl's user agent (a page can
-  tell "HeadlessChrome" apart and cloak), no service workers, no downloads, and
-  certificate errors are accepted as Scrapy accepts them.
+  tell "HeadlessChrome" apart and cloak), no service workers, no downloads (the
+  URL of each download a page starts is recorded in ``RENDER_DOWNLOADS``, for
+  the spider to fetch as an app), and certificate errors are accepted as Scrapy
+  accepts them.
 
 A render that fails ends as :class:`RenderFailed` (counted as
 ``fraudwall/render/failed/<why>``), or as
@@ -52,6 +54,7 @@ from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
@@ -64,7 +67,7 @@ from fraudwall.crawler.browser_processes import kill_browser
 from fraudwall.crawler.connection_pool import bound_connections
 from fraudwall.crawler.network import NetworkPolicy
 from fraudwall.crawler.refusals import Refused
-from fraudwall.crawler.render import RENDER_CHAIN, RENDER_REASON, RENDER_WAIT, RenderFailed
+from fraudwall.crawler.render import RENDER_CHAIN, RENDER_DOWNLOADS, RENDER_REASON, RENDER_WAIT, RenderFailed
 from fraudwall.crawler.render_proxy import GuardedProxy, ProxyRefusal
 from fraudwall.crawler.resolver import GuardedResolver, Refusal
 from fraudwall.crawler.tls import accept_any_server
@@ -314,22 +317,35 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             meta["playwright_page_methods"] = [PageMethod(settle, float(meta[RENDER_WAIT]) * 1000)]
         # The page is ours to close in every case, also when the render is cut short below.
         meta["playwright_include_page"] = True
+        downloads: list[str] = []
+        meta[RENDER_DOWNLOADS] = downloads
+        meta["playwright_page_init_callback"] = _watch_downloads
         self.stats.inc_value(stats_keys.RENDER_STARTED + meta.get(RENDER_REASON, "request"))
         try:
             response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
         except asyncio.TimeoutError:
-            raise self._failed("timeout", f"render of {request.url} took over {self.render_timeout:g} s") from None
+            raise self._failed("timeout", f"render of {request.url} took over {self.render_timeout:g} s",
+                               downloads) from None
         except PlaywrightError as exc:
             page = meta.get("playwright_page")
             refusal = self.guard.document_refusals.get(id(page)) if page is not None else None
             if refusal is not None:
                 raise Refused(*refusal) from exc
-            reason = "browser-timeout" if isinstance(exc, PlaywrightTimeoutError) else "browser-error"
-            raise self._failed(reason, f"render of {request.url} failed: {exc.message.splitlines()[0]}") from exc
+            reason = "download" if downloads else "browser-timeout" if isinstance(exc, PlaywrightTimeoutError) \
+                else "browser-error"
+            raise self._failed(reason, f"render of {request.url} failed: {exc.message.splitlines()[0]}",
+                               downloads) from exc
+        except IgnoreRequest:
+            raise
+        except Exception as exc:
+            # scrapy-playwright's own: a page whose navigation is a download (which the browser does not save).
+            raise self._failed("download" if downloads else "browser-error",
+                               f"render of {request.url} failed: {str(exc).splitlines()[0][:300]}", downloads) from exc
         finally:
             await self._close_page(meta.pop("playwright_page", None))
             # Objects the spider has no use for, and that no JSON frontier could carry.
-            for key in ("playwright_include_page", "playwright_page_methods", "playwright_context_kwargs"):
+            for key in ("playwright_include_page", "playwright_page_methods", "playwright_context_kwargs",
+                        "playwright_page_init_callback"):
                 meta.pop(key, None)
         if self.max_document_bytes and len(response.body) > self.max_document_bytes:
             self.guard.refused("document-bytes", request.url, f"rendered document over {self.max_document_bytes} bytes")
@@ -352,10 +368,10 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         log.debug("browser's own request refused: %s", target)
         self.stats.inc_value(stats_keys.RENDER_BROWSER_REFUSED)
 
-    def _failed(self, reason: str, message: str) -> RenderFailed:
+    def _failed(self, reason: str, message: str, downloads: list[str]) -> RenderFailed:
         log.info("%s", message)
         self.stats.inc_value(FAILED_STAT + reason)
-        return RenderFailed(reason, message)
+        return RenderFailed(reason, message, tuple(downloads))
 
     async def _close_page(self, page: Page | None) -> None:
         if page is None or page.is_closed():
@@ -389,6 +405,13 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         finally:
             await self.proxy.close()
             await self.blackhole.close()
+
+
+async def _watch_downloads(page: Page, request: Request) -> None:
+    """The page's init callback: the URL of each download it starts goes to the request's
+    ``RENDER_DOWNLOADS`` (the browser, without ``accept_downloads``, saves none)."""
+    downloads = request.meta[RENDER_DOWNLOADS]
+    page.on("download", lambda download: downloads.append(download.url))
 
 
 async def _refuse_all(host: str, port: int) -> list[str]:

@@ -32,7 +32,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,7 +58,9 @@ from fraudwall.crawler.outbound import (
 )
 from fraudwall.crawler.redirects import IosInstallRedirect
 from fraudwall.crawler.refusals import Refused
-from fraudwall.crawler.render import RenderFailed, fetched_as, maybe_render, page_depth
+from fraudwall.crawler.render import (
+    RENDER_DEPTH, RENDER_DOWNLOADS, RenderFailed, fetched_as, maybe_render, page_depth,
+)
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.crawler.sites import registered_domain
 from fraudwall.crawler.variants import PROFILE_META, CloakedSeed, SeedVariants, page_from_response
@@ -302,6 +304,8 @@ class SeedSpider(scrapy.Spider):
                 for variant in item.pages:
                     if variant is not page:
                         yield from self._apks_offered(variant, response, Counter())
+        yield from self._downloads_started(response.meta, response.url, response.meta.get(RENDER_DOWNLOADS, ()),
+                                           page_depth(response))
         if not self.variants.follows_links(page):
             return  # a seed's block page: evidence when other clients got content, never a page to follow
         render = maybe_render(response, page, self.crawler.settings)
@@ -378,6 +382,17 @@ class SeedSpider(scrapy.Spider):
         yield from self._apk_files(list(dict.fromkeys(urls)), response.meta["seed"], response.meta.get("seed_domain"),
                                    hops, stat="offered-to-one-client", referrer=variant.final_url,
                                    profile=variant.fetched_as.partition("+")[0])
+
+    def _downloads_started(self, meta: Mapping[str, Any], url: str, downloads: Iterable[str],
+                           depth: int) -> Iterator[scrapy.Request]:
+        """The files a rendered page at ``url`` started downloading (its script sent the browser to an APK, a hidden
+        iframe loaded one), fetched as its APK links are: the browser saves none."""
+        urls = [link for link in dict.fromkeys(downloads) if link.startswith(("http://", "https://"))]
+        if not urls or depth >= self.max_depth:
+            return
+        seed = meta.get("seed") or url
+        yield from self._apk_files(urls, seed, meta.get("seed_domain") or registered_domain(seed), Counter(),
+                                   stat="started-by-script", referrer=url)
 
     def _referred_apks(self, page: PageObservation, url: str) -> list[str]:
         """The APK files ``page`` (fetched at ``url``) names anywhere in its HTML, resolved against its base."""
@@ -497,7 +512,14 @@ class SeedSpider(scrapy.Spider):
         if failure.check(AlreadyDone):
             return  # finished before a resumed job's stop: counted by the filter, not a failure
         if failure.check(RenderFailed):
-            return  # counted under fraudwall/render/ where it failed; the static page is stored
+            # Counted under fraudwall/render/ where it failed; the static page is stored. A page that is a download
+            # (or started one before it failed) gives its file to fetch as an app.
+            request = failure.request
+            if request is not None and self.crawler.engine is not None:
+                for download in self._downloads_started(request.meta, request.url, failure.value.downloads,
+                                                        int(request.meta.get(RENDER_DEPTH, request.meta.get("depth", 0)))):
+                    self.crawler.engine.crawl(download)
+            return
         if self.journal is not None and failure.request is not None:
             self.journal.settle(failure.request.url)  # failed for good: retries are behind it
         if failure.check(Refused):

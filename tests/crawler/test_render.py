@@ -50,6 +50,7 @@ from fraudwall.exceptions import ConfigError
 from fraudwall.models import Finding
 from fraudwall.pages import parse_page
 from fraudwall.settings import Settings
+from tests.conftest import REPO
 
 BROWSER = DEFAULTS["CRAWL_RENDER_BROWSER"]
 MISSING = unavailable(BROWSER)
@@ -460,6 +461,9 @@ function next(i) {
 }
 next(1);
 """
+#: Real APKs of the test data, served by the download pages.
+APK_BYTES = {name: (REPO / "tests" / "data" / "apks" / file).read_bytes()
+             for name, file in (("loan", "loan_app.apk"), ("weather", "benign_weather.apk"))}
 # Rewrites its history and title every millisecond: the browser process, flooded with navigation events, no
 # longer closes the page (nor itself), though the renderer still runs.
 FLOOD_HTML = ('<html><body><div id="app"></div><script>setTimeout(function () { setInterval(function () {'
@@ -491,6 +495,13 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "spa-shell.top/big.bin": (200, "application/octet-stream", b"0" * 300_000),
             "hang.top/": (200, html, HANG_HTML.encode()),
             "flood.top/": (200, html, FLOOD_HTML.encode()),
+            # Fake-app pages whose download only a browser starts: by script after a moment, by a hidden iframe.
+            "dl-script.top/": (200, html, b'<html><body><div id="app"></div><script>setTimeout(function () {'
+                                          b' location.href = "/dl/" + "loan" + ".apk"; }, 200)</script></body></html>'),
+            "dl-script.top/dl/loan.apk": (200, "application/vnd.android.package-archive", APK_BYTES["loan"]),
+            "dl-iframe.top/": (200, html, b'<html><body><div id="app"></div><script>window.ready = 1;</script>'
+                                          b'<iframe src="/get?id=7" style="display:none"></iframe></body></html>'),
+            "dl-iframe.top/get?id=7": (200, "application/octet-stream", APK_BYTES["weather"]),
             # An entry domain that sends its visitors to the scam by script, after one HTTP redirect of its own.
             "js-entry.top/": (302, "text/plain", f"http://js-entry.top:{site.port}/go".encode()),
             "js-entry.top/go": (200, html, f'<html><body><div id="app"></div><script>location.href = '
@@ -608,6 +619,37 @@ def test_a_page_that_floods_the_browser_costs_the_browser_not_the_crawl(
     assert outcome["failures"] == [[f"http://flood.top:{site.port}/", "RenderFailed", "timeout"]]
     assert outcome["stats"]["fraudwall/render/browser_killed"] == 1
     assert outcome["stats"]["playwright/browser_count"] == 2
+
+
+@needs_browser
+def test_apps_a_rendered_page_starts_downloading_are_captured(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A real crawl: an app shell whose script sends the browser to an APK a moment after load, and one whose hidden
+    iframe loads an APK from an extensionless URL. The browser saves neither; the crawl fetches each download's
+    URL as an app, and both APKs are analysed and stored with their download URLs; no render ends as an uncounted
+    error."""
+    from fraudwall.blocklists.store import Store
+    from tests.crawler.test_host_health import DRIVER as CRAWL_DRIVER
+
+    site, _ = sites
+    config = {"DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "CRAWL_DEPTH": 1,
+              "HOST_MAP": {"dl-script.top": SITE_ADDRESS, "dl-iframe.top": SITE_ADDRESS}, "HOST_MAP_ONLY": True,
+              "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0, "CRAWL_PROFILES": ["android"],
+              "CRAWL_PROGRESS": "off", "JUDGE_WORKERS": 1}
+    seeds = [f"http://dl-script.top:{site.port}/", f"http://dl-iframe.top:{site.port}/"]
+    result = subprocess.run([sys.executable, "-c", CRAWL_DRIVER, json.dumps(config), *seeds], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = json.loads(result.stdout)
+    with Store.open(tmp_path / "crawl.db") as store:
+        downloads = sorted(json.loads(row["payload"])["download_url"]
+                           for row in store.db.query("SELECT payload FROM observations WHERE kind = 'apk'"))
+    assert downloads == [f"http://dl-iframe.top:{site.port}/get?id=7", f"http://dl-script.top:{site.port}/dl/loan.apk"], \
+        " ".join(f"{k}={v}" for k, v in sorted(stats.items()) if k.startswith(("fraudwall/render", "fraudwall/fetch", "playwright/d")))
+    assert stats["fraudwall/apk/started-by-script"] == 2
+    # The iframe's render ends as a page, or, when the download starts while the browser is still navigating, as a
+    # counted download (it was an uncounted RuntimeError); either way its download is fetched.
+    assert stats["fraudwall/render/pages"] + stats.get("fraudwall/render/failed/download", 0) == 2
+    assert not [key for key in stats if key.startswith("fraudwall/fetch/failed/")], stats
 
 
 @needs_browser
