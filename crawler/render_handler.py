@@ -26,7 +26,8 @@ loaded in Debian's Chromium. Around scrapy-playwright this adds:
   reading the DOM) is bounded by ``FRAUDWALL_RENDER_TIMEOUT``, after which the
   page is closed even if its script hangs the renderer.
 - **one browser profile**: every page gets the crawl's user agent (a page can
-  tell "HeadlessChrome" apart and cloak), no service workers, no downloads (the
+  tell "HeadlessChrome" apart and cloak), China's time zone and Chinese as its
+  language, a phone's screen and touch under a phone's user agent, no service workers, no downloads (the
   URL of each download a page starts is recorded in ``RENDER_DOWNLOADS``, for
   the spider to fetch as an app), and certificate errors are accepted as Scrapy
   accepts them.
@@ -86,13 +87,31 @@ CLOSE_SECONDS = 10.0
 #: Schemes a rendered page may fetch; ``data:`` and ``blob:`` never reach the network.
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
-#: The browser profile of every rendering context (see the module docstring).
+#: The browser profile of every rendering context (see the module docstring): a browser in China, in
+#: Chinese, as the victims' are (kits show their scam to that and a blank page to a reviewer abroad).
 CONTEXT_KWARGS: dict[str, Any] = {
     "ignore_https_errors": True,
     "service_workers": "block",
     "accept_downloads": False,
     "java_script_enabled": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
 }
+#: Added for a phone's user agent: a phone's screen and touch, which kits check beside the user agent
+#: (a desktop window under an Android user agent gives a headless crawler away).
+PHONE_KWARGS: dict[str, Any] = {
+    "viewport": {"width": 412, "height": 915},
+    "screen": {"width": 412, "height": 915},
+    "device_scale_factor": 2.625,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def context_kwargs(user_agent: str) -> dict[str, Any]:
+    """The rendering context's options for ``user_agent``: :data:`CONTEXT_KWARGS`, and a phone's for a phone's."""
+    phone = any(mark in user_agent for mark in ("Mobile", "Android", "iPhone"))
+    return {**CONTEXT_KWARGS, **(PHONE_KWARGS if phone else {}), "user_agent": user_agent}
 
 
 async def settle(page: Page, wait_ms: float) -> None:
@@ -310,7 +329,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         await self.blackhole.start()
         meta = request.meta
         # Read when the context is created; the proxy comes last so that no request can drop it.
-        meta["playwright_context_kwargs"] = {**CONTEXT_KWARGS, "user_agent": self.user_agent,
+        meta["playwright_context_kwargs"] = {**context_kwargs(self.user_agent or ""),
                                              **meta.get("playwright_context_kwargs", {}),
                                              "proxy": {"server": self.proxy.url}}
         if RENDER_WAIT in meta and "playwright_page_methods" not in meta:
@@ -319,7 +338,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         meta["playwright_include_page"] = True
         downloads: list[str] = []
         meta[RENDER_DOWNLOADS] = downloads
-        meta["playwright_page_init_callback"] = _watch_downloads
+        meta["playwright_page_init_callback"] = self._watch_page
         self.stats.inc_value(stats_keys.RENDER_STARTED + meta.get(RENDER_REASON, "request"))
         try:
             response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
@@ -364,6 +383,19 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         address = self.proxy.address_of(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         return response.replace(ip_address=ipaddress.ip_address(address) if address else None)
 
+    async def _watch_page(self, page: Page, request: Request) -> None:
+        """Each rendered page's init callback: the URL of each download it starts goes to the request's
+        ``RENDER_DOWNLOADS`` (the browser, without ``accept_downloads``, saves none), and each window it opens is
+        closed at once (counted): a page opening windows in a loop had a hundred and fifty loaded at once."""
+        downloads = request.meta[RENDER_DOWNLOADS]
+        page.on("download", lambda download: downloads.append(download.url))
+        page.on("popup", self._close_popup)
+
+    async def _close_popup(self, popup: Page) -> None:
+        self.stats.inc_value(stats_keys.RENDER_POPUPS_CLOSED)
+        with suppress(PlaywrightError, asyncio.TimeoutError):
+            await asyncio.wait_for(popup.close(), CLOSE_SECONDS)
+
     def _browser_traffic(self, reason: str, target: str, detail: str) -> None:
         log.debug("browser's own request refused: %s", target)
         self.stats.inc_value(stats_keys.RENDER_BROWSER_REFUSED)
@@ -405,13 +437,6 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         finally:
             await self.proxy.close()
             await self.blackhole.close()
-
-
-async def _watch_downloads(page: Page, request: Request) -> None:
-    """The page's init callback: the URL of each download it starts goes to the request's
-    ``RENDER_DOWNLOADS`` (the browser, without ``accept_downloads``, saves none)."""
-    downloads = request.meta[RENDER_DOWNLOADS]
-    page.on("download", lambda download: downloads.append(download.url))
 
 
 async def _refuse_all(host: str, port: int) -> list[str]:

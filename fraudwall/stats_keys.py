@@ -48,6 +48,7 @@ RENDER_REFUSED = "fraudwall/render/refused/"
 RENDER_FIRST_REFUSAL = "fraudwall/render/first_refusal"
 RENDER_BROWSER_REFUSED = "fraudwall/render/browser_requests_refused"
 RENDER_BROWSER_KILLED = "fraudwall/render/browser_killed"
+RENDER_POPUPS_CLOSED = "fraudwall/render/popups_closed"
 
 FRONTIER = "fraudwall/frontier/"
 FRONTIER_UNREACHABLE = "fraudwall/frontier/unreachable"

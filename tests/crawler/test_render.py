@@ -461,6 +461,13 @@ function next(i) {
 }
 next(1);
 """
+# A kit that shows its scam to a Chinese phone only, by what a script can read: time zone, language, touch, screen.
+PHONE_ONLY_HTML = """<html><body><div id="app"></div><script>
+var china = Intl.DateTimeFormat().resolvedOptions().timeZone === 'Asia/Shanghai' && navigator.language === 'zh-CN';
+var phone = navigator.maxTouchPoints > 0 && 'ontouchstart' in window && screen.width < 600;
+document.getElementById('app').textContent = china && phone ? '刷单返利 日结佣金 下载APP' : 'Welcome ' +
+  [Intl.DateTimeFormat().resolvedOptions().timeZone, navigator.language, navigator.maxTouchPoints, screen.width].join(' ');
+</script></body></html>"""
 #: Real APKs of the test data, served by the download pages.
 APK_BYTES = {name: (REPO / "tests" / "data" / "apks" / file).read_bytes()
              for name, file in (("loan", "loan_app.apk"), ("weather", "benign_weather.apk"))}
@@ -495,6 +502,10 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "spa-shell.top/big.bin": (200, "application/octet-stream", b"0" * 300_000),
             "hang.top/": (200, html, HANG_HTML.encode()),
             "flood.top/": (200, html, FLOOD_HTML.encode()),
+            "phone-only.top/": (200, html, PHONE_ONLY_HTML.encode()),
+            "popups.top/": (200, html, b'<html><body><div id="app"></div><script>for (var i = 0; i < 40; i++) {'
+                                       b' window.open("/popup" + i); } document.getElementById("app").textContent ='
+                                       b' "\xe5\x88\xb7\xe5\x8d\x95\xe8\xbf\x94\xe5\x88\xa9";</script></body></html>'),
             # Fake-app pages whose download only a browser starts: by script after a moment, by a hidden iframe.
             "dl-script.top/": (200, html, b'<html><body><div id="app"></div><script>setTimeout(function () {'
                                           b' location.href = "/dl/" + "loan" + ".apk"; }, 200)</script></body></html>'),
@@ -619,6 +630,29 @@ def test_a_page_that_floods_the_browser_costs_the_browser_not_the_crawl(
     assert outcome["failures"] == [[f"http://flood.top:{site.port}/", "RenderFailed", "timeout"]]
     assert outcome["stats"]["fraudwall/render/browser_killed"] == 1
     assert outcome["stats"]["playwright/browser_count"] == 2
+
+
+@needs_browser
+def test_the_browser_looks_like_a_chinese_phone(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A kit that shows its scam only when the browser's time zone is China's, its language Chinese, its screen a
+    phone's and its input touch (the crawl's user agent is Android Chrome's) shows it to the renderer."""
+    site, _ = sites
+    settings = {"ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP": {"phone-only.top": SITE_ADDRESS},
+                "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0, "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 0.5}
+    outcome = _crawl(tmp_path, [f"http://phone-only.top:{site.port}/"], settings, {})
+    rendered = [o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"]
+    assert rendered == ["刷单返利 日结佣金 下载APP"]
+
+
+@needs_browser
+def test_windows_a_rendered_page_opens_are_closed(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A page opening forty windows in a loop is rendered; every window it opens is closed as it opens, counted."""
+    site, _ = sites
+    settings = {"ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP": {"popups.top": SITE_ADDRESS},
+                "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0, "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0}
+    outcome = _crawl(tmp_path, [f"http://popups.top:{site.port}/"], settings, {})
+    assert [o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"] == ["刷单返利"]
+    assert outcome["stats"]["fraudwall/render/popups_closed"] == 40
 
 
 @needs_browser
