@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import Route
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -390,6 +391,27 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         downloads = request.meta[RENDER_DOWNLOADS]
         page.on("download", lambda download: downloads.append(download.url))
         page.on("popup", self._close_popup)
+        await page.route("**/*", self._stay_on_page(page))
+
+    def _stay_on_page(self, page: Page) -> Callable[[Route, PlaywrightRequest], Any]:
+        """A route that answers a refused navigation away from the rendered page with ``204 No Content``, which a
+        browser answers by staying where it is: a page that sends its visitor to a private address after showing
+        its scam keeps the scam (aborted, the browser showed its error page, and the page was lost). The render's
+        own navigation, and everything else, goes on to scrapy-playwright's route and the guard."""
+        own = [True]
+
+        async def stay(route: Route, request: PlaywrightRequest) -> None:
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                if own[0]:
+                    own[0] = False
+                elif (verdict := await self.guard.check_url(request.url)) is not None:
+                    self.guard.refused(verdict[0], request.url, verdict[1])
+                    with suppress(PlaywrightError):
+                        await route.fulfill(status=204, body=b"")
+                    return
+            await route.fallback()
+
+        return stay
 
     async def _close_popup(self, popup: Page) -> None:
         self.stats.inc_value(stats_keys.RENDER_POPUPS_CLOSED)

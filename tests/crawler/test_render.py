@@ -503,6 +503,9 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "hang.top/": (200, html, HANG_HTML.encode()),
             "flood.top/": (200, html, FLOOD_HTML.encode()),
             "phone-only.top/": (200, html, PHONE_ONLY_HTML.encode()),
+            "nav-away.top/": (200, html, ('<html><body><div id="app"></div><script>document.getElementById("app")'
+                                          '.textContent = "刷单返利 日结佣金"; setTimeout(function () { location.href ='
+                                          f' "http://127.0.0.2:{canary.port}/away"; }}, 200);</script></body></html>').encode()),
             "popups.top/": (200, html, b'<html><body><div id="app"></div><script>for (var i = 0; i < 40; i++) {'
                                        b' window.open("/popup" + i); } document.getElementById("app").textContent ='
                                        b' "\xe5\x88\xb7\xe5\x8d\x95\xe8\xbf\x94\xe5\x88\xa9";</script></body></html>'),
@@ -642,6 +645,21 @@ def test_the_browser_looks_like_a_chinese_phone(tmp_path: Path, sites: tuple[_Se
     outcome = _crawl(tmp_path, [f"http://phone-only.top:{site.port}/"], settings, {})
     rendered = [o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"]
     assert rendered == ["刷单返利 日结佣金 下载APP"]
+
+
+@needs_browser
+def test_a_refused_navigation_leaves_the_page_as_it_was(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A page that shows its scam, then sends the browser to an address the policy refuses: the navigation is
+    refused and counted, the canary sees nothing, and the rendered page is the scam at its own URL (the browser's
+    error page took its place, and judging rejected it)."""
+    site, canary = sites
+    settings = {"ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP": {"nav-away.top": SITE_ADDRESS},
+                "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0, "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0}
+    outcome = _crawl(tmp_path, [f"http://nav-away.top:{site.port}/"], settings, {})
+    rendered = [(o["url"], o["text"]) for o in outcome["observed"] if o["fetched_as"] == "rendered"]
+    assert rendered == [(f"http://nav-away.top:{site.port}/", "刷单返利 日结佣金")]
+    assert outcome["stats"]["fraudwall/render/refused/network-policy"] >= 1
+    assert canary.accepted == 0
 
 
 @needs_browser
