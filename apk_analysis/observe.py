@@ -5,7 +5,9 @@ then the manifest and resources (androguard's AXML and ARSC parsers, on bytes
 this package extracted), the signatures, the DEX string tables and the
 text-like assets, and names packers, web shells and remote-control SDKs.
 APKs nested inside the APK (droppers carry their payload that way) are
-observed too, to ``max_depth``; the outer observation lists their sha256.
+observed too, to ``max_depth``; the outer observation lists their sha256. An
+app bundle (``.xapk``, ``.apks``: a zip of a base APK and its splits, with no
+manifest of its own) is observed as the carrier of its APKs.
 
 With ``full=True`` the DEX files read on the way are kept (within
 ``ApkBudget.full_dex_bytes``) and, once every observation is made, go
@@ -80,6 +82,8 @@ class _Observer:
         archive = Archive.open(data, self.meter, notes)
         manifest_member = archive.member(MANIFEST_NAME)
         if manifest_member is None and not any(MAIN_DEX.fullmatch(name) for name in archive.names):
+            if depth == 0 and any(name.lower().endswith(".apk") for name in archive.names):
+                return self._bundle(archive, sha256, len(data), notes, download_url, referrer)
             raise ApkRejected("no AndroidManifest.xml and no classes.dex")
         manifest, resource_texts = self._manifest(archive, manifest_member, notes)
         certificates = read_certificates(archive, notes)
@@ -138,6 +142,25 @@ class _Observer:
             observed_at=datetime.now(timezone.utc),
         )
         return [observation] + [inner for _, _, observations in nested for inner in observations]
+
+    def _bundle(self, archive: Archive, sha256: str, size: int, notes: Notes, download_url: str,
+                referrer: str) -> list[ApkObservation]:
+        """An app bundle (``.xapk``, ``.apks``, ``.apkm``: a zip of the base APK and its splits, installed together
+        by an installer app): observed as the carrier of its APKs, named after its base (the one with
+        components), which judging carries its verdict from. A zip of no APK at all is rejected."""
+        nested = self._nested(archive, 0, notes, sha256)
+        inner = [observations[0] for _, _, observations in nested if observations]
+        if not inner:
+            raise ApkRejected("a bundle of no readable APK")
+        base = max(inner, key=lambda observation: (len(observation.components), len(observation.permissions)))
+        notes.add("bundle", f"an app bundle of {len(nested)} APKs, base {base.member}")
+        observation = ApkObservation(
+            sha256=sha256, size=size, package=base.package, labels=base.labels, version_code=base.version_code,
+            version_name=base.version_name, certificates=base.certificates,  # a bundle is signed as its base is
+            tamper=notes.result(), nested=tuple(sha for sha, _, _ in nested),
+            download_url=download_url, referrer=referrer, observed_at=datetime.now(timezone.utc),
+        )
+        return [observation] + [each for _, _, observations in nested for each in observations]
 
     def with_calls(self, observations: list[ApkObservation]) -> list[ApkObservation]:
         """``observations`` with the full analysis of each one's kept DEX files, in order (the APK's own first).

@@ -844,7 +844,8 @@ SIGNING_CAP_JANUS = 0.90
 TAMPER_KINDS = (
     # "full analysis": notes of the optional analysis of the code (a DEX androguard cannot read, a limit
     # reached): about the analysis, not tricks in the APK, and absent without --full.
-    ("ignore", ("nested apk", "budget", "does not verify", "unsigned", "no signature", "full analysis")),
+    ("ignore", ("nested apk", "app bundle", "budget", "does not verify", "unsigned", "no signature",
+                "full analysis")),
     ("janus", ("janus", "dex before the zip")),
     ("stripped", ("signature stripped",)),
     ("hostile", ("traversal", "bomb")),

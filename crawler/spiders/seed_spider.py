@@ -94,12 +94,15 @@ _ZIP_END_WINDOW = 22 + 65535
 
 
 def looks_like_apk(body: bytes, *, asked: bool = False) -> bool:
-    """True for a zip that holds an Android manifest or code: by its magic, whatever the server called it; and,
-    for a download ``asked`` for as an app, by its end too. Android's installer reads a zip from its central
+    """True for a zip that holds an Android manifest or code (or, asked for as an app, names APKs: a bundle): by its
+    magic, whatever the server called it; and, for a download ``asked`` for as an app, by its end too. Android's installer reads a zip from its central
     directory at the end, so a file with a DEX in front of the archive (the Janus trick) or a page in front of
     it installs all the same, and ``analyze apk`` reads it."""
     if body[:4] == b"PK\x03\x04" or (asked and body.rfind(b"PK\x05\x06", max(0, len(body) - _ZIP_END_WINDOW)) >= 0):
-        return b"AndroidManifest.xml" in body or b"classes.dex" in body
+        # An app bundle (.xapk, .apks) asked for as an app names its APKs in the directory at its end; their
+        # own manifests may be compressed out of sight.
+        return (b"AndroidManifest.xml" in body or b"classes.dex" in body
+                or (asked and b".apk" in body[-_ZIP_END_WINDOW:]))
     return False
 
 

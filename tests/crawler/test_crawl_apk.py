@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -214,6 +215,7 @@ DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
 <p>请下载 理财通.apk 并允许未知来源安装</p>
 <script>var backup = "\\u002fdl\\u002fbackup.apk";</script>
 <script>var mirror = '/dl/' + 'concat' + '.apk'; btn.onclick = function () { location.href = mirror; };</script>
+<a href="/dl/licai-full.xapk">完整安装包</a>
 </body></html>"""
 
 
@@ -222,7 +224,8 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
     APKs, as Android's installer reads them from the end: both are stored and judged, the Janus one malicious. A
     script's URL with slashes written as \\u002f is fetched, and so is one a script builds by concatenation, which
     judging reads (the page's install paths) and the crawl's own scan does not; the name a download is saved
-    under, a file name in the page's prose and the bare extension of the concatenation are never requested."""
+    under, a file name in the page's prose and the bare extension of the concatenation are never requested. An app
+    bundle (.xapk, its APK compressed inside) is captured and judged by the app it carries."""
     root = tmp_path / "site"
     with _LoggingSite(root) as server:
         (root / "licai-app.top" / "dl").mkdir(parents=True)
@@ -232,13 +235,22 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
             b"<html><body>loading</body></html>\n" + (APKS / "benign_sms_backup.apk").read_bytes())
         shutil.copy(APKS / "loan_app.apk", root / "licai-app.top" / "dl" / "backup.apk")
         shutil.copy(APKS / "benign_weather.apk", root / "licai-app.top" / "dl" / "concat.apk")
+        with zipfile.ZipFile(root / "licai-app.top" / "dl" / "licai-full.xapk", "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr("manifest.json", '{"package_name": "com.icbc.anquan.kongjian"}')
+            bundle.write(APKS / "fake_bank_security.apk", "com.icbc.anquan.kongjian.apk")
         db = tmp_path / "f.db"
         result = _crawl(db, server, "licai-app.top", "unused.top")
     with Store.open(db) as store:
-        rows = {json.loads(row["payload"])["download_url"].rsplit("/", 1)[-1]: row["status"] for row in store.db.query(
-            "SELECT o.payload, v.status FROM observations o JOIN verdicts v ON v.subject = o.sha256 WHERE o.kind = 'apk'")}
-    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk", "concat.apk"}, (rows, result.stdout[-3000:])
+        # Downloads by file name; an APK found inside another (the bundle's) by its member name.
+        rows = {(payload["download_url"].rsplit("/", 1)[-1] or "inside:" + payload["member"]): row["status"]
+                for row in store.db.query("SELECT o.payload, v.status FROM observations o "
+                                          "JOIN verdicts v ON v.subject = o.sha256 WHERE o.kind = 'apk'")
+                if (payload := json.loads(row["payload"]))}
+    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk", "concat.apk", "licai-full.xapk",
+                           "inside:com.icbc.anquan.kongjian.apk"}, \
+        (rows, result.stdout[-3000:])
+    assert rows["licai-full.xapk"] == "malicious"  # the bundle carries the fake bank app
     assert rows["licai.apk"] == "malicious"
     assert "fraudwall/apk/not-an-apk" not in result.stdout
     assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk",  # "/": four clients
-                                 "/dl/concat.apk"}
+                                 "/dl/concat.apk", "/dl/licai-full.xapk"}
