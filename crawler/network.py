@@ -13,6 +13,11 @@ from collections.abc import Iterable
 
 from fraudwall.exceptions import ConfigError
 
+#: Scrapy's download handlers for what is not the web (local files, ``data:`` URLs, FTP, S3), switched off in
+#: every crawl: whatever path a request comes by (a page's link, an install path judging read, a rendered
+#: page's download), only http and https are fetched. An install path ``ftp://.../app.apk`` was fetched once.
+NO_OTHER_SCHEMES: dict[str, None] = {"file": None, "data": None, "ftp": None, "s3": None}
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

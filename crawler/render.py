@@ -50,6 +50,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from fraudwall.exceptions import ConfigError
+from fraudwall.crawler.network import NO_OTHER_SCHEMES
 from fraudwall.html_limits import parseable
 from fraudwall.models import Finding, PageObservation
 
@@ -142,7 +143,7 @@ def render_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         "FRAUDWALL_RENDER_TIMEOUT": timeout + wait + 5.0,
         "FRAUDWALL_RENDER_PAGE_BYTES": int(_setting(settings, "CRAWL_RENDER_MAX_BYTES")),
         "FRAUDWALL_RENDER_PAGE_REQUESTS": PAGE_REQUESTS,
-        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        "DOWNLOAD_HANDLERS": {**NO_OTHER_SCHEMES, "http": HANDLER, "https": HANDLER},
         "DOWNLOAD_SLOTS": {RENDER_SLOT: {"concurrency": int(_setting(settings, "CRAWL_RENDER_PAGES")), "delay": 0}},
         "TWISTED_REACTOR": ASYNCIO_REACTOR,
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",

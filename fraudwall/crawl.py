@@ -29,6 +29,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings for a fraudwall crawl."""
     from scrapy.settings import default_settings as scrapy_defaults
 
+    from fraudwall.crawler.network import NO_OTHER_SCHEMES
     from fraudwall.crawler.profiles import DEFAULT_PROFILE, profile
     from fraudwall.crawler.progress import check_mode
     from fraudwall.crawler.render import render_settings
@@ -63,7 +64,7 @@ def scrapy_settings_for(settings: Settings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.getint("CRAWL_CONCURRENCY_PER_DOMAIN"),
         # Few idle keep-alive connections, closed soon: Twisted keeps one per host for 4 minutes, with no cap
         # in all, and a crawl of thousands of domains ran out of open files (fraudwall.crawler.connection_pool).
-        "DOWNLOAD_HANDLERS": {"http": POOLED_HANDLER, "https": POOLED_HANDLER},
+        "DOWNLOAD_HANDLERS": {**NO_OTHER_SCHEMES, "http": POOLED_HANDLER, "https": POOLED_HANDLER},
         "FRAUDWALL_IDLE_CONNECTIONS": settings.getint("CRAWL_IDLE_CONNECTIONS"),
         "FRAUDWALL_IDLE_CONNECTION_TIMEOUT": settings.getfloat("CRAWL_IDLE_CONNECTION_TIMEOUT"),
         # Breadth first (Scrapy's default is depth first): every seed's front pages come before any page deep

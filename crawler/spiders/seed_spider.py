@@ -390,7 +390,7 @@ class SeedSpider(scrapy.Spider):
                            depth: int) -> Iterator[scrapy.Request]:
         """The files a rendered page at ``url`` started downloading (its script sent the browser to an APK, a hidden
         iframe loaded one), fetched as its APK links are: the browser saves none."""
-        urls = [link for link in dict.fromkeys(downloads) if link.startswith(("http://", "https://"))]
+        urls = list(dict.fromkeys(downloads))
         if not urls or depth >= self.max_depth:
             return
         seed = meta.get("seed") or url
@@ -406,6 +406,8 @@ class SeedSpider(scrapy.Spider):
         """Requests for the APK files ``urls`` within the APK cap, off the seed's domain within the page's share,
         each counted as ``fraudwall/apk/<stat>``."""
         for url in urls:
+            if not url.startswith(("http://", "https://")):
+                continue  # an ftp: or file: install path is evidence on the page, never fetched
             if registered_domain(url) != seed_domain and not self._hop(APK_FILE, hops):
                 continue
             self.crawler.stats.inc_value(stats_keys.APK + stat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,7 @@ DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
 <script>var backup = "\\u002fdl\\u002fbackup.apk";</script>
 <script>var mirror = '/dl/' + 'concat' + '.apk'; btn.onclick = function () { location.href = mirror; };</script>
 <a href="/dl/licai-full.xapk">完整安装包</a>
+<script>var mirrors = ["ftp://127.0.0.1:9/pub/licai.apk", "file:///sdcard/licai.apk"];</script>
 </body></html>"""
 
 
@@ -225,7 +227,8 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
     script's URL with slashes written as \\u002f is fetched, and so is one a script builds by concatenation, which
     judging reads (the page's install paths) and the crawl's own scan does not; the name a download is saved
     under, a file name in the page's prose and the bare extension of the concatenation are never requested. An app
-    bundle (.xapk, its APK compressed inside) is captured and judged by the app it carries."""
+    bundle (.xapk, its APK compressed inside) is captured and judged by the app it carries; ftp: and file: install
+    paths in a script are never fetched."""
     root = tmp_path / "site"
     with _LoggingSite(root) as server:
         (root / "licai-app.top" / "dl").mkdir(parents=True)
@@ -250,6 +253,8 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
                            "inside:com.icbc.anquan.kongjian.apk"}, \
         (rows, result.stdout[-3000:])
     assert rows["licai-full.xapk"] == "malicious"  # the bundle carries the fake bank app
+    # ftp: and file: install paths are evidence, never fetched: the one failed fetch is /d/7's 404.
+    assert re.search(r"fetches failed or refused\W+1\b", result.stdout), result.stdout[-3000:]
     assert rows["licai.apk"] == "malicious"
     assert "fraudwall/apk/not-an-apk" not in result.stdout
     assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk",  # "/": four clients

@@ -134,3 +134,19 @@ def test_legacy_ipv4_spellings_are_addresses_under_the_policy(spelling: str) -> 
 def test_names_are_not_legacy_ipv4(name: str) -> None:
     """Names that merely contain digits or hex letters are names."""
     assert legacy_ipv4(name) is None
+
+
+def test_no_crawl_has_a_handler_for_anything_but_the_web() -> None:
+    """Scrapy's handlers for local files, data: URLs, FTP and S3 are off in a crawl, rendering or not: a request of
+    one of those schemes, by whatever path it is made, fails as unsupported instead of being fetched."""
+    from fraudwall.crawl import scrapy_settings_for
+    from fraudwall.crawler.render import render_settings
+    from fraudwall.settings import Settings
+
+    settings = Settings({"CRAWL_RENDER": "off"})
+    for handlers in (scrapy_settings_for(settings)["DOWNLOAD_HANDLERS"],
+                     {**scrapy_settings_for(settings), **render_settings(Settings({"CRAWL_RENDER": "shells"}))}
+                     .get("DOWNLOAD_HANDLERS")):
+        assert {scheme: handlers.get(scheme, "on") for scheme in ("file", "data", "ftp", "s3")} == dict.fromkeys(
+            ("file", "data", "ftp", "s3"))
+        assert set(handlers) - {"file", "data", "ftp", "s3"} == {"http", "https"}
