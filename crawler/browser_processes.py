@@ -36,10 +36,13 @@ def _parents() -> dict[int, list[int]]:
 
 
 def _program(pid: int) -> str:
+    """The program ``pid`` runs. Chromium's zygote and renderers rewrite their command line into one string
+    (``/usr/lib/chromium/chromium --type=renderer ... GNU/Linux 12``): the program is its first word."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode("utf-8", "replace")
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return ""
+    return command.split(b"\0", 1)[0].split(b" ", 1)[0].decode("utf-8", "replace")
 
 
 def browser_processes(root: int | None = None) -> list[int]:

@@ -68,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
 }
 #: Requests one rendered page may make; a real SPA makes tens, a hostile page may try thousands.
 PAGE_REQUESTS = 300
+#: Megabytes of JavaScript heap a renderer may use (V8's default is several gigabytes); a real page uses tens.
+JS_HEAP_MB = 512
 HANDLER = "fraudwall.crawler.render_handler.RenderDownloadHandler"
 #: The download slot of every render: its concurrency is the number of browser pages, so a render
 #: waits for a page in Scrapy's queue, where waiting costs nothing, not inside the handler, where it
@@ -87,6 +89,8 @@ CHROMIUM_ARGS = (
     # navigator.webdriver gives the automation away to kits that cloak from crawlers.
     "--disable-blink-features=AutomationControlled",
     "--mute-audio",
+    # A page that allocates until it dies took its renderer to 2.7 GB: past this JavaScript heap it dies sooner.
+    f"--js-flags=--max-old-space-size={JS_HEAP_MB}",
 )
 
 

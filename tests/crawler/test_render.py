@@ -503,6 +503,8 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "hang.top/": (200, html, HANG_HTML.encode()),
             "flood.top/": (200, html, FLOOD_HTML.encode()),
             "phone-only.top/": (200, html, PHONE_ONLY_HTML.encode()),
+            "heap-bomb.top/": (200, html, b'<html><body><div id="app"></div><script>var kept = [];'
+                                          b' for (;;) { kept.push(new Array(1000000).fill(7)); }</script></body></html>'),
             "nav-away.top/": (200, html, ('<html><body><div id="app"></div><script>document.getElementById("app")'
                                           '.textContent = "刷单返利 日结佣金"; setTimeout(function () { location.href ='
                                           f' "http://127.0.0.2:{canary.port}/away"; }}, 200);</script></body></html>').encode()),
@@ -660,6 +662,53 @@ def test_a_refused_navigation_leaves_the_page_as_it_was(tmp_path: Path, sites: t
     assert rendered == [(f"http://nav-away.top:{site.port}/", "刷单返利 日结佣金")]
     assert outcome["stats"]["fraudwall/render/refused/network-policy"] >= 1
     assert canary.accepted == 0
+
+
+class _PeakBrowserMemory:
+    """The largest resident size of any browser process under this test's process while it is entered, in KB."""
+
+    def __init__(self) -> None:
+        self.kilobytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        from fraudwall.crawler.browser_processes import browser_processes
+
+        while not self._stop.wait(0.05):
+            for pid in browser_processes():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+                self.kilobytes = max(self.kilobytes, rss)
+
+    def __enter__(self) -> _PeakBrowserMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@needs_browser
+def test_a_page_that_allocates_without_end_dies_at_the_heap_cap(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A page whose script allocates arrays forever: its renderer dies at the JavaScript heap cap (JS_HEAP_MB), no
+    browser process passing 1.2 GB (without the cap the renderer grew to gigabytes), the render ends as a counted
+    browser error, and the next page renders."""
+    site, _ = sites
+    settings = {"ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0,
+                "HOST_MAP": {"heap-bomb.top": SITE_ADDRESS, "spa-shell.top": SITE_ADDRESS},
+                "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 1.0, "CRAWL_RENDER_PAGES": 1, "CRAWL_CONCURRENCY": 1}
+    with _PeakBrowserMemory() as peak:
+        outcome = _crawl(tmp_path, [f"http://heap-bomb.top:{site.port}/", f"http://spa-shell.top:{site.port}/"],
+                         settings, {"FRAUDWALL_RENDER_TIMEOUT": 25.0})
+    assert 0 < peak.kilobytes < 1_200_000, peak.kilobytes  # V8's own limit let it reach gigabytes
+    assert outcome["failures"] == [[f"http://heap-bomb.top:{site.port}/", "RenderFailed", "browser-error"]]
+    rendered = {o["url"]: o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"}
+    assert "刷单返利 日赚300" in rendered[f"http://spa-shell.top:{site.port}/"]
 
 
 @needs_browser
