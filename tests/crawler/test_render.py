@@ -131,7 +131,8 @@ def test_render_mode_resolves_auto_and_rejects_bad_values() -> None:
 def test_render_settings_use_debian_chromium_behind_the_guard() -> None:
     """The handler replaces http/https, the reactor is asyncio, the browser is /usr/bin/chromium, timeouts are set."""
     values = render_settings(Settings({"CRAWL_RENDER": "shells", "CRAWL_TIMEOUT": 7.0}))
-    assert values["DOWNLOAD_HANDLERS"] == {"http": HANDLER, "https": HANDLER}
+    assert values["DOWNLOAD_HANDLERS"] == {"http": HANDLER, "https": HANDLER,  # nothing else is fetched
+                                           "file": None, "data": None, "ftp": None, "s3": None}
     assert values["TWISTED_REACTOR"] == "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
     assert values["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"] == "/usr/bin/chromium"
     assert values["PLAYWRIGHT_LAUNCH_OPTIONS"]["headless"] is True
