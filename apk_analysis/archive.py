@@ -15,7 +15,7 @@ deviation as a short tamper string:
 * data before the first entry (``dex\\n`` there is the Janus layout,
   CVE-2017-13156), bytes between the central directory and its end record,
   misaligned central directory entries (read on from the next signature),
-  duplicate names, path-traversal names, the encryption flag Android ignores;
+  duplicate names, path-traversal names, symbolic links, the encryption flag Android ignores;
 * decompression is capped per member and in total (:class:`~.budget.ApkBudget`):
   a zip bomb stops at the cap, recorded, and never raises; a member whose
   declared size is past the cap, or a large one deflated 200:1 or more, is
@@ -58,6 +58,8 @@ FLAG_ENCRYPTED = 0x0001
 
 _END = struct.Struct("<4sHHHHIIH")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+#: The "made by" system of a central directory entry whose external attributes hold a Unix file mode.
+_UNIX = 3
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _ZIP64_END = struct.Struct("<4sQHHIIQQQQ")
 
@@ -187,8 +189,8 @@ class Archive:
             if position + CENTRAL_SIZE > len(data):
                 notes.add("directory", f"central directory ends after {index} of {end.entries} entries")
                 break
-            (_, _, _, flags, method, _, _, _, compressed, size, name_length, extra_length, comment_length,
-             _, _, _, offset) = _CENTRAL.unpack_from(data, position)
+            (_, made_by, _, flags, method, _, _, _, compressed, size, name_length, extra_length, comment_length,
+             _, _, attributes, offset) = _CENTRAL.unpack_from(data, position)
             name_start = position + CENTRAL_SIZE
             raw_name = data[name_start:name_start + name_length]
             extra = self.view[name_start + name_length:name_start + name_length + extra_length]
@@ -200,6 +202,9 @@ class Archive:
                 compressed_size=compressed, size=size, offset=offset + shift,
             )
             self._check_member(member, seen)
+            if made_by >> 8 == _UNIX and (attributes >> 16) & 0o170000 == 0o120000:
+                # Android never reads it as a link; an analysis tool that extracts the APK follows it off the disk.
+                notes.add("symlink", f"symbolic link member {member.name}")
             self.members.append(member)
             self._by_name.setdefault(member.name, member)
         if position < limit and data[position:position + 4] == CENTRAL_SIGNATURE:

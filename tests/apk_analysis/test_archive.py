@@ -129,6 +129,24 @@ def test_path_traversal_and_duplicate_names_are_listed_not_refused() -> None:
     }
 
 
+def test_symbolic_link_members_are_noted() -> None:
+    """A member zipped on Unix as a symbolic link (an extracting tool follows it off the disk) is noted; a plain
+    file with Unix permissions is not."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        link = zipfile.ZipInfo("assets/conf")
+        link.create_system, link.external_attr = 3, (0o120777 << 16)
+        archive.writestr(link, "/etc/passwd")
+        plain = zipfile.ZipInfo("classes.dex")
+        plain.create_system, plain.external_attr = 3, (0o100644 << 16)
+        archive.writestr(plain, b"dex\n035\0")
+    _, notes = _open(out.getvalue())
+    assert notes.result() == ("symbolic link member assets/conf",)
+
+
 def test_zero_local_sizes_use_the_central_directory() -> None:
     """Zeroed sizes in a stored member's local header (a trick against stream readers) do not matter."""
     data = bytearray(make_zip([("AndroidManifest.xml", MANIFEST_BYTES)], method=0))
