@@ -116,6 +116,10 @@ _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t]?|\\(.)", re.DOTALL)
 _ATTRIBUTE = re.compile(
     r"""\s(?:title|aria-label|data-[\w.:-]+|value|label|alt|srcdoc)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
 )
+# Script in attributes: event handlers (onclick="location.href=atob('...')") and javascript: links.
+_HANDLER = re.compile(
+    r"""\s(?:on[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')|href\s*=\s*["']\s*javascript:([^"']*))""", re.IGNORECASE
+)
 _DATA_URI_TEXT = re.compile(r"data:text/(?:html|plain)[^,\"'\s]*;base64,([A-Za-z0-9+/=_-]+)", re.IGNORECASE)
 _BASE64_BLOCK = re.compile(r"\s*([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)(={0,2})\s*")
 _BASE64_URLSAFE = str.maketrans("-_", "+/")
@@ -359,6 +363,12 @@ def css_content_texts(page_html: str) -> list[str]:
         if value.strip():
             texts.append(_CSS_ESCAPE.sub(_css_unescape, value) if "\\" in value else value)
     return texts
+
+
+def handler_scripts(page_html: str) -> list[str]:
+    """The script a page keeps in attributes: event handlers' code and ``javascript:`` links, entities decoded."""
+    return [html.unescape(next(group for group in match.groups() if group is not None))
+            for match in _HANDLER.finditer(page_html)]
 
 
 def attribute_texts(page_html: str) -> list[str]:
@@ -690,6 +700,11 @@ class PageView:
         candidates += [text for source in sources
                        if (text := source.strip()) and not any(c.isspace() for c in text) and text not in named]
         candidates += _references("\n".join(sources))
+        # A download button's handler builds its URL at the click (location.href=atob('L2RsL2FwcC5hcGs=')).
+        handlers = handler_scripts(page.html)
+        if handlers:
+            literals = [*script_strings(handlers), *concatenated_strings(handlers)]
+            candidates += [text.strip() for text in (*literals, *decoded_blocks(literals)) if text.strip()]
         base = page.base_url or page.final_url
         for candidate in candidates:
             path = classify(candidate, base)

@@ -307,14 +307,17 @@ def test_install_paths_resolve_against_the_pages_base() -> None:
 
 def test_install_paths_read_download_names_as_browsers_do() -> None:
     """A link whose download attribute saves its file under an app's name is an install of that app at its href,
-    whatever its URL; the download name itself, an alt text or a title reading like a file's name, and a script's
-    bare extension (half of a concatenation) are no install path."""
+    whatever its URL; so are a URL a button's handler decodes (atob) and a javascript: link's; the download name
+    itself, an alt text or a title reading like a file's name, and a script's bare extension (half of a
+    concatenation) are no install path."""
     page = make_page(
         '<a href="/d/7" download="理财通.apk">下载</a> <a download=v2.ipa href=/d/8>iOS</a>'
         '<img alt="app.apk" src="/x.png"><span title="old.apk">x</span>'
-        "<script>var u = '/dl/' + 'concat' + '.apk';</script>",
+        "<script>var u = '/dl/' + 'concat' + '.apk';</script>"
+        "<button onclick=\"location.href=atob('L2RsL2I2NC5hcGs=')\">x</button><a href=\"javascript:go('/dl/js.apk')\">y</a>",
         url="http://licai.top/x",
     )
     paths = {(path.kind, path.url) for path in PageView(page).install_paths}
     assert paths == {("apk", "http://licai.top/d/7"), ("ipa", "http://licai.top/d/8"),
-                     ("apk", "http://licai.top/dl/concat.apk")}
+                     ("apk", "http://licai.top/dl/concat.apk"), ("apk", "http://licai.top/dl/b64.apk"),
+                     ("apk", "http://licai.top/dl/js.apk")}

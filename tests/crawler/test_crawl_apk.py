@@ -217,6 +217,7 @@ DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
 <script>var backup = "\\u002fdl\\u002fbackup.apk";</script>
 <script>var mirror = '/dl/' + 'concat' + '.apk'; btn.onclick = function () { location.href = mirror; };</script>
 <a href="/dl/licai-full.xapk">完整安装包</a>
+<button onclick="location.href=atob('L2RsL2I2NC5hcGs=')">会议版下载</button>
 <script>var mirrors = ["ftp://127.0.0.1:9/pub/licai.apk", "file:///sdcard/licai.apk"];</script>
 </body></html>"""
 
@@ -224,8 +225,9 @@ DISGUISED = """<html><head><title>理财通 官方下载</title></head><body>
 def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_path: Path) -> None:
     """An .apk link serving a DEX in front of the zip (the Janus layout) and one serving a page in front of it are
     APKs, as Android's installer reads them from the end: both are stored and judged, the Janus one malicious. A
-    script's URL with slashes written as \\u002f is fetched, and so is one a script builds by concatenation, which
-    judging reads (the page's install paths) and the crawl's own scan does not; the name a download is saved
+    script's URL with slashes written as \\u002f is fetched, and so are one a script builds by concatenation and
+    one a button's handler decodes (atob), which judging reads (the page's install paths) and the crawl's own scan
+    does not; the name a download is saved
     under, a file name in the page's prose and the bare extension of the concatenation are never requested. An app
     bundle (.xapk, its APK compressed inside) is captured and judged by the app it carries; ftp: and file: install
     paths in a script are never fetched."""
@@ -238,6 +240,7 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
             b"<html><body>loading</body></html>\n" + (APKS / "benign_sms_backup.apk").read_bytes())
         shutil.copy(APKS / "loan_app.apk", root / "licai-app.top" / "dl" / "backup.apk")
         shutil.copy(APKS / "benign_weather.apk", root / "licai-app.top" / "dl" / "concat.apk")
+        shutil.copy(APKS / "meeting_remote_control.apk", root / "licai-app.top" / "dl" / "b64.apk")
         with zipfile.ZipFile(root / "licai-app.top" / "dl" / "licai-full.xapk", "w", zipfile.ZIP_DEFLATED) as bundle:
             bundle.writestr("manifest.json", '{"package_name": "com.icbc.anquan.kongjian"}')
             bundle.write(APKS / "fake_bank_security.apk", "com.icbc.anquan.kongjian.apk")
@@ -249,7 +252,7 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
                 for row in store.db.query("SELECT o.payload, v.status FROM observations o "
                                           "JOIN verdicts v ON v.subject = o.sha256 WHERE o.kind = 'apk'")
                 if (payload := json.loads(row["payload"]))}
-    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk", "concat.apk", "licai-full.xapk",
+    assert rows.keys() == {"licai.apk", "front.apk", "backup.apk", "concat.apk", "licai-full.xapk", "b64.apk",
                            "inside:com.icbc.anquan.kongjian.apk"}, \
         (rows, result.stdout[-3000:])
     assert rows["licai-full.xapk"] == "malicious"  # the bundle carries the fake bank app
@@ -258,4 +261,4 @@ def test_crawl_captures_apks_with_data_in_front_and_leaves_file_names_alone(tmp_
     assert rows["licai.apk"] == "malicious"
     assert "fraudwall/apk/not-an-apk" not in result.stdout
     assert set(server.paths) == {"/", "/d/7", "/dl/backup.apk", "/dl/front.apk", "/dl/licai.apk",  # "/": four clients
-                                 "/dl/concat.apk", "/dl/licai-full.xapk"}
+                                 "/dl/concat.apk", "/dl/licai-full.xapk", "/dl/b64.apk"}
