@@ -83,6 +83,15 @@ REFUSED_STAT = stats_keys.RENDER_REFUSED
 FAILED_STAT = stats_keys.RENDER_FAILED
 #: The first refusal of a render, whole, for messages (like ``fraudwall/fetch/first_refusal``).
 FIRST_REFUSAL_STAT = stats_keys.RENDER_FIRST_REFUSAL
+#: Hosts of Chromium's own services. A page with a form made the browser ask Google's autofill service about
+#: it through the page's proxy, which looked the name up with the crawl's resolver: an investigator's browser
+#: telling Google which scam it is reading. No page's own content comes from them.
+BROWSER_SERVICE_HOSTS = frozenset({
+    "content-autofill.googleapis.com", "optimizationguide-pa.googleapis.com", "safebrowsing.googleapis.com",
+    "update.googleapis.com", "clientservices.googleapis.com", "android.clients.google.com",
+    "clients1.google.com", "clients2.google.com", "clients4.google.com", "redirector.gvt1.com",
+    "edgedl.me.gvt1.com", "accounts.google.com", "www.googleapis.com",
+})
 #: Seconds a page, or the browser at the crawl's end, has to close before the browser is killed.
 CLOSE_SECONDS = 10.0
 #: Schemes a rendered page may fetch; ``data:`` and ``blob:`` never reach the network.
@@ -194,12 +203,15 @@ class SubrequestGuard:
         return self.resolver.policy
 
     async def resolve(self, host: str, port: int) -> list[str]:
-        """The addresses of ``host`` the network policy allows; :class:`ProxyRefusal` when it allows none.
+        """The addresses of ``host`` the network policy allows; :class:`ProxyRefusal` when it allows none, or
+        when ``host`` serves the browser rather than pages (:data:`BROWSER_SERVICE_HOSTS`).
 
         The same resolver as the static crawl's, so the host map, host-map-only
         and the policy mean the same for the browser. An empty list is a name that
         does not resolve, which is a failure, not a refusal.
         """
+        if host.lower().rstrip(".") in BROWSER_SERVICE_HOSTS:
+            raise ProxyRefusal("browser-traffic", f"{host} serves the browser, not the page")
         receiver = _Addresses()
         self.resolver.resolveHostName(receiver, host, port)
         addresses = await receiver.done.asFuture(asyncio.get_running_loop())

@@ -240,6 +240,20 @@ def test_guard_refuses_private_addresses_names_and_schemes_without_connecting() 
     assert run("file:///etc/passwd")[0] == "scheme"
 
 
+@needs_extra
+def test_the_browsers_own_services_are_refused_without_a_lookup() -> None:
+    """Chromium's own services (its autofill queries about a page's forms, updates, safe browsing) are refused by
+    name, before any lookup, even where every name resolves."""
+    from fraudwall.crawler.render_proxy import ProxyRefusal
+
+    guard = _guard(["0.0.0.0/0"], {"content-autofill.googleapis.com": "8.8.8.8", "shop.top": "8.8.4.4"})
+    for host in ("content-autofill.googleapis.com", "Safebrowsing.Googleapis.com."):
+        with pytest.raises(ProxyRefusal) as refused:
+            asyncio.run(guard.resolve(host, 443))
+        assert refused.value.reason == "browser-traffic"
+    assert asyncio.run(guard.resolve("shop.top", 443)) == ["8.8.4.4"]
+
+
 # -- the proxy, without a browser -------------------------------------------------------------
 
 
