@@ -143,9 +143,10 @@ def _code_point(match: re.Match[str]) -> str:
 
 
 def _unescape_js(literal: str) -> str:
-    """JS string escapes, ``%u``/``%XX`` escapes and HTML entities decoded."""
+    """JS string escapes (code points, and the escaped slashes of JSON: ``http:\\/\\/cdn``), ``%u``/``%XX``
+    escapes and HTML entities decoded."""
     if "\\" in literal:
-        literal = _JS_ESCAPE.sub(_code_point, literal)
+        literal = _JS_ESCAPE.sub(_code_point, literal).replace("\\/", "/")
     if "%" in literal:
         literal = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), literal)
         literal = _PERCENT_RUN.sub(lambda m: unquote(m.group(0)), literal)

@@ -321,3 +321,11 @@ def test_install_paths_read_download_names_as_browsers_do() -> None:
     assert paths == {("apk", "http://licai.top/d/7"), ("ipa", "http://licai.top/d/8"),
                      ("apk", "http://licai.top/dl/concat.apk"), ("apk", "http://licai.top/dl/b64.apk"),
                      ("apk", "http://licai.top/dl/js.apk")}
+
+
+def test_install_paths_read_json_with_escaped_slashes() -> None:
+    """A page's JSON config names its app with slashes escaped (http:\\/\\/cdn...): the install path is that URL, not
+    the escaped text taken for a path under the page (which the crawl then requested, garbled)."""
+    page = make_page('<script>window.__CONFIG__={"android_url":"http:\\/\\/cdn-apk.xyz\\/v2\\/app.apk"};</script>',
+                     url="http://licai.top/c/index.html")
+    assert [path.url for path in PageView(page).install_paths] == ["http://cdn-apk.xyz/v2/app.apk"]
