@@ -518,6 +518,9 @@ def sites() -> Iterator[tuple[_Server, _Listener]]:
             "hang.top/": (200, html, HANG_HTML.encode()),
             "flood.top/": (200, html, FLOOD_HTML.encode()),
             "phone-only.top/": (200, html, PHONE_ONLY_HTML.encode()),
+            "shadow.top/": (200, html, '<html><body><div id="app"></div><script>var root = document.getElementById('
+                                       '"app").attachShadow({mode: "open"}); root.innerHTML = "<p>刷单返利 日结佣金</p>'
+                                       '<a href=\\"/dl/shadow.apk\\">下载APP</a>";</script></body></html>'.encode()),
             "heap-bomb.top/": (200, html, b'<html><body><div id="app"></div><script>var kept = [];'
                                           b' for (;;) { kept.push(new Array(1000000).fill(7)); }</script></body></html>'),
             "nav-away.top/": (200, html, ('<html><body><div id="app"></div><script>document.getElementById("app")'
@@ -724,6 +727,17 @@ def test_a_page_that_allocates_without_end_dies_at_the_heap_cap(tmp_path: Path, 
     assert outcome["failures"] == [[f"http://heap-bomb.top:{site.port}/", "RenderFailed", "browser-error"]]
     rendered = {o["url"]: o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"}
     assert "刷单返利 日赚300" in rendered[f"http://spa-shell.top:{site.port}/"]
+
+
+@needs_browser
+def test_what_a_page_shows_in_a_shadow_root_is_read(tmp_path: Path, sites: tuple[_Server, _Listener]) -> None:
+    """A page that builds its scam inside a shadow root (no serialisation of the document holds it): the rendered
+    page's text has it."""
+    site, _ = sites
+    settings = {"ALLOW_NETS": [f"{SITE_ADDRESS}/32"], "HOST_MAP": {"shadow.top": SITE_ADDRESS},
+                "HOST_MAP_ONLY": True, "CRAWL_DEPTH": 0, "CRAWL_RENDER": "shells", "CRAWL_RENDER_WAIT": 0.5}
+    outcome = _crawl(tmp_path, [f"http://shadow.top:{site.port}/"], settings, {})
+    assert [o["text"] for o in outcome["observed"] if o["fetched_as"] == "rendered"] == ["刷单返利 日结佣金 下载APP"]
 
 
 @needs_browser
