@@ -50,20 +50,25 @@ class _Site(BaseHTTPRequestHandler):
 def test_a_cookie_set_without_a_domain_goes_back_to_its_host_only(tmp_path: Path) -> None:
     """The subdomain is sent the cookie set for the whole domain, not the one its parent set for itself."""
     _Site.sent = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    _crawl(tmp_path, _Site, "cookie-gate.top", ["sub.cookie-gate.top"])
+    assert _Site.sent["sub.cookie-gate.top/"] == "whole_domain=1"
+
+
+def _crawl(tmp_path: Path, handler: type[BaseHTTPRequestHandler], seed_host: str, other_hosts: list[str]) -> None:
+    """A real crawl (depth 1, one client) of ``seed_host`` on a loopback server answering with ``handler``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     config = {"DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_PROFILES": ["android"],
               "CRAWL_DEPTH": 1, "CRAWL_PROGRESS": "off", "CRAWL_RENDER": "off", "HOST_MAP_ONLY": True,
-              "HOST_MAP": {"cookie-gate.top": "127.0.0.1", "sub.cookie-gate.top": "127.0.0.1"}}
+              "HOST_MAP": {host: "127.0.0.1" for host in (seed_host, *other_hosts)}}
     try:
-        result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(config), f"http://cookie-gate.top:{port}/"],
+        result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(config), f"http://{seed_host}:{port}/"],
                                 capture_output=True, text=True, timeout=120)
     finally:
         server.shutdown()
         server.server_close()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _Site.sent["sub.cookie-gate.top/"] == "whole_domain=1"
 
 
 class _Flood(BaseHTTPRequestHandler):
@@ -92,19 +97,7 @@ def test_a_cookie_flood_is_kept_as_a_browser_keeps_it(tmp_path: Path) -> None:
     """A site that sets 1,501 cookies is sent back the last 180 it set, as Chromium keeps them, its gate cookie
     among them; Python's jar sent all of them with every request."""
     _Flood.sent = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flood)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    config = {"DB_PATH": str(tmp_path / "crawl.db"), "ALLOW_NETS": ["127.0.0.0/8"], "CRAWL_PROFILES": ["android"],
-              "CRAWL_DEPTH": 1, "CRAWL_PROGRESS": "off", "CRAWL_RENDER": "off", "HOST_MAP_ONLY": True,
-              "HOST_MAP": {"cookie-flood.top": "127.0.0.1"}}
-    try:
-        result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(config), f"http://cookie-flood.top:{port}/"],
-                                capture_output=True, text=True, timeout=120)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, result.stderr[-3000:]
+    _crawl(tmp_path, _Flood, "cookie-flood.top", [])
     names = [pair.split("=")[0] for pair in _Flood.sent["/next"].split("; ")]
     assert len(names) == MAX_COOKIES_PER_SITE == 180
     assert "gate" in names and "junk1499" in names and "junk0" not in names
