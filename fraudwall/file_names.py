@@ -38,14 +38,16 @@ def attribute_name(markup: str, value_start: int) -> str:
 
 
 def names_a_file(markup: str, value_start: int) -> bool:
-    """True when the text at ``value_start`` is the value of an attribute that names a file (:data:`NAME_ATTRIBUTES`)."""
+    """True when the text at ``value_start`` is the value of an attribute that names a file
+    (:data:`NAME_ATTRIBUTES`)."""
     return attribute_name(markup, value_start) in NAME_ATTRIBUTES
 
 
 _NAMED_VALUE = re.compile(
     r"""\s(?:%s)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""" % "|".join(sorted(NAME_ATTRIBUTES)), re.IGNORECASE
 )
-#: A link whose file is saved under an app's name (``<a href="/d/7" download="理财通.apk">``): its href, the extension.
+#: A link whose file is saved under an app's name (``<a href="/d/7" download="理财通.apk">``): its href and the
+#: extension.
 _DOWNLOAD_LINK = re.compile(
     r"""<a\s(?=[^>]*\bdownload\s*=\s*["']?[^"'>]*\.(apk|xapk|ipa)["'\s>])[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)""",
     re.IGNORECASE,
@@ -54,7 +56,8 @@ _DOWNLOAD_LINK = re.compile(
 
 def named_values(markup: str) -> set[str]:
     """Every value of a file-naming attribute in ``markup``, stripped: texts that are no URL however they read."""
-    return {next(group for group in match.groups() if group is not None).strip() for match in _NAMED_VALUE.finditer(markup)}
+    return {next(group for group in match.groups() if group is not None).strip()
+            for match in _NAMED_VALUE.finditer(markup)}
 
 
 def download_links(markup: str) -> list[tuple[str, str]]:

@@ -95,9 +95,9 @@ _ZIP_END_WINDOW = 22 + 65535
 
 def looks_like_apk(body: bytes, *, asked: bool = False) -> bool:
     """True for a zip that holds an Android manifest or code (or, asked for as an app, names APKs: a bundle): by its
-    magic, whatever the server called it; and, for a download ``asked`` for as an app, by its end too. Android's installer reads a zip from its central
-    directory at the end, so a file with a DEX in front of the archive (the Janus trick) or a page in front of
-    it installs all the same, and ``analyze apk`` reads it."""
+    magic, whatever the server called it; and, for a download ``asked`` for as an app, by its end too. Android's
+    installer reads a zip from its central directory at the end, so a file with a DEX in front of the archive (the
+    Janus trick) or a page in front of it installs all the same, and ``analyze apk`` reads it."""
     if body[:4] == b"PK\x03\x04" or (asked and body.rfind(b"PK\x05\x06", max(0, len(body) - _ZIP_END_WINDOW)) >= 0):
         # An app bundle (.xapk, .apks) asked for as an app names its APKs in the directory at its end; their
         # own manifests may be compressed out of sight.
@@ -293,8 +293,9 @@ class SeedSpider(scrapy.Spider):
         referred = self._referred_apks(page, response.url) if follows else []
         if follows:
             # Before the page goes to judging: its judgement may come back before this callback has ended.
-            self.awaiting_judgement[page.final_url] = _AppsAsked(
-                response.meta["seed"], seed_domain, response.url, hops, frozenset([*(link.url for link in page.links), *referred]))
+            linked_or_referred = frozenset([*(link.url for link in page.links), *referred])
+            self.awaiting_judgement[page.final_url] = _AppsAsked(response.meta["seed"], seed_domain, response.url, hops,
+                                                                 linked_or_referred)
         for item in kept:
             yielded = False
             for output in self._keep(item, response, asked_for=asked_for):
@@ -521,8 +522,8 @@ class SeedSpider(scrapy.Spider):
             # (or started one before it failed) gives its file to fetch as an app.
             request = failure.request
             if request is not None and self.crawler.engine is not None:
-                for download in self._downloads_started(request.meta, request.url, failure.value.downloads,
-                                                        int(request.meta.get(RENDER_DEPTH, request.meta.get("depth", 0)))):
+                depth = int(request.meta.get(RENDER_DEPTH, request.meta.get("depth", 0)))
+                for download in self._downloads_started(request.meta, request.url, failure.value.downloads, depth):
                     self.crawler.engine.crawl(download)
             return
         if self.journal is not None and failure.request is not None:
