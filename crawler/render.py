@@ -328,9 +328,10 @@ def fetched_as(response: Response, profile: str = "default") -> str:
     return "rendered" if profile == "default" else f"{profile}+rendered"
 
 
-def page_depth(response: Response) -> int:
-    """The link depth of the page in ``response``: a rendered page has its static page's depth."""
-    return int(response.meta.get(RENDER_DEPTH, response.meta.get("depth", 0)))
+def page_depth(message: Response | scrapy.Request) -> int:
+    """The link depth of the page in ``message`` (a response, or the request for it): a rendered page has its static
+    page's depth."""
+    return int(message.meta.get(RENDER_DEPTH, message.meta.get("depth", 0)))
 
 
 def maybe_render(

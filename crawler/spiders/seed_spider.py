@@ -32,7 +32,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,9 +58,7 @@ from fraudwall.crawler.outbound import (
 )
 from fraudwall.crawler.redirects import IosInstallRedirect
 from fraudwall.crawler.refusals import Refused
-from fraudwall.crawler.render import (
-    RENDER_DEPTH, RENDER_DOWNLOADS, RenderFailed, fetched_as, maybe_render, page_depth,
-)
+from fraudwall.crawler.render import RENDER_DOWNLOADS, RenderFailed, fetched_as, maybe_render, page_depth
 from fraudwall.crawler.seeds import read_seeds
 from fraudwall.crawler.sites import registered_domain
 from fraudwall.crawler.variants import PROFILE_META, CloakedSeed, SeedVariants, page_from_response
@@ -308,8 +306,7 @@ class SeedSpider(scrapy.Spider):
                 for variant in item.pages:
                     if variant is not page:
                         yield from self._apks_offered(variant, response, Counter())
-        yield from self._downloads_started(response.meta, response.url, response.meta.get(RENDER_DOWNLOADS, ()),
-                                           page_depth(response))
+        yield from self._downloads_started(response, response.meta.get(RENDER_DOWNLOADS, ()))
         if not self.variants.follows_links(page):
             return  # a seed's block page: evidence when other clients got content, never a page to follow
         render = maybe_render(response, page, self.crawler.settings)
@@ -387,16 +384,17 @@ class SeedSpider(scrapy.Spider):
                                    hops, stat="offered-to-one-client", referrer=variant.final_url,
                                    profile=variant.fetched_as.partition("+")[0])
 
-    def _downloads_started(self, meta: Mapping[str, Any], url: str, downloads: Iterable[str],
-                           depth: int) -> Iterator[scrapy.Request]:
-        """The files a rendered page at ``url`` started downloading (its script sent the browser to an APK, a hidden
-        iframe loaded one), fetched as its APK links are: the browser saves none."""
+    def _downloads_started(self, rendered: Response | scrapy.Request,
+                           downloads: Iterable[str]) -> Iterator[scrapy.Request]:
+        """The files a rendered page (its response, or the request of a render that failed) started downloading (its
+        script sent the browser to an APK, a hidden iframe loaded one), fetched as its APK links are: the browser
+        saves none."""
         urls = list(dict.fromkeys(downloads))
-        if not urls or depth >= self.max_depth:
+        if not urls or page_depth(rendered) >= self.max_depth:
             return
-        seed = meta.get("seed") or url
-        yield from self._apk_files(urls, seed, meta.get("seed_domain") or registered_domain(seed), Counter(),
-                                   stat="started-by-script", referrer=url)
+        seed = rendered.meta.get("seed") or rendered.url
+        yield from self._apk_files(urls, seed, rendered.meta.get("seed_domain") or registered_domain(seed), Counter(),
+                                   stat="started-by-script", referrer=rendered.url)
 
     def _referred_apks(self, page: PageObservation, url: str) -> list[str]:
         """The APK files ``page`` (fetched at ``url``) names anywhere in its HTML, resolved against its base."""
@@ -522,8 +520,7 @@ class SeedSpider(scrapy.Spider):
             # (or started one before it failed) gives its file to fetch as an app.
             request = failure.request
             if request is not None and self.crawler.engine is not None:
-                depth = int(request.meta.get(RENDER_DEPTH, request.meta.get("depth", 0)))
-                for download in self._downloads_started(request.meta, request.url, failure.value.downloads, depth):
+                for download in self._downloads_started(request, failure.value.downloads):
                     self.crawler.engine.crawl(download)
             return
         if self.journal is not None and failure.request is not None:
